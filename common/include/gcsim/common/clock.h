@@ -1,0 +1,119 @@
+// The only source of time in gcsim. Everything that needs "now", a timer or a wait takes a
+// Clock&: RealClock in production, ManualClock in tests and scenarios, where thirty simulated
+// minutes pass in one Advance() call.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stop_token>
+#include <thread>
+#include <unordered_map>
+
+#include "gcsim/common/time.h"
+
+namespace gcsim {
+
+using TimerId = uint64_t;
+
+// Thread-safe. Timer callbacks run without any clock lock held, so they may schedule, cancel
+// or (on a ManualClock) advance again.
+class Clock {
+ public:
+  virtual ~Clock() = default;
+
+  virtual TimePoint Now() const = 0;
+
+  // Blocks until Now() >= deadline (true) or `stop` is requested (false).
+  virtual bool WaitUntil(TimePoint deadline, std::stop_token stop = {}) = 0;
+
+  // Runs `fn` once when the clock reaches `at` (a past `at` fires at the next chance).
+  virtual TimerId Schedule(TimePoint at, std::function<void()> fn) = 0;
+
+  // False when the timer already fired or never existed.
+  virtual bool Cancel(TimerId id) = 0;
+
+  // When the earliest pending timer is due, if any.
+  virtual std::optional<TimePoint> NextWakeup() const = 0;
+};
+
+// Timers ordered by (time, scheduling sequence): equal times fire in the order scheduled.
+// Not thread-safe on its own; the clocks guard it.
+class TimerQueue {
+ public:
+  TimerId Add(TimePoint at, std::function<void()> fn);
+  bool Remove(TimerId id);
+  std::optional<TimePoint> Earliest() const;
+  // Removes and returns the earliest timer due at or before `limit`.
+  std::optional<std::pair<TimePoint, std::function<void()>>> PopDue(TimePoint limit);
+  size_t size() const { return timers_.size(); }
+
+ private:
+  TimerId next_id_ = 1;
+  std::map<std::pair<TimePoint, TimerId>, std::function<void()>> timers_;
+  std::unordered_map<TimerId, TimePoint> due_by_id_;
+};
+
+// Wall-clock time (system_clock, millisecond resolution). Timers fire on a background thread
+// started on first use and joined by the destructor.
+class RealClock final : public Clock {
+ public:
+  RealClock() = default;
+  ~RealClock() override;
+  RealClock(const RealClock&) = delete;
+  RealClock& operator=(const RealClock&) = delete;
+
+  TimePoint Now() const override;
+  bool WaitUntil(TimePoint deadline, std::stop_token stop = {}) override;
+  TimerId Schedule(TimePoint at, std::function<void()> fn) override;
+  bool Cancel(TimerId id) override;
+  std::optional<TimePoint> NextWakeup() const override;
+
+ private:
+  void RunTimers(std::stop_token stop);
+
+  mutable std::mutex mu_;
+  std::condition_variable_any changed_;
+  TimerQueue timers_;
+  std::jthread timer_thread_;
+};
+
+struct ManualClockOptions {
+  // Where simulated time starts.
+  TimePoint start = TimePoint(std::chrono::sys_days(std::chrono::year(2026) / 1 / 1)) +
+                    std::chrono::hours(9);
+  // When true, WaitUntil() advances the clock itself to the deadline (firing due timers):
+  // the waiting thread is the one driving time, as in the scenario runner. When false,
+  // WaitUntil() blocks until another thread advances the clock.
+  bool advance_on_wait = false;
+};
+
+// Time that moves only when told to. Advance() fires every due timer in time order, setting
+// Now() to each timer's due time before its callback runs.
+class ManualClock final : public Clock {
+ public:
+  explicit ManualClock(ManualClockOptions options = {});
+
+  TimePoint Now() const override;
+  bool WaitUntil(TimePoint deadline, std::stop_token stop = {}) override;
+  TimerId Schedule(TimePoint at, std::function<void()> fn) override;
+  bool Cancel(TimerId id) override;
+  std::optional<TimePoint> NextWakeup() const override;
+
+  void Advance(Duration by);
+  // Moves to `target` (never backwards), firing due timers on the way.
+  void AdvanceTo(TimePoint target);
+
+ private:
+  const ManualClockOptions options_;
+  mutable std::mutex mu_;
+  std::condition_variable_any advanced_;
+  TimePoint now_;
+  TimerQueue timers_;
+};
+
+}  // namespace gcsim

@@ -1,0 +1,64 @@
+#include "gcsim/common/time.h"
+
+#include <gtest/gtest.h>
+
+namespace gcsim {
+namespace {
+
+using std::chrono::milliseconds;
+
+struct DurationCase {
+  const char* text;
+  int64_t ms;
+};
+
+class ParseDurationTest : public testing::TestWithParam<DurationCase> {};
+
+TEST_P(ParseDurationTest, ParsesAsPeopleWriteThem) {
+  const auto parsed = ParseDuration(GetParam().text);
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_EQ(parsed->count(), GetParam().ms);
+}
+
+INSTANTIATE_TEST_SUITE_P(Forms, ParseDurationTest,
+                         testing::Values(DurationCase{"250ms", 250}, DurationCase{"15s", 15000},
+                                         DurationCase{"10m", 600000},
+                                         DurationCase{"1h30m", 5400000},
+                                         DurationCase{"10m30s", 630000}, DurationCase{"1.5s", 1500},
+                                         DurationCase{"0", 0}, DurationCase{"0s", 0},
+                                         DurationCase{"1m0s250ms", 60250}));
+
+TEST(ParseDurationErrorTest, BadTextIsAnErrorNotZero) {
+  for (const char* bad : {"", "10", "ten", "10x", "-5s", "s", "1..5s", "10m 30s", "."}) {
+    const auto parsed = ParseDuration(bad);
+    EXPECT_FALSE(parsed.ok()) << "accepted: " << bad;
+    if (!parsed.ok()) {
+      EXPECT_EQ(parsed.status().code(), StatusCode::kInvalidArgument);
+    }
+  }
+  EXPECT_NE(ParseDuration("10q").status().message().find("unknown unit"), std::string::npos);
+}
+
+TEST(FormatDurationTest, RoundTrips) {
+  EXPECT_EQ(FormatDuration(milliseconds(630000)), "10m30s");
+  EXPECT_EQ(FormatDuration(milliseconds(250)), "250ms");
+  EXPECT_EQ(FormatDuration(milliseconds(0)), "0s");
+  EXPECT_EQ(FormatDuration(milliseconds(3605000)), "1h5s");
+  for (int64_t ms : {1, 999, 1000, 61001, 86400000}) {
+    EXPECT_EQ(ParseDuration(FormatDuration(milliseconds(ms)))->count(), ms);
+  }
+}
+
+TEST(Iso8601Test, FormatsAndParsesWithMilliseconds) {
+  const auto t = ParseIso8601("2026-01-01T09:00:00.123Z");
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(FormatIso8601(*t), "2026-01-01T09:00:00.123Z");
+  EXPECT_EQ(FormatIso8601(*ParseIso8601("2024-02-29T23:59:59Z")), "2024-02-29T23:59:59.000Z");
+  for (const char* bad : {"2026-13-01T00:00:00Z", "2026-01-01 09:00:00Z", "2026-01-01T09:00:00",
+                          "yesterday", "2026-02-30T00:00:00Z"}) {
+    EXPECT_FALSE(ParseIso8601(bad).ok()) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace gcsim
