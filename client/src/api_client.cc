@@ -1,0 +1,359 @@
+#include "gcsim/client/api_client.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cmath>
+
+#include "json_models.h"
+
+namespace gcsim::client {
+namespace {
+
+constexpr std::string_view kCorrelationHeader = "ININ-Correlation-Id";
+
+std::string Base64(std::string_view in) {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((in.size() + 2) / 3 * 4);
+  for (size_t i = 0; i < in.size(); i += 3) {
+    uint32_t chunk = static_cast<uint8_t>(in[i]) << 16;
+    if (i + 1 < in.size()) chunk |= static_cast<uint8_t>(in[i + 1]) << 8;
+    if (i + 2 < in.size()) chunk |= static_cast<uint8_t>(in[i + 2]);
+    out += kAlphabet[(chunk >> 18) & 63];
+    out += kAlphabet[(chunk >> 12) & 63];
+    out += i + 1 < in.size() ? kAlphabet[(chunk >> 6) & 63] : '=';
+    out += i + 2 < in.size() ? kAlphabet[chunk & 63] : '=';
+  }
+  return out;
+}
+
+// Ids go into paths verbatim when safe (UUIDs always are), percent-encoded otherwise.
+std::string EncodeSegment(std::string_view segment) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (const char c : segment) {
+    const auto u = static_cast<unsigned char>(c);
+    if (std::isalnum(u) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += c;
+    } else {
+      out += '%';
+      out += kHex[u >> 4];
+      out += kHex[u & 15];
+    }
+  }
+  return out;
+}
+
+// A non-negative decimal number of seconds ("42", "0.5"), as in Retry-After and
+// inin-ratelimit-reset. HTTP-date Retry-After values are not used by Genesys.
+std::optional<Duration> ParseSeconds(const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  double seconds = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seconds);
+  if (ec != std::errc() || end != text.data() + text.size() || !(seconds >= 0) ||
+      seconds > 86400.0 * 365) {
+    return std::nullopt;
+  }
+  return Duration(static_cast<int64_t>(std::ceil(seconds * 1000)));
+}
+
+std::optional<int64_t> ParseCount(const std::string& text) {
+  int64_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+bool IsSuccess(int status) { return status >= 200 && status < 300; }
+
+// A final non-2xx response as a Status: the Genesys error code becomes the reason, so callers
+// can tell "conversation.error.call.disconnected" from other 400s.
+Status ErrorFromResponse(const HttpRequest& request, const HttpResponse& response) {
+  const ErrorInfo info = ParseErrorInfo(response.body);
+  std::string message = request.method + " " + request.target + ": HTTP " +
+                        std::to_string(response.status);
+  if (!info.code.empty()) message += " " + info.code;
+  if (!info.message.empty()) message += ": " + info.message;
+  const std::string correlation = response.Header(kCorrelationHeader);
+  if (!correlation.empty()) message += " (correlation id " + correlation + ")";
+  return Status(StatusCodeForHttp(response.status), std::move(message), info.code);
+}
+
+// Adds the request and correlation id to a parse error.
+Status ParseError(const Status& status, const HttpRequest& request, const HttpResponse& response) {
+  return Status(status.code(),
+                request.method + " " + request.target + ": " + status.message() +
+                    " (correlation id " + response.Header(kCorrelationHeader) + ")",
+                status.reason());
+}
+
+HttpRequest JsonRequest(std::string method, std::string target, std::string body = {}) {
+  HttpRequest request;
+  request.method = std::move(method);
+  request.target = std::move(target);
+  request.headers["Accept"] = "application/json";
+  if (!body.empty()) request.headers["Content-Type"] = "application/json";
+  request.body = std::move(body);
+  return request;
+}
+
+}  // namespace
+
+std::string DeriveLoginUrl(std::string_view api_url) {
+  const size_t sep = api_url.find("://");
+  const size_t host = sep == std::string_view::npos ? 0 : sep + 3;
+  if (api_url.substr(host, 4) != "api.") return std::string(api_url);
+  std::string login(api_url);
+  login.replace(host, 4, "login.");
+  return login;
+}
+
+StatusCode StatusCodeForHttp(int http_status) {
+  switch (http_status) {
+    case 400: return StatusCode::kInvalidArgument;
+    case 401: return StatusCode::kUnauthenticated;
+    case 403: return StatusCode::kPermissionDenied;
+    case 404: return StatusCode::kNotFound;
+    case 429: return StatusCode::kResourceExhausted;
+    default: break;
+  }
+  if (http_status >= 500) return StatusCode::kUnavailable;
+  if (http_status >= 400) return StatusCode::kFailedPrecondition;
+  return StatusCode::kOk;
+}
+
+ApiClient::ApiClient(ApiClientOptions options, Clock& clock, Transport& transport, Logger* logger)
+    : options_(std::move(options)),
+      login_url_(options_.login_url.empty() ? DeriveLoginUrl(options_.api_url)
+                                            : options_.login_url),
+      clock_(clock),
+      transport_(transport),
+      logger_(logger),
+      jitter_(options_.jitter_seed) {}
+
+ApiCounters ApiClient::counters() const {
+  return ApiCounters{requests_.load(), rate_limited_.load(), retries_.load(),
+                     token_fetches_.load()};
+}
+
+void ApiClient::Log(LogLevel level, std::string_view event, LogFields fields) {
+  if (logger_ != nullptr) logger_->Log(level, event, fields);
+}
+
+Status ApiClient::FetchToken() {
+  HttpRequest request;
+  request.method = "POST";
+  request.target = "/oauth/token";
+  request.headers["Authorization"] =
+      "Basic " + Base64(options_.client_id + ":" + options_.client_secret);
+  request.headers["Content-Type"] = "application/x-www-form-urlencoded";
+  request.headers["Accept"] = "application/json";
+  request.body = "grant_type=client_credentials";
+
+  ++token_fetches_;
+  const TimePoint asked_at = clock_.Now();
+  Result<HttpResponse> response = Send(login_url_, request, /*authenticated=*/false);
+  if (!response.ok()) return response.status();
+  if (!IsSuccess(response->status)) return ErrorFromResponse(request, *response);
+  Result<TokenReply> reply = ParseTokenReply(response->body);
+  if (!reply.ok()) return ParseError(reply.status(), request, *response);
+
+  // Refresh ahead of expiry: 10% of the lifetime or 60 s, whichever is more, but never more
+  // than half of it, so short test lifetimes still get used.
+  const Duration lifetime = reply->expires_in;
+  const Duration margin =
+      std::min<Duration>(std::max<Duration>(lifetime / 10, std::chrono::seconds(60)), lifetime / 2);
+  token_ = std::move(reply->access_token);
+  token_refresh_at_ = asked_at + lifetime - margin;
+  Log(LogLevel::kInfo, "token",
+      {{"expires_in", FormatDuration(lifetime)},
+       {"refresh_at", FormatIso8601(token_refresh_at_)},
+       {"correlation", response->Header(kCorrelationHeader)}});
+  return Status::Ok();
+}
+
+Status ApiClient::EnsureToken() {
+  if (!token_.empty() && clock_.Now() < token_refresh_at_) return Status::Ok();
+  return FetchToken();
+}
+
+void ApiClient::Pace() {
+  if (!paced_until_) return;
+  if (clock_.Now() < *paced_until_) {
+    Log(LogLevel::kInfo, "rate_budget_wait", {{"until", FormatIso8601(*paced_until_)}});
+    clock_.WaitUntil(*paced_until_);
+  }
+  paced_until_.reset();
+}
+
+void ApiClient::ReadRateBudget(const HttpResponse& response) {
+  const auto count = ParseCount(response.Header("inin-ratelimit-count"));
+  const auto allowed = ParseCount(response.Header("inin-ratelimit-allowed"));
+  const auto reset = ParseSeconds(response.Header("inin-ratelimit-reset"));
+  if (!count || !allowed || !reset || *allowed <= 0) return;
+  if (*count >= *allowed) {
+    paced_until_ = clock_.Now() + *reset;
+  } else {
+    paced_until_.reset();
+  }
+}
+
+Duration ApiClient::Backoff(int retry) {
+  const int64_t base = std::max<int64_t>(options_.backoff_base.count(), 1);
+  const int64_t cap = std::max<int64_t>(options_.backoff_cap.count(), base);
+  const int64_t ceiling = retry >= 30 ? cap : std::min(cap, base << retry);
+  // Equal jitter: half fixed, half random, so clients that failed together spread out.
+  std::uniform_int_distribution<int64_t> jitter(0, ceiling / 2);
+  return Duration(ceiling - ceiling / 2 + jitter(jitter_));
+}
+
+Result<HttpResponse> ApiClient::Send(const std::string& base_url, HttpRequest request,
+                                     bool authenticated) {
+  const std::string what = request.method + " " + request.target;
+  bool refreshed = false;
+  for (int retry = 0;; ) {
+    if (authenticated) {
+      if (Status status = EnsureToken(); !status.ok()) return status;
+      request.headers["Authorization"] = "Bearer " + token_;
+    }
+    Pace();
+    ++requests_;
+    Result<HttpResponse> result = transport_.Send(base_url, request);
+    if (!result.ok()) {
+      // A bad URL (kInvalidArgument) will never work; anything else may on a later try.
+      if (result.status().code() != StatusCode::kUnavailable || retry >= options_.max_retries) {
+        return result.status();
+      }
+      const Duration wait = Backoff(retry);
+      Log(LogLevel::kWarn, "retry",
+          {{"request", what}, {"error", result.status().message()},
+           {"wait", FormatDuration(wait)}});
+      clock_.WaitUntil(clock_.Now() + wait);
+      ++retry;
+      ++retries_;
+      continue;
+    }
+
+    const HttpResponse& response = *result;
+    ReadRateBudget(response);
+    const std::string correlation = response.Header(kCorrelationHeader);
+    Log(LogLevel::kDebug, "http",
+        {{"request", what}, {"status", std::to_string(response.status)},
+         {"correlation", correlation}});
+
+    if (response.status == 401 && authenticated && !refreshed) {
+      // The token may have been revoked or expired early: one fresh token, one more try.
+      Log(LogLevel::kWarn, "token_rejected", {{"request", what}, {"correlation", correlation}});
+      refreshed = true;
+      token_.clear();
+      ++retries_;
+      continue;
+    }
+    std::optional<Duration> wait;
+    if (response.status == 429) {
+      ++rate_limited_;
+      wait = ParseSeconds(response.Header("Retry-After"));
+      if (!wait) wait = ParseSeconds(response.Header("inin-ratelimit-reset"));
+      if (!wait) wait = Backoff(retry);
+    } else if (response.status >= 500) {
+      wait = Backoff(retry);
+    }
+    if (!wait || retry >= options_.max_retries) return result;
+    Log(LogLevel::kWarn, "retry",
+        {{"request", what}, {"status", std::to_string(response.status)},
+         {"wait", FormatDuration(*wait)}, {"correlation", correlation}});
+    clock_.WaitUntil(clock_.Now() + *wait);
+    ++retry;
+    ++retries_;
+  }
+}
+
+Result<HttpResponse> ApiClient::Execute(HttpRequest request) {
+  return Send(options_.api_url, std::move(request), /*authenticated=*/true);
+}
+
+Result<std::vector<AnalyticsConversation>> ApiClient::QueryLiveConversations(TimePoint start,
+                                                                             TimePoint end) {
+  using nlohmann::ordered_json;
+  const auto not_exists = [](const char* dimension) {
+    return ordered_json::array({{{"type", "and"},
+                                 {"predicates", ordered_json::array({{{"type", "dimension"},
+                                                                      {"dimension", dimension},
+                                                                      {"operator", "notExists"}}})}}});
+  };
+  std::vector<AnalyticsConversation> conversations;
+  for (int page_number = 1;; ++page_number) {
+    const ordered_json query = {
+        {"interval", FormatIso8601(start) + "/" + FormatIso8601(end)},
+        {"order", "asc"},
+        {"orderBy", "conversationStart"},
+        {"paging", {{"pageSize", options_.analytics_page_size}, {"pageNumber", page_number}}},
+        {"conversationFilters", not_exists("conversationEnd")},
+        {"segmentFilters", not_exists("segmentEnd")},
+    };
+    const HttpRequest request =
+        JsonRequest("POST", "/api/v2/analytics/conversations/details/query", query.dump());
+    Result<HttpResponse> response = Execute(request);
+    if (!response.ok()) return response.status();
+    if (!IsSuccess(response->status)) return ErrorFromResponse(request, *response);
+    Result<AnalyticsPage> page = ParseAnalyticsPage(response->body);
+    if (!page.ok()) return ParseError(page.status(), request, *response);
+    for (auto& conversation : page->conversations) conversations.push_back(std::move(conversation));
+    // An empty page also stops: totalHits may shrink while we page.
+    if (page->conversations.empty() ||
+        conversations.size() >= static_cast<size_t>(std::max(page->total_hits, 0))) {
+      return conversations;
+    }
+  }
+}
+
+Result<CallConversation> ApiClient::GetCallConversation(const std::string& conversation_id) {
+  const HttpRequest request =
+      JsonRequest("GET", "/api/v2/conversations/calls/" + EncodeSegment(conversation_id));
+  Result<HttpResponse> response = Execute(request);
+  if (!response.ok()) return response.status();
+  if (!IsSuccess(response->status)) return ErrorFromResponse(request, *response);
+  Result<CallConversation> conversation = ParseCallConversation(response->body);
+  if (!conversation.ok()) return ParseError(conversation.status(), request, *response);
+  conversation->correlation_id = response->Header(kCorrelationHeader);
+  return conversation;
+}
+
+Result<PatchReply> ApiClient::PatchParticipant(const std::string& conversation_id,
+                                               const std::string& participant_id,
+                                               const std::string& json_body) {
+  const HttpRequest request =
+      JsonRequest("PATCH",
+                  "/api/v2/conversations/" + EncodeSegment(conversation_id) + "/participants/" +
+                      EncodeSegment(participant_id),
+                  json_body);
+  Result<HttpResponse> response = Execute(request);
+  if (!response.ok()) return response.status();
+  if (!IsSuccess(response->status)) return ErrorFromResponse(request, *response);
+  return PatchReply{response->status, response->Header(kCorrelationHeader),
+                    response->Header("X-Gcsim-Ignored-Fields")};
+}
+
+Result<std::vector<MediaLeg>> ApiClient::ListSilentMedia(Duration silent_for) {
+  std::vector<MediaLeg> legs;
+  for (int page_number = 1;; ++page_number) {
+    // The control plane needs no token.
+    const HttpRequest request = JsonRequest(
+        "GET", "/sim/v1/media?silentFor=" + FormatDuration(silent_for) +
+                   "&pageSize=" + std::to_string(options_.media_page_size) +
+                   "&pageNumber=" + std::to_string(page_number));
+    Result<HttpResponse> response = Send(options_.api_url, request, /*authenticated=*/false);
+    if (!response.ok()) return response.status();
+    if (!IsSuccess(response->status)) return ErrorFromResponse(request, *response);
+    Result<MediaPage> page = ParseMediaPage(response->body);
+    if (!page.ok()) return ParseError(page.status(), request, *response);
+    for (auto& leg : page->entities) legs.push_back(std::move(leg));
+    if (page->entities.empty() || page_number >= page->page_count) return legs;
+  }
+}
+
+}  // namespace gcsim::client

@@ -1,0 +1,75 @@
+// The one place the client touches cpp-httplib.
+#include "gcsim/client/transport.h"
+
+#include <httplib.h>
+
+#include <mutex>
+#include <unordered_map>
+
+namespace gcsim::client {
+
+struct HttpTransport::Impl {
+  // One connection per origin; its mutex serialises requests because httplib::Client is not
+  // safe for concurrent use.
+  struct Connection {
+    explicit Connection(const std::string& origin) : client(origin) {}
+    std::mutex mu;
+    httplib::Client client;
+  };
+
+  Connection& ConnectionFor(const std::string& origin) {
+    std::lock_guard lock(mu);
+    auto& slot = connections[origin];
+    if (!slot) {
+      slot = std::make_unique<Connection>(origin);
+      auto& c = slot->client;
+      c.set_keep_alive(true);
+      c.set_tcp_nodelay(true);
+      c.set_connection_timeout(options.connect_timeout);
+      c.set_read_timeout(options.io_timeout);
+      c.set_write_timeout(options.io_timeout);
+      c.enable_server_certificate_verification(options.verify_certificates);
+    }
+    return *slot;
+  }
+
+  HttpTransportOptions options;
+  std::mutex mu;
+  std::unordered_map<std::string, std::unique_ptr<Connection>> connections;
+};
+
+HttpTransport::HttpTransport(HttpTransportOptions options) : impl_(std::make_unique<Impl>()) {
+  impl_->options = options;
+}
+
+HttpTransport::~HttpTransport() = default;
+
+Result<HttpResponse> HttpTransport::Send(std::string_view base_url, const HttpRequest& request) {
+  auto base = ParseBaseUrl(base_url);
+  if (!base.ok()) return base.status();
+  Impl::Connection& connection = impl_->ConnectionFor(base->Origin());
+
+  httplib::Request req;
+  req.method = request.method;
+  req.path = base->prefix + request.target;
+  for (const auto& [name, value] : request.headers) req.headers.emplace(name, value);
+  req.body = request.body;
+
+  std::lock_guard lock(connection.mu);
+  if (!connection.client.is_valid()) {
+    return InvalidArgumentError("cannot use URL \"" + std::string(base_url) + "\"");
+  }
+  httplib::Result result = connection.client.send(req);
+  if (!result) {
+    return UnavailableError(request.method + " " + base->Origin() + req.path +
+                            " failed: " + httplib::to_string(result.error()));
+  }
+  HttpResponse response;
+  response.status = result->status;
+  // Repeated headers keep their first value: none of the ones the client reads repeat.
+  for (const auto& [name, value] : result->headers) response.headers.emplace(name, value);
+  response.body = std::move(result->body);
+  return response;
+}
+
+}  // namespace gcsim::client

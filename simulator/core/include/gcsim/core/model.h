@@ -1,0 +1,151 @@
+// The simulated world's entities: legs (participants), conversations, media, and the Genesys
+// enums they use. Plain data; the Simulator owns and guards every instance.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "gcsim/common/clock.h"
+#include "gcsim/common/time.h"
+
+namespace gcsim::core {
+
+// The real API's participant state enum. Only connected and disconnected are commands.
+enum class LegState {
+  kAlerting, kDialing, kContacting, kOffering, kConnected, kDisconnected, kTerminated,
+  kConverting, kUploading, kTransmitting, kParked, kNone,
+};
+const char* ToString(LegState state);
+std::optional<LegState> ParseLegState(std::string_view text);
+// "alerting, dialing, ...", for invalid.value messages.
+std::string AllLegStates();
+
+enum class Purpose { kCustomer, kAgent, kUser, kExternal, kAcd, kIvr };
+const char* ToString(Purpose purpose);
+std::optional<Purpose> ParsePurpose(std::string_view text);
+// People, as opposed to system legs (acd, ivr): a conversation lives while two of them talk.
+bool IsHuman(Purpose purpose);
+
+// How the simulator answers a participant PATCH (see DESIGN.md "Profiles").
+enum class Profile {
+  kObserved,    // a PATCH that changes nothing answers 204, as the field report saw
+  kDocumented,  // every accepted PATCH answers 202, as the published spec says
+  kStrict,      // unknown fields are rejected with 400
+};
+const char* ToString(Profile profile);
+std::optional<Profile> ParseProfile(std::string_view text);
+
+bool IsLive(LegState state);  // alerting..connected: the leg has not been dropped
+
+// When a leg talks, relative to the moment the script was assigned (its anchor).
+struct SpeechScript {
+  enum class Kind { kNever, kAlways, kPeriodic, kIntervals };
+  Kind kind = Kind::kNever;
+  Duration every{};     // kPeriodic: period
+  Duration talk_for{};  // kPeriodic: talking part of each period
+  Duration offset{};    // kPeriodic: first burst starts this long after the anchor
+  std::vector<std::pair<Duration, Duration>> intervals;  // kIntervals: [start, end), sorted
+
+  static SpeechScript Never() { return {}; }
+  static SpeechScript Always() { return {.kind = Kind::kAlways}; }
+
+  bool SpeakingAt(TimePoint anchor, TimePoint t) const;
+  // The latest instant in [from, to] at which the script has the leg talking.
+  std::optional<TimePoint> LastSpeakingAt(TimePoint anchor, TimePoint from, TimePoint to) const;
+};
+
+// Parses "never" | "always" | {"every":"30s","for":"10s","offset":"5s"} |
+// {"intervals":[["1m","1m30s"], ...]}. Errors name the offending part.
+Result<SpeechScript> ParseSpeech(const nlohmann::json& value);
+nlohmann::json SpeechToJson(const SpeechScript& script);
+
+// An analytics segment of a leg: interact, hold or alert, open while `end` is empty.
+struct Segment {
+  std::string type;
+  TimePoint start;
+  std::optional<TimePoint> end;
+  bool audio_muted = false;
+};
+
+struct Participant {
+  std::string id;
+  std::string conversation_id;
+  std::string name;
+  std::string address;
+  std::string user_id;   // empty when the leg is not a Genesys user
+  std::string queue_id;  // empty when not routed through a queue
+  Purpose purpose = Purpose::kCustomer;
+  std::string direction = "inbound";
+  LegState state = LegState::kConnected;
+  bool held = false;
+  bool muted = false;
+  bool confined = false;
+  bool recording = false;
+  bool wrapup_skipped = false;
+  std::string disconnect_type;  // empty until the leg disconnects
+  TimePoint start_time;
+  std::optional<TimePoint> connected_time;
+  std::optional<TimePoint> end_time;
+  std::string monitored_participant_id;
+  std::string coached_participant_id;
+  std::string barged_participant_id;
+  std::optional<nlohmann::json> wrapup;  // the WrapupInput last sent, as sent
+
+  // Media bookkeeping. What the leg said before `audible_since` is folded into `heard_before`,
+  // so lastHeardAt is computed from the script without a timer per burst of speech.
+  SpeechScript speech;
+  TimePoint speech_anchor;
+  TimePoint audible_since;
+  std::optional<TimePoint> heard_before;
+
+  std::vector<Segment> segments;
+  TimerId pending_drop = 0;  // the timer of an accepted drop not yet in effect, or 0
+};
+
+// What a leg's audio looks like at one instant.
+struct MediaState {
+  bool speaking = false;  // the script has the leg talking right now (muted or not)
+  bool flowing = false;   // media still set up: true while connected
+  std::optional<TimePoint> last_heard_at;  // when others last heard it; empty if never
+  TimePoint silent_since;  // last heard, or connected if never heard
+  Duration silent_for{};
+};
+
+// Audible legs are heard when their script speaks; muted, held or dropped legs are not.
+bool IsAudible(const Participant& leg);
+MediaState ComputeMedia(const Participant& leg, TimePoint now);
+
+struct Conversation {
+  std::string id;
+  std::string name;
+  TimePoint start_time;
+  std::optional<TimePoint> end_time;
+  std::vector<Participant*> participants;  // in join order; owned by the Simulator
+  std::string recording_state = "none";
+  TimerId pending_end = 0;  // the timer of an accepted whole-conversation end, or 0
+};
+
+struct User {
+  std::string id;
+  std::string name;
+};
+
+struct Queue {
+  std::string id;
+  std::string name;
+};
+
+struct OAuthClient {
+  std::string id;
+  std::string secret;
+  std::string user_id;  // non-empty: tokens carry this user's context
+  Duration token_lifetime = std::chrono::hours(24);
+  std::optional<int> rate_limit;  // requests per minute; unset: the world's default
+};
+
+}  // namespace gcsim::core

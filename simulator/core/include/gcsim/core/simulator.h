@@ -1,0 +1,161 @@
+// The simulator: one world of conversations, legs, media, OAuth clients and rate budgets, on an
+// injected clock. Everything the HTTP layer and the scenario harness do goes through here.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "gcsim/common/clock.h"
+#include "gcsim/common/status.h"
+#include "gcsim/core/journal.h"
+#include "gcsim/core/model.h"
+#include "gcsim/core/world.h"
+
+namespace gcsim::core {
+
+struct SimulatorOptions {
+  // Source of time and timers; required, not owned, must outlive the simulator.
+  Clock* clock = nullptr;
+  // Seeds generated ids, tokens and generated worlds: same seed, same run.
+  uint64_t seed = 1;
+  // When set, replace the world's own setting (the serve flags --profile, --disconnect-latency
+  // and --rate-limit).
+  std::optional<Profile> profile;
+  std::optional<Duration> disconnect_latency;
+  std::optional<int> rate_limit;
+  // Journal entries kept; older ones are dropped and counted.
+  size_t journal_limit = 100'000;
+};
+
+// Who is calling, from the bearer token.
+struct Caller {
+  std::string client_id;
+  std::string user_id;  // empty: client credentials without user context
+};
+
+struct TokenGrant {
+  std::string access_token;
+  Duration expires_in{};
+};
+
+// A request's standing against its client's budget, for the inin-ratelimit-* headers.
+struct RateDecision {
+  bool limited = false;   // over budget: answer 429
+  int count = 0;          // requests in the current window, this one included
+  int allowed = 0;        // the budget; 0 when unlimited
+  int reset_seconds = 0;  // until the window resets (Retry-After when limited)
+};
+
+// Which participant PATCH path a request came in on.
+enum class ParticipantRoute { kGeneric, kCall };
+
+enum class Effect { kNoChange, kAccepted };
+
+// What a mutating request did, for the HTTP answer and the journal.
+struct FieldError {
+  std::string field;
+  std::string error_code;
+  std::string message;
+};
+struct UpdateOutcome {
+  Status status;  // ok, or why the request was refused (reason(): the Genesys code)
+  Effect effect = Effect::kNoChange;
+  int http_status = 204;  // what the API answers, per profile
+  std::vector<std::string> ignored_fields;  // unknown fields, sorted
+  std::vector<FieldError> field_errors;     // details[] of a refusal
+  std::string effect_text;                  // "drop accepted: ..." / "nothing changed: ..."
+  std::string hint;                         // e.g. only state:disconnected drops a leg
+};
+
+// Read-only access to the world inside Simulator::Read(). Pointers are valid only during the
+// callback; the world cannot change while it runs.
+class WorldView {
+ public:
+  virtual ~WorldView() = default;
+  virtual TimePoint now() const = 0;
+  virtual Profile profile() const = 0;
+  virtual const Conversation* FindConversation(const std::string& id) const = 0;
+  virtual const Participant* FindParticipant(const std::string& id) const = 0;
+  // Every conversation, ordered by start time then id (deterministic listings).
+  virtual const std::vector<const Conversation*>& ConversationsByStart() const = 0;
+  virtual const std::vector<User>& users() const = 0;
+  virtual const std::vector<Queue>& queues() const = 0;
+  virtual const User* FindUser(const std::string& id) const = 0;
+  virtual const Queue* FindQueue(const std::string& id) const = 0;
+  MediaState Media(const Participant& leg) const { return ComputeMedia(leg, now()); }
+};
+
+// A leg whose media flows and that has been silent for a while (the bulk media view).
+struct SilentLeg {
+  std::string conversation_id;
+  std::string participant_id;
+  Purpose purpose = Purpose::kCustomer;
+  LegState state = LegState::kConnected;
+  bool muted = false;
+  bool held = false;
+  MediaState media;
+};
+
+// Thread-safe: every method may be called from any thread. Reads run concurrently; writes are
+// exclusive. Delayed effects (a drop landing after disconnect_latency) run as clock timers.
+class Simulator {
+ public:
+  static Result<std::unique_ptr<Simulator>> Create(const SimulatorOptions& options,
+                                                   const WorldSpec& world);
+  virtual ~Simulator() = default;
+
+  // Replaces the world (pending timers cancelled, journal cleared); the clock goes on.
+  virtual Status Reset(const WorldSpec& world) = 0;
+  virtual Clock& clock() const = 0;
+  virtual Profile profile() const = 0;
+  virtual Journal& journal() = 0;
+
+  // --- OAuth and rate budgets ---
+  virtual Result<TokenGrant> IssueToken(const std::string& client_id,
+                                        const std::string& client_secret) = 0;
+  // bad.credentials when unknown or expired.
+  virtual Result<Caller> Authenticate(const std::string& access_token) = 0;
+  virtual RateDecision ChargeRequest(const std::string& client_id) = 0;
+
+  // --- Reads ---
+  virtual void Read(const std::function<void(const WorldView&)>& reader) const = 0;
+  // Flowing legs silent for at least `silent_for`, ordered by silent_since then id.
+  virtual std::vector<SilentLeg> SilentLegs(Duration silent_for) const = 0;
+
+  // --- The Genesys API's writes (bodies as the API receives them) ---
+  // MediaParticipantRequest on a participant.
+  virtual UpdateOutcome UpdateParticipant(const std::string& conversation_id,
+                                          const std::string& participant_id,
+                                          const nlohmann::json& body, const Caller& caller,
+                                          ParticipantRoute route) = 0;
+  // PATCH /api/v2/conversations/calls/{cid}: {"state":"disconnected"} ends the conversation.
+  virtual UpdateOutcome UpdateConversation(const std::string& conversation_id,
+                                           const nlohmann::json& body) = 0;
+  // POST /api/v2/conversations/{cid}/disconnect: full teardown.
+  virtual UpdateOutcome DisconnectConversation(const std::string& conversation_id) = 0;
+  // CreateCallRequest; returns the new conversation's id.
+  virtual Result<std::string> CreateCall(const nlohmann::json& body, const Caller& caller) = 0;
+  // {"participants":[{"address","name","userId","queueId"}]}; returns the new participant ids.
+  virtual Result<std::vector<std::string>> AddParticipants(const std::string& conversation_id,
+                                                           const nlohmann::json& body) = 0;
+
+  // --- What happens in the world by itself (control plane, scenario timelines) ---
+  virtual Result<std::string> AddLeg(const std::string& conversation_id, const LegSpec& leg) = 0;
+  virtual Result<std::string> AddConversation(const ConversationSpec& conversation) = 0;
+  virtual Status SetSpeech(const std::string& participant_id, const SpeechScript& speech) = 0;
+  virtual Status SetHeld(const std::string& participant_id, bool held) = 0;
+  virtual Status SetMuted(const std::string& participant_id, bool muted) = 0;
+  virtual Status SetConfined(const std::string& participant_id, bool confined) = 0;
+  // The far end hangs up: disconnected now, disconnectType "endpoint".
+  virtual Status HangUp(const std::string& participant_id) = 0;
+  // A transfer away and back: the leg ends ("transfer") and a new participant with a new id
+  // joins for the same user. Returns the new participant id.
+  virtual Result<std::string> Transfer(const std::string& participant_id) = 0;
+};
+
+}  // namespace gcsim::core

@@ -1,0 +1,51 @@
+#include "gcsim/core/journal.h"
+
+namespace gcsim::core {
+
+nlohmann::json ToJson(const JournalEntry& entry) {
+  nlohmann::json out = {{"sequence", entry.sequence}, {"at", FormatIso8601(entry.at)},
+                        {"kind", entry.kind}};
+  const auto put = [&out](const char* key, const std::string& value) {
+    if (!value.empty()) out[key] = value;
+  };
+  put("method", entry.method);
+  put("path", entry.path);
+  put("clientId", entry.client_id);
+  put("correlationId", entry.correlation_id);
+  if (entry.status != 0) out["status"] = entry.status;
+  put("conversationId", entry.conversation_id);
+  put("participantId", entry.participant_id);
+  if (!entry.ignored_fields.empty()) out["ignoredFields"] = entry.ignored_fields;
+  put("effect", entry.effect);
+  put("hint", entry.hint);
+  return out;
+}
+
+uint64_t Journal::Append(JournalEntry entry) {
+  std::lock_guard lock(mu_);
+  entry.sequence = next_sequence_++;
+  entries_.push_back(std::move(entry));
+  while (entries_.size() > limit_) {
+    entries_.pop_front();
+    ++dropped_;
+  }
+  return entries_.back().sequence;
+}
+
+std::vector<JournalEntry> Journal::Entries() const {
+  std::lock_guard lock(mu_);
+  return {entries_.begin(), entries_.end()};
+}
+
+uint64_t Journal::dropped() const {
+  std::lock_guard lock(mu_);
+  return dropped_;
+}
+
+void Journal::Clear() {
+  std::lock_guard lock(mu_);
+  entries_.clear();
+  dropped_ = 0;
+}
+
+}  // namespace gcsim::core

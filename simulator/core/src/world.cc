@@ -1,0 +1,302 @@
+#include "gcsim/core/world.h"
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "gcsim/common/ids.h"
+
+namespace gcsim::core {
+namespace {
+
+using nlohmann::json;
+
+// Reads one JSON object field by field, remembering the first error and which keys were used,
+// so that unknown keys (typos) are reported instead of silently ignored.
+class ObjectReader {
+ public:
+  ObjectReader(const json& object, std::string pointer)
+      : object_(object), pointer_(std::move(pointer)) {
+    if (!object_.is_object()) Fail(pointer_, "expected an object");
+  }
+
+  const Status& status() const { return status_; }
+  bool ok() const { return status_.ok(); }
+  std::string At(std::string_view key) const { return pointer_ + "/" + std::string(key); }
+
+  void Fail(const std::string& where, const std::string& what) {
+    if (status_.ok()) status_ = InvalidArgumentError((where.empty() ? "/" : where) + ": " + what);
+  }
+
+  // The value under `key`, or null when absent (and an error when required).
+  const json* Get(std::string_view key, bool required = false) {
+    if (!ok() || !object_.is_object()) return nullptr;
+    used_.insert(std::string(key));
+    const auto it = object_.find(key);
+    if (it == object_.end()) {
+      if (required) Fail(pointer_, "missing required field \"" + std::string(key) + "\"");
+      return nullptr;
+    }
+    return &*it;
+  }
+
+  void String(std::string_view key, std::string& out, bool required = false) {
+    if (const json* v = Get(key, required)) {
+      if (v->is_string()) out = v->get<std::string>();
+      else Fail(At(key), "expected a string");
+    }
+  }
+
+  void Id(std::string_view key, std::string& out, bool required = false) {
+    String(key, out, required);
+    if (ok() && !out.empty() && !IsUuid(out)) {
+      Fail(At(key), "\"" + out + "\" is not a UUID (the API's ids look like "
+                                 "\"9f8e7d6c-5b4a-3210-abcd-ef1234567890\")");
+    }
+  }
+
+  void Bool(std::string_view key, bool& out) {
+    if (const json* v = Get(key)) {
+      if (v->is_boolean()) out = v->get<bool>();
+      else Fail(At(key), "expected true or false");
+    }
+  }
+
+  void Int(std::string_view key, int& out, int min, bool required = false) {
+    if (const json* v = Get(key, required)) {
+      if (v->is_number_integer() && v->get<int64_t>() >= min && v->get<int64_t>() <= 100'000'000) {
+        out = v->get<int>();
+      } else {
+        Fail(At(key), "expected a whole number of at least " + std::to_string(min));
+      }
+    }
+  }
+
+  void DurationField(std::string_view key, Duration& out) {
+    if (const json* v = Get(key)) {
+      if (!v->is_string()) return Fail(At(key), "expected a duration string like \"250ms\"");
+      auto parsed = ParseDuration(v->get<std::string>());
+      if (parsed.ok()) out = *parsed;
+      else Fail(At(key), parsed.status().message());
+    }
+  }
+
+  void Speech(std::string_view key, SpeechScript& out) {
+    if (const json* v = Get(key)) {
+      auto parsed = ParseSpeech(*v);
+      if (parsed.ok()) out = *parsed;
+      else Fail(At(key), parsed.status().message());
+    }
+  }
+
+  template <typename Fn>
+  void Array(std::string_view key, Fn&& each) {
+    const json* v = Get(key);
+    if (v == nullptr) return;
+    if (!v->is_array()) return Fail(At(key), "expected an array");
+    for (size_t i = 0; i < v->size() && ok(); ++i) {
+      Status item = each((*v)[i], At(key) + "/" + std::to_string(i));
+      if (!item.ok() && ok()) status_ = item;
+    }
+  }
+
+  // Call last: reports the first key nobody asked for.
+  Status Finish() {
+    if (ok() && object_.is_object()) {
+      for (const auto& [key, unused] : object_.items()) {
+        if (!used_.count(key)) Fail(At(key), "unknown field \"" + key + "\"");
+      }
+    }
+    return status_;
+  }
+
+ private:
+  const json& object_;
+  const std::string pointer_;
+  Status status_;
+  std::set<std::string> used_;
+};
+
+Result<Purpose> ReadPurpose(const json& value, const std::string& where) {
+  if (value.is_string()) {
+    if (auto purpose = ParsePurpose(value.get<std::string>())) return *purpose;
+  }
+  return InvalidArgumentError(where + ": unknown purpose " + value.dump() +
+                              " (expected customer, agent, user, external, acd or ivr)");
+}
+
+Status ReadLeg(const json& value, const std::string& where, LegSpec& leg) {
+  ObjectReader in(value, where);
+  in.Id("id", leg.id);
+  if (const json* purpose = in.Get("purpose", true)) {
+    auto parsed = ReadPurpose(*purpose, in.At("purpose"));
+    if (!parsed.ok()) return parsed.status();
+    leg.purpose = *parsed;
+  }
+  in.String("name", leg.name);
+  in.String("address", leg.address);
+  in.Id("userId", leg.user_id);
+  in.Id("queueId", leg.queue_id);
+  in.String("direction", leg.direction);
+  if (in.ok() && leg.direction != "inbound" && leg.direction != "outbound") {
+    in.Fail(in.At("direction"), "expected \"inbound\" or \"outbound\"");
+  }
+  std::string state = "connected";
+  in.String("state", state);
+  if (in.ok()) {
+    if (state == "connected") leg.state = LegState::kConnected;
+    else if (state == "alerting") leg.state = LegState::kAlerting;
+    else in.Fail(in.At("state"), "a world's legs start \"connected\" or \"alerting\", not \"" + state + "\"");
+  }
+  in.Bool("held", leg.held);
+  in.Bool("muted", leg.muted);
+  in.Bool("confined", leg.confined);
+  in.Bool("recording", leg.recording);
+  in.Speech("speech", leg.speech);
+  in.Id("monitoredParticipantId", leg.monitored_participant_id);
+  in.Id("coachedParticipantId", leg.coached_participant_id);
+  in.Id("bargedParticipantId", leg.barged_participant_id);
+  return in.Finish();
+}
+
+Status ReadConversation(const json& value, const std::string& where, ConversationSpec& conv) {
+  ObjectReader in(value, where);
+  in.Id("id", conv.id);
+  in.String("name", conv.name);
+  in.Array("participants", [&](const json& item, const std::string& at) {
+    return ReadLeg(item, at, conv.legs.emplace_back());
+  });
+  Status status = in.Finish();
+  if (status.ok() && conv.legs.empty()) {
+    return InvalidArgumentError(where + "/participants: a conversation needs at least one leg");
+  }
+  return status;
+}
+
+Status ReadGenerated(const json& value, const std::string& where, GeneratedBridges& gen) {
+  ObjectReader in(value, where);
+  in.Int("bridges", gen.bridges, 1, true);
+  in.Array("purposes", [&](const json& item, const std::string& at) {
+    auto purpose = ReadPurpose(item, at);
+    if (purpose.ok()) gen.purposes.push_back(*purpose);
+    return purpose.status();
+  });
+  if (in.ok() && gen.purposes.empty()) in.Fail(in.At("purposes"), "list at least one leg purpose");
+  if (const json* v = in.Get("silentFraction")) {
+    if (v->is_number() && v->get<double>() >= 0 && v->get<double>() <= 1) {
+      gen.silent_fraction = v->get<double>();
+    } else {
+      in.Fail(in.At("silentFraction"), "expected a number from 0 to 1");
+    }
+  }
+  in.Speech("talk", gen.talk);
+  in.Id("queueId", gen.queue_id);
+  return in.Finish();
+}
+
+}  // namespace
+
+Result<WorldSpec> ParseWorld(const json& value, std::string_view pointer_prefix) {
+  WorldSpec world;
+  ObjectReader in(value, std::string(pointer_prefix));
+  if (const json* profile = in.Get("profile")) {
+    const auto parsed = profile->is_string() ? ParseProfile(profile->get<std::string>()) : std::nullopt;
+    if (parsed) world.profile = *parsed;
+    else in.Fail(in.At("profile"), "expected \"observed\", \"documented\" or \"strict\"");
+  }
+  in.DurationField("disconnectLatency", world.disconnect_latency);
+  in.Int("rateLimit", world.rate_limit, 0);
+  in.Array("users", [&](const json& item, const std::string& at) {
+    ObjectReader user(item, at);
+    User& out = world.users.emplace_back();
+    user.Id("id", out.id, true);
+    user.String("name", out.name);
+    return user.Finish();
+  });
+  in.Array("queues", [&](const json& item, const std::string& at) {
+    ObjectReader queue(item, at);
+    Queue& out = world.queues.emplace_back();
+    queue.Id("id", out.id, true);
+    queue.String("name", out.name);
+    return queue.Finish();
+  });
+  in.Array("oauthClients", [&](const json& item, const std::string& at) {
+    ObjectReader client(item, at);
+    OAuthClient& out = world.oauth_clients.emplace_back();
+    client.String("clientId", out.id, true);
+    client.String("clientSecret", out.secret, true);
+    client.Id("userId", out.user_id);
+    client.DurationField("tokenLifetime", out.token_lifetime);
+    int rate = -1;
+    client.Int("rateLimit", rate, 0);
+    if (rate >= 0) out.rate_limit = rate;
+    if (client.ok() && out.token_lifetime < std::chrono::seconds(1)) {
+      client.Fail(client.At("tokenLifetime"), "must be at least 1s");
+    }
+    return client.Finish();
+  });
+  in.Array("conversations", [&](const json& item, const std::string& at) {
+    return ReadConversation(item, at, world.conversations.emplace_back());
+  });
+  in.Array("generate", [&](const json& item, const std::string& at) {
+    return ReadGenerated(item, at, world.generated.emplace_back());
+  });
+  Status status = in.Finish();
+  if (!status.ok()) return status;
+  return world;
+}
+
+Result<json> ReadJsonFile(const std::string& path) {
+  std::ifstream file(path);
+  if (!file) return NotFoundError(path + ": cannot open file");
+  std::stringstream text;
+  text << file.rdbuf();
+  try {
+    return json::parse(text.str(), nullptr, /*allow_exceptions=*/true, /*ignore_comments=*/true);
+  } catch (const json::parse_error& error) {
+    std::string what = error.what();
+    if (const auto pos = what.find("] "); pos != std::string::npos) what = what.substr(pos + 2);
+    return InvalidArgumentError(path + ": " + what);
+  }
+}
+
+Result<WorldSpec> LoadWorldFile(const std::string& path) {
+  auto json = ReadJsonFile(path);
+  if (!json.ok()) return json.status();
+  auto world = ParseWorld(*json);
+  if (!world.ok()) return InvalidArgumentError(path + ": " + world.status().message());
+  return world;
+}
+
+WorldSpec DemoWorld() {
+  using std::chrono::seconds;
+  WorldSpec world;
+  world.users = {{std::string(kDemoAgentUserId), "Avery Agent"},
+                 {std::string(kDemoSupervisorUserId), "Sam Supervisor"}};
+  world.queues = {{std::string(kDemoQueueId), "Support"}};
+  world.oauth_clients = {
+      {.id = "demo-client", .secret = "demo-secret"},
+      {.id = "demo-agent-app", .secret = "demo-agent-secret", .user_id = std::string(kDemoAgentUserId)},
+  };
+  const SpeechScript customer_talk{.kind = SpeechScript::Kind::kPeriodic, .every = seconds(45),
+                                   .talk_for = seconds(20)};
+  SpeechScript agent_talk = customer_talk;
+  agent_talk.offset = seconds(22);
+  world.conversations.push_back(ConversationSpec{
+      .id = std::string(kDemoConversationId),
+      .name = "Support bridge",
+      .legs = {
+          {.id = std::string(kDemoCustomerId), .purpose = Purpose::kCustomer,
+           .name = "Casey Customer", .address = "tel:+13175550123", .speech = customer_talk},
+          {.id = std::string(kDemoAgentId), .purpose = Purpose::kAgent, .name = "Avery Agent",
+           .address = "sip:avery@example.com", .user_id = std::string(kDemoAgentUserId),
+           .queue_id = std::string(kDemoQueueId), .speech = agent_talk},
+          {.id = std::string(kDemoSupervisorId), .purpose = Purpose::kUser,
+           .name = "Sam Supervisor", .address = "sip:sam@example.com",
+           .user_id = std::string(kDemoSupervisorUserId), .queue_id = std::string(kDemoQueueId),
+           .speech = SpeechScript::Never(), .barged_participant_id = std::string(kDemoAgentId)},
+      }});
+  return world;
+}
+
+}  // namespace gcsim::core
