@@ -1,121 +1,15 @@
 #include "gcsim/core/world.h"
 
 #include <fstream>
-#include <set>
 #include <sstream>
 
 #include "gcsim/common/ids.h"
+#include "gcsim/core/json_reader.h"
 
 namespace gcsim::core {
 namespace {
 
 using nlohmann::json;
-
-// Reads one JSON object field by field, remembering the first error and which keys were used,
-// so that unknown keys (typos) are reported instead of silently ignored.
-class ObjectReader {
- public:
-  ObjectReader(const json& object, std::string pointer)
-      : object_(object), pointer_(std::move(pointer)) {
-    if (!object_.is_object()) Fail(pointer_, "expected an object");
-  }
-
-  const Status& status() const { return status_; }
-  bool ok() const { return status_.ok(); }
-  std::string At(std::string_view key) const { return pointer_ + "/" + std::string(key); }
-
-  void Fail(const std::string& where, const std::string& what) {
-    if (status_.ok()) status_ = InvalidArgumentError((where.empty() ? "/" : where) + ": " + what);
-  }
-
-  // The value under `key`, or null when absent (and an error when required).
-  const json* Get(std::string_view key, bool required = false) {
-    if (!ok() || !object_.is_object()) return nullptr;
-    used_.insert(std::string(key));
-    const auto it = object_.find(key);
-    if (it == object_.end()) {
-      if (required) Fail(pointer_, "missing required field \"" + std::string(key) + "\"");
-      return nullptr;
-    }
-    return &*it;
-  }
-
-  void String(std::string_view key, std::string& out, bool required = false) {
-    if (const json* v = Get(key, required)) {
-      if (v->is_string()) out = v->get<std::string>();
-      else Fail(At(key), "expected a string");
-    }
-  }
-
-  void Id(std::string_view key, std::string& out, bool required = false) {
-    String(key, out, required);
-    if (ok() && !out.empty() && !IsUuid(out)) {
-      Fail(At(key), "\"" + out + "\" is not a UUID (the API's ids look like "
-                                 "\"9f8e7d6c-5b4a-3210-abcd-ef1234567890\")");
-    }
-  }
-
-  void Bool(std::string_view key, bool& out) {
-    if (const json* v = Get(key)) {
-      if (v->is_boolean()) out = v->get<bool>();
-      else Fail(At(key), "expected true or false");
-    }
-  }
-
-  void Int(std::string_view key, int& out, int min, bool required = false) {
-    if (const json* v = Get(key, required)) {
-      if (v->is_number_integer() && v->get<int64_t>() >= min && v->get<int64_t>() <= 100'000'000) {
-        out = v->get<int>();
-      } else {
-        Fail(At(key), "expected a whole number of at least " + std::to_string(min));
-      }
-    }
-  }
-
-  void DurationField(std::string_view key, Duration& out) {
-    if (const json* v = Get(key)) {
-      if (!v->is_string()) return Fail(At(key), "expected a duration string like \"250ms\"");
-      auto parsed = ParseDuration(v->get<std::string>());
-      if (parsed.ok()) out = *parsed;
-      else Fail(At(key), parsed.status().message());
-    }
-  }
-
-  void Speech(std::string_view key, SpeechScript& out) {
-    if (const json* v = Get(key)) {
-      auto parsed = ParseSpeech(*v);
-      if (parsed.ok()) out = *parsed;
-      else Fail(At(key), parsed.status().message());
-    }
-  }
-
-  template <typename Fn>
-  void Array(std::string_view key, Fn&& each) {
-    const json* v = Get(key);
-    if (v == nullptr) return;
-    if (!v->is_array()) return Fail(At(key), "expected an array");
-    for (size_t i = 0; i < v->size() && ok(); ++i) {
-      Status item = each((*v)[i], At(key) + "/" + std::to_string(i));
-      if (!item.ok() && ok()) status_ = item;
-    }
-  }
-
-  // Call last: reports the first key nobody asked for.
-  Status Finish() {
-    if (ok() && object_.is_object()) {
-      for (const auto& [key, unused] : object_.items()) {
-        if (!used_.count(key)) Fail(At(key), "unknown field \"" + key + "\"");
-      }
-    }
-    return status_;
-  }
-
- private:
-  const json& object_;
-  const std::string pointer_;
-  Status status_;
-  std::set<std::string> used_;
-};
 
 Result<Purpose> ReadPurpose(const json& value, const std::string& where) {
   if (value.is_string()) {
