@@ -1,7 +1,6 @@
 #include "gcsim/core/simulator.h"
 
 #include <algorithm>
-#include <climits>
 #include <random>
 #include <shared_mutex>
 #include <unordered_map>
@@ -61,10 +60,17 @@ struct Lifeline {
 
 class View final : public WorldView {
  public:
-  View(const World& world, TimePoint now, Profile profile)
-      : world_(world), now_(now), profile_(profile) {}
+  View(const World& world, TimePoint now, Profile profile, Duration disconnect_latency,
+       int rate_limit)
+      : world_(world),
+        now_(now),
+        profile_(profile),
+        disconnect_latency_(disconnect_latency),
+        rate_limit_(rate_limit) {}
   TimePoint now() const override { return now_; }
   Profile profile() const override { return profile_; }
+  Duration disconnect_latency() const override { return disconnect_latency_; }
+  int rate_limit() const override { return rate_limit_; }
   const Conversation* FindConversation(const std::string& id) const override {
     const auto it = world_.conversations.find(id);
     return it == world_.conversations.end() ? nullptr : &it->second;
@@ -91,6 +97,8 @@ class View final : public WorldView {
   const World& world_;
   const TimePoint now_;
   const Profile profile_;
+  const Duration disconnect_latency_;
+  const int rate_limit_;
 };
 
 class SimulatorImpl final : public Simulator {
@@ -121,6 +129,7 @@ class SimulatorImpl final : public Simulator {
     world_ = std::move(fresh);
     profile_ = options_.profile.value_or(spec.profile);
     disconnect_latency_ = options_.disconnect_latency.value_or(spec.disconnect_latency);
+    rate_limit_ = options_.rate_limit.value_or(spec.rate_limit);
     {
       std::lock_guard org_lock(org_mu_);
       org_ = Org{};
@@ -178,7 +187,7 @@ class SimulatorImpl final : public Simulator {
     const auto left = window.start + kRateWindow - now;
     RateDecision decision;
     decision.count = window.count;
-    decision.allowed = budget == 0 ? INT_MAX : budget;
+    decision.allowed = budget;
     decision.reset_seconds = static_cast<int>((left.count() + 999) / 1000);
     decision.limited = budget != 0 && window.count > budget;
     return decision;
@@ -188,7 +197,7 @@ class SimulatorImpl final : public Simulator {
 
   void Read(const std::function<void(const WorldView&)>& reader) const override {
     std::shared_lock lock(mu_);
-    reader(View(world_, clock_.Now(), profile_));
+    reader(View(world_, clock_.Now(), profile_, disconnect_latency_, rate_limit_));
   }
 
   std::vector<SilentLeg> SilentLegs(Duration silent_for) const override {
@@ -846,11 +855,12 @@ class SimulatorImpl final : public Simulator {
 
   const SimulatorOptions options_;
   Clock& clock_;
-  mutable std::shared_mutex mu_;  // guards world_, ids_, profile_, disconnect_latency_
+  mutable std::shared_mutex mu_;  // guards world_, ids_, profile_, disconnect_latency_, rate_limit_
   World world_;
   IdGenerator ids_;
   Profile profile_ = Profile::kObserved;
   Duration disconnect_latency_{};
+  int rate_limit_ = 0;
   std::mutex org_mu_;  // guards org_, token_ids_
   Org org_;
   IdGenerator token_ids_;
@@ -859,6 +869,25 @@ class SimulatorImpl final : public Simulator {
 };
 
 }  // namespace
+
+QueueObservation ObserveQueue(const WorldView& world, const std::string& queue_id) {
+  QueueObservation out;
+  for (const Conversation* conv : world.ConversationsByStart()) {
+    if (conv->end_time) continue;
+    bool acd_waiting = false;
+    bool staffed = false;
+    for (const Participant* leg : conv->participants) {
+      if (leg->state != LegState::kConnected) continue;
+      const bool works_calls = leg->purpose == Purpose::kAgent || leg->purpose == Purpose::kUser;
+      staffed |= works_calls;
+      if (leg->queue_id != queue_id) continue;
+      if (works_calls) ++out.interacting;
+      if (leg->purpose == Purpose::kAcd) acd_waiting = true;
+    }
+    if (acd_waiting && !staffed) ++out.waiting;
+  }
+  return out;
+}
 
 Result<std::unique_ptr<Simulator>> Simulator::Create(const SimulatorOptions& options,
                                                      const WorldSpec& world) {

@@ -79,6 +79,9 @@ class WorldView {
   virtual ~WorldView() = default;
   virtual TimePoint now() const = 0;
   virtual Profile profile() const = 0;
+  virtual Duration disconnect_latency() const = 0;
+  // Requests per minute for clients without a budget of their own; 0: unlimited.
+  virtual int rate_limit() const = 0;
   virtual const Conversation* FindConversation(const std::string& id) const = 0;
   virtual const Participant* FindParticipant(const std::string& id) const = 0;
   // Every conversation, ordered by start time then id (deterministic listings).
@@ -89,6 +92,17 @@ class WorldView {
   virtual const Queue* FindQueue(const std::string& id) const = 0;
   MediaState Media(const Participant& leg) const { return ComputeMedia(leg, now()); }
 };
+
+// What a queue's real-time dashboard shows (analytics queue observations).
+struct QueueObservation {
+  // Connected people other than customers and external parties working the queue's calls:
+  // agents, and users such as a supervisor on the bridge (a phantom leg keeps counting here).
+  int interacting = 0;
+  // Live conversations where the queue's acd leg is connected and no agent or user has joined.
+  int waiting = 0;
+};
+// Scans every conversation: linear in the world, like the real query.
+QueueObservation ObserveQueue(const WorldView& world, const std::string& queue_id);
 
 // A leg whose media flows and that has been silent for a while (the bulk media view).
 struct SilentLeg {
