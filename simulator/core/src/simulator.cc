@@ -590,8 +590,10 @@ class SimulatorImpl final : public Simulator {
     for (const GeneratedBridges& gen : spec.generated) {
       for (int b = 0; b < gen.bridges; ++b) {
         ConversationSpec conv{.name = "Generated bridge " + std::to_string(b + 1)};
-        for (Purpose purpose : gen.purposes) {
-          const bool silent = draw(rng) < gen.silent_fraction;
+        const size_t first_silent = gen.purposes.size() - gen.silent_legs;
+        for (size_t i = 0; i < gen.purposes.size(); ++i) {
+          const Purpose purpose = gen.purposes[i];
+          const bool silent = i >= first_silent || draw(rng) < gen.silent_fraction;
           conv.legs.push_back({.purpose = purpose, .queue_id = gen.queue_id,
                                .speech = silent ? SpeechScript::Never() : gen.talk});
         }

@@ -76,6 +76,10 @@ Status ReadGenerated(const json& value, const std::string& where, GeneratedBridg
     return purpose.status();
   });
   if (in.ok() && gen.purposes.empty()) in.Fail(in.At("purposes"), "list at least one leg purpose");
+  in.Int("silentLegs", gen.silent_legs, 0);
+  if (in.ok() && gen.silent_legs > static_cast<int>(gen.purposes.size())) {
+    in.Fail(in.At("silentLegs"), "more silent legs than legs per bridge");
+  }
   if (const json* v = in.Get("silentFraction")) {
     if (v->is_number() && v->get<double>() >= 0 && v->get<double>() <= 1) {
       gen.silent_fraction = v->get<double>();

@@ -40,11 +40,13 @@ struct ConversationSpec {
 };
 
 // Many similar bridges at once, for load: `bridges` conversations with one leg per entry of
-// `purposes`; each leg is silent ("never") with probability `silent_fraction`, else follows
-// `talk`. Drawn from the world's seed, so the same seed gives the same world.
+// `purposes`. The last `silent_legs` legs of each bridge never talk; every other leg is silent
+// ("never") with probability `silent_fraction`, else follows `talk`. Drawn from the world's
+// seed, so the same seed gives the same world.
 struct GeneratedBridges {
   int bridges = 0;
   std::vector<Purpose> purposes;
+  int silent_legs = 0;
   double silent_fraction = 0;
   SpeechScript talk = SpeechScript::Always();
   std::string queue_id;

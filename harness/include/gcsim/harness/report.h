@@ -1,0 +1,21 @@
+// What `gcsim run` prints and writes: a table for people, JUnit XML for CI, JSON for tools.
+#pragma once
+
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "gcsim/common/status.h"
+#include "gcsim/harness/runner.h"
+
+namespace gcsim::harness {
+
+// One row per scenario (scenario, result, simulated time, wall time, drops, requests), then
+// for each failure what was expected, what happened and the journal lines that matter.
+// `verbose`: the whole journal of each failing scenario too.
+void PrintReport(std::ostream& out, const std::vector<ScenarioResult>& results, bool verbose);
+
+Status WriteJunit(const std::string& path, const std::vector<ScenarioResult>& results);
+Status WriteJson(const std::string& path, const std::vector<ScenarioResult>& results);
+
+}  // namespace gcsim::harness

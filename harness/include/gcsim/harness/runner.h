@@ -1,0 +1,67 @@
+// Runs a scenario: the simulator and the client under test in one process on one ManualClock,
+// talking real HTTP over loopback, jumping from event to event instead of waiting.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "gcsim/common/time.h"
+#include "gcsim/core/journal.h"
+#include "gcsim/harness/scenario.h"
+
+namespace gcsim::harness {
+
+struct RunOptions {
+  // Seeds the world's generated ids, the server's correlation ids and the client's jitter,
+  // unless the scenario names its own seed.
+  uint64_t seed = 1;
+  // Keep the whole journal in the result (always kept when an expectation fails).
+  bool keep_journal = false;
+  // Server worker threads; the runner's clients use one connection each.
+  size_t server_threads = 4;
+};
+
+// Figures of one run; the names match the scenario file's "metric" expectations.
+struct RunMetrics {
+  uint64_t drops = 0;              // drops: legs the reaper dropped
+  uint64_t verified = 0;           // verified: drops the reaper saw take effect
+  uint64_t stuck = 0;              // stuck: legs reported stuck
+  uint64_t requests = 0;           // requests: the reaper's HTTP requests, token fetches included
+  uint64_t too_many_requests = 0;  // tooManyRequests: 429s the reaper saw
+  uint64_t retries = 0;            // retries
+  uint64_t early_drops = 0;        // earlyDrops: dropped before silent for the idle timeout
+  uint64_t idle_legs_left = 0;     // idleLegsLeft: at the end, legs silent past timeout + poll
+  uint64_t script_requests = 0;    // scriptRequests
+  Duration max_lateness{};         // maxLatenessMs: drop time minus (silent since + timeout)
+  Duration p50_lateness{};         // p50LatenessMs
+  double requests_per_drop = 0;    // requestsPerDrop
+};
+
+struct Failure {
+  std::string expectation;  // what was expected, in words
+  std::string pointer;      // where the expectation is in the file
+  std::string actual;       // what happened
+  std::vector<std::string> journal;  // the journal lines that matter
+};
+
+struct ScenarioResult {
+  std::string name;
+  std::string path;
+  bool passed = false;
+  std::string error;  // the scenario could not run (broken file, bad timeline event)
+  Duration simulated{};
+  Duration wall{};
+  size_t expectations = 0;
+  RunMetrics metrics;
+  std::vector<Failure> failures;
+  std::vector<core::JournalEntry> journal;
+};
+
+// Never throws; whatever goes wrong ends up in the result.
+ScenarioResult RunScenario(const Scenario& scenario, const RunOptions& options = {});
+
+// A result for a file that could not be loaded.
+ScenarioResult BrokenScenario(const std::string& path, const Status& error);
+
+}  // namespace gcsim::harness

@@ -1,0 +1,113 @@
+// A scenario: a world, what happens in it over time, the client under test, how long to run,
+// and what must be true. Loaded from one JSON file (comments allowed); the format is
+// documented field by field in scenarios/README.md.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "gcsim/common/status.h"
+#include "gcsim/common/time.h"
+#include "gcsim/core/world.h"
+
+namespace gcsim::harness {
+
+// Something the world does by itself at a simulated time. Legs are named by participant id,
+// or by the name an earlier "transfer" or "join" event gave with "as".
+struct TimelineEvent {
+  enum class Kind { kSpeech, kMute, kHold, kConfine, kHangUp, kTransfer, kJoin };
+  Duration at{};
+  Kind kind = Kind::kSpeech;
+  std::string leg;             // every kind but kJoin
+  std::string conversation;    // kJoin
+  core::SpeechScript speech;   // kSpeech
+  bool value = true;           // kMute, kHold, kConfine
+  core::LegSpec join;          // kJoin
+  std::string as;              // kTransfer, kJoin: a name for the new participant
+  std::string pointer;         // where in the file, for messages
+};
+
+// One raw request of a scripted client (e.g. the seed's naive PATCH), sent at `at`.
+struct ScriptStep {
+  Duration at{};
+  std::string method;
+  std::string path;  // "{leg:NAME}" is replaced by a named participant's id
+  std::optional<nlohmann::json> body;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::optional<int> expect_status;
+  std::string pointer;
+};
+
+struct ScriptClient {
+  std::string client_id = "demo-client";
+  std::string client_secret = "demo-secret";
+  std::vector<ScriptStep> steps;
+};
+
+// The bundled reaper and its settings (the reaper CLI's flags).
+struct ReaperSettings {
+  std::string client_id = "demo-client";
+  std::string client_secret = "demo-secret";
+  Duration idle_timeout = std::chrono::minutes(10);
+  Duration poll_interval = std::chrono::seconds(15);
+  Duration verify_timeout = std::chrono::seconds(30);
+  int max_attempts = 3;
+  std::string activity = "sim";  // sim | signals
+  std::vector<std::string> purposes = {"agent", "user", "customer", "external"};
+  bool dry_run = false;
+};
+
+// One thing that must hold. `at` empty: checked when the run ends.
+struct Expectation {
+  enum class Kind {
+    kLegDisconnectedBetween,  // leg disconnected, its endTime within [from, to]
+    kLegNeverDropped,         // no client drop ever reached the leg
+    kLegState,                // leg state at `at`
+    kLegMedia,                // "flowing" or "stopped" at `at`
+    kConversationEnded,       // ended (or not) at `at`
+    kQueueObservation,        // oInteracting / oWaiting of a queue at `at`
+    kMetric,                  // a run figure within bounds (see RunMetrics)
+    kScriptStatus,            // a script step answered `status`
+  };
+  Kind kind = Kind::kMetric;
+  std::optional<Duration> at;
+  std::string leg;
+  std::string conversation;
+  std::string queue;
+  std::string name;  // kQueueObservation: the metric; kMetric: the figure
+  Duration from{}, to{};
+  std::string value;  // kLegState: a state; kLegMedia: flowing|stopped
+  bool ended = true;
+  std::optional<double> equals, at_most, at_least;
+  size_t script_step = 0;
+  int status = 0;
+  std::string pointer;
+  std::string Describe() const;
+};
+
+struct Scenario {
+  std::string path;
+  std::string name;
+  std::string description;
+  std::optional<uint64_t> seed;  // overrides the run's seed
+  core::WorldSpec world;
+  std::vector<TimelineEvent> timeline;
+  std::optional<ReaperSettings> reaper;
+  std::optional<ScriptClient> script;
+  Duration run_for{};
+  std::vector<Expectation> expectations;
+};
+
+// Errors read "PATH: /timeline/2/at: bad duration ..." (or line and column for bad JSON).
+Result<Scenario> LoadScenarioFile(const std::string& path);
+Result<Scenario> ParseScenario(const nlohmann::json& json, const std::string& path);
+
+// Scenario files under each of `paths` (files as given, folders searched for *.json, sorted).
+Result<std::vector<std::string>> FindScenarioFiles(const std::vector<std::string>& paths);
+
+}  // namespace gcsim::harness

@@ -1,0 +1,134 @@
+#include "gcsim/harness/report.h"
+
+#include <cstdio>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+namespace gcsim::harness {
+namespace {
+
+std::string Seconds(Duration d) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3f", static_cast<double>(d.count()) / 1000.0);
+  return buf;
+}
+
+std::string Pad(std::string text, size_t width) {
+  if (text.size() < width) text.append(width - text.size(), ' ');
+  return text;
+}
+
+const char* Verdict(const ScenarioResult& r) {
+  if (!r.error.empty()) return "ERROR";
+  return r.passed ? "PASS" : "FAIL";
+}
+
+std::string XmlEscape(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+std::string FailureText(const Failure& f) {
+  std::string text = f.pointer + ": expected " + f.expectation + "; got " + f.actual;
+  for (const std::string& line : f.journal) text += "\n    " + line;
+  return text;
+}
+
+}  // namespace
+
+void PrintReport(std::ostream& out, const std::vector<ScenarioResult>& results, bool verbose) {
+  size_t width = 8;
+  for (const auto& r : results) width = std::max(width, r.name.size());
+  out << Pad("SCENARIO", width + 2) << Pad("RESULT", 8) << Pad("SIMULATED", 11) << Pad("WALL", 9)
+      << Pad("DROPS", 8) << "REQUESTS\n";
+  size_t passed = 0;
+  for (const auto& r : results) {
+    passed += r.passed;
+    out << Pad(r.name, width + 2) << Pad(Verdict(r), 8) << Pad(FormatDuration(r.simulated), 11)
+        << Pad(Seconds(r.wall) + "s", 9) << Pad(std::to_string(r.metrics.drops), 8)
+        << r.metrics.requests + r.metrics.script_requests << "\n";
+  }
+  for (const auto& r : results) {
+    if (r.passed) continue;
+    out << "\n" << Verdict(r) << " " << r.name << " (" << r.path << ")\n";
+    if (!r.error.empty()) out << "  " << r.error << "\n";
+    for (const Failure& f : r.failures) out << "  " << FailureText(f) << "\n";
+    if (verbose && !r.journal.empty()) {
+      out << "  journal:\n";
+      for (const auto& entry : r.journal) out << "    " << core::ToJson(entry).dump() << "\n";
+    }
+  }
+  out << "\n" << passed << " passed, " << results.size() - passed << " failed\n";
+}
+
+Status WriteJunit(const std::string& path, const std::vector<ScenarioResult>& results) {
+  std::ofstream out(path);
+  if (!out) return InvalidArgumentError(path + ": cannot write the JUnit report");
+  size_t failures = 0, errors = 0;
+  Duration total{};
+  for (const auto& r : results) {
+    failures += r.error.empty() && !r.passed;
+    errors += !r.error.empty();
+    total += r.wall;
+  }
+  out << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+      << "<testsuites name=\"gcsim\" tests=\"" << results.size() << "\" failures=\"" << failures
+      << "\" errors=\"" << errors << "\" time=\"" << Seconds(total) << "\">\n"
+      << "  <testsuite name=\"gcsim.scenarios\" tests=\"" << results.size() << "\" failures=\""
+      << failures << "\" errors=\"" << errors << "\" time=\"" << Seconds(total) << "\">\n";
+  for (const auto& r : results) {
+    out << "    <testcase classname=\"gcsim.scenarios\" name=\"" << XmlEscape(r.name)
+        << "\" file=\"" << XmlEscape(r.path) << "\" time=\"" << Seconds(r.wall) << "\">\n";
+    if (!r.error.empty()) {
+      out << "      <error message=\"" << XmlEscape(r.error) << "\"/>\n";
+    }
+    for (const Failure& f : r.failures) {
+      out << "      <failure message=\"" << XmlEscape("expected " + f.expectation + "; got " + f.actual)
+          << "\">" << XmlEscape(FailureText(f)) << "</failure>\n";
+    }
+    out << "    </testcase>\n";
+  }
+  out << "  </testsuite>\n</testsuites>\n";
+  return out ? Status::Ok() : InvalidArgumentError(path + ": write failed");
+}
+
+Status WriteJson(const std::string& path, const std::vector<ScenarioResult>& results) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& r : results) {
+    const RunMetrics& m = r.metrics;
+    nlohmann::json failures = nlohmann::json::array();
+    for (const Failure& f : r.failures) {
+      failures.push_back({{"expectation", f.expectation}, {"pointer", f.pointer},
+                          {"actual", f.actual}, {"journal", f.journal}});
+    }
+    nlohmann::json item = {
+        {"name", r.name}, {"path", r.path}, {"result", Verdict(r)},
+        {"simulated", FormatDuration(r.simulated)}, {"wallMs", r.wall.count()},
+        {"expectations", r.expectations}, {"failures", failures},
+        {"metrics",
+         {{"drops", m.drops}, {"verified", m.verified}, {"stuck", m.stuck},
+          {"requests", m.requests}, {"tooManyRequests", m.too_many_requests},
+          {"retries", m.retries}, {"earlyDrops", m.early_drops},
+          {"maxLatenessMs", m.max_lateness.count()}, {"p50LatenessMs", m.p50_lateness.count()},
+          {"idleLegsLeft", m.idle_legs_left}, {"requestsPerDrop", m.requests_per_drop},
+          {"scriptRequests", m.script_requests}}}};
+    if (!r.error.empty()) item["error"] = r.error;
+    list.push_back(std::move(item));
+  }
+  std::ofstream out(path);
+  if (!out) return InvalidArgumentError(path + ": cannot write the JSON report");
+  out << nlohmann::json{{"scenarios", list}}.dump(2) << "\n";
+  return out ? Status::Ok() : InvalidArgumentError(path + ": write failed");
+}
+
+}  // namespace gcsim::harness

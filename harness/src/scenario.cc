@@ -1,0 +1,313 @@
+#include "gcsim/harness/scenario.h"
+
+#include <algorithm>
+#include <filesystem>
+
+#include "gcsim/core/json_reader.h"
+
+namespace gcsim::harness {
+namespace {
+
+using core::ObjectReader;
+using nlohmann::json;
+
+const char* const kMetrics[] = {"drops",         "verified",      "stuck",
+                                "requests",      "tooManyRequests", "retries",
+                                "earlyDrops",    "maxLatenessMs", "p50LatenessMs",
+                                "idleLegsLeft",  "requestsPerDrop", "scriptRequests"};
+
+Status ReadEvent(const json& value, const std::string& where, TimelineEvent& event) {
+  ObjectReader in(value, where);
+  event.pointer = where;
+  in.DurationField("at", event.at, true);
+  int actions = 0;
+  const auto action = [&](const char* key, TimelineEvent::Kind kind) {
+    const json* v = in.Get(key);
+    if (v == nullptr) return v;
+    ++actions;
+    event.kind = kind;
+    return v;
+  };
+  if (action("speech", TimelineEvent::Kind::kSpeech)) in.Speech("speech", event.speech);
+  for (const auto& [key, kind] : {std::pair{"mute", TimelineEvent::Kind::kMute},
+                                  std::pair{"hold", TimelineEvent::Kind::kHold},
+                                  std::pair{"confine", TimelineEvent::Kind::kConfine}}) {
+    if (action(key, kind)) in.Bool(key, event.value);
+  }
+  for (const auto& [key, kind] : {std::pair{"hangUp", TimelineEvent::Kind::kHangUp},
+                                  std::pair{"transfer", TimelineEvent::Kind::kTransfer}}) {
+    if (const json* v = action(key, kind); v != nullptr && *v != true) {
+      in.Fail(in.At(key), "expected true");
+    }
+  }
+  if (const json* join = action("join", TimelineEvent::Kind::kJoin)) {
+    auto world = core::ParseWorld(
+        json{{"conversations", {{{"participants", {*join}}}}}}, "");
+    if (!world.ok()) {
+      // Re-point the error from the wrapper world to this event.
+      std::string message = world.status().message();
+      const std::string wrapper = "/conversations/0/participants/0";
+      if (message.rfind(wrapper, 0) == 0) message = in.At("join") + message.substr(wrapper.size());
+      return InvalidArgumentError(message);
+    }
+    event.join = world->conversations[0].legs[0];
+  }
+  if (event.kind == TimelineEvent::Kind::kJoin) {
+    in.Id("conversation", event.conversation, true);
+  } else {
+    in.String("leg", event.leg, true);
+  }
+  in.String("as", event.as);
+  if (in.ok() && actions != 1) {
+    in.Fail(where, "an event does exactly one of speech, mute, hold, confine, hangUp, transfer, join");
+  }
+  return in.Finish();
+}
+
+Status ReadStep(const json& value, const std::string& where, ScriptStep& step) {
+  ObjectReader in(value, where);
+  step.pointer = where;
+  in.DurationField("at", step.at, true);
+  in.String("method", step.method, true);
+  in.String("path", step.path, true);
+  if (in.ok() && step.path.rfind('/', 0) != 0) in.Fail(in.At("path"), "must start with /");
+  static const char* const kMethods[] = {"GET", "POST", "PATCH", "PUT", "DELETE"};
+  if (in.ok() && std::find(std::begin(kMethods), std::end(kMethods), step.method) == std::end(kMethods)) {
+    in.Fail(in.At("method"), "expected GET, POST, PATCH, PUT or DELETE");
+  }
+  if (const json* body = in.Get("body")) step.body = *body;
+  if (const json* headers = in.Get("headers")) {
+    if (!headers->is_object()) {
+      in.Fail(in.At("headers"), "expected an object of header names to strings");
+    } else {
+      for (const auto& [name, v] : headers->items()) {
+        if (!v.is_string()) in.Fail(in.At("headers") + "/" + name, "expected a string");
+        else step.headers.emplace_back(name, v.get<std::string>());
+      }
+    }
+  }
+  int status = 0;
+  in.Int("expectStatus", status, 100);
+  if (status) step.expect_status = status;
+  return in.Finish();
+}
+
+Status ReadReaper(const json& value, const std::string& where, ReaperSettings& reaper) {
+  ObjectReader in(value, where);
+  in.String("clientId", reaper.client_id);
+  in.String("clientSecret", reaper.client_secret);
+  in.DurationField("idleTimeout", reaper.idle_timeout);
+  in.DurationField("pollInterval", reaper.poll_interval);
+  in.DurationField("verifyTimeout", reaper.verify_timeout);
+  in.Int("maxAttempts", reaper.max_attempts, 1);
+  in.String("activity", reaper.activity);
+  if (in.ok() && reaper.activity != "sim" && reaper.activity != "signals") {
+    in.Fail(in.At("activity"), "expected \"sim\" or \"signals\"");
+  }
+  if (in.Get("purposes")) reaper.purposes.clear();
+  in.Array("purposes", [&](const json& item, const std::string& at) {
+    if (!item.is_string() || !core::ParsePurpose(item.get<std::string>())) {
+      return InvalidArgumentError(at + ": expected one of agent, user, customer, external, acd, ivr");
+    }
+    reaper.purposes.push_back(item.get<std::string>());
+    return Status::Ok();
+  });
+  in.Bool("dryRun", reaper.dry_run);
+  if (in.ok() && reaper.poll_interval <= Duration::zero()) {
+    in.Fail(in.At("pollInterval"), "must be more than 0s");
+  }
+  return in.Finish();
+}
+
+void ReadBounds(ObjectReader& in, Expectation& e) {
+  for (auto [key, slot] : {std::pair{"equals", &e.equals}, std::pair{"atMost", &e.at_most},
+                           std::pair{"atLeast", &e.at_least}}) {
+    if (const json* v = in.Get(key)) {
+      if (v->is_number()) *slot = v->get<double>();
+      else in.Fail(in.At(key), "expected a number");
+    }
+  }
+  if (in.ok() && !e.equals && !e.at_most && !e.at_least) {
+    in.Fail(in.At("metric"), "give equals, atMost or atLeast");
+  }
+}
+
+Status ReadExpectation(const json& value, const std::string& where, Expectation& e) {
+  ObjectReader in(value, where);
+  e.pointer = where;
+  Duration at{};
+  in.DurationField("at", at);
+  if (in.Get("at")) e.at = at;
+  in.String("leg", e.leg);
+  in.Id("conversation", e.conversation);
+  in.Id("queue", e.queue);
+  if (!in.ok()) return in.status();
+  if (const json* window = in.Get("disconnectedBetween")) {
+    e.kind = Expectation::Kind::kLegDisconnectedBetween;
+    if (!window->is_array() || window->size() != 2 || !(*window)[0].is_string() ||
+        !(*window)[1].is_string()) {
+      in.Fail(in.At("disconnectedBetween"), "expected [\"from\", \"to\"], e.g. [\"10m\", \"10m30s\"]");
+    } else {
+      auto from = ParseDuration((*window)[0].get<std::string>());
+      auto to = ParseDuration((*window)[1].get<std::string>());
+      if (!from.ok() || !to.ok()) {
+        in.Fail(in.At("disconnectedBetween"), (from.ok() ? to : from).status().message());
+      } else if (*to < *from) {
+        in.Fail(in.At("disconnectedBetween"), "the window ends before it starts");
+      } else {
+        e.from = *from;
+        e.to = *to;
+      }
+    }
+  } else if (const json* never = in.Get("neverDropped")) {
+    e.kind = Expectation::Kind::kLegNeverDropped;
+    if (*never != true) in.Fail(in.At("neverDropped"), "expected true");
+  } else if (in.Get("state")) {
+    e.kind = Expectation::Kind::kLegState;
+    in.String("state", e.value);
+    if (in.ok() && !core::ParseLegState(e.value)) in.Fail(in.At("state"), "unknown state \"" + e.value + "\"");
+  } else if (in.Get("media")) {
+    e.kind = Expectation::Kind::kLegMedia;
+    in.String("media", e.value);
+    if (in.ok() && e.value != "flowing" && e.value != "stopped") {
+      in.Fail(in.At("media"), "expected \"flowing\" or \"stopped\"");
+    }
+  } else if (in.Get("ended")) {
+    e.kind = Expectation::Kind::kConversationEnded;
+    in.Bool("ended", e.ended);
+    if (in.ok() && e.conversation.empty()) in.Fail(where, "\"ended\" needs a \"conversation\"");
+  } else if (in.Get("oInteracting") || in.Get("oWaiting")) {
+    e.kind = Expectation::Kind::kQueueObservation;
+    e.name = value.contains("oInteracting") ? "oInteracting" : "oWaiting";
+    int count = 0;
+    in.Int(e.name, count, 0);
+    e.equals = count;
+    if (in.ok() && e.queue.empty()) in.Fail(where, "\"" + e.name + "\" needs a \"queue\"");
+  } else if (in.Get("metric")) {
+    e.kind = Expectation::Kind::kMetric;
+    in.String("metric", e.name);
+    if (in.ok() && std::find(std::begin(kMetrics), std::end(kMetrics), e.name) == std::end(kMetrics)) {
+      std::string known;
+      for (const char* m : kMetrics) known += (known.empty() ? "" : ", ") + std::string(m);
+      in.Fail(in.At("metric"), "unknown metric \"" + e.name + "\" (known: " + known + ")");
+    }
+    ReadBounds(in, e);
+  } else {
+    in.Fail(where, "say what to expect: disconnectedBetween, neverDropped, state, media, ended, "
+                   "oInteracting, oWaiting or metric");
+  }
+  const bool needs_leg = e.kind == Expectation::Kind::kLegDisconnectedBetween ||
+                         e.kind == Expectation::Kind::kLegNeverDropped ||
+                         e.kind == Expectation::Kind::kLegState || e.kind == Expectation::Kind::kLegMedia;
+  if (in.ok() && needs_leg && e.leg.empty()) in.Fail(where, "this expectation needs a \"leg\"");
+  const bool needs_at = e.kind == Expectation::Kind::kLegState || e.kind == Expectation::Kind::kLegMedia ||
+                        e.kind == Expectation::Kind::kQueueObservation;
+  if (in.ok() && needs_at && !e.at) in.Fail(where, "this expectation needs an \"at\" time");
+  return in.Finish();
+}
+
+}  // namespace
+
+std::string Expectation::Describe() const {
+  const std::string when = at ? " at " + FormatDuration(*at) : "";
+  std::string bounds;
+  if (equals) bounds += " = " + nlohmann::json(*equals).dump();
+  if (at_least) bounds += " >= " + nlohmann::json(*at_least).dump();
+  if (at_most) bounds += " <= " + nlohmann::json(*at_most).dump();
+  switch (kind) {
+    case Kind::kLegDisconnectedBetween:
+      return "leg " + leg + " disconnected between " + FormatDuration(from) + " and " + FormatDuration(to);
+    case Kind::kLegNeverDropped: return "leg " + leg + " never dropped";
+    case Kind::kLegState: return "leg " + leg + " " + value + when;
+    case Kind::kLegMedia: return "leg " + leg + " media " + value + when;
+    case Kind::kConversationEnded:
+      return "conversation " + conversation + (ended ? " ended" : " still live") + when;
+    case Kind::kQueueObservation: return name + " of queue " + queue + bounds + when;
+    case Kind::kMetric: return name + bounds;
+    case Kind::kScriptStatus:
+      return "script request " + std::to_string(script_step) + " answered " + std::to_string(status);
+  }
+  return "?";
+}
+
+Result<Scenario> ParseScenario(const json& value, const std::string& path) {
+  Scenario scenario;
+  scenario.path = path;
+  ObjectReader in(value, "");
+  in.String("name", scenario.name, true);
+  in.String("description", scenario.description);
+  int seed = -1;
+  in.Int("seed", seed, 0);
+  if (seed >= 0) scenario.seed = seed;
+  if (const json* world = in.Get("world", true)) {
+    auto parsed = core::ParseWorld(*world, "/world");
+    if (!parsed.ok()) return InvalidArgumentError(path + ": " + parsed.status().message());
+    scenario.world = std::move(parsed).value();
+  }
+  in.Array("timeline", [&](const json& item, const std::string& at) {
+    return ReadEvent(item, at, scenario.timeline.emplace_back());
+  });
+  if (const json* reaper = in.Get("reaper")) {
+    Status read = ReadReaper(*reaper, "/reaper", scenario.reaper.emplace());
+    if (!read.ok()) return InvalidArgumentError(path + ": " + read.message());
+  }
+  if (const json* script = in.Get("script")) {
+    ScriptClient& client = scenario.script.emplace();
+    ObjectReader s(*script, "/script");
+    s.String("clientId", client.client_id);
+    s.String("clientSecret", client.client_secret);
+    s.Array("requests", [&](const json& item, const std::string& at) {
+      return ReadStep(item, at, client.steps.emplace_back());
+    });
+    if (Status read = s.Finish(); !read.ok()) return InvalidArgumentError(path + ": " + read.message());
+  }
+  in.DurationField("runFor", scenario.run_for, true);
+  in.Array("expect", [&](const json& item, const std::string& at) {
+    return ReadExpectation(item, at, scenario.expectations.emplace_back());
+  });
+  if (Status read = in.Finish(); !read.ok()) return InvalidArgumentError(path + ": " + read.message());
+  if (!scenario.reaper && !scenario.script) {
+    return InvalidArgumentError(path + ": /: a scenario needs a client under test: \"reaper\", \"script\" or both");
+  }
+  if (scenario.script) {
+    for (size_t i = 0; i < scenario.script->steps.size(); ++i) {
+      const ScriptStep& step = scenario.script->steps[i];
+      if (!step.expect_status) continue;
+      Expectation e{.kind = Expectation::Kind::kScriptStatus, .script_step = i,
+                    .status = *step.expect_status, .pointer = step.pointer + "/expectStatus"};
+      scenario.expectations.push_back(e);
+    }
+  }
+  return scenario;
+}
+
+Result<Scenario> LoadScenarioFile(const std::string& path) {
+  auto json = core::ReadJsonFile(path);
+  if (!json.ok()) return json.status();
+  return ParseScenario(*json, path);
+}
+
+Result<std::vector<std::string>> FindScenarioFiles(const std::vector<std::string>& paths) {
+  namespace fs = std::filesystem;
+  std::vector<std::string> files;
+  for (const std::string& path : paths) {
+    std::error_code error;
+    if (fs::is_directory(path, error)) {
+      std::vector<std::string> found;
+      for (const auto& entry : fs::recursive_directory_iterator(path, error)) {
+        if (entry.is_regular_file() && entry.path().extension() == ".json") {
+          found.push_back(entry.path().string());
+        }
+      }
+      std::sort(found.begin(), found.end());
+      files.insert(files.end(), found.begin(), found.end());
+    } else if (fs::exists(path, error)) {
+      files.push_back(path);
+    } else {
+      return NotFoundError(path + ": no such file or folder");
+    }
+  }
+  return files;
+}
+
+}  // namespace gcsim::harness
