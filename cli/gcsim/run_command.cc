@@ -10,7 +10,8 @@
 
 namespace gcsim::cli {
 
-void SetupRun(CLI::App& app, RunCommandOptions& options) {
+void SetupRun(CLI::App& parent, RunCommandOptions& options) {
+  CLI::App& app = *parent.add_subcommand("run", "Run scenario files and report whether every expectation held");
   app.add_option("paths", options.paths, "Scenario files or folders of them")->required();
   app.add_option("--filter", options.filter, "Run only scenarios whose name matches this glob");
   app.add_option("--junit", options.junit_path, "Write a JUnit XML report to FILE");

@@ -18,6 +18,7 @@ struct RunCommandOptions {
   bool verbose = false;            // print the journal of failing scenarios
 };
 
+// Adds the `run` subcommand to `app`; parsing fills `options`, which must outlive it.
 void SetupRun(CLI::App& app, RunCommandOptions& options);
 // 0: every scenario passed; 1: a scenario failed or could not be loaded; 2: bad usage.
 int RunRun(const RunCommandOptions& options);

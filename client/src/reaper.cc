@@ -73,14 +73,22 @@ StepReport Reaper::Tick(TimePoint now, bool act) {
   if (!candidates.ok()) {
     // Without a fresh view, verification could be fooled and drops could be unsafe: wait for
     // the next tick.
-    logger_.Error("activity_source_failed", {{"source", source_.name()},
-                                             {"error", candidates.status().ToString()}});
+    logger_.Error("activity_source_failed",
+                  {{"source", source_.name()}, {"error", candidates.status().ToString()}});
     report.errors.push_back({{}, candidates.status()});
   } else if (act) {
+    // Memory stays proportional to the current candidates: a leg counts as seen once per
+    // stretch of idleness, and a stuck leg that stops being a candidate (heard again, or gone)
+    // is forgotten, so a later idle stretch gets a fresh set of attempts.
+    std::set<LegId> current;
+    for (const Candidate& candidate : *candidates) {
+      current.insert({candidate.conversation_id, candidate.participant_id});
+    }
+    std::erase_if(stuck_, [&current](const LegId& leg) { return current.count(leg) == 0; });
     for (const Candidate& candidate : *candidates) {
       const LegId leg{candidate.conversation_id, candidate.participant_id};
       report.candidates.push_back(candidate);
-      if (seen_.insert(leg).second) ++new_legs;
+      if (last_candidates_.count(leg) == 0) ++new_legs;
       if (pending_.count(leg) > 0 || stuck_.count(leg) > 0) {
         Skip(leg, "already being handled", report);
       } else if (!candidate.purpose.empty() && !PurposeAllowed(candidate.purpose)) {
@@ -91,6 +99,7 @@ StepReport Reaper::Tick(TimePoint now, bool act) {
         to_confirm[candidate.conversation_id].push_back(candidate);
       }
     }
+    last_candidates_ = std::move(current);
   }
 
   if (candidates.ok()) {
@@ -160,19 +169,20 @@ void Reaper::VerifyConversation(const std::string& conversation_id,
     ++it;  // Drop() below may touch this entry but never erases it
     if (!act || now - pending.last_drop < options_.verify_timeout) continue;
     if (pending.attempts >= options_.max_attempts) {
-      logger_.Error("stuck", With(LegFields(leg),
-                                  {{"state", state},
-                                   {"media_flowing", flowing == true ? "true" : "unknown"},
-                                   {"attempts", std::to_string(pending.attempts)},
-                                   {"correlation", correlation}}));
+      logger_.Error("stuck",
+                    With(LegFields(leg), {{"state", state},
+                                          {"media_flowing", flowing == true ? "true" : "unknown"},
+                                          {"attempts", std::to_string(pending.attempts)},
+                                          {"correlation", correlation}}));
       report.stuck.push_back(leg);
       stuck_.insert(leg);
       pending_.erase(leg);
       continue;
     }
-    logger_.Warn("still_up", With(LegFields(leg), {{"state", state},
-                                                   {"since_drop", FormatDuration(now - pending.last_drop)},
-                                                   {"correlation", correlation}}));
+    logger_.Warn("still_up",
+                 With(LegFields(leg), {{"state", state},
+                                       {"since_drop", FormatDuration(now - pending.last_drop)},
+                                       {"correlation", correlation}}));
     Drop(leg, pending.attempts + 1, now, report);
   }
 }
@@ -199,14 +209,17 @@ void Reaper::ConfirmAndDrop(const Candidate& candidate, const CallConversation* 
   Drop(leg, 1, now, report);
 }
 
-void Reaper::Drop(const LegId& leg, int attempt, TimePoint now, StepReport& report) {
+void Reaper::Drop(const LegId& leg, int attempt, TimePoint tick, StepReport& report) {
   Result<PatchReply> reply =
       client_.PatchParticipant(leg.conversation_id, leg.participant_id, kDropBody);
+  // When the drop was really accepted: a paced or retried PATCH lands after the tick began.
+  const TimePoint now = reply.ok() ? clock_.Now() : tick;
   if (reply.ok()) {
     LogFields fields = With(LegFields(leg), {{"attempt", std::to_string(attempt)},
                                              {"status", std::to_string(reply->http_status)},
                                              {"correlation", reply->correlation_id}});
-    if (!reply->ignored_fields.empty()) fields.emplace_back("ignored_fields", reply->ignored_fields);
+    if (!reply->ignored_fields.empty())
+      fields.emplace_back("ignored_fields", reply->ignored_fields);
     logger_.Info("dropped", fields);
     report.dropped.push_back({leg, now, attempt, reply->http_status, reply->correlation_id});
     pending_[leg] = PendingLeg{attempt, now};

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "gcsim/harness/scenario.h"
 
 namespace gcsim::harness {
@@ -78,10 +80,15 @@ TEST(RunScenarioTest, ExpectationsThatMustFailDoFail) {
     EXPECT_FALSE(failure.actual.empty()) << failure.expectation;
     EXPECT_FALSE(failure.pointer.empty()) << failure.expectation;
   }
-  EXPECT_NE(result.failures[0].actual.find("disconnected at 10m"), std::string::npos)
-      << result.failures[0].actual;
-  // The journal lines that matter come with a failure about a leg.
-  EXPECT_FALSE(result.failures[0].journal.empty());
+  const auto window = std::find_if(result.failures.begin(), result.failures.end(), [](const Failure& f) {
+    return f.expectation.find("disconnected between 1m and 2m") != std::string::npos;
+  });
+  ASSERT_NE(window, result.failures.end());
+  EXPECT_NE(window->actual.find("disconnected at 10m"), std::string::npos) << window->actual;
+  EXPECT_EQ(window->pointer, "/expect/0");
+  // The journal lines that matter come with a failure about a leg: its drop request and effect.
+  ASSERT_FALSE(window->journal.empty());
+  EXPECT_NE(window->journal.back().find("leg disconnected"), std::string::npos) << window->journal.back();
   EXPECT_FALSE(result.journal.empty());
 }
 

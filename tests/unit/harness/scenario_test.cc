@@ -107,7 +107,9 @@ TEST(FindScenarioFilesTest, FindsTheBundledSuiteSorted) {
 }
 
 TEST(BundledScenariosTest, EveryBundledFileLoads) {
-  for (const std::string& file : *FindScenarioFiles({GCSIM_SCENARIOS_DIR})) {
+  const auto files = FindScenarioFiles({GCSIM_SCENARIOS_DIR});
+  ASSERT_TRUE(files.ok());
+  for (const std::string& file : *files) {
     auto loaded = LoadScenarioFile(file);
     EXPECT_TRUE(loaded.ok()) << loaded.status().message();
   }

@@ -51,7 +51,7 @@ struct LegId {
 
 struct DroppedLeg {
   LegId leg;
-  TimePoint at;                // when the PATCH was accepted (the tick's `now`)
+  TimePoint at;                // when the PATCH was accepted (on the reaper's clock)
   int attempt = 1;             // 1 for the first drop, 2+ for retries
   int http_status = 0;         // 202, or 204 from servers that say "changed nothing"
   std::string correlation_id;  // of the PATCH response
@@ -82,7 +82,7 @@ struct StepReport {
 
 // Cumulative since the reaper was made.
 struct ReaperTotals {
-  uint64_t legs_seen = 0;  // distinct legs the activity source reported idle
+  uint64_t legs_seen = 0;  // legs the source reported idle, once per stretch of idleness
   uint64_t dropped = 0;    // distinct legs dropped (retries not counted again)
   uint64_t verified = 0;
   uint64_t stuck = 0;
@@ -140,8 +140,8 @@ class Reaper {
   Logger& logger_;
 
   std::map<LegId, PendingLeg> pending_;  // ordered: a conversation's legs are adjacent
-  std::set<LegId> stuck_;                // never dropped again
-  std::set<LegId> seen_;                 // for legs_seen
+  std::set<LegId> stuck_;                // not dropped again while they stay candidates
+  std::set<LegId> last_candidates_;      // the previous tick's, for legs_seen
 
   mutable std::mutex totals_mu_;  // guards totals_ only, never held across a call out
   ReaperTotals totals_;
@@ -149,7 +149,9 @@ class Reaper {
 
 // Calls reaper.Step(clock.Now()) every poll interval on its own thread. The reaper's logic runs
 // under no lock of the daemon's. Stops and joins in its destructor; a stop takes effect between
-// ticks (a tick in progress, including a client's Retry-After wait, finishes first).
+// ticks (a tick in progress, including a client's Retry-After wait, finishes first). While it
+// runs, it is the reaper's one caller: others may read only reaper.totals(). Stop() and the
+// destructor are for the owning thread.
 class ReaperDaemon {
  public:
   using StepCallback = std::function<void(const StepReport&)>;
