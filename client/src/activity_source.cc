@@ -2,8 +2,7 @@
 
 namespace gcsim::client {
 
-Result<std::vector<Candidate>> SimActivitySource::Candidates(TimePoint now,
-                                                             Duration idle_timeout) {
+Result<std::vector<Candidate>> SimActivitySource::Candidates(TimePoint now, Duration idle_timeout) {
   listed_valid_ = false;
   listed_.clear();
   Result<std::vector<MediaLeg>> legs = client_.ListSilentMedia(idle_timeout);

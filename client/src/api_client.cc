@@ -1,11 +1,10 @@
 #include "gcsim/client/api_client.h"
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <nlohmann/json.hpp>
 
 #include "json_models.h"
 
@@ -74,8 +73,8 @@ bool IsSuccess(int status) { return status >= 200 && status < 300; }
 // can tell "conversation.error.call.disconnected" from other 400s.
 Status ErrorFromResponse(const HttpRequest& request, const HttpResponse& response) {
   const ErrorInfo info = ParseErrorInfo(response.body);
-  std::string message = request.method + " " + request.target + ": HTTP " +
-                        std::to_string(response.status);
+  std::string message =
+      request.method + " " + request.target + ": HTTP " + std::to_string(response.status);
   if (!info.code.empty()) message += " " + info.code;
   if (!info.message.empty()) message += ": " + info.message;
   const std::string correlation = response.Header(kCorrelationHeader);
@@ -114,12 +113,18 @@ std::string DeriveLoginUrl(std::string_view api_url) {
 
 StatusCode StatusCodeForHttp(int http_status) {
   switch (http_status) {
-    case 400: return StatusCode::kInvalidArgument;
-    case 401: return StatusCode::kUnauthenticated;
-    case 403: return StatusCode::kPermissionDenied;
-    case 404: return StatusCode::kNotFound;
-    case 429: return StatusCode::kResourceExhausted;
-    default: break;
+    case 400:
+      return StatusCode::kInvalidArgument;
+    case 401:
+      return StatusCode::kUnauthenticated;
+    case 403:
+      return StatusCode::kPermissionDenied;
+    case 404:
+      return StatusCode::kNotFound;
+    case 429:
+      return StatusCode::kResourceExhausted;
+    default:
+      break;
   }
   if (http_status >= 500) return StatusCode::kUnavailable;
   if (http_status >= 400) return StatusCode::kFailedPrecondition;
@@ -215,7 +220,7 @@ Result<HttpResponse> ApiClient::Send(const std::string& base_url, HttpRequest re
                                      bool authenticated) {
   const std::string what = request.method + " " + request.target;
   bool refreshed = false;
-  for (int retry = 0;; ) {
+  for (int retry = 0;;) {
     if (authenticated) {
       if (Status status = EnsureToken(); !status.ok()) return status;
       request.headers["Authorization"] = "Bearer " + token_;
@@ -230,7 +235,8 @@ Result<HttpResponse> ApiClient::Send(const std::string& base_url, HttpRequest re
       }
       const Duration wait = Backoff(retry);
       Log(LogLevel::kWarn, "retry",
-          {{"request", what}, {"error", result.status().message()},
+          {{"request", what},
+           {"error", result.status().message()},
            {"wait", FormatDuration(wait)}});
       clock_.WaitUntil(clock_.Now() + wait);
       ++retry;
@@ -242,7 +248,8 @@ Result<HttpResponse> ApiClient::Send(const std::string& base_url, HttpRequest re
     ReadRateBudget(response);
     const std::string correlation = response.Header(kCorrelationHeader);
     Log(LogLevel::kDebug, "http",
-        {{"request", what}, {"status", std::to_string(response.status)},
+        {{"request", what},
+         {"status", std::to_string(response.status)},
          {"correlation", correlation}});
 
     if (response.status == 401 && authenticated && !refreshed) {
@@ -264,8 +271,10 @@ Result<HttpResponse> ApiClient::Send(const std::string& base_url, HttpRequest re
     }
     if (!wait || retry >= options_.max_retries) return result;
     Log(LogLevel::kWarn, "retry",
-        {{"request", what}, {"status", std::to_string(response.status)},
-         {"wait", FormatDuration(*wait)}, {"correlation", correlation}});
+        {{"request", what},
+         {"status", std::to_string(response.status)},
+         {"wait", FormatDuration(*wait)},
+         {"correlation", correlation}});
     clock_.WaitUntil(clock_.Now() + *wait);
     ++retry;
     ++retries_;
@@ -280,10 +289,11 @@ Result<std::vector<AnalyticsConversation>> ApiClient::QueryLiveConversations(Tim
                                                                              TimePoint end) {
   using nlohmann::ordered_json;
   const auto not_exists = [](const char* dimension) {
-    return ordered_json::array({{{"type", "and"},
-                                 {"predicates", ordered_json::array({{{"type", "dimension"},
-                                                                      {"dimension", dimension},
-                                                                      {"operator", "notExists"}}})}}});
+    return ordered_json::array(
+        {{{"type", "and"},
+          {"predicates",
+           ordered_json::array(
+               {{{"type", "dimension"}, {"dimension", dimension}, {"operator", "notExists"}}})}}});
   };
   std::vector<AnalyticsConversation> conversations;
   for (int page_number = 1;; ++page_number) {
@@ -342,10 +352,10 @@ Result<std::vector<MediaLeg>> ApiClient::ListSilentMedia(Duration silent_for) {
   std::vector<MediaLeg> legs;
   for (int page_number = 1;; ++page_number) {
     // The control plane needs no token.
-    const HttpRequest request = JsonRequest(
-        "GET", "/sim/v1/media?silentFor=" + FormatDuration(silent_for) +
-                   "&pageSize=" + std::to_string(options_.media_page_size) +
-                   "&pageNumber=" + std::to_string(page_number));
+    const HttpRequest request =
+        JsonRequest("GET", "/sim/v1/media?silentFor=" + FormatDuration(silent_for) +
+                               "&pageSize=" + std::to_string(options_.media_page_size) +
+                               "&pageNumber=" + std::to_string(page_number));
     Result<HttpResponse> response = Send(options_.api_url, request, /*authenticated=*/false);
     if (!response.ok()) return response.status();
     if (!IsSuccess(response->status)) return ErrorFromResponse(request, *response);

@@ -1,10 +1,10 @@
 // The one place the client touches cpp-httplib.
-#include "gcsim/client/transport.h"
-
 #include <httplib.h>
 
 #include <mutex>
 #include <unordered_map>
+
+#include "gcsim/client/transport.h"
 
 namespace gcsim::client {
 

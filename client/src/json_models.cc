@@ -1,7 +1,6 @@
 #include "json_models.h"
 
 #include <nlohmann/json.hpp>
-
 #include <stdexcept>
 
 namespace gcsim::client {
@@ -203,20 +202,6 @@ ErrorInfo ParseErrorInfo(std::string_view body) {
   if (info.message.empty()) info.message = text("error_description");
   if (info.message.empty()) info.message = text("description");
   return info;
-}
-
-bool CallConversation::Ended() const {
-  for (const CallParticipant& p : participants) {
-    if (p.state != "terminated") return false;
-  }
-  return true;
-}
-
-const CallParticipant* CallConversation::FindParticipant(const std::string& participant_id) const {
-  for (const CallParticipant& p : participants) {
-    if (p.id == participant_id) return &p;
-  }
-  return nullptr;
 }
 
 }  // namespace gcsim::client

@@ -8,7 +8,8 @@ namespace gcsim::client {
 
 bool CaseInsensitiveLess::operator()(std::string_view a, std::string_view b) const {
   return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
-    return std::tolower(static_cast<unsigned char>(x)) < std::tolower(static_cast<unsigned char>(y));
+    return std::tolower(static_cast<unsigned char>(x)) <
+           std::tolower(static_cast<unsigned char>(y));
   });
 }
 
@@ -28,7 +29,8 @@ Result<BaseUrl> ParseBaseUrl(std::string_view url) {
   BaseUrl out;
   const size_t sep = url.find("://");
   if (sep == std::string_view::npos) {
-    return InvalidArgumentError("bad URL " + quoted + ": expected http://host[:port] or https://host");
+    return InvalidArgumentError("bad URL " + quoted +
+                                ": expected http://host[:port] or https://host");
   }
   out.scheme = std::string(url.substr(0, sep));
   std::transform(out.scheme.begin(), out.scheme.end(), out.scheme.begin(),

@@ -1,8 +1,8 @@
 #include "gcsim/client/api_client.h"
 
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "fake_transport.h"
@@ -301,19 +301,18 @@ TEST_F(ClientApiTest, PagesThroughTheAnalyticsQuery) {
     j["totalHits"] = total;
     j["conversations"] = nlohmann::json::array();
     for (int i = first; i < first + count; ++i) {
-      j["conversations"].push_back(
-          {{"conversationId", "c" + std::to_string(i)},
-           {"conversationStart", "2026-01-01T08:00:00.000Z"},
-           {"participants",
-            {{{"participantId", "p" + std::to_string(i)},
-              {"purpose", "customer"},
-              {"sessions",
-               {{{"mediaType", "voice"},
-                 {"sessionId", "s"},
-                 {"segments",
-                  {{{"segmentType", "hold"},
-                    {"segmentStart", "2026-01-01T08:01:00.000Z"},
-                    {"audioMuted", true}}}}}}}}}}});
+      j["conversations"].push_back({{"conversationId", "c" + std::to_string(i)},
+                                    {"conversationStart", "2026-01-01T08:00:00.000Z"},
+                                    {"participants",
+                                     {{{"participantId", "p" + std::to_string(i)},
+                                       {"purpose", "customer"},
+                                       {"sessions",
+                                        {{{"mediaType", "voice"},
+                                          {"sessionId", "s"},
+                                          {"segments",
+                                           {{{"segmentType", "hold"},
+                                             {"segmentStart", "2026-01-01T08:01:00.000Z"},
+                                             {"audioMuted", true}}}}}}}}}}});
     }
     return JsonResponse(200, j.dump());
   };
@@ -353,7 +352,8 @@ TEST_F(ClientApiTest, PagesThroughTheAnalyticsQuery) {
 
 TEST_F(ClientApiTest, PagesThroughTheMediaViewWithoutAToken) {
   const auto page = [](int number, int count) {
-    nlohmann::json j = {{"pageSize", 2}, {"pageNumber", number}, {"total", 3}, {"pageCount", count}};
+    nlohmann::json j = {
+        {"pageSize", 2}, {"pageNumber", number}, {"total", 3}, {"pageCount", count}};
     j["entities"] = nlohmann::json::array();
     for (int i = 0; i < (number == 1 ? 2 : 1); ++i) {
       j["entities"].push_back({{"conversationId", "c1"},
@@ -395,7 +395,8 @@ TEST_F(ClientApiTest, LogsCarryTheCorrelationId) {
   std::ostringstream out;
   Logger logger(out, clock_, {.format = LogFormat::kJson});
   transport_.Push(TokenResponse("tok1"));
-  HttpResponse limited = ErrorResponse(429, "too.many.requests.retry.after", {{"Retry-After", "1"}});
+  HttpResponse limited =
+      ErrorResponse(429, "too.many.requests.retry.after", {{"Retry-After", "1"}});
   limited.headers["ININ-Correlation-Id"] = "abc-123";
   transport_.Push(limited);
   transport_.Push(JsonResponse(200, kConversation));

@@ -32,8 +32,8 @@ inline HttpResponse JsonResponse(int status, std::string body, Headers headers =
 
 inline HttpResponse ErrorResponse(int status, const std::string& code, Headers headers = {}) {
   return JsonResponse(status,
-                      R"({"message":"test error","code":")" + code +
-                          R"(","status":)" + std::to_string(status) + "}",
+                      R"({"message":"test error","code":")" + code + R"(","status":)" +
+                          std::to_string(status) + "}",
                       std::move(headers));
 }
 
@@ -45,8 +45,8 @@ inline HttpResponse TokenResponse(const std::string& token, int expires_in = 864
 
 class FakeTransport final : public Transport {
  public:
-  using Handler = std::function<Result<HttpResponse>(const std::string& base_url,
-                                                     const HttpRequest& request)>;
+  using Handler =
+      std::function<Result<HttpResponse>(const std::string& base_url, const HttpRequest& request)>;
 
   explicit FakeTransport(const Clock& clock, Handler handler = {})
       : clock_(clock), handler_(std::move(handler)) {}

@@ -3,10 +3,10 @@
 // modes the reaper must survive.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
+#include <deque>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -52,8 +52,8 @@ class FakeWorld {
   }
 
   // Failure modes.
-  bool ignore_drops = false;         // 202, yet nothing changes: a leg that will not die
-  bool media_survives_drop = false;  // disconnected, yet media keeps flowing
+  bool ignore_drops = false;                 // 202, yet nothing changes: a leg that will not die
+  bool media_survives_drop = false;          // disconnected, yet media keeps flowing
   std::optional<HttpResponse> patch_answer;  // answer every PATCH with this instead
 
   // Requests whose "METHOD target" starts with `prefix`.
@@ -146,9 +146,8 @@ class FakeWorld {
                               {"held", false},
                               {"muted", false}});
     }
-    return JsonResponse(200,
-                        nlohmann::json({{"id", conversation_id}, {"participants", participants}})
-                            .dump());
+    return JsonResponse(
+        200, nlohmann::json({{"id", conversation_id}, {"participants", participants}}).dump());
   }
 
   HttpResponse Patch(const std::string& target, const std::string& body) {
@@ -158,11 +157,13 @@ class FakeWorld {
     const std::string conversation_id = rest.substr(0, rest.find('/'));
     const std::string participant_id = rest.substr(rest.rfind('/') + 1);
     FakeLeg* leg = Find(conversation_id, participant_id);
-    if (leg == nullptr) return ErrorResponse(404, "conversation.error.not.conversation.participant");
+    if (leg == nullptr)
+      return ErrorResponse(404, "conversation.error.not.conversation.participant");
     if (nlohmann::json::parse(body).value("state", "") != "disconnected") {
       return JsonResponse(204, "");
     }
-    if (leg->state != "connected") return ErrorResponse(400, "conversation.error.call.disconnected");
+    if (leg->state != "connected")
+      return ErrorResponse(400, "conversation.error.call.disconnected");
     if (ignore_drops) return JsonResponse(202, "");
     leg->state = "disconnected";
     leg->flowing = media_survives_drop;
@@ -199,12 +200,12 @@ class FakeWorld {
                                {"participants", participants}});
     }
     const size_t total = conversations.size();
-    return JsonResponse(200, nlohmann::json({{"conversations", conversations}, {"totalHits", total}})
-                                 .dump());
+    return JsonResponse(
+        200, nlohmann::json({{"conversations", conversations}, {"totalHits", total}}).dump());
   }
 
   const Clock& clock_;
-  std::map<std::string, std::vector<FakeLeg>> conversations_;
+  std::map<std::string, std::deque<FakeLeg>> conversations_;  // deque: AddLeg references stay valid
 };
 
 }  // namespace gcsim::client::testing

@@ -65,8 +65,7 @@ struct ApiCounters {
 class ApiClient {
  public:
   // `logger` may be null: nothing is logged.
-  ApiClient(ApiClientOptions options, Clock& clock, Transport& transport,
-            Logger* logger = nullptr);
+  ApiClient(ApiClientOptions options, Clock& clock, Transport& transport, Logger* logger = nullptr);
   ApiClient(const ApiClient&) = delete;
   ApiClient& operator=(const ApiClient&) = delete;
 
@@ -80,8 +79,7 @@ class ApiClient {
 
   // Conversations started in [start, end] and not ended, with their open segments: the
   // analytics details query, every page.
-  Result<std::vector<AnalyticsConversation>> QueryLiveConversations(TimePoint start,
-                                                                    TimePoint end);
+  Result<std::vector<AnalyticsConversation>> QueryLiveConversations(TimePoint start, TimePoint end);
 
   // GET /api/v2/conversations/calls/{cid}.
   Result<CallConversation> GetCallConversation(const std::string& conversation_id);
@@ -118,7 +116,7 @@ class ApiClient {
   Logger* const logger_;
 
   std::string token_;
-  TimePoint token_refresh_at_{};  // refresh ahead of expiry from here on
+  TimePoint token_refresh_at_{};          // refresh ahead of expiry from here on
   std::optional<TimePoint> paced_until_;  // budget spent: no request before this
   std::mt19937_64 jitter_;
 

@@ -1,0 +1,194 @@
+#include "reaper_command.h"
+
+#include <pthread.h>
+#include <signal.h>
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "gcsim/client/activity_source.h"
+#include "gcsim/client/logger.h"
+#include "gcsim/client/transport.h"
+#include "gcsim/common/clock.h"
+
+namespace gcsim::cli {
+namespace {
+
+using client::Logger;
+using client::Reaper;
+using client::ReaperTotals;
+
+// Durations as people write them ("10m", "15s"); zero or negative makes no sense for any of
+// the reaper's.
+CLI::Option* AddDuration(CLI::App& app, const std::string& name, Duration& target,
+                         const std::string& help) {
+  const CLI::Validator positive(
+      [](std::string& text) -> std::string {
+        Result<Duration> parsed = ParseDuration(text);
+        if (!parsed.ok()) return parsed.status().message();
+        if (parsed->count() <= 0) return "duration must be more than zero";
+        return {};
+      },
+      "");
+  return app
+      .add_option_function<std::string>(
+          name, [&target](const std::string& text) { target = *ParseDuration(text); }, help)
+      ->check(positive)
+      ->type_name("DURATION")
+      ->default_str(FormatDuration(target));
+}
+
+const CLI::Validator kUrl(
+    [](std::string& text) -> std::string {
+      Result<client::BaseUrl> url = client::ParseBaseUrl(text);
+      return url.ok() ? std::string() : url.status().message();
+    },
+    "URL");
+
+// Once the daemon stops, or --once ends: the numbers an operator wants.
+void PrintSummary(std::ostream& out, const ReaperTotals& totals, size_t unverified,
+                  client::LogFormat format) {
+  if (format == client::LogFormat::kJson) {
+    out << nlohmann::ordered_json{{"event", "summary"},          {"legs_seen", totals.legs_seen},
+                                  {"dropped", totals.dropped},   {"verified", totals.verified},
+                                  {"stuck", totals.stuck},       {"unverified", unverified},
+                                  {"errors", totals.errors},     {"requests", totals.requests},
+                                  {"429s", totals.rate_limited}, {"retries", totals.retries}}
+               .dump()
+        << std::endl;
+    return;
+  }
+  out << "reaper summary: legs seen " << totals.legs_seen << ", dropped " << totals.dropped
+      << ", verified " << totals.verified << ", stuck " << totals.stuck << ", unverified "
+      << unverified << ", errors " << totals.errors << ", requests " << totals.requests << ", 429s "
+      << totals.rate_limited << ", retries " << totals.retries << std::endl;
+}
+
+// One tick, then re-checks (no new drops, no retries) until its drops are verified or the
+// verify timeout has passed. Returns the legs still unverified.
+size_t RunOnce(Reaper& reaper, Clock& clock) {
+  reaper.Step(clock.Now());
+  const TimePoint deadline = clock.Now() + reaper.options().verify_timeout;
+  // gcsim's default disconnect latency is 250 ms: look soon, then back off.
+  Duration recheck = std::chrono::milliseconds(250);
+  while (reaper.pending() > 0 && clock.Now() < deadline) {
+    clock.WaitUntil(std::min(clock.Now() + recheck, deadline));
+    reaper.VerifyPending(clock.Now());
+    recheck = std::min<Duration>(recheck * 2, std::chrono::seconds(2));
+  }
+  return reaper.pending();
+}
+
+// Ticks on a thread until SIGINT or SIGTERM. The signals are blocked before any thread starts
+// (so every thread inherits the mask) and taken synchronously here with sigwait.
+void RunDaemon(Reaper& reaper, Logger& logger) {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  client::ReaperDaemon daemon(reaper);
+  int signal_number = 0;
+  sigwait(&signals, &signal_number);
+  logger.Info("stopping", {{"signal", signal_number == SIGINT ? "SIGINT" : "SIGTERM"}});
+}  // the daemon stops and joins here
+
+}  // namespace
+
+std::shared_ptr<ReaperCommandOptions> SetupReaper(CLI::App& app) {
+  auto options = std::make_shared<ReaperCommandOptions>();
+  app.add_option(
+         "--api-url", options->api.api_url,
+         "Genesys API base URL: https://api.mypurecloud.com, or gcsim's http://127.0.0.1:PORT")
+      ->required()
+      ->check(kUrl);
+  app.add_option("--login-url", options->api.login_url,
+                 "OAuth base URL (default: the API URL with api. -> login., or the API URL itself)")
+      ->check(kUrl);
+  app.add_option("--client-id", options->api.client_id, "OAuth client id")
+      ->envname("GENESYS_CLIENT_ID")
+      ->required();
+  app.add_option("--client-secret", options->api.client_secret, "OAuth client secret")
+      ->envname("GENESYS_CLIENT_SECRET")
+      ->required();
+  AddDuration(app, "--idle-timeout", options->reaper.idle_timeout,
+              "Drop legs silent at least this long");
+  AddDuration(app, "--poll-interval", options->reaper.poll_interval, "Time between ticks");
+  app.add_option("--activity", options->activity,
+                 "Silence source: sim (gcsim media view) or signals (mute/hold in analytics)")
+      ->check(CLI::IsMember({"sim", "signals"}))
+      ->capture_default_str();
+  app.add_option("--purposes", options->reaper.purposes, "Comma-separated purposes to drop")
+      ->delimiter(',')
+      ->check(CLI::IsMember(client::kAllPurposes))
+      ->capture_default_str();
+  AddDuration(app, "--verify-timeout", options->reaper.verify_timeout,
+              "Drop again when a dropped leg is still up this long after the drop");
+  app.add_option("--max-attempts", options->reaper.max_attempts,
+                 "Drops per leg before it is reported stuck")
+      ->check(CLI::Range(1, 100))
+      ->capture_default_str();
+  app.add_flag("--dry-run", options->reaper.dry_run, "Log which legs would be dropped; drop none");
+  app.add_flag("--once", options->once,
+               "One tick, wait for its drops to be verified, print the summary and exit");
+  app.add_option("--log-format", options->log_format, "text or json")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  app.add_flag("-v,--verbose", options->verbose, "Log every request, skip and tick");
+  return options;
+}
+
+std::optional<int> ParseReaperArgs(CLI::App& app, int argc, const char* const* argv,
+                                   std::ostream& out, std::ostream& err) {
+  try {
+    app.parse(argc, argv);
+    return std::nullopt;
+  } catch (const CLI::ParseError& e) {
+    // Help and version exit 0; every usage error exits 2.
+    return app.exit(e, out, err) == 0 ? 0 : 2;
+  }
+}
+
+int RunReaper(const ReaperCommandOptions& options) {
+  client::LogFormat format = client::LogFormat::kText;
+  client::ParseLogFormat(options.log_format, format);
+  RealClock clock;
+  Logger logger(
+      std::cerr, clock,
+      {.format = format,
+       .min_level = options.verbose ? client::LogLevel::kDebug : client::LogLevel::kInfo});
+  client::HttpTransport transport;
+  client::ApiClient api(options.api, clock, transport, &logger);
+  std::unique_ptr<client::ActivitySource> source;
+  if (options.activity == "signals") {
+    source = std::make_unique<client::SignalsActivitySource>(api);
+  } else {
+    source = std::make_unique<client::SimActivitySource>(api);
+  }
+  Reaper reaper(options.reaper, api, *source, clock, logger);
+
+  std::string purposes;
+  for (const std::string& p : options.reaper.purposes)
+    purposes += (purposes.empty() ? "" : ",") + p;
+  logger.Info("start", {{"api_url", options.api.api_url},
+                        {"login_url", api.login_url()},
+                        {"activity", source->name()},
+                        {"idle_timeout", FormatDuration(options.reaper.idle_timeout)},
+                        {"purposes", purposes},
+                        {"dry_run", options.reaper.dry_run ? "true" : "false"},
+                        {"mode", options.once ? "once" : "daemon"}});
+
+  size_t unverified = 0;
+  if (options.once) {
+    unverified = RunOnce(reaper, clock);
+  } else {
+    RunDaemon(reaper, logger);
+    unverified = reaper.pending();
+  }
+  const ReaperTotals totals = reaper.totals();
+  PrintSummary(std::cout, totals, unverified, format);
+  const bool failed = totals.stuck > 0 || totals.errors > 0 || (options.once && unverified > 0);
+  return failed ? 1 : 0;
+}
+
+}  // namespace gcsim::cli
