@@ -24,9 +24,11 @@ std::string Join(const std::vector<std::string>& parts, const char* separator) {
   return out;
 }
 
-// Everything a Reset replaces. Conversations point into `legs`, whose nodes never move.
+// Everything a Reset replaces. Legs live side by side in a deque (addresses never move, and
+// scans such as SilentLegs walk memory in order); the index is keyed by views of their ids.
 struct World {
-  std::unordered_map<std::string, Participant> legs;
+  std::deque<Participant> leg_storage;
+  std::unordered_map<std::string_view, Participant*> legs;
   std::unordered_map<std::string, Conversation> conversations;
   std::vector<const Conversation*> by_start;
   std::vector<User> users;
@@ -77,7 +79,7 @@ class View final : public WorldView {
   }
   const Participant* FindParticipant(const std::string& id) const override {
     const auto it = world_.legs.find(id);
-    return it == world_.legs.end() ? nullptr : &it->second;
+    return it == world_.legs.end() ? nullptr : it->second;
   }
   const std::vector<const Conversation*>& ConversationsByStart() const override {
     return world_.by_start;
@@ -204,7 +206,8 @@ class SimulatorImpl final : public Simulator {
     std::shared_lock lock(mu_);
     const TimePoint now = clock_.Now();
     std::vector<SilentLeg> out;
-    for (const auto& [id, leg] : world_.legs) {
+    for (const Participant& leg : world_.leg_storage) {
+      if (leg.state != LegState::kConnected) continue;  // no media: skip the arithmetic
       const MediaState media = ComputeMedia(leg, now);
       if (!media.flowing || media.silent_for < silent_for) continue;
       out.push_back({leg.conversation_id, leg.id, leg.purpose, leg.state, leg.muted, leg.held, media});
@@ -530,7 +533,7 @@ class SimulatorImpl final : public Simulator {
   }
   Participant* FindLeg(const std::string& id) {
     const auto it = world_.legs.find(id);
-    return it == world_.legs.end() ? nullptr : &it->second;
+    return it == world_.legs.end() ? nullptr : it->second;
   }
   static Status ConversationNotFound(const std::string& id) {
     return ApiStatus(codes::kNotFound, "Conversation " + id + " not found.");
@@ -676,10 +679,10 @@ class SimulatorImpl final : public Simulator {
 
   Result<std::string> AddLegLocked(World& world, Conversation& conv, const LegSpec& spec, TimePoint now) {
     const std::string id = spec.id.empty() ? ids_.NextUuid() : spec.id;
-    auto [it, inserted] = world.legs.try_emplace(id);
-    if (!inserted) return InvalidArgumentError("participant " + id + " already exists");
-    Participant& leg = it->second;
+    if (world.legs.count(id)) return InvalidArgumentError("participant " + id + " already exists");
+    Participant& leg = world.leg_storage.emplace_back();
     leg.id = id;
+    world.legs.emplace(leg.id, &leg);
     leg.conversation_id = conv.id;
     leg.name = spec.name;
     leg.address = spec.address;
@@ -797,7 +800,7 @@ class SimulatorImpl final : public Simulator {
   }
 
   void CancelTimers(World& world) {
-    for (auto& [id, leg] : world.legs) {
+    for (const Participant& leg : world.leg_storage) {
       if (leg.pending_drop) clock_.Cancel(leg.pending_drop);
     }
     for (auto& [id, conv] : world.conversations) {
