@@ -1,0 +1,127 @@
+#include "serve_command.h"
+
+#include <pthread.h>
+#include <signal.h>
+
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include "gcsim/common/clock.h"
+#include "gcsim/common/time.h"
+#include "gcsim/core/simulator.h"
+#include "gcsim/core/world.h"
+#include "gcsim/http/server.h"
+
+namespace gcsim::cli {
+namespace {
+
+int Fail(const std::string& message, int status = 2) {
+  std::cerr << "gcsim serve: " << message << std::endl;
+  return status;
+}
+
+}  // namespace
+
+void SetupServe(CLI::App& app, ServeOptions& options) {
+  CLI::App* serve =
+      app.add_subcommand("serve", "Serve the simulated Genesys API and /sim/v1 over HTTP");
+  serve->add_option("--host", options.host, "Interface to bind")->capture_default_str();
+  serve->add_option("--port", options.port, "Port; 0 picks a free one")
+      ->check(CLI::Range(0, 65535))
+      ->capture_default_str();
+  serve->add_option("--world", options.world_file, "World JSON file (default: the demo world)")
+      ->type_name("FILE");
+  serve
+      ->add_option("--profile", options.profile,
+                   "How participant PATCHes answer (default: the world's)")
+      ->check(CLI::IsMember({"observed", "documented", "strict"}));
+  serve
+      ->add_option("--clock", options.clock,
+                   "real, or manual (advanced by POST /sim/v1/clock/advance)")
+      ->check(CLI::IsMember({"real", "manual"}))
+      ->capture_default_str();
+  serve
+      ->add_option("--disconnect-latency", options.disconnect_latency,
+                   "Delay before an accepted drop lands, e.g. 250ms (default: the world's)")
+      ->type_name("DURATION")
+      ->check([](const std::string& text) {
+        const auto parsed = ParseDuration(text);
+        return parsed.ok() ? std::string() : parsed.status().message();
+      });
+  serve
+      ->add_option("--rate-limit", options.rate_limit,
+                   "Requests per minute per client, 0 for unlimited (default: the world's)")
+      ->check(CLI::NonNegativeNumber);
+  serve->add_option("--seed", options.seed, "Seed for ids, tokens and generated worlds")
+      ->capture_default_str();
+  serve->add_option("--threads", options.threads, "HTTP worker threads")
+      ->check(CLI::Range(1, 4096))
+      ->capture_default_str();
+  serve->add_option("--journal-limit", options.journal_limit, "Journal entries kept")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+}
+
+int RunServe(const ServeOptions& options) {
+  // Blocked before any thread starts, so that every thread inherits the mask and only sigwait()
+  // below sees the signals.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  Result<core::WorldSpec> world = options.world_file.empty()
+                                      ? Result<core::WorldSpec>(core::DemoWorld())
+                                      : core::LoadWorldFile(options.world_file);
+  if (!world.ok()) return Fail(world.status().message());
+
+  core::SimulatorOptions sim_options{.seed = options.seed,
+                                     .rate_limit = options.rate_limit,
+                                     .journal_limit = options.journal_limit};
+  if (!options.profile.empty()) {
+    sim_options.profile = core::ParseProfile(options.profile);
+    if (!sim_options.profile) return Fail("--profile: unknown profile " + options.profile);
+  }
+  if (!options.disconnect_latency.empty()) {
+    const auto latency = ParseDuration(options.disconnect_latency);
+    if (!latency.ok()) return Fail("--disconnect-latency: " + latency.status().message());
+    sim_options.disconnect_latency = *latency;
+  }
+
+  // Declared in dependency order: the server goes first, the clock last.
+  std::unique_ptr<Clock> clock;
+  ManualClock* manual_clock = nullptr;
+  if (options.clock == "manual") {
+    auto manual = std::make_unique<ManualClock>();
+    manual_clock = manual.get();
+    clock = std::move(manual);
+  } else {
+    clock = std::make_unique<RealClock>();
+  }
+  sim_options.clock = clock.get();
+  auto sim = core::Simulator::Create(sim_options, *world);
+  if (!sim.ok()) return Fail("bad world: " + sim.status().message());
+
+  auto server = http::Server::Create({.simulator = sim->get(),
+                                      .manual_clock = manual_clock,
+                                      .initial_world = std::move(*world),
+                                      .host = options.host,
+                                      .port = options.port,
+                                      .threads = options.threads,
+                                      .seed = options.seed});
+  if (!server.ok()) return Fail(server.status().message());
+  const auto port = (*server)->Start();
+  if (!port.ok()) return Fail(port.status().message(), 1);
+  const bool ipv6 = options.host.find(':') != std::string::npos;
+  std::cout << "listening on http://" << (ipv6 ? "[" + options.host + "]" : options.host) << ":"
+            << *port << std::endl;
+
+  int received = 0;
+  sigwait(&stop_signals, &received);
+  (*server)->Stop();
+  return 0;
+}
+
+}  // namespace gcsim::cli

@@ -1,0 +1,32 @@
+// `gcsim serve`: the simulator over HTTP until SIGINT or SIGTERM.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace gcsim::cli {
+
+struct ServeOptions {
+  std::string host = "127.0.0.1";  // interface to bind
+  int port = 8080;                 // 0: any free port (the address printed says which)
+  std::string world_file;          // a world JSON file; empty: the demo world
+  std::string profile;             // observed | documented | strict; empty: the world's own
+  std::string clock = "real";      // real | manual (moved only by POST /sim/v1/clock/advance)
+  std::string disconnect_latency;  // e.g. "250ms"; empty: the world's own
+  std::optional<int> rate_limit;   // per client per minute, 0: unlimited; unset: the world's
+  uint64_t seed = 1;               // ids, tokens, correlation ids and generated worlds
+  size_t threads = 32;             // HTTP worker threads: how many connections are served at once
+  size_t journal_limit = 100'000;  // journal entries kept
+};
+
+// Adds the `serve` subcommand to `app`; parsing fills `options`, which must outlive it.
+void SetupServe(CLI::App& app, ServeOptions& options);
+
+// Serves until SIGINT or SIGTERM; prints "listening on http://HOST:PORT" once connections are
+// accepted. Returns 0 after a clean stop, 2 for a bad option or world, 1 when it cannot listen.
+int RunServe(const ServeOptions& options);
+
+}  // namespace gcsim::cli

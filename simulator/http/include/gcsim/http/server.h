@@ -1,0 +1,64 @@
+// The simulator over HTTP: the Genesys Cloud API v2 subset gcsim serves, the OAuth token
+// endpoint and the /sim/v1 control plane, on cpp-httplib. Used by `gcsim serve`, by the scenario
+// harness and by tests, in-process on port 0.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "gcsim/common/clock.h"
+#include "gcsim/common/status.h"
+#include "gcsim/core/simulator.h"
+#include "gcsim/core/world.h"
+
+namespace gcsim::http {
+
+struct ServerOptions {
+  // The world served; required, not owned, must outlive the server.
+  core::Simulator* simulator = nullptr;
+  // The simulator's clock when it is a ManualClock (not owned), so that POST
+  // /sim/v1/clock/advance can move it; null when time is real (advance then answers 409).
+  ManualClock* manual_clock = nullptr;
+  // What an empty POST /sim/v1/reset restores: normally the world the simulator started with.
+  core::WorldSpec initial_world;
+  // Interface to bind; 127.0.0.1 keeps the simulator off the network.
+  std::string host = "127.0.0.1";
+  // 0: any free port (tests, the harness); Start() returns the one bound.
+  int port = 0;
+  // Worker threads. A keep-alive connection holds one while it is open, so this is also how
+  // many clients are served at once.
+  size_t threads = 32;
+  // Request bodies above this answer 413.
+  size_t max_body_bytes = 1 << 20;
+  // How long an idle keep-alive connection keeps its worker; Stop() may wait this long for a
+  // client that keeps an idle connection open.
+  std::chrono::seconds keep_alive_timeout{5};
+  // Record every request in the simulator's journal (GET /sim/v1/journal and /sim/v1/health
+  // are never recorded).
+  bool journal = true;
+  // Seeds the ININ-Correlation-Id generator: same seed and same requests, same ids.
+  uint64_t seed = 1;
+};
+
+// Thread-safe. Requests are served concurrently on the worker pool; Start() and Stop() may be
+// called from any thread, and the destructor stops the server.
+class Server {
+ public:
+  // Fails when the options are unusable (no simulator, no threads).
+  static Result<std::unique_ptr<Server>> Create(ServerOptions options);
+  virtual ~Server() = default;
+
+  // Binds and starts serving on a background thread; returns the bound port. Connections are
+  // accepted as soon as it returns. Fails when the address cannot be bound or when already
+  // started.
+  virtual Result<int> Start() = 0;
+  // Stops accepting, finishes the requests in flight and joins every thread. Idempotent.
+  virtual void Stop() = 0;
+  // The bound port, or 0 before Start().
+  virtual int port() const = 0;
+};
+
+}  // namespace gcsim::http

@@ -1,0 +1,23 @@
+// The two analytics queries gcsim answers, computed from the world: the conversation details
+// query (the subset that finds live legs) and the queue observations (the dashboard where phantom
+// legs show). Whatever a query asks that gcsim does not model is refused with a bad.request that
+// names it, never silently ignored.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "gcsim/common/status.h"
+#include "gcsim/core/simulator.h"
+
+namespace gcsim::http {
+
+// POST /api/v2/analytics/conversations/details/query -> AnalyticsConversationQueryResponse.
+Result<nlohmann::json> QueryConversationDetails(const core::Simulator& sim,
+                                                const nlohmann::json& query);
+
+// POST /api/v2/analytics/queues/observations/query -> QueueObservationQueryResponse
+// (oInteracting, oWaiting).
+Result<nlohmann::json> QueryQueueObservations(const core::Simulator& sim,
+                                              const nlohmann::json& query);
+
+}  // namespace gcsim::http

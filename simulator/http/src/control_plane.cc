@@ -1,0 +1,268 @@
+#include "control_plane.h"
+
+#include <algorithm>
+#include <memory>
+
+#include "gcsim/core/api_errors.h"
+
+namespace gcsim::http {
+namespace {
+
+using nlohmann::json;
+namespace codes = core::codes;
+
+constexpr int kDefaultMediaPageSize = 100;
+constexpr int kMaxMediaPageSize = 10'000;
+
+// What a leg sounds like now; shared by the per-leg view, the bulk view and the state.
+void PutMedia(json& out, const core::MediaState& media) {
+  out["speaking"] = media.speaking;
+  out["flowing"] = media.flowing;
+  out["lastHeardAt"] = media.last_heard_at ? json(FormatIso8601(*media.last_heard_at)) : json();
+  out["silentSince"] = FormatIso8601(media.silent_since);
+  out["silentFor"] = FormatDuration(media.silent_for);
+  out["silentForMs"] = media.silent_for.count();
+}
+
+json LegMediaJson(const core::Participant& leg, const core::MediaState& media) {
+  json out = {{"conversationId", leg.conversation_id},
+              {"participantId", leg.id},
+              {"purpose", core::ToString(leg.purpose)},
+              {"state", core::ToString(leg.state)},
+              {"muted", leg.muted},
+              {"held", leg.held},
+              {"speech", core::SpeechToJson(leg.speech)}};
+  PutMedia(out, media);
+  return out;
+}
+
+json LegStateJson(const core::WorldView& world, const core::Participant& leg) {
+  json out = {{"id", leg.id},
+              {"purpose", core::ToString(leg.purpose)},
+              {"state", core::ToString(leg.state)},
+              {"held", leg.held},
+              {"muted", leg.muted},
+              {"confined", leg.confined},
+              {"startTime", FormatIso8601(leg.start_time)}};
+  const auto put = [&out](const char* key, const std::string& value) {
+    if (!value.empty()) out[key] = value;
+  };
+  put("name", leg.name);
+  put("userId", leg.user_id);
+  put("queueId", leg.queue_id);
+  put("disconnectType", leg.disconnect_type);
+  if (leg.connected_time) out["connectedTime"] = FormatIso8601(*leg.connected_time);
+  if (leg.end_time) out["endTime"] = FormatIso8601(*leg.end_time);
+  json media = {{"speech", core::SpeechToJson(leg.speech)}};
+  PutMedia(media, world.Media(leg));
+  out["media"] = std::move(media);
+  return out;
+}
+
+json StateJson(const core::WorldView& world) {
+  json conversations = json::array();
+  for (const core::Conversation* conv : world.ConversationsByStart()) {
+    json participants = json::array();
+    for (const core::Participant* leg : conv->participants) {
+      participants.push_back(LegStateJson(world, *leg));
+    }
+    json item = {{"id", conv->id},
+                 {"startTime", FormatIso8601(conv->start_time)},
+                 {"participants", std::move(participants)}};
+    if (!conv->name.empty()) item["name"] = conv->name;
+    if (conv->end_time) item["endTime"] = FormatIso8601(*conv->end_time);
+    conversations.push_back(std::move(item));
+  }
+  json users = json::array();
+  for (const core::User& user : world.users()) {
+    users.push_back({{"id", user.id}, {"name", user.name}});
+  }
+  json queues = json::array();
+  for (const core::Queue& queue : world.queues()) {
+    queues.push_back({{"id", queue.id}, {"name", queue.name}});
+  }
+  return {{"now", FormatIso8601(world.now())},
+          {"profile", core::ToString(world.profile())},
+          {"disconnectLatency", FormatDuration(world.disconnect_latency())},
+          {"rateLimit", world.rate_limit()},
+          {"conversations", std::move(conversations)},
+          {"users", std::move(users)},
+          {"queues", std::move(queues)}};
+}
+
+json ClockJson(const ControlPlane& control) {
+  const Clock& clock = control.simulator->clock();
+  json out = {{"now", FormatIso8601(clock.Now())},
+              {"mode", control.manual_clock != nullptr ? "manual" : "real"}};
+  if (const auto next = clock.NextWakeup()) out["nextWakeup"] = FormatIso8601(*next);
+  return out;
+}
+
+Reply Reset(const ControlPlane& control, Exchange& ex) {
+  core::WorldSpec world;
+  if (ex.json.is_null()) {
+    world = control.initial_world;
+    ex.journal.effect = "world reset to the one the server started with";
+  } else {
+    auto parsed = core::ParseWorld(ex.json);
+    if (!parsed.ok()) return BadRequest(ex, "Bad world: " + parsed.status().message());
+    world = std::move(*parsed);
+    ex.journal.effect = "world replaced by the request body";
+  }
+  if (Status reset = control.simulator->Reset(world); !reset.ok()) {
+    return BadRequest(ex, "Bad world: " + reset.message());
+  }
+  return JsonReply({{"status", "reset"}});
+}
+
+Reply Advance(const ControlPlane& control, Exchange& ex) {
+  if (control.manual_clock == nullptr) {
+    return ErrorReply(ex, core::ApiStatus(codes::kConflict,
+                                          "The clock is real: only a manual clock "
+                                          "(gcsim serve --clock manual) can be advanced."));
+  }
+  for (const auto& [key, unused] : ex.json.items()) {
+    if (key != "by") {
+      return BadRequest(ex, "Unknown field " + key + " (expected {\"by\":\"10m\"}).");
+    }
+  }
+  if (!ex.json.contains("by") || !ex.json["by"].is_string()) {
+    return BadRequest(ex, "by is required: a duration such as \"10m\" or \"250ms\".");
+  }
+  const auto by = ParseDuration(ex.json["by"].get<std::string>());
+  if (!by.ok()) return BadRequest(ex, "by: " + by.status().message());
+  control.manual_clock->Advance(*by);
+  ex.journal.effect = "clock advanced by " + FormatDuration(*by);
+  return JsonReply(ClockJson(control));
+}
+
+// The leg's media view, or 404 when the leg is not in that conversation.
+Reply LegMedia(const ControlPlane& control, const Exchange& ex) {
+  const std::string& conversation_id = ex.Param("conversationId");
+  const std::string& participant_id = ex.Param("participantId");
+  std::optional<json> view;
+  control.simulator->Read([&](const core::WorldView& world) {
+    const core::Participant* leg = world.FindParticipant(participant_id);
+    if (leg != nullptr && leg->conversation_id == conversation_id) {
+      view = LegMediaJson(*leg, world.Media(*leg));
+    }
+  });
+  if (view) return JsonReply(std::move(*view));
+  return ErrorReply(ex, core::ApiStatus(codes::kNotFound, "Participant " + participant_id +
+                                                              " is not in conversation " +
+                                                              conversation_id + "."));
+}
+
+Reply SetLegMedia(const ControlPlane& control, Exchange& ex) {
+  const json& body = ex.json;
+  for (const auto& [key, unused] : body.items()) {
+    if (key != "speaking" && key != "speech") {
+      return BadRequest(ex, "Unknown field " + key + " (expected speaking or speech).");
+    }
+  }
+  if (body.contains("speaking") == body.contains("speech")) {
+    return BadRequest(ex,
+                      "Send exactly one of {\"speaking\":true|false} and {\"speech\":<script>}.");
+  }
+  core::SpeechScript script;
+  if (body.contains("speaking")) {
+    if (!body["speaking"].is_boolean()) return BadRequest(ex, "speaking must be true or false.");
+    script =
+        body["speaking"].get<bool>() ? core::SpeechScript::Always() : core::SpeechScript::Never();
+  } else {
+    auto parsed = core::ParseSpeech(body["speech"]);
+    if (!parsed.ok()) return BadRequest(ex, "speech: " + parsed.status().message());
+    script = std::move(*parsed);
+  }
+  // Checked first so that a leg of another conversation is never changed.
+  if (Reply found = LegMedia(control, ex); found.status != 200) return found;
+  if (Status set = control.simulator->SetSpeech(ex.Param("participantId"), script); !set.ok()) {
+    return ErrorReply(ex, set);
+  }
+  ex.journal.effect = "speech set to " + core::SpeechToJson(script).dump();
+  return LegMedia(control, ex);
+}
+
+Reply SilentMedia(const ControlPlane& control, const Exchange& ex) {
+  Duration silent_for{};
+  if (const auto text = ex.Query("silentFor")) {
+    const auto parsed = ParseDuration(*text);
+    if (!parsed.ok()) {
+      return BadRequest(ex, "silentFor [" + *text + "]: " + parsed.status().message());
+    }
+    silent_for = *parsed;
+  }
+  auto paging = ParsePaging(ex, kDefaultMediaPageSize, kMaxMediaPageSize);
+  if (!paging.ok()) return ErrorReply(ex, paging.status());
+  const std::vector<core::SilentLeg> legs = control.simulator->SilentLegs(silent_for);
+  json entities = json::array();
+  const size_t end = std::min(legs.size(), paging->first() + paging->page_size);
+  for (size_t i = paging->first(); i < end; ++i) {
+    const core::SilentLeg& leg = legs[i];
+    json entity = {{"conversationId", leg.conversation_id},
+                   {"participantId", leg.participant_id},
+                   {"purpose", core::ToString(leg.purpose)},
+                   {"state", core::ToString(leg.state)},
+                   {"muted", leg.muted},
+                   {"held", leg.held}};
+    PutMedia(entity, leg.media);
+    entities.push_back(std::move(entity));
+  }
+  return JsonReply({{"entities", std::move(entities)},
+                    {"pageSize", paging->page_size},
+                    {"pageNumber", paging->page_number},
+                    {"total", legs.size()},
+                    {"pageCount", paging->PageCount(legs.size())}});
+}
+
+Reply ReadJournal(const ControlPlane& control, const Exchange& ex) {
+  uint64_t since = 0;
+  if (const auto text = ex.Query("since")) {
+    const auto value = ParseInteger(*text);
+    if (!value || *value < 0) {
+      return BadRequest(ex, "since [" + *text + "] must be a sequence number (0 or more).");
+    }
+    since = static_cast<uint64_t>(*value);
+  }
+  const core::Journal& journal = control.simulator->journal();
+  json entries = json::array();
+  for (const core::JournalEntry& entry : journal.Entries()) {
+    if (entry.sequence > since) entries.push_back(core::ToJson(entry));
+  }
+  return JsonReply({{"entries", std::move(entries)}, {"dropped", journal.dropped()}});
+}
+
+}  // namespace
+
+void AddControlRoutes(Router& router, const ControlPlane& control) {
+  // One copy shared by every handler: the initial world may be large.
+  const auto shared = std::make_shared<const ControlPlane>(control);
+  const auto add = [&router, shared](std::string method, std::string pattern, BodyKind body,
+                                     bool journal, auto handler) {
+    router.Add({.method = std::move(method),
+                .pattern = std::move(pattern),
+                .body = body,
+                .journal = journal,
+                .handler = [shared, handler](Exchange& ex) { return handler(*shared, ex); }});
+  };
+  add("GET", "/sim/v1/health", BodyKind::kNone, false, [](const ControlPlane&, Exchange&) {
+    return JsonReply({{"status", "ok"}});
+  });
+  add("POST", "/sim/v1/reset", BodyKind::kOptionalJson, true, Reset);
+  add("GET", "/sim/v1/clock", BodyKind::kNone, true,
+      [](const ControlPlane& c, Exchange&) { return JsonReply(ClockJson(c)); });
+  add("POST", "/sim/v1/clock/advance", BodyKind::kJson, true, Advance);
+  add("GET", "/sim/v1/state", BodyKind::kNone, true, [](const ControlPlane& c, Exchange&) {
+    json state;
+    c.simulator->Read([&](const core::WorldView& world) { state = StateJson(world); });
+    return JsonReply(std::move(state));
+  });
+  add("GET", "/sim/v1/conversations/{conversationId}/participants/{participantId}/media",
+      BodyKind::kNone, true, LegMedia);
+  add("POST", "/sim/v1/conversations/{conversationId}/participants/{participantId}/media",
+      BodyKind::kJson, true, SetLegMedia);
+  add("GET", "/sim/v1/media", BodyKind::kNone, true, SilentMedia);
+  add("GET", "/sim/v1/journal", BodyKind::kNone, false, ReadJournal);
+}
+
+}  // namespace gcsim::http

@@ -1,0 +1,92 @@
+#include "exchange.h"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+
+#include "gcsim/core/api_errors.h"
+
+namespace gcsim::http {
+
+using nlohmann::json;
+
+const std::string& Exchange::Param(std::string_view name) const {
+  static const std::string kNone;
+  for (const auto& [key, value] : path_params) {
+    if (key == name) return value;
+  }
+  return kNone;
+}
+
+std::optional<std::string> Exchange::Query(const std::string& name) const {
+  if (query == nullptr) return std::nullopt;
+  const auto it = query->find(name);
+  if (it == query->end()) return std::nullopt;
+  return it->second;
+}
+
+Reply JsonReply(json body, int status) { return Reply{status, std::move(body), {}}; }
+
+Reply EmptyReply(int status) { return Reply{status, nullptr, {}}; }
+
+json ErrorBody(const Status& status, const std::string& correlation_id,
+               const std::vector<core::FieldError>& field_errors, std::optional<int> http_status) {
+  json details = json::array();
+  for (const core::FieldError& error : field_errors) {
+    details.push_back({{"errorCode", error.error_code}, {"fieldName", error.field}});
+  }
+  return {{"message", status.message()},
+          {"code", core::ApiCodeOf(status)},
+          {"status", http_status.value_or(core::HttpStatusOf(status))},
+          {"contextId", correlation_id},
+          {"details", std::move(details)},
+          {"errors", json::array()}};
+}
+
+Reply ErrorReply(const Exchange& exchange, const Status& status,
+                 const std::vector<core::FieldError>& field_errors) {
+  return JsonReply(ErrorBody(status, exchange.correlation_id, field_errors),
+                   core::HttpStatusOf(status));
+}
+
+Reply BadRequest(const Exchange& exchange, std::string message) {
+  return ErrorReply(exchange, core::ApiStatus(core::codes::kBadRequest, std::move(message)));
+}
+
+std::optional<long long> ParseInteger(std::string_view text) {
+  long long value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+std::string AsciiLower(std::string_view text) {
+  std::string out(text);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+Result<Paging> ParsePaging(const Exchange& exchange, int default_size, int max_size) {
+  Paging paging{.page_size = default_size, .page_number = 1};
+  if (const auto text = exchange.Query("pageSize")) {
+    const auto value = ParseInteger(*text);
+    if (!value || *value < 1 || *value > max_size) {
+      return core::ApiStatus(core::codes::kBadRequest, "pageSize [" + *text +
+                                                           "] must be a whole number from 1 to " +
+                                                           std::to_string(max_size) + ".");
+    }
+    paging.page_size = static_cast<int>(*value);
+  }
+  if (const auto text = exchange.Query("pageNumber")) {
+    const auto value = ParseInteger(*text);
+    if (!value || *value < 1 || *value > 1'000'000'000) {
+      return core::ApiStatus(core::codes::kBadRequest,
+                             "pageNumber [" + *text + "] must be a whole number of at least 1.");
+    }
+    paging.page_number = static_cast<int>(*value);
+  }
+  return paging;
+}
+
+}  // namespace gcsim::http

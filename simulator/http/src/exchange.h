@@ -1,0 +1,82 @@
+// What a route handler sees of a request and what it answers, independent of cpp-httplib: the
+// server decodes, authenticates and checks a request before a handler runs, and turns the Reply
+// into the HTTP response (adding correlation and rate headers) after.
+#pragma once
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "gcsim/common/status.h"
+#include "gcsim/core/journal.h"
+#include "gcsim/core/simulator.h"
+
+namespace gcsim::http {
+
+// Query string parameters (and, for form bodies, the form fields), as cpp-httplib keeps them.
+using QueryParams = std::multimap<std::string, std::string>;
+// Path parameters by name, in pattern order: {"conversationId", "..."}.
+using PathParams = std::vector<std::pair<std::string, std::string>>;
+
+struct Exchange {
+  std::string method;
+  std::string path;
+  std::string_view body;               // raw, as received
+  const QueryParams* query = nullptr;  // may be null: no parameters
+  std::string authorization;           // the Authorization header
+  std::string content_type;            // the Content-Type header
+  PathParams path_params;              // every one a valid UUID
+  nlohmann::json json;                 // the decoded object body of JSON routes; null when none
+  core::Caller caller;                 // /api/v2 routes: who the bearer token belongs to
+  std::string correlation_id;          // ININ-Correlation-Id and every ErrorBody's contextId
+  core::JournalEntry journal;          // handlers add what they learned: effect, hint, ids
+
+  // The path parameter `name` ("" when absent).
+  const std::string& Param(std::string_view name) const;
+  // The first query parameter `name`, if given.
+  std::optional<std::string> Query(const std::string& name) const;
+};
+
+struct Reply {
+  int status = 200;
+  nlohmann::json body;  // null: no body
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+Reply JsonReply(nlohmann::json body, int status = 200);
+Reply EmptyReply(int status);
+
+// A Genesys ErrorBody {message, code, status, contextId, details[], errors[]}. Code and status
+// come from core's api_errors table via ApiCodeOf/HttpStatusOf unless `http_status` is given.
+nlohmann::json ErrorBody(const Status& status, const std::string& correlation_id,
+                         const std::vector<core::FieldError>& field_errors = {},
+                         std::optional<int> http_status = std::nullopt);
+Reply ErrorReply(const Exchange& exchange, const Status& status,
+                 const std::vector<core::FieldError>& field_errors = {});
+// 400 bad.request with `message`.
+Reply BadRequest(const Exchange& exchange, std::string message);
+
+// pageSize/pageNumber query parameters: pageSize 1..max_size (default default_size),
+// pageNumber >= 1 (default 1). Bad values are a bad.request Status naming the parameter.
+struct Paging {
+  int page_size = 25;
+  int page_number = 1;
+  // Index of the first item of the page and the page count for `total` items.
+  size_t first() const { return static_cast<size_t>(page_number - 1) * page_size; }
+  int PageCount(size_t total) const {
+    return static_cast<int>((total + page_size - 1) / page_size);
+  }
+};
+Result<Paging> ParsePaging(const Exchange& exchange, int default_size, int max_size);
+
+// Strict decimal parse for query parameters and body fields; no partial numbers.
+std::optional<long long> ParseInteger(std::string_view text);
+
+// For header values compared case-insensitively ("Bearer", "application/json").
+std::string AsciiLower(std::string_view text);
+
+}  // namespace gcsim::http

@@ -1,0 +1,250 @@
+#include "genesys_routes.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <optional>
+
+#include "analytics.h"
+#include "gcsim/core/api_errors.h"
+#include "render.h"
+
+namespace gcsim::http {
+namespace {
+
+using nlohmann::json;
+namespace codes = core::codes;
+
+constexpr char kIgnoredFieldsHeader[] = "X-Gcsim-Ignored-Fields";
+constexpr int kDefaultPageSize = 25;
+constexpr int kMaxPageSize = 100;
+
+std::optional<std::string> DecodeBase64(std::string_view in) {
+  static constexpr std::string_view kAlphabet =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  uint32_t buffer = 0;
+  int bits = 0;
+  for (const char c : in) {
+    if (c == '=') break;
+    const size_t value = kAlphabet.find(c);
+    if (value == std::string_view::npos) return std::nullopt;
+    buffer = (buffer << 6) | static_cast<uint32_t>(value);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out += static_cast<char>((buffer >> bits) & 0xff);
+    }
+  }
+  return out;
+}
+
+// --- OAuth ----------------------------------------------------------------------------------
+
+// The login server's error shape, not an ErrorBody.
+Reply OAuthError(int status, const char* error, const std::string& description) {
+  return JsonReply(
+      {{"error", error}, {"description", description}, {"error_description", description}}, status);
+}
+
+Reply IssueToken(core::Simulator& sim, Exchange& ex) {
+  const std::string media_type = AsciiLower(ex.content_type.substr(0, ex.content_type.find(';')));
+  if (media_type.find("application/x-www-form-urlencoded") == std::string::npos) {
+    return OAuthError(400, "invalid_request",
+                      "Content-Type must be application/x-www-form-urlencoded");
+  }
+  const auto grant = ex.Query("grant_type");
+  if (!grant) return OAuthError(400, "invalid_request", "grant_type is required");
+  if (*grant != "client_credentials") {
+    return OAuthError(
+        400, "unsupported_grant_type",
+        "grant_type " + *grant + " is not supported (gcsim issues client_credentials)");
+  }
+  std::string client_id = ex.Query("client_id").value_or("");
+  std::string secret = ex.Query("client_secret").value_or("");
+  if (AsciiLower(ex.authorization.substr(0, 6)) == "basic ") {
+    const auto decoded = DecodeBase64(ex.authorization.substr(6));
+    const size_t colon = decoded ? decoded->find(':') : std::string::npos;
+    if (colon == std::string::npos) {
+      return OAuthError(400, "invalid_request", "malformed Basic authorization header");
+    }
+    client_id = decoded->substr(0, colon);
+    secret = decoded->substr(colon + 1);
+  }
+  ex.journal.client_id = client_id;
+  if (client_id.empty()) {
+    return OAuthError(401, "invalid_client",
+                      "client credentials are required (Basic auth or client_id/client_secret)");
+  }
+  auto grant_result = sim.IssueToken(client_id, secret);
+  if (!grant_result.ok()) return OAuthError(401, "invalid_client", grant_result.status().message());
+  const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(grant_result->expires_in);
+  return JsonReply({{"access_token", grant_result->access_token},
+                    {"token_type", "bearer"},
+                    {"expires_in", seconds.count()}});
+}
+
+// --- conversations --------------------------------------------------------------------------
+
+Status ConversationNotFound(const std::string& id) {
+  return core::ApiStatus(codes::kNotFound, "Conversation " + id + " not found.");
+}
+
+template <typename Render>
+Reply ReadConversation(const core::Simulator& sim, const Exchange& ex, Render&& render) {
+  const std::string& id = ex.Param("conversationId");
+  std::optional<json> body;
+  sim.Read([&](const core::WorldView& world) {
+    if (const core::Conversation* conv = world.FindConversation(id)) body = render(world, *conv);
+  });
+  return body ? JsonReply(std::move(*body)) : ErrorReply(ex, ConversationNotFound(id));
+}
+
+Reply GetConversation(const core::Simulator& sim, const Exchange& ex) {
+  return ReadConversation(sim, ex, [](const core::WorldView&, const core::Conversation& conv) {
+    return ConversationJson(conv);
+  });
+}
+
+Reply GetCallConversation(const core::Simulator& sim, const Exchange& ex) {
+  return ReadConversation(sim, ex, CallConversationJson);
+}
+
+// The calling user's live calls, oldest first.
+Reply ListCalls(const core::Simulator& sim, const Exchange& ex) {
+  if (ex.caller.user_id.empty()) return ErrorReply(ex, core::ApiStatus(codes::kNotAUser));
+  auto paging = ParsePaging(ex, kDefaultPageSize, kMaxPageSize);
+  if (!paging.ok()) return ErrorReply(ex, paging.status());
+  json entities = json::array();
+  size_t total = 0;
+  sim.Read([&](const core::WorldView& world) {
+    for (const core::Conversation* conv : world.ConversationsByStart()) {
+      if (conv->end_time) continue;
+      const bool mine = std::any_of(
+          conv->participants.begin(), conv->participants.end(), [&](const core::Participant* leg) {
+            return leg->user_id == ex.caller.user_id && core::IsLive(leg->state);
+          });
+      if (!mine) continue;
+      if (total >= paging->first() && entities.size() < static_cast<size_t>(paging->page_size)) {
+        entities.push_back(CallConversationJson(world, *conv));
+      }
+      ++total;
+    }
+  });
+  const int pages = paging->PageCount(total);
+  const auto uri = [&](int page) {
+    return "/api/v2/conversations/calls?pageSize=" + std::to_string(paging->page_size) +
+           "&pageNumber=" + std::to_string(page);
+  };
+  json out = {{"entities", std::move(entities)},
+              {"pageSize", paging->page_size},
+              {"pageNumber", paging->page_number},
+              {"total", total},
+              {"pageCount", pages},
+              {"selfUri", uri(paging->page_number)},
+              {"firstUri", uri(1)},
+              {"lastUri", uri(std::max(pages, 1))}};
+  if (paging->page_number < pages) out["nextUri"] = uri(paging->page_number + 1);
+  if (paging->page_number > 1) {
+    out["previousUri"] = uri(std::min(paging->page_number - 1, std::max(pages, 1)));
+  }
+  return JsonReply(std::move(out));
+}
+
+// Journal notes and the answer for a write the core judged.
+Reply Answer(Exchange& ex, const core::UpdateOutcome& outcome, Reply success) {
+  ex.journal.ignored_fields = outcome.ignored_fields;
+  ex.journal.effect = outcome.effect_text;
+  ex.journal.hint = outcome.hint;
+  Reply reply = outcome.status.ok() ? std::move(success)
+                                    : ErrorReply(ex, outcome.status, outcome.field_errors);
+  if (!outcome.ignored_fields.empty()) {
+    std::string joined;
+    for (const std::string& field : outcome.ignored_fields) {
+      joined += (joined.empty() ? "" : ",") + field;
+    }
+    reply.headers.emplace_back(kIgnoredFieldsHeader, std::move(joined));
+  }
+  return reply;
+}
+
+Reply PatchParticipant(core::Simulator& sim, Exchange& ex, core::ParticipantRoute route) {
+  const core::UpdateOutcome outcome = sim.UpdateParticipant(
+      ex.Param("conversationId"), ex.Param("participantId"), ex.json, ex.caller, route);
+  return Answer(ex, outcome, EmptyReply(outcome.http_status));
+}
+
+Reply PatchConversation(core::Simulator& sim, Exchange& ex) {
+  const core::UpdateOutcome outcome = sim.UpdateConversation(ex.Param("conversationId"), ex.json);
+  return Answer(ex, outcome, outcome.status.ok() ? GetCallConversation(sim, ex) : Reply{});
+}
+
+Reply Disconnect(core::Simulator& sim, Exchange& ex) {
+  const core::UpdateOutcome outcome = sim.DisconnectConversation(ex.Param("conversationId"));
+  return Answer(ex, outcome, EmptyReply(outcome.http_status));
+}
+
+Reply CreateCall(core::Simulator& sim, Exchange& ex) {
+  auto id = sim.CreateCall(ex.json, ex.caller);
+  if (!id.ok()) return ErrorReply(ex, id.status());
+  ex.journal.conversation_id = *id;
+  ex.journal.effect = "call created";
+  return JsonReply({{"id", *id}, {"selfUri", ConversationUri(*id)}});
+}
+
+Reply AddParticipants(core::Simulator& sim, Exchange& ex) {
+  auto ids = sim.AddParticipants(ex.Param("conversationId"), ex.json);
+  if (!ids.ok()) return ErrorReply(ex, ids.status());
+  std::string joined;
+  for (const std::string& id : *ids) joined += (joined.empty() ? "" : ", ") + id;
+  ex.journal.effect = "participants added: " + joined;
+  return GetConversation(sim, ex);
+}
+
+Reply Analytics(Exchange& ex, const Result<json>& result) {
+  return result.ok() ? JsonReply(*result) : ErrorReply(ex, result.status());
+}
+
+}  // namespace
+
+void AddGenesysRoutes(Router& router, core::Simulator& sim) {
+  core::Simulator* s = &sim;
+  const auto api = [&router](std::string method, std::string pattern, BodyKind body,
+                             Handler handler) {
+    router.Add({.method = std::move(method),
+                .pattern = std::move(pattern),
+                .access = Access::kBearer,
+                .body = body,
+                .handler = std::move(handler)});
+  };
+  router.Add({.method = "POST",
+              .pattern = "/oauth/token",
+              .body = BodyKind::kForm,
+              .handler = [s](Exchange& ex) { return IssueToken(*s, ex); }});
+
+  api("GET", "/api/v2/conversations/{conversationId}", BodyKind::kNone,
+      [s](Exchange& ex) { return GetConversation(*s, ex); });
+  api("GET", "/api/v2/conversations/calls/{conversationId}", BodyKind::kNone,
+      [s](Exchange& ex) { return GetCallConversation(*s, ex); });
+  api("GET", "/api/v2/conversations/calls", BodyKind::kNone,
+      [s](Exchange& ex) { return ListCalls(*s, ex); });
+  api("PATCH", "/api/v2/conversations/{conversationId}/participants/{participantId}",
+      BodyKind::kJson,
+      [s](Exchange& ex) { return PatchParticipant(*s, ex, core::ParticipantRoute::kGeneric); });
+  api("PATCH", "/api/v2/conversations/calls/{conversationId}/participants/{participantId}",
+      BodyKind::kJson,
+      [s](Exchange& ex) { return PatchParticipant(*s, ex, core::ParticipantRoute::kCall); });
+  api("PATCH", "/api/v2/conversations/calls/{conversationId}", BodyKind::kJson,
+      [s](Exchange& ex) { return PatchConversation(*s, ex); });
+  api("POST", "/api/v2/conversations/{conversationId}/disconnect", BodyKind::kNone,
+      [s](Exchange& ex) { return Disconnect(*s, ex); });
+  api("POST", "/api/v2/conversations/calls", BodyKind::kJson,
+      [s](Exchange& ex) { return CreateCall(*s, ex); });
+  api("POST", "/api/v2/conversations/calls/{conversationId}/participants", BodyKind::kJson,
+      [s](Exchange& ex) { return AddParticipants(*s, ex); });
+  api("POST", "/api/v2/analytics/conversations/details/query", BodyKind::kJson,
+      [s](Exchange& ex) { return Analytics(ex, QueryConversationDetails(*s, ex.json)); });
+  api("POST", "/api/v2/analytics/queues/observations/query", BodyKind::kJson,
+      [s](Exchange& ex) { return Analytics(ex, QueryQueueObservations(*s, ex.json)); });
+}
+
+}  // namespace gcsim::http

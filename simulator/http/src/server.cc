@@ -1,0 +1,342 @@
+// The one place the simulator meets cpp-httplib: every request goes through Handle(), which
+// routes it, checks credentials, budget, path ids and body, runs the route's handler and adds the
+// headers every Genesys response carries.
+#include "gcsim/http/server.h"
+
+#include <httplib.h>
+
+#include <atomic>
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "control_plane.h"
+#include "exchange.h"
+#include "gcsim/common/ids.h"
+#include "gcsim/core/api_errors.h"
+#include "genesys_routes.h"
+#include "router.h"
+
+namespace gcsim::http {
+namespace {
+
+using nlohmann::json;
+namespace codes = core::codes;
+
+constexpr char kCorrelationHeader[] = "ININ-Correlation-Id";
+// A keep-alive connection is never closed for having served too many requests: with
+// cpp-httplib's default of 5, clients reconnect constantly.
+constexpr size_t kKeepAliveMaxCount = 1'000'000'000;
+// What the rate headers say for a request charged to no client.
+constexpr int kUnchargedResetSeconds = 60;
+
+std::string_view Trim(std::string_view text) {
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) {
+    text.remove_prefix(1);
+  }
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) {
+    text.remove_suffix(1);
+  }
+  return text;
+}
+
+// application/json, with or without parameters such as charset.
+bool IsJsonContentType(std::string_view content_type) {
+  return AsciiLower(Trim(content_type.substr(0, content_type.find(';')))) == "application/json";
+}
+
+// nlohmann's messages start with "[json.exception.parse_error.101] "; the rest says where.
+std::string ParseErrorMessage(const std::exception& error) {
+  std::string what = error.what();
+  if (const size_t pos = what.find("] "); pos != std::string::npos) what = what.substr(pos + 2);
+  return what;
+}
+
+// For errors cpp-httplib answers by itself, before any handler runs.
+Status StatusForHttpError(int http_status, size_t max_body_bytes) {
+  switch (http_status) {
+    case 413:
+      return core::ApiStatus(codes::kTooLarge, "The request body is larger than the limit of " +
+                                                   std::to_string(max_body_bytes) + " bytes.");
+    case 414:
+      return core::ApiStatus(codes::kBadRequest, "The request URI is too long.");
+    default:
+      if (http_status >= 500) return core::ApiStatus(codes::kInternal);
+      return core::ApiStatus(codes::kBadRequest, "The request could not be parsed as HTTP/1.1.");
+  }
+}
+
+class ServerImpl final : public Server {
+ public:
+  explicit ServerImpl(ServerOptions options)
+      : options_(std::move(options)),
+        sim_(*options_.simulator),
+        correlation_ids_(options_.seed ^ 0xc0'44e1'a710'0000ULL) {
+    AddGenesysRoutes(router_, sim_);
+    AddControlRoutes(router_, ControlPlane{.simulator = options_.simulator,
+                                           .manual_clock = options_.manual_clock,
+                                           .initial_world = std::move(options_.initial_world)});
+
+    http_.set_tcp_nodelay(true);
+    // cpp-httplib's default sets SO_REUSEPORT, which lets a second gcsim share a busy port
+    // silently; SO_REUSEADDR alone still allows a quick restart and reports a port in use.
+    http_.set_socket_options([](socket_t sock) {
+      const int yes = 1;
+      setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+    });
+    http_.set_keep_alive_max_count(kKeepAliveMaxCount);
+    http_.set_keep_alive_timeout(options_.keep_alive_timeout.count());
+    http_.set_payload_max_length(options_.max_body_bytes);
+    http_.new_task_queue = [threads = options_.threads] {
+      return new httplib::ThreadPool(threads);
+    };
+
+    // Every method reaches Handle(), which owns routing, so that 404 and 405 are ErrorBodies.
+    const auto handle = [this](const httplib::Request& req, httplib::Response& res) {
+      Handle(req, res);
+    };
+    http_.Get(".*", handle);
+    http_.Post(".*", handle);
+    http_.Put(".*", handle);
+    http_.Patch(".*", handle);
+    http_.Delete(".*", handle);
+    http_.Options(".*", handle);
+    http_.set_error_handler(httplib::Server::HandlerWithResponse(
+        [this](const httplib::Request& req, httplib::Response& res) {
+          return RenderHttpError(req, res);
+        }));
+    http_.set_exception_handler(
+        [this](const httplib::Request& req, httplib::Response& res, std::exception_ptr) {
+          Exchange ex = NewExchange(req);
+          res.headers.clear();
+          Respond(ErrorReply(ex, InternalError("unexpected error while answering")), ex,
+                  std::nullopt, res);
+        });
+  }
+
+  ~ServerImpl() override { Stop(); }
+
+  Result<int> Start() override {
+    std::lock_guard lock(lifecycle_mu_);
+    if (started_) return FailedPreconditionError("the server was already started");
+    errno = 0;
+    int port = options_.port;
+    if (port == 0) {
+      port = http_.bind_to_any_port(options_.host);
+    } else if (!http_.bind_to_port(options_.host, port)) {
+      port = -1;
+    }
+    if (port < 0) {
+      return UnavailableError("cannot listen on " + options_.host + ":" +
+                              std::to_string(options_.port) +
+                              (errno != 0 ? std::string(": ") + std::strerror(errno) : ""));
+    }
+    started_ = true;
+    port_ = port;
+    thread_ = std::thread([this] {
+      http_.listen_after_bind();
+      listen_returned_ = true;
+    });
+    // stop() is a no-op until the accept loop runs; wait for it so Stop() never hangs.
+    while (!http_.is_running() && !listen_returned_) std::this_thread::yield();
+    return port;
+  }
+
+  void Stop() override {
+    std::lock_guard lock(lifecycle_mu_);
+    if (!thread_.joinable()) return;
+    http_.stop();
+    thread_.join();
+  }
+
+  int port() const override { return port_; }
+
+ private:
+  Exchange NewExchange(const httplib::Request& req) {
+    Exchange ex;
+    ex.method = req.method;
+    ex.path = req.path;
+    ex.body = req.body;
+    ex.query = &req.params;
+    ex.authorization = req.get_header_value("Authorization");
+    ex.content_type = req.get_header_value("Content-Type");
+    std::lock_guard lock(ids_mu_);
+    ex.correlation_id = correlation_ids_.NextUuid();
+    return ex;
+  }
+
+  void Handle(const httplib::Request& req, httplib::Response& res) {
+    Exchange ex = NewExchange(req);
+    std::optional<core::RateDecision> rate;
+    bool journal = options_.journal;
+    Reply reply;
+    try {
+      reply = Dispatch(ex, rate, journal);
+    } catch (const std::exception& error) {
+      reply = ErrorReply(ex, InternalError(std::string("unexpected error: ") + error.what()));
+    } catch (...) {
+      reply = ErrorReply(ex, InternalError("unexpected error"));
+    }
+    Respond(reply, ex, rate, res);
+    if (journal) Record(ex, reply.status);
+  }
+
+  Reply Dispatch(Exchange& ex, std::optional<core::RateDecision>& rate, bool& journal) {
+    Router::Match match = router_.Find(ex.method, ex.path);
+    if (match.kind == Router::Match::Kind::kNotFound) {
+      return ErrorReply(ex, core::ApiStatus(codes::kNotFound, "No resource at " + ex.path + "."));
+    }
+    if (match.kind == Router::Match::Kind::kMethodNotAllowed) {
+      Reply reply =
+          ErrorReply(ex, core::ApiStatus(codes::kMethodNotAllowed,
+                                         "Method " + ex.method + " is not supported on " + ex.path +
+                                             " (allowed: " + match.allow + ")."));
+      reply.headers.emplace_back("Allow", match.allow);
+      return reply;
+    }
+    const Route& route = *match.route;
+    journal = journal && route.journal;
+    ex.path_params = std::move(match.params);
+    ex.journal.conversation_id = ex.Param("conversationId");
+    ex.journal.participant_id = ex.Param("participantId");
+
+    if (route.access == Access::kBearer) {
+      if (auto refused = Authenticate(ex)) return std::move(*refused);
+      rate = sim_.ChargeRequest(ex.caller.client_id);
+      if (rate->limited) return RateLimited(ex, *rate);
+    }
+    for (const auto& [name, value] : ex.path_params) {
+      if (!IsUuid(value)) return BadRequest(ex, name + " [" + value + "] is not a valid UUID.");
+    }
+    if (auto refused = DecodeBody(route.body, ex)) return std::move(*refused);
+    return route.handler(ex);
+  }
+
+  std::optional<Reply> Authenticate(Exchange& ex) {
+    const std::string_view header = Trim(ex.authorization);
+    if (header.size() < 7 || AsciiLower(header.substr(0, 7)) != "bearer " ||
+        Trim(header.substr(7)).empty()) {
+      return ErrorReply(ex, core::ApiStatus(codes::kAuthRequired));
+    }
+    auto caller = sim_.Authenticate(std::string(Trim(header.substr(7))));
+    if (!caller.ok()) return ErrorReply(ex, caller.status());
+    ex.caller = std::move(*caller);
+    ex.journal.client_id = ex.caller.client_id;
+    return std::nullopt;
+  }
+
+  static Reply RateLimited(const Exchange& ex, const core::RateDecision& rate) {
+    const std::string seconds = std::to_string(rate.reset_seconds);
+    Reply reply =
+        ErrorReply(ex, core::ApiStatus(codes::kTooManyRequests,
+                                       "Rate limit exceeded the maximum. Retry the request in [" +
+                                           seconds + "] seconds"));
+    reply.headers.emplace_back("Retry-After", seconds);
+    return reply;
+  }
+
+  // JSON routes get their object in ex.json; any refusal leaves the world untouched.
+  static std::optional<Reply> DecodeBody(BodyKind kind, Exchange& ex) {
+    if (kind == BodyKind::kNone || kind == BodyKind::kForm) return std::nullopt;
+    if (ex.body.empty()) {
+      if (kind == BodyKind::kOptionalJson) return std::nullopt;
+      return BadRequest(ex, "A JSON request body is required.");
+    }
+    if (!IsJsonContentType(ex.content_type)) {
+      return ErrorReply(ex, core::ApiStatus(codes::kUnsupportedMediaType,
+                                            ex.content_type.empty()
+                                                ? "Content-Type is missing; send application/json."
+                                                : "Content-Type " + ex.content_type +
+                                                      " is not supported; send application/json."));
+    }
+    json body;
+    try {
+      body = json::parse(ex.body);
+    } catch (const json::exception& error) {
+      return BadRequest(ex, "Malformed JSON body: " + ParseErrorMessage(error));
+    }
+    if (!body.is_object()) {
+      return BadRequest(ex, std::string("The request body must be a JSON object, not ") +
+                                (body.is_array() ? "an " : "a ") + body.type_name() + ".");
+    }
+    ex.json = std::move(body);
+    return std::nullopt;
+  }
+
+  void Respond(const Reply& reply, const Exchange& ex,
+               const std::optional<core::RateDecision>& rate, httplib::Response& res) {
+    res.status = reply.status;
+    res.set_header(kCorrelationHeader, ex.correlation_id);
+    core::RateDecision shown;
+    if (rate) {
+      shown = *rate;
+    } else {
+      sim_.Read([&](const core::WorldView& world) { shown.allowed = world.rate_limit(); });
+      shown.reset_seconds = kUnchargedResetSeconds;
+    }
+    res.set_header("inin-ratelimit-count", std::to_string(shown.count));
+    res.set_header("inin-ratelimit-allowed", std::to_string(shown.allowed));
+    res.set_header("inin-ratelimit-reset", std::to_string(shown.reset_seconds));
+    for (const auto& [name, value] : reply.headers) res.set_header(name, value);
+    if (!reply.body.is_null()) {
+      // Replace rather than throw on invalid UTF-8 echoed back from a request.
+      res.set_content(reply.body.dump(-1, ' ', false, json::error_handler_t::replace),
+                      "application/json");
+    }
+  }
+
+  void Record(Exchange& ex, int status) {
+    core::JournalEntry& entry = ex.journal;
+    entry.at = sim_.clock().Now();
+    entry.method = ex.method;
+    entry.path = ex.path;
+    entry.correlation_id = ex.correlation_id;
+    entry.status = status;
+    sim_.journal().Append(std::move(entry));
+  }
+
+  // Errors cpp-httplib answered itself (413, unparsable requests) become ErrorBodies too.
+  httplib::Server::HandlerResponse RenderHttpError(const httplib::Request& req,
+                                                   httplib::Response& res) {
+    if (res.has_header(kCorrelationHeader)) return httplib::Server::HandlerResponse::Unhandled;
+    Exchange ex = NewExchange(req);
+    const int status = res.status;
+    Respond(JsonReply(ErrorBody(StatusForHttpError(status, options_.max_body_bytes),
+                                ex.correlation_id, {}, status),
+                      status),
+            ex, std::nullopt, res);
+    if (options_.journal) Record(ex, status);
+    return httplib::Server::HandlerResponse::Handled;
+  }
+
+  ServerOptions options_;
+  core::Simulator& sim_;
+  Router router_;  // built in the constructor, read-only after
+  httplib::Server http_;
+  std::mutex ids_mu_;  // guards correlation_ids_
+  IdGenerator correlation_ids_;
+  std::mutex lifecycle_mu_;  // guards started_, thread_
+  bool started_ = false;
+  std::thread thread_;
+  std::atomic<int> port_{0};
+  std::atomic<bool> listen_returned_{false};
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Server>> Server::Create(ServerOptions options) {
+  if (options.simulator == nullptr) {
+    return InvalidArgumentError("ServerOptions.simulator is required");
+  }
+  if (options.threads == 0) return InvalidArgumentError("ServerOptions.threads must be at least 1");
+  if (options.manual_clock != nullptr &&
+      static_cast<Clock*>(options.manual_clock) != &options.simulator->clock()) {
+    return InvalidArgumentError("ServerOptions.manual_clock must be the simulator's clock");
+  }
+  return std::unique_ptr<Server>(new ServerImpl(std::move(options)));
+}
+
+}  // namespace gcsim::http

@@ -1,0 +1,187 @@
+// `gcsim serve` as a user runs it: a child process on port 0, stopped by a signal.
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <fstream>
+
+#include "server_fixture.h"
+
+extern char** environ;
+
+namespace gcsim::http::testing {
+namespace {
+
+struct Child {
+  pid_t pid = -1;
+  int out = -1;  // the child's stdout
+  int err = -1;  // the child's stderr
+};
+
+Child Spawn(const std::vector<std::string>& args) {
+  int out[2], err[2];
+  if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) return {};
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
+  posix_spawn_file_actions_adddup2(&actions, err[1], STDERR_FILENO);
+  std::vector<std::string> storage = {GCSIM_BINARY};
+  storage.insert(storage.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (std::string& arg : storage) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  Child child;
+  if (posix_spawn(&child.pid, GCSIM_BINARY, &actions, nullptr, argv.data(), environ) != 0) {
+    child.pid = -1;
+  }
+  posix_spawn_file_actions_destroy(&actions);
+  close(out[1]);
+  close(err[1]);
+  child.out = out[0];
+  child.err = err[0];
+  return child;
+}
+
+std::string ReadLine(int fd) {
+  std::string line;
+  char c;
+  while (read(fd, &c, 1) == 1 && c != '\n') line += c;
+  return line;
+}
+
+std::string ReadAll(int fd) {
+  std::string text;
+  char buffer[1024];
+  for (ssize_t n; (n = read(fd, buffer, sizeof(buffer))) > 0;) {
+    text.append(buffer, static_cast<size_t>(n));
+  }
+  return text;
+}
+
+// Waits for the child and returns its exit status, or -1 when it did not exit normally.
+int Wait(Child& child) {
+  int status = 0;
+  waitpid(child.pid, &status, 0);
+  close(child.out);
+  close(child.err);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+// Starts `gcsim serve --port 0 ...` and returns the port it prints, or 0.
+int StartServe(Child& child, std::vector<std::string> extra = {}) {
+  std::vector<std::string> args = {"serve", "--port", "0"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  child = Spawn(args);
+  if (child.pid < 0) return 0;
+  const std::string line = ReadLine(child.out);
+  const std::string prefix = "listening on http://127.0.0.1:";
+  const std::string port = line.substr(std::min(prefix.size(), line.size()));
+  if (line.rfind(prefix, 0) != 0 || port.empty() ||
+      port.find_first_not_of("0123456789") != std::string::npos) {
+    ADD_FAILURE() << "first line: " << line;
+    return 0;
+  }
+  return std::stoi(port);
+}
+
+json GetJson(int port, const std::string& path) {
+  httplib::Client client("127.0.0.1", port);
+  const auto result = client.Get(path);
+  return result ? json::parse(result->body, nullptr, false) : json();
+}
+
+TEST(ServeCommandTest, PrintsItsAddressServesAndStopsOnSigterm) {
+  Child child;
+  const int port = StartServe(child, {"--clock", "manual"});
+  ASSERT_GT(port, 0);
+  EXPECT_EQ(GetJson(port, "/sim/v1/health"), json({{"status", "ok"}}));
+  const json clock = GetJson(port, "/sim/v1/clock");
+  EXPECT_EQ(clock["mode"], "manual");
+  EXPECT_EQ(GetJson(port, "/sim/v1/state")["conversations"][0]["id"], kConversationId)
+      << "the demo world";
+  kill(child.pid, SIGTERM);
+  EXPECT_EQ(Wait(child), 0);
+}
+
+TEST(ServeCommandTest, StopsOnSigint) {
+  Child child;
+  const int port = StartServe(child);
+  ASSERT_GT(port, 0);
+  EXPECT_EQ(GetJson(port, "/sim/v1/clock")["mode"], "real");
+  kill(child.pid, SIGINT);
+  EXPECT_EQ(Wait(child), 0);
+}
+
+TEST(ServeCommandTest, FlagsShapeTheWorld) {
+  const std::string path = ::testing::TempDir() + "/gcsim_serve_world.json";
+  std::ofstream(path) << R"({
+    // comments are allowed in world files
+    "profile": "observed",
+    "conversations": [{"participants": [{"purpose": "customer"}, {"purpose": "agent"}]}]
+  })";
+  Child child;
+  const int port = StartServe(
+      child, {"--world", path, "--profile", "strict", "--disconnect-latency", "2s", "--rate-limit",
+              "7", "--seed", "9", "--threads", "4", "--journal-limit", "10"});
+  ASSERT_GT(port, 0);
+  const json state = GetJson(port, "/sim/v1/state");
+  EXPECT_EQ(state["profile"], "strict");
+  EXPECT_EQ(state["disconnectLatency"], "2s");
+  EXPECT_EQ(state["rateLimit"], 7);
+  EXPECT_EQ(state["conversations"][0]["participants"].size(), 2u);
+  kill(child.pid, SIGTERM);
+  EXPECT_EQ(Wait(child), 0);
+}
+
+TEST(ServeCommandTest, BadInvocationsExitWithStatus2AndOneLine) {
+  const std::string broken = ::testing::TempDir() + "/gcsim_broken_world.json";
+  std::ofstream(broken) << R"({"conversations": [)";
+  const std::string typo = ::testing::TempDir() + "/gcsim_typo_world.json";
+  std::ofstream(typo) << R"({"profil": "strict"})";
+  const std::vector<std::vector<std::string>> invocations = {
+      {},
+      {"serve", "--bogus"},
+      {"serve", "--profile", "lenient"},
+      {"serve", "--clock", "sundial"},
+      {"serve", "--port", "70000"},
+      {"serve", "--port", "http"},
+      {"serve", "--disconnect-latency", "soon"},
+      {"serve", "--rate-limit", "-1"},
+      {"serve", "--threads", "0"},
+      {"serve", "--world", "/nonexistent/world.json"},
+      {"serve", "--world", broken},
+      {"serve", "--world", typo},
+  };
+  for (const auto& args : invocations) {
+    std::string joined;
+    for (const auto& arg : args) joined += " " + arg;
+    SCOPED_TRACE("gcsim" + joined);
+    Child child = Spawn(args);
+    ASSERT_GT(child.pid, 0);
+    const std::string err = ReadAll(child.err);
+    const std::string out = ReadAll(child.out);
+    EXPECT_EQ(Wait(child), 2);
+    EXPECT_EQ(out, "");
+    EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
+    EXPECT_EQ(err.rfind("gcsim", 0), 0u) << err;
+  }
+}
+
+TEST(ServeCommandTest, PortInUseFails) {
+  Child first;
+  const int port = StartServe(first);
+  ASSERT_GT(port, 0);
+  Child second = Spawn({"serve", "--port", std::to_string(port)});
+  const std::string err = ReadAll(second.err);
+  EXPECT_EQ(Wait(second), 1);
+  EXPECT_NE(err.find("cannot listen on 127.0.0.1:" + std::to_string(port)), std::string::npos)
+      << err;
+  kill(first.pid, SIGTERM);
+  EXPECT_EQ(Wait(first), 0);
+}
+
+}  // namespace
+}  // namespace gcsim::http::testing
