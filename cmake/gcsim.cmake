@@ -25,14 +25,15 @@ function(gcsim_library)
   gcsim_warnings(${ARG_NAME})
 endfunction()
 
-# gcsim_add_test(name SOURCES ... DEPS ...): one GoogleTest binary, each test registered with ctest.
+# gcsim_add_test(name SOURCES ... DEPS ...): one GoogleTest binary in build/tests/, each test
+# registered with ctest as "<name>.<Suite>.<Test>", so `ctest -R server_test` picks a binary.
 function(gcsim_add_test name)
   cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gmock GTest::gtest_main)
   set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
   gcsim_warnings(${name})
-  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 120)
+  gtest_discover_tests(${name} TEST_PREFIX "${name}." DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 120)
 endfunction()
 
 # gcsim_add_benchmark(name SOURCES ... DEPS ...): a Google Benchmark program in build/bench/.
