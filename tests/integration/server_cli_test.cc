@@ -8,73 +8,23 @@
 #include <algorithm>
 #include <fstream>
 
+#include "child_process.h"
 #include "server_fixture.h"
-
-extern char** environ;
 
 namespace gcsim::http::testing {
 namespace {
 
-struct Child {
-  pid_t pid = -1;
-  int out = -1;  // the child's stdout
-  int err = -1;  // the child's stderr
-};
-
-Child Spawn(const std::vector<std::string>& args) {
-  int out[2], err[2];
-  if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) return {};
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
-  posix_spawn_file_actions_adddup2(&actions, err[1], STDERR_FILENO);
-  std::vector<std::string> storage = {GCSIM_BINARY};
-  storage.insert(storage.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (std::string& arg : storage) argv.push_back(arg.data());
-  argv.push_back(nullptr);
-  Child child;
-  if (posix_spawn(&child.pid, GCSIM_BINARY, &actions, nullptr, argv.data(), environ) != 0) {
-    child.pid = -1;
-  }
-  posix_spawn_file_actions_destroy(&actions);
-  close(out[1]);
-  close(err[1]);
-  child.out = out[0];
-  child.err = err[0];
-  return child;
-}
-
-std::string ReadLine(int fd) {
-  std::string line;
-  char c;
-  while (read(fd, &c, 1) == 1 && c != '\n') line += c;
-  return line;
-}
-
-std::string ReadAll(int fd) {
-  std::string text;
-  char buffer[1024];
-  for (ssize_t n; (n = read(fd, buffer, sizeof(buffer))) > 0;) {
-    text.append(buffer, static_cast<size_t>(n));
-  }
-  return text;
-}
-
-// Waits for the child and returns its exit status, or -1 when it did not exit normally.
-int Wait(Child& child) {
-  int status = 0;
-  waitpid(child.pid, &status, 0);
-  close(child.out);
-  close(child.err);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
+using gcsim::testing::Child;
+using gcsim::testing::ReadAll;
+using gcsim::testing::ReadLine;
+using gcsim::testing::Spawn;
+using gcsim::testing::Wait;
 
 // Starts `gcsim serve --port 0 ...` and returns the port it prints, or 0.
 int StartServe(Child& child, std::vector<std::string> extra = {}) {
   std::vector<std::string> args = {"serve", "--port", "0"};
   args.insert(args.end(), extra.begin(), extra.end());
-  child = Spawn(args);
+  child = Spawn(GCSIM_BINARY, args);
   if (child.pid < 0) return 0;
   const std::string line = ReadLine(child.out);
   const std::string prefix = "listening on http://127.0.0.1:";
@@ -159,7 +109,7 @@ TEST(ServeCommandTest, BadInvocationsExitWithStatus2AndOneLine) {
     std::string joined;
     for (const auto& arg : args) joined += " " + arg;
     SCOPED_TRACE("gcsim" + joined);
-    Child child = Spawn(args);
+    Child child = Spawn(GCSIM_BINARY, args);
     ASSERT_GT(child.pid, 0);
     const std::string err = ReadAll(child.err);
     const std::string out = ReadAll(child.out);
@@ -174,7 +124,7 @@ TEST(ServeCommandTest, PortInUseFails) {
   Child first;
   const int port = StartServe(first);
   ASSERT_GT(port, 0);
-  Child second = Spawn({"serve", "--port", std::to_string(port)});
+  Child second = Spawn(GCSIM_BINARY, {"serve", "--port", std::to_string(port)});
   const std::string err = ReadAll(second.err);
   EXPECT_EQ(Wait(second), 1);
   EXPECT_NE(err.find("cannot listen on 127.0.0.1:" + std::to_string(port)), std::string::npos)

@@ -1,0 +1,157 @@
+// The reaper against a real gcsim over loopback: in-process on one ManualClock, and the two
+// binaries run as a user would.
+#include <signal.h>
+
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <sstream>
+
+#include "child_process.h"
+#include "gcsim/client/activity_source.h"
+#include "gcsim/client/api_client.h"
+#include "gcsim/client/reaper.h"
+#include "gcsim/client/transport.h"
+#include "gcsim/core/simulator.h"
+#include "gcsim/http/server.h"
+
+namespace gcsim {
+namespace {
+
+using std::chrono::minutes;
+using std::chrono::seconds;
+
+const std::string kConversation(core::kDemoConversationId);
+const std::string kSupervisor(core::kDemoSupervisorId);
+
+class ReaperAgainstGcsimTest : public ::testing::Test {
+ protected:
+  void Start(const std::string& activity) {
+    sim_ = core::Simulator::Create({.clock = &clock_}, core::DemoWorld()).value();
+    server_ = http::Server::Create({.simulator = sim_.get(), .manual_clock = &clock_, .threads = 4}).value();
+    const int port = *server_->Start();
+    client_ = std::make_unique<client::ApiClient>(
+        client::ApiClientOptions{.api_url = "http://127.0.0.1:" + std::to_string(port),
+                                 .client_id = "demo-client", .client_secret = "demo-secret"},
+        clock_, *transport_);
+    if (activity == "signals") {
+      source_ = std::make_unique<client::SignalsActivitySource>(*client_);
+    } else {
+      source_ = std::make_unique<client::SimActivitySource>(*client_);
+    }
+    reaper_ = std::make_unique<client::Reaper>(client::ReaperOptions{}, *client_, *source_, clock_,
+                                               logger_);
+  }
+  void TearDown() override {
+    reaper_.reset();
+    source_.reset();
+    client_.reset();
+    transport_.reset();  // close keep-alive connections before the server stops
+    if (server_) server_->Stop();
+  }
+
+  core::LegState StateOf(const std::string& id) {
+    core::LegState state{};
+    sim_->Read([&](const core::WorldView& world) { state = world.FindParticipant(id)->state; });
+    return state;
+  }
+
+  // Ticks every 15s from now to `until`, collecting what was dropped and verified.
+  void TickUntil(TimePoint until, std::vector<client::LegId>& dropped, std::vector<client::LegId>& verified) {
+    while (clock_.Now() <= until) {
+      const client::StepReport report = reaper_->Step(clock_.Now());
+      for (const auto& drop : report.dropped) dropped.push_back(drop.leg);
+      verified.insert(verified.end(), report.verified.begin(), report.verified.end());
+      clock_.Advance(seconds(15));
+    }
+  }
+
+  ManualClock clock_{{.advance_on_wait = true}};
+  std::ostringstream log_;
+  client::Logger logger_{log_, clock_};
+  std::unique_ptr<client::HttpTransport> transport_ = std::make_unique<client::HttpTransport>();
+  std::unique_ptr<core::Simulator> sim_;
+  std::unique_ptr<http::Server> server_;
+  std::unique_ptr<client::ApiClient> client_;
+  std::unique_ptr<client::ActivitySource> source_;
+  std::unique_ptr<client::Reaper> reaper_;
+};
+
+TEST_F(ReaperAgainstGcsimTest, OnlyTheIdleLegIsDroppedVerifiedAndTheBridgeGoesOn) {
+  Start("sim");
+  const TimePoint t0 = clock_.Now();
+  std::vector<client::LegId> dropped, verified;
+  TickUntil(t0 + minutes(9) + seconds(45), dropped, verified);
+  EXPECT_TRUE(dropped.empty()) << "nothing is idle before ten minutes";
+  TickUntil(t0 + minutes(11), dropped, verified);
+  ASSERT_EQ(dropped.size(), 1u);
+  EXPECT_EQ(dropped[0].participant_id, kSupervisor);
+  ASSERT_EQ(verified.size(), 1u);
+  EXPECT_EQ(verified[0].participant_id, kSupervisor);
+  EXPECT_EQ(StateOf(kSupervisor), core::LegState::kDisconnected);
+  EXPECT_EQ(StateOf(std::string(core::kDemoCustomerId)), core::LegState::kConnected);
+  EXPECT_EQ(StateOf(std::string(core::kDemoAgentId)), core::LegState::kConnected);
+  const client::ReaperTotals totals = reaper_->totals();
+  EXPECT_EQ(totals.dropped, 1u);
+  EXPECT_EQ(totals.verified, 1u);
+  EXPECT_EQ(totals.stuck, 0u);
+  EXPECT_EQ(totals.rate_limited, 0u);
+}
+
+TEST_F(ReaperAgainstGcsimTest, SignalsSourceDropsALegMutedForTheWholeTimeout) {
+  Start("signals");
+  ASSERT_TRUE(sim_->SetMuted(std::string(core::kDemoAgentId), true).ok());
+  const TimePoint t0 = clock_.Now();
+  std::vector<client::LegId> dropped, verified;
+  TickUntil(t0 + minutes(11), dropped, verified);
+  // The quiet supervisor is invisible to signals; the muted agent is not.
+  ASSERT_EQ(dropped.size(), 1u);
+  EXPECT_EQ(dropped[0].participant_id, std::string(core::kDemoAgentId));
+  EXPECT_EQ(StateOf(kSupervisor), core::LegState::kConnected);
+}
+
+httplib::Result Advance(int port, const std::string& by) {
+  httplib::Client control("127.0.0.1", port);
+  return control.Post("/sim/v1/clock/advance", "{\"by\":\"" + by + "\"}", "application/json");
+}
+
+// The "done when": gcsim serve on a manual clock advanced past the timeout, then
+// `reaper --once` drops exactly the silent leg and prints the summary.
+TEST(ReaperBinaryTest, OnceAgainstGcsimServeDropsTheSilentLegAndSummarises) {
+  testing::Child serve = testing::Spawn(GCSIM_BINARY, {"serve", "--port", "0", "--clock", "manual"});
+  const std::string address = testing::ReadLine(serve.out);
+  ASSERT_EQ(address.rfind("listening on http://127.0.0.1:", 0), 0u) << address;
+  const std::string url = address.substr(std::string("listening on ").size());
+  const int port = std::stoi(url.substr(url.rfind(':') + 1));
+  ASSERT_TRUE(Advance(port, "10m"));
+
+  testing::Child reaper = testing::Spawn(
+      GCSIM_REAPER_BINARY, {"--api-url", url, "--client-id", "demo-client", "--client-secret",
+                            "demo-secret", "--activity", "sim", "--once"});
+  // The drop lands when the server's clock moves: move it once the reaper has dropped.
+  std::string log;
+  for (std::string line; !(line = testing::ReadLine(reaper.err)).empty();) {  // empty: EOF
+    log += line + "\n";
+    if (line.find("dropped") != std::string::npos) break;
+  }
+  ASSERT_NE(log.find(kSupervisor), std::string::npos) << log;
+  ASSERT_TRUE(Advance(port, "1s"));
+  const std::string summary = testing::ReadAll(reaper.out);
+  EXPECT_EQ(testing::Wait(reaper), 0) << summary << log;
+  EXPECT_NE(summary.find("dropped 1"), std::string::npos) << summary;
+  EXPECT_NE(summary.find("verified 1"), std::string::npos) << summary;
+  EXPECT_NE(summary.find("stuck 0"), std::string::npos) << summary;
+
+  httplib::Client check("127.0.0.1", port);
+  const auto state = check.Get("/sim/v1/state");
+  ASSERT_TRUE(state);
+  const auto world = nlohmann::json::parse(state->body);
+  for (const auto& leg : world["conversations"][0]["participants"]) {
+    EXPECT_EQ(leg["state"], leg["id"] == kSupervisor ? "disconnected" : "connected") << leg.dump();
+  }
+  kill(serve.pid, SIGTERM);
+  EXPECT_EQ(testing::Wait(serve), 0);
+}
+
+}  // namespace
+}  // namespace gcsim
