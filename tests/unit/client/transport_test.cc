@@ -22,9 +22,9 @@ TEST(ClientTransportTest, ParsesBaseUrls) {
   EXPECT_EQ(url->prefix, "");
   EXPECT_EQ(url->Origin(), "https://api.mypurecloud.com");
 
-  url = ParseBaseUrl("HTTP://127.0.0.1:8080/gcsim/");
+  url = ParseBaseUrl("HTTP://127.0.0.1:8443/gcsim/");
   ASSERT_TRUE(url.ok());
-  EXPECT_EQ(url->Origin(), "http://127.0.0.1:8080");
+  EXPECT_EQ(url->Origin(), "http://127.0.0.1:8443");
   EXPECT_EQ(url->prefix, "/gcsim");
 
   for (const char* bad : {"", "127.0.0.1:8080", "ftp://host", "http://", "http://host:0",
