@@ -218,7 +218,8 @@ class Run {
       m.retries = totals.retries;
       m.requests_per_drop = m.drops ? static_cast<double>(m.requests) / m.drops : 0;
       const auto& r = *scenario_.reaper;
-      for (const core::SilentLeg& leg : sim_->SilentLegs(r.idle_timeout + r.poll_interval)) {
+      const auto idle = sim_->SilentLegs(r.idle_timeout + r.poll_interval);
+      for (const core::SilentLeg& leg : *idle) {
         const std::string purpose = core::ToString(leg.purpose);
         if (std::find(r.purposes.begin(), r.purposes.end(), purpose) != r.purposes.end()) {
           ++m.idle_legs_left;

@@ -118,12 +118,12 @@ class SimulatorImpl final : public Simulator {
       std::lock_guard lock(lifeline_->mu);
       lifeline_->alive = false;
     }
-    std::unique_lock lock(mu_);
+    auto lock = LockForWrite();
     CancelTimers(world_);
   }
 
   Status Reset(const WorldSpec& spec) override {
-    std::unique_lock lock(mu_);
+    auto lock = LockForWrite();
     World fresh;
     Status built = Build(spec, fresh);
     if (!built.ok()) return built;
@@ -202,20 +202,29 @@ class SimulatorImpl final : public Simulator {
     reader(View(world_, clock_.Now(), profile_, disconnect_latency_, rate_limit_));
   }
 
-  std::vector<SilentLeg> SilentLegs(Duration silent_for) const override {
+  std::shared_ptr<const std::vector<SilentLeg>> SilentLegs(Duration silent_for) const override {
     std::shared_lock lock(mu_);
     const TimePoint now = clock_.Now();
-    std::vector<SilentLeg> out;
+    {
+      std::lock_guard cache_lock(silent_cache_mu_);
+      const SilentCache& c = silent_cache_;
+      if (c.legs && c.silent_for == silent_for && c.now == now && c.generation == generation_) {
+        return c.legs;
+      }
+    }
+    auto out = std::make_shared<std::vector<SilentLeg>>();
     for (const Participant& leg : world_.leg_storage) {
       if (leg.state != LegState::kConnected) continue;  // no media: skip the arithmetic
       const MediaState media = ComputeMedia(leg, now);
       if (!media.flowing || media.silent_for < silent_for) continue;
-      out.push_back({leg.conversation_id, leg.id, leg.purpose, leg.state, leg.muted, leg.held, media});
+      out->push_back({leg.conversation_id, leg.id, leg.purpose, leg.state, leg.muted, leg.held, media});
     }
-    std::sort(out.begin(), out.end(), [](const SilentLeg& a, const SilentLeg& b) {
+    std::sort(out->begin(), out->end(), [](const SilentLeg& a, const SilentLeg& b) {
       return std::tie(a.media.silent_since, a.participant_id) <
              std::tie(b.media.silent_since, b.participant_id);
     });
+    std::lock_guard cache_lock(silent_cache_mu_);
+    silent_cache_ = {silent_for, now, generation_, out};
     return out;
   }
 
@@ -224,7 +233,7 @@ class SimulatorImpl final : public Simulator {
   UpdateOutcome UpdateParticipant(const std::string& conversation_id,
                                   const std::string& participant_id, const json& body,
                                   const Caller& caller, ParticipantRoute route) override {
-    std::unique_lock lock(mu_);
+    auto lock = LockForWrite();
     UpdateOutcome out;
     if (!body.is_object()) {
       return Refuse(out, ApiStatus(codes::kBadRequest,
@@ -356,7 +365,7 @@ class SimulatorImpl final : public Simulator {
   }
 
   UpdateOutcome UpdateConversation(const std::string& conversation_id, const json& body) override {
-    std::unique_lock lock(mu_);
+    auto lock = LockForWrite();
     UpdateOutcome out;
     if (!body.is_object()) {
       return Refuse(out, ApiStatus(codes::kBadRequest, "The request body must be a JSON object."));
@@ -387,7 +396,7 @@ class SimulatorImpl final : public Simulator {
   }
 
   UpdateOutcome DisconnectConversation(const std::string& conversation_id) override {
-    std::unique_lock lock(mu_);
+    auto lock = LockForWrite();
     UpdateOutcome out;
     Conversation* conv = FindConversation(conversation_id);
     if (conv == nullptr) return Refuse(out, ConversationNotFound(conversation_id));
@@ -395,7 +404,7 @@ class SimulatorImpl final : public Simulator {
   }
 
   Result<std::string> CreateCall(const json& body, const Caller& caller) override {
-    std::unique_lock lock(mu_);
+    auto lock = LockForWrite();
     if (!body.is_object()) {
       return ApiStatus(codes::kBadRequest, "The request body must be a JSON object (CreateCallRequest).");
     }
@@ -439,7 +448,7 @@ class SimulatorImpl final : public Simulator {
 
   Result<std::vector<std::string>> AddParticipants(const std::string& conversation_id,
                                                    const json& body) override {
-    std::unique_lock lock(mu_);
+    auto lock = LockForWrite();
     Conversation* conv = FindConversation(conversation_id);
     if (conv == nullptr) return ConversationNotFound(conversation_id);
     if (!body.is_object() || !body.contains("participants")) {
@@ -462,7 +471,7 @@ class SimulatorImpl final : public Simulator {
   // --- The world by itself ----------------------------------------------------------------
 
   Result<std::string> AddLeg(const std::string& conversation_id, const LegSpec& spec) override {
-    std::unique_lock lock(mu_);
+    auto lock = LockForWrite();
     Conversation* conv = FindConversation(conversation_id);
     if (conv == nullptr) return ConversationNotFound(conversation_id);
     if (conv->end_time) return ApiStatus(codes::kCallDisconnected, "The conversation has ended.");
@@ -470,12 +479,12 @@ class SimulatorImpl final : public Simulator {
   }
 
   Result<std::string> AddConversation(const ConversationSpec& spec) override {
-    std::unique_lock lock(mu_);
+    auto lock = LockForWrite();
     return AddConversationLocked(world_, spec, clock_.Now());
   }
 
   Status SetSpeech(const std::string& participant_id, const SpeechScript& speech) override {
-    std::unique_lock lock(mu_);
+    auto lock = LockForWrite();
     Participant* leg = FindLeg(participant_id);
     if (leg == nullptr) return LegNotFound(participant_id);
     const TimePoint now = clock_.Now();
@@ -497,7 +506,7 @@ class SimulatorImpl final : public Simulator {
   }
 
   Status HangUp(const std::string& participant_id) override {
-    std::unique_lock lock(mu_);
+    auto lock = LockForWrite();
     Participant* leg = FindLeg(participant_id);
     if (leg == nullptr) return LegNotFound(participant_id);
     if (!IsLive(leg->state)) return ApiStatus(codes::kCallDisconnected);
@@ -506,7 +515,7 @@ class SimulatorImpl final : public Simulator {
   }
 
   Result<std::string> Transfer(const std::string& participant_id) override {
-    std::unique_lock lock(mu_);
+    auto lock = LockForWrite();
     Participant* leg = FindLeg(participant_id);
     if (leg == nullptr) return LegNotFound(participant_id);
     if (leg->state != LegState::kConnected) {
@@ -526,6 +535,13 @@ class SimulatorImpl final : public Simulator {
   Status Load(const WorldSpec& spec) { return Reset(spec); }
 
  private:
+  // Every write locks through here, so a cached listing knows the world has changed.
+  std::unique_lock<std::shared_mutex> LockForWrite() {
+    std::unique_lock lock(mu_);
+    ++generation_;
+    return lock;
+  }
+
   // --- lookups ---
   Conversation* FindConversation(const std::string& id) {
     const auto it = world_.conversations.find(id);
@@ -734,7 +750,7 @@ class SimulatorImpl final : public Simulator {
   }
 
   Status SetFlag(const std::string& participant_id, bool Participant::*member, bool value) {
-    std::unique_lock lock(mu_);
+    auto lock = LockForWrite();
     Participant* leg = FindLeg(participant_id);
     if (leg == nullptr) return LegNotFound(participant_id);
     if (leg->*member == value) return Status::Ok();
@@ -793,7 +809,7 @@ class SimulatorImpl final : public Simulator {
       if (!alive) return;
       std::lock_guard life(alive->mu);
       if (!alive->alive) return;
-      std::unique_lock lock(mu_);
+      auto lock = LockForWrite();
       fire(*id_holder);
     });
     return *id_holder;
@@ -871,6 +887,16 @@ class SimulatorImpl final : public Simulator {
   IdGenerator token_ids_;
   Journal journal_;
   std::shared_ptr<Lifeline> lifeline_;
+  uint64_t generation_ = 0;  // guarded by mu_; bumped by every write (LockForWrite)
+  // The last SilentLegs listing: paging through it at one instant reads it once, not per page.
+  struct SilentCache {
+    Duration silent_for{};
+    TimePoint now{};
+    uint64_t generation = 0;
+    std::shared_ptr<const std::vector<SilentLeg>> legs;
+  };
+  mutable std::mutex silent_cache_mu_;  // guards silent_cache_ (readers share mu_)
+  mutable SilentCache silent_cache_;
 };
 
 }  // namespace

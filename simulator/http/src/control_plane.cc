@@ -194,7 +194,8 @@ Reply SilentMedia(const ControlPlane& control, const Exchange& ex) {
   }
   auto paging = ParsePaging(ex, kDefaultMediaPageSize, kMaxMediaPageSize);
   if (!paging.ok()) return ErrorReply(ex, paging.status());
-  const std::vector<core::SilentLeg> legs = control.simulator->SilentLegs(silent_for);
+  const auto listing = control.simulator->SilentLegs(silent_for);  // shared across pages
+  const std::vector<core::SilentLeg>& legs = *listing;
   json entities = json::array();
   const size_t end = std::min(legs.size(), paging->first() + paging->page_size);
   for (size_t i = paging->first(); i < end; ++i) {

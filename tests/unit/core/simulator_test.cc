@@ -216,13 +216,19 @@ TEST_F(SimulatorTest, CallRouteNeedsUserContextExceptWhenObserved) {
 TEST_F(SimulatorTest, SilentLegsListsOnlyFlowingLegsSilentLongEnough) {
   clock_.Advance(minutes(10));
   const auto silent = sim_->SilentLegs(minutes(10));
-  ASSERT_EQ(silent.size(), 1u);
-  EXPECT_EQ(silent[0].participant_id, kSupervisor);
-  EXPECT_EQ(silent[0].media.silent_for, minutes(10));
-  EXPECT_EQ(sim_->SilentLegs(minutes(10) + milliseconds(1)).size(), 0u);
+  ASSERT_EQ(silent->size(), 1u);
+  EXPECT_EQ((*silent)[0].participant_id, kSupervisor);
+  EXPECT_EQ((*silent)[0].media.silent_for, minutes(10));
+  // Asked again at the same instant of the same world: the same listing, not a new scan.
+  EXPECT_EQ(sim_->SilentLegs(minutes(10)), silent);
+  EXPECT_EQ(sim_->SilentLegs(minutes(10) + milliseconds(1))->size(), 0u);
+  // Any change to the world at that instant makes a new listing.
+  ASSERT_TRUE(sim_->SetSpeech(kSupervisor, SpeechScript::Always()).ok());
+  EXPECT_TRUE(sim_->SilentLegs(minutes(10))->empty());
+  ASSERT_TRUE(sim_->SetSpeech(kSupervisor, SpeechScript::Never()).ok());
   Patch(kSupervisor, kDrop);
   clock_.Advance(seconds(1));
-  EXPECT_TRUE(sim_->SilentLegs(minutes(1)).empty());
+  EXPECT_TRUE(sim_->SilentLegs(minutes(1))->empty());
 }
 
 TEST_F(SimulatorTest, TransferCreatesANewParticipantForTheSameUser) {
@@ -339,13 +345,13 @@ TEST_F(SimulatorTest, GeneratedWorldsAreDeterministic) {
                              .silent_fraction = 0.2});
   Start(world);
   clock_.Advance(minutes(10));
-  const auto first = sim_->SilentLegs(minutes(10));
+  const auto first = *sim_->SilentLegs(minutes(10));
   EXPECT_GT(first.size(), 60u);
   EXPECT_LT(first.size(), 180u);
   ManualClock other_clock;
   auto other = Simulator::Create({.clock = &other_clock}, world);
   other_clock.Advance(minutes(10));
-  const auto second = (*other)->SilentLegs(minutes(10));
+  const auto second = *(*other)->SilentLegs(minutes(10));
   ASSERT_EQ(first.size(), second.size());
   for (size_t i = 0; i < first.size(); ++i) EXPECT_EQ(first[i].participant_id, second[i].participant_id);
 }

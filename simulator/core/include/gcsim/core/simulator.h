@@ -138,8 +138,10 @@ class Simulator {
 
   // --- Reads ---
   virtual void Read(const std::function<void(const WorldView&)>& reader) const = 0;
-  // Flowing legs silent for at least `silent_for`, ordered by silent_since then id.
-  virtual std::vector<SilentLeg> SilentLegs(Duration silent_for) const = 0;
+  // Flowing legs silent for at least `silent_for`, ordered by silent_since then id. Calls at
+  // the same instant of an unchanged world share one listing, so reading it page by page
+  // costs one scan, not one per page.
+  virtual std::shared_ptr<const std::vector<SilentLeg>> SilentLegs(Duration silent_for) const = 0;
 
   // --- The Genesys API's writes (bodies as the API receives them) ---
   // MediaParticipantRequest on a participant.

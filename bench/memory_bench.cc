@@ -1,0 +1,126 @@
+// Bytes per leg of a loaded world: resident memory grown by building a generated world (five
+// legs per bridge), over its legs. Baseline, from the same world: the bytes its structures hold
+// by design (sizeof of each entity, its hash-table node and bucket, and the heap blocks of its
+// strings and vectors as glibc sizes them), so the ratio tells allocator and paging overhead
+// from the layout itself.
+//   bench_memory [--legs N]   (default 1,000,000)   prints one line "MEMORY_JSON {...}"
+//   bench_memory --smoke      10,000 legs; fails only if the world cannot be built
+#include <malloc.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "bench_util.h"
+#include "gcsim/common/clock.h"
+#include "gcsim/core/simulator.h"
+
+namespace gcsim::bench {
+namespace {
+
+// What glibc hands out for a request of `n` bytes: 8 bytes of header, 16-byte granules,
+// 32 bytes at least.
+int64_t MallocBlock(size_t n) {
+  if (n == 0) return 0;
+  const int64_t block = (static_cast<int64_t>(n) + 8 + 15) / 16 * 16;
+  return block < 32 ? 32 : block;
+}
+
+// The heap block of a string that outgrew its inline buffer (15 chars in libstdc++).
+int64_t StringHeap(const std::string& s) {
+  return s.capacity() > 15 ? MallocBlock(s.capacity() + 1) : 0;
+}
+
+// A node of std::unordered_map<std::string, T>: next pointer, key, value, cached hash; plus
+// one bucket pointer per element at load factor 1.
+template <typename T>
+int64_t HashEntry(const std::string& key) {
+  return MallocBlock(sizeof(void*) + sizeof(std::pair<const std::string, T>) + sizeof(size_t)) +
+         StringHeap(key) + static_cast<int64_t>(sizeof(void*));
+}
+
+int64_t LegBytes(const core::Participant& leg) {
+  int64_t bytes = HashEntry<core::Participant>(leg.id);
+  for (const std::string* s :
+       {&leg.id, &leg.conversation_id, &leg.name, &leg.address, &leg.user_id, &leg.queue_id,
+        &leg.direction, &leg.disconnect_type, &leg.monitored_participant_id,
+        &leg.coached_participant_id, &leg.barged_participant_id}) {
+    bytes += StringHeap(*s);
+  }
+  bytes += MallocBlock(leg.segments.capacity() * sizeof(core::Segment));
+  for (const core::Segment& segment : leg.segments) bytes += StringHeap(segment.type);
+  bytes += MallocBlock(leg.speech.intervals.capacity() * sizeof(leg.speech.intervals[0]));
+  return bytes;
+}
+
+int64_t ConversationBytes(const core::Conversation& conv) {
+  return HashEntry<core::Conversation>(conv.id) + StringHeap(conv.id) + StringHeap(conv.name) +
+         StringHeap(conv.recording_state) +
+         MallocBlock(conv.participants.capacity() * sizeof(core::Participant*)) +
+         static_cast<int64_t>(sizeof(const core::Conversation*));  // the by-start index
+}
+
+int Main(int argc, char** argv) {
+  int64_t legs = 1'000'000;
+  bool smoke = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--smoke") {
+      smoke = true;
+      legs = 10'000;
+    } else if (arg == "--legs" && i + 1 < argc) {
+      legs = std::stoll(argv[++i]);
+    } else {
+      std::cerr << "usage: bench_memory [--legs N] | --smoke\n";
+      return 2;
+    }
+  }
+  ManualClock clock;
+  // Warm up code and allocator on a tiny world, so the growth below is the world's alone.
+  {
+    auto warm = core::Simulator::Create({.clock = &clock}, LoadWorld(10));
+    if (!warm.ok()) return 1;
+  }
+  malloc_trim(0);
+  const int64_t before = CurrentRssBytes();
+  auto sim = core::Simulator::Create({.clock = &clock},
+                                     LoadWorld(static_cast<int>(legs / kLegsPerBridge)));
+  if (!sim.ok()) {
+    std::cerr << sim.status().message() << "\n";
+    return 1;
+  }
+  const int64_t after = CurrentRssBytes();
+
+  int64_t counted_legs = 0, accounted = 0;
+  (*sim)->Read([&](const core::WorldView& world) {
+    for (const core::Conversation* conv : world.ConversationsByStart()) {
+      accounted += ConversationBytes(*conv);
+      for (const core::Participant* leg : conv->participants) {
+        accounted += LegBytes(*leg);
+        ++counted_legs;
+      }
+    }
+  });
+  const double per_leg = static_cast<double>(after - before) / static_cast<double>(counted_legs);
+  const double accounted_per_leg =
+      static_cast<double>(accounted) / static_cast<double>(counted_legs);
+  const nlohmann::json out = {{"legs", counted_legs},
+                              {"rss_before_bytes", before},
+                              {"rss_after_bytes", after},
+                              {"bytes_per_leg", per_leg},
+                              {"accounted_bytes_per_leg", accounted_per_leg},
+                              {"sizeof_participant", sizeof(core::Participant)},
+                              {"sizeof_conversation", sizeof(core::Conversation)},
+                              {"sizeof_segment", sizeof(core::Segment)},
+                              {"peak_rss_bytes", PeakRssBytes()}};
+  std::cout << "MEMORY_JSON " << out.dump() << std::endl;
+  if (smoke && counted_legs != legs) return 1;
+  return 0;
+}
+
+}  // namespace
+}  // namespace gcsim::bench
+
+int main(int argc, char** argv) { return gcsim::bench::Main(argc, argv); }
