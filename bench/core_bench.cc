@@ -89,7 +89,7 @@ void BM_Http_RenderConversation(benchmark::State& state) {
     const LegRef& ref = f.legs[(i += 7919) % f.legs.size()];
     f.sim->Read([&](const core::WorldView& world) {
       benchmark::DoNotOptimize(
-          http::ConversationJson(*world.FindConversation(ref.conversation_id)).dump());
+          http::ConversationText(*world.FindConversation(ref.conversation_id)));
     });
   }
   SetSize(state, state.range(0));

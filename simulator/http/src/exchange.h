@@ -44,6 +44,7 @@ struct Exchange {
 struct Reply {
   int status = 200;
   nlohmann::json body;  // null: no body
+  std::string text;     // a JSON body already written (the hot GETs); wins over `body`
   std::vector<std::pair<std::string, std::string>> headers;
 };
 

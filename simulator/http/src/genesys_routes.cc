@@ -92,21 +92,21 @@ Status ConversationNotFound(const std::string& id) {
 template <typename Render>
 Reply ReadConversation(const core::Simulator& sim, const Exchange& ex, Render&& render) {
   const std::string& id = ex.Param("conversationId");
-  std::optional<json> body;
+  Reply reply;
   sim.Read([&](const core::WorldView& world) {
-    if (const core::Conversation* conv = world.FindConversation(id)) body = render(world, *conv);
+    if (const core::Conversation* conv = world.FindConversation(id)) reply.text = render(world, *conv);
   });
-  return body ? JsonReply(std::move(*body)) : ErrorReply(ex, ConversationNotFound(id));
+  return reply.text.empty() ? ErrorReply(ex, ConversationNotFound(id)) : reply;
 }
 
 Reply GetConversation(const core::Simulator& sim, const Exchange& ex) {
   return ReadConversation(sim, ex, [](const core::WorldView&, const core::Conversation& conv) {
-    return ConversationJson(conv);
+    return ConversationText(conv);
   });
 }
 
 Reply GetCallConversation(const core::Simulator& sim, const Exchange& ex) {
-  return ReadConversation(sim, ex, CallConversationJson);
+  return ReadConversation(sim, ex, CallConversationText);
 }
 
 // The calling user's live calls, oldest first.
@@ -125,7 +125,7 @@ Reply ListCalls(const core::Simulator& sim, const Exchange& ex) {
           });
       if (!mine) continue;
       if (total >= paging->first() && entities.size() < static_cast<size_t>(paging->page_size)) {
-        entities.push_back(CallConversationJson(world, *conv));
+        entities.push_back(json::parse(CallConversationText(world, *conv)));  // a rare listing
       }
       ++total;
     }

@@ -1,108 +1,202 @@
 #include "render.h"
 
+#include <cstdio>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
 namespace gcsim::http {
 namespace {
-
-using nlohmann::json;
 
 // A conference bridge holds at most this many legs in the real platform.
 constexpr int kMaxParticipants = 10;
 
-void PutString(json& out, const char* key, const std::string& value) {
-  if (!value.empty()) out[key] = value;
-}
+// Appends JSON to a string as it goes: objects, arrays, keys and scalars, with the commas
+// in between. Strings are escaped; everything else gcsim writes is ASCII.
+class JsonWriter {
+ public:
+  explicit JsonWriter(std::string& out) : out_(out) {}
 
-void PutTime(json& out, const char* key, const std::optional<TimePoint>& value) {
-  if (value) out[key] = FormatIso8601(*value);
-}
-
-json UserRef(const core::WorldView& world, const std::string& id) {
-  json ref = {{"id", id}, {"selfUri", "/api/v2/users/" + id}};
-  if (const core::User* user = world.FindUser(id); user != nullptr) {
-    PutString(ref, "name", user->name);
+  JsonWriter& Open(char bracket) {
+    Separate();
+    out_ += bracket;
+    first_.push_back(true);
+    return *this;
   }
-  return ref;
-}
-
-json QueueRef(const core::WorldView& world, const std::string& id) {
-  json ref = {{"id", id}, {"selfUri", "/api/v2/routing/queues/" + id}};
-  if (const core::Queue* queue = world.FindQueue(id); queue != nullptr) {
-    PutString(ref, "name", queue->name);
+  JsonWriter& Close(char bracket) {
+    out_ += bracket;
+    first_.pop_back();
+    return *this;
   }
-  return ref;
+  JsonWriter& Key(std::string_view key) {
+    Separate();
+    Quote(key);
+    out_ += ':';
+    after_key_ = true;
+    return *this;
+  }
+  JsonWriter& Value(std::string_view text) {
+    Separate();
+    Quote(text);
+    return *this;
+  }
+  JsonWriter& Value(bool value) { return Literal(value ? "true" : "false"); }
+  JsonWriter& Value(int value) { return Literal(std::to_string(value)); }
+  JsonWriter& Value(TimePoint t) { return Value(std::string_view(FormatIso8601(t))); }
+  // Already JSON text: "{}", a dumped object.
+  JsonWriter& Literal(std::string_view json) {
+    Separate();
+    out_ += json;
+    return *this;
+  }
+
+  template <typename T>
+  JsonWriter& Field(std::string_view key, const T& value) {
+    return Key(key).Value(value);
+  }
+  JsonWriter& Field(std::string_view key, const char* value) {
+    return Key(key).Value(std::string_view(value));
+  }
+  // Left out when empty or absent, as the API leaves out unset fields.
+  JsonWriter& Optional(std::string_view key, const std::string& value) {
+    return value.empty() ? *this : Field(key, std::string_view(value));
+  }
+  JsonWriter& Optional(std::string_view key, const std::optional<TimePoint>& value) {
+    return value ? Field(key, *value) : *this;
+  }
+
+ private:
+  void Separate() {
+    if (after_key_) {
+      after_key_ = false;
+      return;
+    }
+    if (!first_.empty()) {
+      if (!first_.back()) out_ += ',';
+      first_.back() = false;
+    }
+  }
+  void Quote(std::string_view text) {
+    out_ += '"';
+    for (const char c : text) {
+      switch (c) {
+        case '"': out_ += "\\\""; break;
+        case '\\': out_ += "\\\\"; break;
+        case '\n': out_ += "\\n"; break;
+        case '\r': out_ += "\\r"; break;
+        case '\t': out_ += "\\t"; break;
+        default:
+          if (static_cast<unsigned char>(c) < 0x20) {
+            char escaped[8];
+            std::snprintf(escaped, sizeof escaped, "\\u%04x", c);
+            out_ += escaped;
+          } else {
+            out_ += c;
+          }
+      }
+    }
+    out_ += '"';
+  }
+
+  std::string& out_;
+  std::vector<bool> first_;  // per open object/array: nothing written in it yet
+  bool after_key_ = false;
+};
+
+// {id, name?, selfUri} for a user or queue the leg belongs to.
+void WriteRef(JsonWriter& w, std::string_view key, const std::string& id, const std::string* name,
+              std::string_view collection) {
+  w.Key(key).Open('{').Field("id", std::string_view(id));
+  if (name != nullptr) w.Optional("name", *name);
+  w.Field("selfUri", std::string(collection) + id).Close('}');
 }
 
 // The fields Participant and CallMediaParticipant share.
-void PutLinks(json& out, const core::Participant& leg) {
-  PutString(out, "monitoredParticipantId", leg.monitored_participant_id);
-  PutString(out, "coachedParticipantId", leg.coached_participant_id);
-  PutString(out, "bargedParticipantId", leg.barged_participant_id);
+void WriteLinks(JsonWriter& w, const core::Participant& leg) {
+  w.Optional("monitoredParticipantId", leg.monitored_participant_id)
+      .Optional("coachedParticipantId", leg.coached_participant_id)
+      .Optional("bargedParticipantId", leg.barged_participant_id);
 }
 
 // A leg's one voice communication. gcsim models one call per leg, so it carries the leg's id.
-json CallJson(const core::Participant& leg) {
-  json call = {{"id", leg.id},
-               {"state", core::ToString(leg.state)},
-               {"direction", leg.direction},
-               {"held", leg.held},
-               {"muted", leg.muted},
-               {"confined", leg.confined},
-               {"recording", leg.recording}};
-  PutString(call, "disconnectType", leg.disconnect_type);
-  PutTime(call, "connectedTime", leg.connected_time);
-  PutTime(call, "disconnectedTime", leg.end_time);
+void WriteCall(JsonWriter& w, const core::Participant& leg) {
+  w.Open('{')
+      .Field("id", std::string_view(leg.id))
+      .Field("state", core::ToString(leg.state))
+      .Field("direction", std::string_view(leg.direction))
+      .Field("held", leg.held)
+      .Field("muted", leg.muted)
+      .Field("confined", leg.confined)
+      .Field("recording", leg.recording)
+      .Optional("disconnectType", leg.disconnect_type)
+      .Optional("connectedTime", leg.connected_time)
+      .Optional("disconnectedTime", leg.end_time);
   if (!leg.segments.empty()) {
-    json segments = json::array();
+    w.Key("segments").Open('[');
     for (size_t i = 0; i < leg.segments.size(); ++i) {
       const core::Segment& segment = leg.segments[i];
-      json item = {{"startTime", FormatIso8601(segment.start)}, {"type", segment.type}};
-      PutTime(item, "endTime", segment.end);
-      if (i + 1 == leg.segments.size()) PutString(item, "disconnectType", leg.disconnect_type);
-      segments.push_back(std::move(item));
+      w.Open('{').Field("startTime", segment.start).Optional("endTime", segment.end);
+      w.Field("type", std::string_view(segment.type));
+      if (i + 1 == leg.segments.size()) w.Optional("disconnectType", leg.disconnect_type);
+      w.Close('}');
     }
-    call["segments"] = std::move(segments);
+    w.Close(']');
   }
-  return call;
+  w.Close('}');
 }
 
-json ParticipantJson(const core::Participant& leg) {
-  json out = {{"id", leg.id},
-              {"startTime", FormatIso8601(leg.start_time)},
-              {"purpose", core::ToString(leg.purpose)},
-              {"wrapupRequired", false},
-              {"attributes", json::object()},
-              {"calls", json::array({CallJson(leg)})}};
-  PutString(out, "name", leg.name);
-  PutTime(out, "connectedTime", leg.connected_time);
-  PutTime(out, "endTime", leg.end_time);
-  PutString(out, "userId", leg.user_id);
-  PutString(out, "queueId", leg.queue_id);
-  PutString(out, "address", leg.address);
-  if (leg.wrapup) out["wrapup"] = *leg.wrapup;
-  PutLinks(out, leg);
-  return out;
+void WriteParticipant(JsonWriter& w, const core::Participant& leg) {
+  w.Open('{')
+      .Field("id", std::string_view(leg.id))
+      .Optional("name", leg.name)
+      .Field("startTime", leg.start_time)
+      .Optional("connectedTime", leg.connected_time)
+      .Optional("endTime", leg.end_time)
+      .Field("purpose", core::ToString(leg.purpose))
+      .Optional("userId", leg.user_id)
+      .Optional("queueId", leg.queue_id)
+      .Optional("address", leg.address)
+      .Field("wrapupRequired", false);
+  if (leg.wrapup) {
+    w.Key("wrapup").Literal(leg.wrapup->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  }
+  WriteLinks(w, leg);
+  w.Key("attributes").Literal("{}");
+  w.Key("calls").Open('[');
+  WriteCall(w, leg);
+  w.Close(']').Close('}');
 }
 
-json CallMediaParticipantJson(const core::WorldView& world, const core::Participant& leg) {
-  json out = {{"id", leg.id},
-              {"purpose", core::ToString(leg.purpose)},
-              {"state", core::ToString(leg.state)},
-              {"direction", leg.direction},
-              {"held", leg.held},
-              {"muted", leg.muted},
-              {"confined", leg.confined},
-              {"recording", leg.recording},
-              {"startTime", FormatIso8601(leg.start_time)},
-              {"wrapupRequired", false}};
-  PutString(out, "name", leg.name);
-  PutString(out, "address", leg.address);
-  PutString(out, "disconnectType", leg.disconnect_type);
-  PutTime(out, "connectedTime", leg.connected_time);
-  PutTime(out, "endTime", leg.end_time);
-  if (!leg.user_id.empty()) out["user"] = UserRef(world, leg.user_id);
-  if (!leg.queue_id.empty()) out["queue"] = QueueRef(world, leg.queue_id);
-  PutLinks(out, leg);
-  return out;
+void WriteCallMediaParticipant(JsonWriter& w, const core::WorldView& world,
+                               const core::Participant& leg) {
+  w.Open('{')
+      .Field("id", std::string_view(leg.id))
+      .Optional("name", leg.name)
+      .Optional("address", leg.address)
+      .Field("purpose", core::ToString(leg.purpose))
+      .Field("state", core::ToString(leg.state))
+      .Field("direction", std::string_view(leg.direction))
+      .Field("held", leg.held)
+      .Field("muted", leg.muted)
+      .Field("confined", leg.confined)
+      .Field("recording", leg.recording)
+      .Optional("disconnectType", leg.disconnect_type)
+      .Field("startTime", leg.start_time)
+      .Optional("connectedTime", leg.connected_time)
+      .Optional("endTime", leg.end_time);
+  if (!leg.user_id.empty()) {
+    const core::User* user = world.FindUser(leg.user_id);
+    WriteRef(w, "user", leg.user_id, user ? &user->name : nullptr, "/api/v2/users/");
+  }
+  if (!leg.queue_id.empty()) {
+    const core::Queue* queue = world.FindQueue(leg.queue_id);
+    WriteRef(w, "queue", leg.queue_id, queue ? &queue->name : nullptr, "/api/v2/routing/queues/");
+  }
+  w.Field("wrapupRequired", false);
+  WriteLinks(w, leg);
+  w.Close('}');
 }
 
 }  // namespace
@@ -111,34 +205,35 @@ std::string ConversationUri(const std::string& conversation_id) {
   return "/api/v2/conversations/" + conversation_id;
 }
 
-json ConversationJson(const core::Conversation& conv) {
-  json participants = json::array();
-  for (const core::Participant* leg : conv.participants) {
-    participants.push_back(ParticipantJson(*leg));
-  }
-  json out = {{"id", conv.id},
-              {"startTime", FormatIso8601(conv.start_time)},
-              {"participants", std::move(participants)},
-              {"recordingState", conv.recording_state},
-              {"maxParticipants", kMaxParticipants},
-              {"divisions", json::array()},
-              {"selfUri", ConversationUri(conv.id)}};
-  PutString(out, "name", conv.name);
-  PutTime(out, "endTime", conv.end_time);
+std::string ConversationText(const core::Conversation& conv) {
+  std::string out;
+  out.reserve(1024 * conv.participants.size() + 512);
+  JsonWriter w(out);
+  w.Open('{').Field("id", std::string_view(conv.id)).Optional("name", conv.name);
+  w.Field("startTime", conv.start_time).Optional("endTime", conv.end_time);
+  w.Key("participants").Open('[');
+  for (const core::Participant* leg : conv.participants) WriteParticipant(w, *leg);
+  w.Close(']')
+      .Field("recordingState", std::string_view(conv.recording_state))
+      .Field("maxParticipants", kMaxParticipants)
+      .Key("divisions").Literal("[]")
+      .Field("selfUri", ConversationUri(conv.id))
+      .Close('}');
   return out;
 }
 
-json CallConversationJson(const core::WorldView& world, const core::Conversation& conv) {
-  json participants = json::array();
-  for (const core::Participant* leg : conv.participants) {
-    participants.push_back(CallMediaParticipantJson(world, *leg));
-  }
-  json out = {{"id", conv.id},
-              {"participants", std::move(participants)},
-              {"recordingState", conv.recording_state},
-              {"maxParticipants", kMaxParticipants},
-              {"selfUri", "/api/v2/conversations/calls/" + conv.id}};
-  PutString(out, "name", conv.name);
+std::string CallConversationText(const core::WorldView& world, const core::Conversation& conv) {
+  std::string out;
+  out.reserve(768 * conv.participants.size() + 256);
+  JsonWriter w(out);
+  w.Open('{').Field("id", std::string_view(conv.id)).Optional("name", conv.name);
+  w.Key("participants").Open('[');
+  for (const core::Participant* leg : conv.participants) WriteCallMediaParticipant(w, world, *leg);
+  w.Close(']')
+      .Field("recordingState", std::string_view(conv.recording_state))
+      .Field("maxParticipants", kMaxParticipants)
+      .Field("selfUri", "/api/v2/conversations/calls/" + conv.id)
+      .Close('}');
   return out;
 }
 

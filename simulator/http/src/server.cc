@@ -281,7 +281,9 @@ class ServerImpl final : public Server {
     res.set_header("inin-ratelimit-allowed", std::to_string(shown.allowed));
     res.set_header("inin-ratelimit-reset", std::to_string(shown.reset_seconds));
     for (const auto& [name, value] : reply.headers) res.set_header(name, value);
-    if (!reply.body.is_null()) {
+    if (!reply.text.empty()) {
+      res.set_content(reply.text, "application/json");
+    } else if (!reply.body.is_null()) {
       // Replace rather than throw on invalid UTF-8 echoed back from a request.
       res.set_content(reply.body.dump(-1, ' ', false, json::error_handler_t::replace),
                       "application/json");
