@@ -85,15 +85,20 @@ std::string FormatDuration(Duration d) {
 std::string FormatIso8601(TimePoint t) {
   const auto days = std::chrono::floor<std::chrono::days>(t);
   const std::chrono::year_month_day ymd(days);
-  const auto in_day = t - days;
-  const auto ms = in_day.count();
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02lld:%02lld:%02lld.%03lldZ",
-                static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
-                static_cast<unsigned>(ymd.day()), static_cast<long long>(ms / 3'600'000),
-                static_cast<long long>(ms / 60'000 % 60), static_cast<long long>(ms / 1000 % 60),
-                static_cast<long long>(ms % 1000));
-  return buf;
+  const int64_t ms = (t - days).count();
+  // Written digit by digit: every response carries timestamps, and snprintf is slow.
+  std::string out = "0000-00-00T00:00:00.000Z";
+  const auto put = [&out](size_t end, int64_t value, int digits) {
+    for (int i = 0; i < digits; ++i, value /= 10) out[end - i] = static_cast<char>('0' + value % 10);
+  };
+  put(3, static_cast<int>(ymd.year()), 4);
+  put(6, static_cast<unsigned>(ymd.month()), 2);
+  put(9, static_cast<unsigned>(ymd.day()), 2);
+  put(12, ms / 3'600'000, 2);
+  put(15, ms / 60'000 % 60, 2);
+  put(18, ms / 1000 % 60, 2);
+  put(22, ms % 1000, 3);
+  return out;
 }
 
 Result<TimePoint> ParseIso8601(std::string_view text) {

@@ -78,25 +78,29 @@ class JsonWriter {
       first_.back() = false;
     }
   }
+  // Copies runs of plain characters whole; ids and names rarely need escaping.
   void Quote(std::string_view text) {
     out_ += '"';
-    for (const char c : text) {
+    size_t plain = 0;
+    for (size_t i = 0; i < text.size(); ++i) {
+      const unsigned char c = static_cast<unsigned char>(text[i]);
+      if (c >= 0x20 && c != '"' && c != '\\') continue;
+      out_.append(text.substr(plain, i - plain));
+      plain = i + 1;
       switch (c) {
         case '"': out_ += "\\\""; break;
         case '\\': out_ += "\\\\"; break;
         case '\n': out_ += "\\n"; break;
         case '\r': out_ += "\\r"; break;
         case '\t': out_ += "\\t"; break;
-        default:
-          if (static_cast<unsigned char>(c) < 0x20) {
-            char escaped[8];
-            std::snprintf(escaped, sizeof escaped, "\\u%04x", c);
-            out_ += escaped;
-          } else {
-            out_ += c;
-          }
+        default: {
+          char escaped[8];
+          std::snprintf(escaped, sizeof escaped, "\\u%04x", c);
+          out_ += escaped;
+        }
       }
     }
+    out_.append(text.substr(plain));
     out_ += '"';
   }
 
