@@ -532,8 +532,6 @@ class SimulatorImpl final : public Simulator {
     return id;
   }
 
-  Status Load(const WorldSpec& spec) { return Reset(spec); }
-
  private:
   // Every write locks through here, so a cached listing knows the world has changed.
   std::unique_lock<std::shared_mutex> LockForWrite() {
@@ -924,7 +922,7 @@ Result<std::unique_ptr<Simulator>> Simulator::Create(const SimulatorOptions& opt
                                                      const WorldSpec& world) {
   if (options.clock == nullptr) return InvalidArgumentError("SimulatorOptions.clock is required");
   auto simulator = std::make_unique<SimulatorImpl>(options);
-  Status loaded = simulator->Load(world);
+  Status loaded = simulator->Reset(world);
   if (!loaded.ok()) return loaded;
   return std::unique_ptr<Simulator>(std::move(simulator));
 }
