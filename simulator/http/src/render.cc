@@ -124,18 +124,22 @@ void WriteLinks(JsonWriter& w, const core::Participant& leg) {
       .Optional("bargedParticipantId", leg.barged_participant_id);
 }
 
-// A leg's one voice communication. gcsim models one call per leg, so it carries the leg's id.
-void WriteCall(JsonWriter& w, const core::Participant& leg) {
-  w.Open('{')
-      .Field("id", std::string_view(leg.id))
-      .Field("state", core::ToString(leg.state))
+// The call state Call and CallMediaParticipant both carry.
+void WriteCallState(JsonWriter& w, const core::Participant& leg) {
+  w.Field("state", core::ToString(leg.state))
       .Field("direction", std::string_view(leg.direction))
       .Field("held", leg.held)
       .Field("muted", leg.muted)
       .Field("confined", leg.confined)
       .Field("recording", leg.recording)
-      .Optional("disconnectType", leg.disconnect_type)
-      .Optional("connectedTime", leg.connected_time)
+      .Optional("disconnectType", leg.disconnect_type);
+}
+
+// A leg's one voice communication. gcsim models one call per leg, so it carries the leg's id.
+void WriteCall(JsonWriter& w, const core::Participant& leg) {
+  w.Open('{').Field("id", std::string_view(leg.id));
+  WriteCallState(w, leg);
+  w.Optional("connectedTime", leg.connected_time)
       .Optional("disconnectedTime", leg.end_time);
   if (!leg.segments.empty()) {
     w.Key("segments").Open('[');
@@ -179,15 +183,9 @@ void WriteCallMediaParticipant(JsonWriter& w, const core::WorldView& world,
       .Field("id", std::string_view(leg.id))
       .Optional("name", leg.name)
       .Optional("address", leg.address)
-      .Field("purpose", core::ToString(leg.purpose))
-      .Field("state", core::ToString(leg.state))
-      .Field("direction", std::string_view(leg.direction))
-      .Field("held", leg.held)
-      .Field("muted", leg.muted)
-      .Field("confined", leg.confined)
-      .Field("recording", leg.recording)
-      .Optional("disconnectType", leg.disconnect_type)
-      .Field("startTime", leg.start_time)
+      .Field("purpose", core::ToString(leg.purpose));
+  WriteCallState(w, leg);
+  w.Field("startTime", leg.start_time)
       .Optional("connectedTime", leg.connected_time)
       .Optional("endTime", leg.end_time);
   if (!leg.user_id.empty()) {
