@@ -22,6 +22,7 @@
 #include "bench_util.h"
 #include "gcsim/common/clock.h"
 #include "gcsim/core/simulator.h"
+#include "gcsim/harness/report.h"
 #include "gcsim/harness/runner.h"
 #include "gcsim/harness/scenario.h"
 
@@ -149,7 +150,6 @@ json JournalFigures(const harness::Scenario& scenario, const harness::ScenarioRe
 
 json RunHarness(const harness::Scenario& scenario) {
   const harness::ScenarioResult result = harness::RunScenario(scenario, {.keep_journal = true});
-  const harness::RunMetrics& m = result.metrics;
   std::vector<std::string> failures;
   for (const harness::Failure& f : result.failures)
     failures.push_back(f.expectation + ": " + f.actual);
@@ -160,18 +160,7 @@ json RunHarness(const harness::Scenario& scenario) {
               {"failures", failures},
               {"wall_ms", Ms(result.wall)},
               {"simulated_ms", Ms(result.simulated)},
-              {"metrics",
-               {{"drops", m.drops},
-                {"verified", m.verified},
-                {"stuck", m.stuck},
-                {"requests", m.requests},
-                {"tooManyRequests", m.too_many_requests},
-                {"retries", m.retries},
-                {"earlyDrops", m.early_drops},
-                {"idleLegsLeft", m.idle_legs_left},
-                {"p50LatenessMs", Ms(m.p50_lateness)},
-                {"maxLatenessMs", Ms(m.max_lateness)},
-                {"requestsPerDrop", m.requests_per_drop}}}};
+              {"metrics", harness::MetricsJson(result.metrics)}};
   if (scenario.reaper) out["journal"] = JournalFigures(scenario, result);
   return out;
 }

@@ -1,9 +1,8 @@
 #include "gcsim/harness/report.h"
 
+#include <cmath>
 #include <cstdio>
 #include <fstream>
-
-#include <nlohmann/json.hpp>
 
 namespace gcsim::harness {
 namespace {
@@ -102,26 +101,28 @@ Status WriteJunit(const std::string& path, const std::vector<ScenarioResult>& re
   return out ? Status::Ok() : InvalidArgumentError(path + ": write failed");
 }
 
+nlohmann::json MetricsJson(const RunMetrics& metrics) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& [name, value] : NamedMetrics(metrics)) {
+    // Only ratios are fractional.
+    out[name] = value == std::floor(value) ? nlohmann::json(static_cast<int64_t>(value))
+                                           : nlohmann::json(value);
+  }
+  return out;
+}
+
 Status WriteJson(const std::string& path, const std::vector<ScenarioResult>& results) {
   nlohmann::json list = nlohmann::json::array();
   for (const auto& r : results) {
-    const RunMetrics& m = r.metrics;
     nlohmann::json failures = nlohmann::json::array();
     for (const Failure& f : r.failures) {
       failures.push_back({{"expectation", f.expectation}, {"pointer", f.pointer},
                           {"actual", f.actual}, {"journal", f.journal}});
     }
-    nlohmann::json item = {
-        {"name", r.name}, {"path", r.path}, {"result", Verdict(r)},
-        {"simulated", FormatDuration(r.simulated)}, {"wallMs", r.wall.count()},
-        {"expectations", r.expectations}, {"failures", failures},
-        {"metrics",
-         {{"drops", m.drops}, {"verified", m.verified}, {"stuck", m.stuck},
-          {"requests", m.requests}, {"tooManyRequests", m.too_many_requests},
-          {"retries", m.retries}, {"earlyDrops", m.early_drops},
-          {"maxLatenessMs", m.max_lateness.count()}, {"p50LatenessMs", m.p50_lateness.count()},
-          {"idleLegsLeft", m.idle_legs_left}, {"requestsPerDrop", m.requests_per_drop},
-          {"scriptRequests", m.script_requests}}}};
+    nlohmann::json item = {{"name", r.name}, {"path", r.path}, {"result", Verdict(r)},
+                           {"simulated", FormatDuration(r.simulated)}, {"wallMs", r.wall.count()},
+                           {"expectations", r.expectations}, {"failures", failures},
+                           {"metrics", MetricsJson(r.metrics)}};
     if (!r.error.empty()) item["error"] = r.error;
     list.push_back(std::move(item));
   }

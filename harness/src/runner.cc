@@ -341,20 +341,10 @@ class Run {
   }
 
   double MetricValue(const std::string& name) const {
-    const RunMetrics& m = result_.metrics;
-    if (name == "drops") return m.drops;
-    if (name == "verified") return m.verified;
-    if (name == "stuck") return m.stuck;
-    if (name == "requests") return m.requests;
-    if (name == "tooManyRequests") return m.too_many_requests;
-    if (name == "retries") return m.retries;
-    if (name == "earlyDrops") return m.early_drops;
-    if (name == "maxLatenessMs") return m.max_lateness.count();
-    if (name == "p50LatenessMs") return m.p50_lateness.count();
-    if (name == "idleLegsLeft") return m.idle_legs_left;
-    if (name == "requestsPerDrop") return m.requests_per_drop;
-    if (name == "scriptRequests") return m.script_requests;
-    return -1;
+    for (const auto& [metric, value] : NamedMetrics(result_.metrics)) {
+      if (metric == name) return value;
+    }
+    return -1;  // unreachable: the loader accepts only known names
   }
 
   const Scenario& scenario_;
@@ -380,6 +370,21 @@ class Run {
 };
 
 }  // namespace
+
+std::vector<std::pair<std::string, double>> NamedMetrics(const RunMetrics& m) {
+  return {{"drops", m.drops},
+          {"verified", m.verified},
+          {"stuck", m.stuck},
+          {"requests", m.requests},
+          {"tooManyRequests", m.too_many_requests},
+          {"retries", m.retries},
+          {"earlyDrops", m.early_drops},
+          {"maxLatenessMs", m.max_lateness.count()},
+          {"p50LatenessMs", m.p50_lateness.count()},
+          {"idleLegsLeft", m.idle_legs_left},
+          {"requestsPerDrop", m.requests_per_drop},
+          {"scriptRequests", m.script_requests}};
+}
 
 ScenarioResult RunScenario(const Scenario& scenario, const RunOptions& options) {
   return Run(scenario, options).Execute();

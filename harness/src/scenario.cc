@@ -4,17 +4,13 @@
 #include <filesystem>
 
 #include "gcsim/core/json_reader.h"
+#include "gcsim/harness/runner.h"
 
 namespace gcsim::harness {
 namespace {
 
 using core::ObjectReader;
 using nlohmann::json;
-
-const char* const kMetrics[] = {"drops",         "verified",      "stuck",
-                                "requests",      "tooManyRequests", "retries",
-                                "earlyDrops",    "maxLatenessMs", "p50LatenessMs",
-                                "idleLegsLeft",  "requestsPerDrop", "scriptRequests"};
 
 Status ReadEvent(const json& value, const std::string& where, TimelineEvent& event) {
   ObjectReader in(value, where);
@@ -186,10 +182,13 @@ Status ReadExpectation(const json& value, const std::string& where, Expectation&
   } else if (in.Get("metric")) {
     e.kind = Expectation::Kind::kMetric;
     in.String("metric", e.name);
-    if (in.ok() && std::find(std::begin(kMetrics), std::end(kMetrics), e.name) == std::end(kMetrics)) {
-      std::string known;
-      for (const char* m : kMetrics) known += (known.empty() ? "" : ", ") + std::string(m);
-      in.Fail(in.At("metric"), "unknown metric \"" + e.name + "\" (known: " + known + ")");
+    const auto known = NamedMetrics(RunMetrics{});
+    const bool found = std::any_of(known.begin(), known.end(),
+                                   [&](const auto& metric) { return metric.first == e.name; });
+    if (in.ok() && !found) {
+      std::string names;
+      for (const auto& metric : known) names += (names.empty() ? "" : ", ") + metric.first;
+      in.Fail(in.At("metric"), "unknown metric \"" + e.name + "\" (known: " + names + ")");
     }
     ReadBounds(in, e);
   } else {

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "gcsim/common/status.h"
 #include "gcsim/harness/runner.h"
 
@@ -14,6 +16,9 @@ namespace gcsim::harness {
 // for each failure what was expected, what happened and the journal lines that matter.
 // `verbose`: the whole journal of each failing scenario too.
 void PrintReport(std::ostream& out, const std::vector<ScenarioResult>& results, bool verbose);
+
+// The run's figures as a JSON object keyed by metric name; counts stay whole numbers.
+nlohmann::json MetricsJson(const RunMetrics& metrics);
 
 Status WriteJunit(const std::string& path, const std::vector<ScenarioResult>& results);
 Status WriteJson(const std::string& path, const std::vector<ScenarioResult>& results);

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "gcsim/common/time.h"
@@ -37,6 +38,10 @@ struct RunMetrics {
   Duration p50_lateness{};         // p50LatenessMs
   double requests_per_drop = 0;    // requestsPerDrop
 };
+
+// Every figure by the name scenario files use, in a fixed order: the one table behind
+// "metric" expectations, their validation and the JSON report.
+std::vector<std::pair<std::string, double>> NamedMetrics(const RunMetrics& metrics);
 
 struct Failure {
   std::string expectation;  // what was expected, in words
