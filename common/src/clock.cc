@@ -1,5 +1,7 @@
 #include "gcsim/common/clock.h"
 
+#include <algorithm>
+
 namespace gcsim {
 
 TimerId TimerQueue::Add(TimePoint at, std::function<void()> fn) {
@@ -121,9 +123,13 @@ std::optional<TimePoint> ManualClock::NextWakeup() const {
   return timers_.Earliest();
 }
 
-void ManualClock::Advance(Duration by) { AdvanceTo(Now() + by); }
+void ManualClock::Advance(Duration by) {
+  const TimePoint now = Now();
+  AdvanceTo(by > kLatestTime - now ? kLatestTime : now + by);
+}
 
 void ManualClock::AdvanceTo(TimePoint target) {
+  target = std::min(target, kLatestTime);
   std::unique_lock lock(mu_);
   while (auto due = timers_.PopDue(target)) {
     if (due->first > now_) now_ = due->first;

@@ -1,7 +1,9 @@
 #include "gcsim/common/time.h"
 
+#include <algorithm>
 #include <cctype>
-#include <cstdio>
+#include <charconv>
+#include <cstdint>
 
 namespace gcsim {
 namespace {
@@ -24,42 +26,68 @@ bool Expect(std::string_view text, size_t& pos, char c) {
 }  // namespace
 
 Result<Duration> ParseDuration(std::string_view text) {
-  const std::string quoted = "\"" + std::string(text) + "\"";
+  // Built by append: `"\"" + std::string(text) + "\""` trips g++ 12's -Wrestrict false positive
+  // in Release builds.
+  const auto bad = [text](std::string_view why) {
+    std::string message = "bad duration \"";
+    message.append(text).append("\": ").append(why);
+    return InvalidArgumentError(std::move(message));
+  };
   if (text.empty()) return InvalidArgumentError("empty duration; write e.g. \"10m\" or \"250ms\"");
   if (text == "0") return Duration::zero();
-  double total_ms = 0;
+  const auto digits_from = [text](size_t pos) {
+    while (pos < text.size() && std::isdigit(static_cast<unsigned char>(text[pos]))) ++pos;
+    return pos;
+  };
+  const auto too_long = [&bad] {
+    return bad("longer than the clock can represent (at most " +
+               std::to_string(kMaxDuration.count() / 3'600'000) + "h)");
+  };
+  int64_t total_ms = 0;
   size_t pos = 0;
   while (pos < text.size()) {
+    // <whole>[.<fraction>]<unit>, digits only: no signs, exponents or spaces.
     const size_t start = pos;
-    bool seen_dot = false;
-    while (pos < text.size() &&
-           (std::isdigit(static_cast<unsigned char>(text[pos])) || (text[pos] == '.' && !seen_dot))) {
-      seen_dot |= text[pos] == '.';
-      ++pos;
+    const size_t whole_end = digits_from(pos);
+    size_t fraction_end = whole_end;
+    if (whole_end < text.size() && text[whole_end] == '.') fraction_end = digits_from(whole_end + 1);
+    if (fraction_end - start == (fraction_end > whole_end ? 1u : 0u)) {
+      return bad("expected a number at offset " + std::to_string(start));
     }
-    if (pos == start || (pos - start == 1 && seen_dot)) {
-      return InvalidArgumentError("bad duration " + quoted + ": expected a number at offset " +
-                                  std::to_string(start));
-    }
-    const double number = std::stod(std::string(text.substr(start, pos - start)));
-    const size_t unit_start = pos;
+    pos = fraction_end;
     while (pos < text.size() && std::isalpha(static_cast<unsigned char>(text[pos]))) ++pos;
-    const std::string_view unit = text.substr(unit_start, pos - unit_start);
-    double scale = 0;
+    const std::string_view unit = text.substr(fraction_end, pos - fraction_end);
+    int64_t scale = 0;
     if (unit == "h") scale = 3'600'000;
     else if (unit == "m") scale = 60'000;
     else if (unit == "s") scale = 1'000;
     else if (unit == "ms") scale = 1;
-    else if (unit.empty()) {
-      return InvalidArgumentError("bad duration " + quoted + ": number without a unit (h, m, s, ms)");
-    } else {
-      return InvalidArgumentError("bad duration " + quoted + ": unknown unit \"" +
-                                  std::string(unit) + "\" (use h, m, s, ms)");
+    else if (unit.empty()) return bad("number without a unit (h, m, s, ms)");
+    else return bad("unknown unit \"" + std::string(unit) + "\" (use h, m, s, ms)");
+
+    uint64_t whole = 0;
+    if (whole_end > start) {
+      const auto [end, ec] = std::from_chars(text.data() + start, text.data() + whole_end, whole);
+      if (ec != std::errc() || end != text.data() + whole_end) return too_long();
     }
-    total_ms += number * scale;
+    if (whole > static_cast<uint64_t>(kMaxDuration.count() / scale)) return too_long();
+    int64_t ms = static_cast<int64_t>(whole) * scale;
+    // Nine fraction digits resolve a thousandth of a millisecond of an hour; more are cut.
+    if (fraction_end > whole_end + 1) {
+      const std::string_view fraction =
+          text.substr(whole_end + 1, std::min<size_t>(fraction_end - whole_end - 1, 9));
+      int64_t numerator = 0;
+      int64_t denominator = 1;
+      for (const char c : fraction) {
+        numerator = numerator * 10 + (c - '0');
+        denominator *= 10;
+      }
+      ms += (numerator * scale + denominator / 2) / denominator;  // to the nearest millisecond
+    }
+    total_ms += ms;
+    if (total_ms > kMaxDuration.count()) return too_long();
   }
-  if (total_ms > 1e15) return InvalidArgumentError("bad duration " + quoted + ": too long");
-  return Duration(static_cast<int64_t>(total_ms + 0.5));
+  return Duration(total_ms);
 }
 
 std::string FormatDuration(Duration d) {
@@ -91,14 +119,33 @@ std::string FormatIso8601(TimePoint t) {
   const auto put = [&out](size_t end, int64_t value, int digits) {
     for (int i = 0; i < digits; ++i, value /= 10) out[end - i] = static_cast<char>('0' + value % 10);
   };
-  put(3, static_cast<int>(ymd.year()), 4);
+  const int year = static_cast<int>(ymd.year());
+  put(3, year < 0 ? 0 : year, 4);
   put(6, static_cast<unsigned>(ymd.month()), 2);
   put(9, static_cast<unsigned>(ymd.day()), 2);
   put(12, ms / 3'600'000, 2);
   put(15, ms / 60'000 % 60, 2);
   put(18, ms / 1000 % 60, 2);
   put(22, ms % 1000, 3);
+  if (year < 0 || year > 9999) {  // ISO 8601's expanded years: a sign, then every digit
+    std::string expanded = year < 0 ? "-" : "+";
+    std::string digits = std::to_string(year < 0 ? -static_cast<int64_t>(year) : year);
+    if (digits.size() < 4) digits.insert(0, 4 - digits.size(), '0');
+    out.replace(0, 4, expanded.append(digits));
+  }
   return out;
+}
+
+Status CheckTimeRange(TimePoint from, Duration by) {
+  // Both bounded, so neither difference overflows.
+  if (from < kEarliestTime || from > kLatestTime || by > kLatestTime - from ||
+      by < kEarliestTime - from) {
+    return InvalidArgumentError(FormatIso8601(from) + " + " + FormatDuration(by) +
+                                " leaves the range the clock can represent (" +
+                                FormatIso8601(kEarliestTime) + " to " + FormatIso8601(kLatestTime) +
+                                ")");
+  }
+  return Status::Ok();
 }
 
 Result<TimePoint> ParseIso8601(std::string_view text) {

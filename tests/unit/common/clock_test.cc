@@ -20,6 +20,15 @@ TEST(ManualClockTest, StartsAtConfiguredTimeAndMovesOnlyWhenTold) {
   EXPECT_EQ(clock.Now(), start + seconds(90));
 }
 
+TEST(ManualClockTest, StopsAtTheLastRepresentableInstant) {
+  ManualClock clock;
+  clock.Advance(Duration::max());
+  EXPECT_EQ(clock.Now(), kLatestTime);
+  clock.Advance(kMaxDuration);
+  EXPECT_EQ(clock.Now(), kLatestTime);
+  EXPECT_EQ(FormatIso8601(clock.Now()), "9999-12-31T23:59:59.999Z");
+}
+
 TEST(ManualClockTest, FiresDueTimersInTimeOrderWithTiesBySequence) {
   ManualClock clock;
   const TimePoint t0 = clock.Now();

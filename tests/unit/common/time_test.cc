@@ -26,7 +26,11 @@ INSTANTIATE_TEST_SUITE_P(Forms, ParseDurationTest,
                                          DurationCase{"1h30m", 5400000},
                                          DurationCase{"10m30s", 630000}, DurationCase{"1.5s", 1500},
                                          DurationCase{"0", 0}, DurationCase{"0s", 0},
-                                         DurationCase{"1m0s250ms", 60250}));
+                                         DurationCase{"1m0s250ms", 60250},
+                                         DurationCase{".5s", 500}, DurationCase{"1.0005s", 1001},
+                                         DurationCase{"0.0001s", 0},
+                                         DurationCase{"1.999999999999999999999h", 7200000},
+                                         DurationCase{"87649000h", 87649000LL * 3600000}));
 
 TEST(ParseDurationErrorTest, BadTextIsAnErrorNotZero) {
   for (const char* bad : {"", "10", "ten", "10x", "-5s", "s", "1..5s", "10m 30s", "."}) {
@@ -37,6 +41,44 @@ TEST(ParseDurationErrorTest, BadTextIsAnErrorNotZero) {
     }
   }
   EXPECT_NE(ParseDuration("10q").status().message().find("unknown unit"), std::string::npos);
+}
+
+// std::stod used to throw out_of_range on these: the server answered 500 and the CLIs aborted.
+TEST(ParseDurationErrorTest, NumbersOutOfRangeAreErrorsNotExceptions) {
+  const std::string huge = std::string(400, '9') + "s";
+  const std::string tiny = "0." + std::string(400, '0') + "1s";
+  const std::string long_fraction = "1." + std::string(100'000, '5') + "ms";
+  for (const std::string& text : {huge, std::string("99999999h"), std::string("87659000h"),
+                                  std::string("18446744073709551616ms"),
+                                  std::string("50000000h50000000h")}) {
+    const auto parsed = ParseDuration(text);
+    ASSERT_FALSE(parsed.ok()) << text;
+    EXPECT_NE(parsed.status().message().find("longer than the clock can represent"),
+              std::string::npos)
+        << parsed.status().message();
+  }
+  ASSERT_TRUE(ParseDuration(tiny).ok());
+  EXPECT_EQ(ParseDuration(tiny)->count(), 0);
+  ASSERT_TRUE(ParseDuration(long_fraction).ok());
+  EXPECT_EQ(ParseDuration(long_fraction)->count(), 2);
+  EXPECT_LE(ParseDuration(std::to_string(kMaxDuration.count()) + "ms")->count(),
+            kMaxDuration.count());
+}
+
+TEST(TimeRangeTest, TheClockRangeEndsAtYear9999) {
+  EXPECT_EQ(FormatIso8601(kLatestTime), "9999-12-31T23:59:59.999Z");
+  EXPECT_EQ(FormatIso8601(kEarliestTime), "0000-01-01T00:00:00.000Z");
+  const TimePoint start = *ParseIso8601("2026-01-01T09:00:00Z");
+  EXPECT_TRUE(CheckTimeRange(start, std::chrono::hours(24)).ok());
+  EXPECT_TRUE(CheckTimeRange(start, kLatestTime - start).ok());
+  EXPECT_FALSE(CheckTimeRange(start, kLatestTime - start + milliseconds(1)).ok());
+  EXPECT_FALSE(CheckTimeRange(start, kMaxDuration).ok());
+  EXPECT_EQ(CheckTimeRange(start, kMaxDuration).code(), StatusCode::kInvalidArgument);
+}
+
+TEST(TimeRangeTest, TimestampsOutsideTheRangeStayDigits) {
+  EXPECT_EQ(FormatIso8601(kLatestTime + milliseconds(1)), "+10000-01-01T00:00:00.000Z");
+  EXPECT_EQ(FormatIso8601(kEarliestTime - std::chrono::days(365)), "-0001-01-01T00:00:00.000Z");
 }
 
 TEST(FormatDurationTest, RoundTrips) {

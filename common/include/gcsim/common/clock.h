@@ -104,8 +104,10 @@ class ManualClock final : public Clock {
   bool Cancel(TimerId id) override;
   std::optional<TimePoint> NextWakeup() const override;
 
+  // Time stops at kLatestTime: an advance past it ends there (timestamps beyond it cannot be
+  // written). Callers moving time for a user refuse such advances first (CheckTimeRange).
   void Advance(Duration by);
-  // Moves to `target` (never backwards), firing due timers on the way.
+  // Moves to `target` (never backwards, never past kLatestTime), firing due timers on the way.
   void AdvanceTo(TimePoint target);
 
  private:
