@@ -220,4 +220,52 @@ MediaState ComputeMedia(const Participant& leg, TimePoint now) {
   return media;
 }
 
+Result<Wrapup> ParseWrapup(const nlohmann::json& value, std::vector<std::string>& ignored) {
+  if (!value.is_object()) return InvalidArgumentError("wrapup must be a WrapupInput object.");
+  Wrapup out;
+  for (const auto& [key, field] : value.items()) {
+    const auto fail = [&key](const char* expected) {
+      return InvalidArgumentError("wrapup." + key + " must be " + expected + ".");
+    };
+    if (key == "code" || key == "name" || key == "notes") {
+      if (!field.is_string()) return fail("a string");
+      (key == "code" ? out.code : key == "name" ? out.name : out.notes) = field.get<std::string>();
+    } else if (key == "tags") {
+      if (!field.is_array()) return fail("an array of strings");
+      for (const auto& tag : field) {
+        if (!tag.is_string()) return fail("an array of strings");
+        out.tags.push_back(tag.get<std::string>());
+      }
+    } else if (key == "durationSeconds") {
+      if (!field.is_number_integer()) return fail("a whole number");
+      out.duration_seconds = field.get<int64_t>();
+    } else if (key == "endTime") {
+      const char* expected = "a timestamp such as 2026-01-01T09:00:00.000Z";
+      if (!field.is_string()) return fail(expected);
+      const auto parsed = ParseIso8601(field.get<std::string>());
+      if (!parsed.ok()) return fail(expected);
+      out.end_time = *parsed;
+    } else if (key == "provisional" || key == "disableEndTimeUpdates") {
+      if (!field.is_boolean()) return fail("true or false");
+      (key == "provisional" ? out.provisional : out.disable_end_time_updates) = field.get<bool>();
+    } else {
+      ignored.push_back("wrapup." + key);
+    }
+  }
+  return out;
+}
+
+nlohmann::json WrapupToJson(const Wrapup& wrapup) {
+  nlohmann::json out = nlohmann::json::object();
+  if (!wrapup.code.empty()) out["code"] = wrapup.code;
+  if (!wrapup.name.empty()) out["name"] = wrapup.name;
+  if (!wrapup.notes.empty()) out["notes"] = wrapup.notes;
+  if (!wrapup.tags.empty()) out["tags"] = wrapup.tags;
+  if (wrapup.duration_seconds) out["durationSeconds"] = *wrapup.duration_seconds;
+  if (wrapup.end_time) out["endTime"] = FormatIso8601(*wrapup.end_time);
+  if (wrapup.provisional) out["provisional"] = *wrapup.provisional;
+  if (wrapup.disable_end_time_updates) out["disableEndTimeUpdates"] = *wrapup.disable_end_time_updates;
+  return out;
+}
+
 }  // namespace gcsim::core

@@ -1,6 +1,7 @@
 #include "gcsim/core/simulator.h"
 
 #include <algorithm>
+#include <limits>
 #include <random>
 #include <shared_mutex>
 #include <unordered_map>
@@ -123,23 +124,34 @@ class SimulatorImpl final : public Simulator {
   }
 
   Status Reset(const WorldSpec& spec) override {
-    auto lock = LockForWrite();
+    std::lock_guard reset_lock(reset_mu_);
+    if (Status fits = CheckWorldLimits(spec, options_.limits); !fits.ok()) return fits;
+    // Built aside with a copy of the id generator, so a large world never holds the lock that
+    // reads need; the same ids come out as if it had been built in place.
+    IdGenerator ids = [this] {
+      std::shared_lock lock(mu_);
+      return ids_;
+    }();
     World fresh;
-    Status built = Build(spec, fresh);
+    Status built = Build(spec, fresh, ids);
     if (!built.ok()) return built;
-    CancelTimers(world_);
-    world_ = std::move(fresh);
-    profile_ = options_.profile.value_or(spec.profile);
-    disconnect_latency_ = options_.disconnect_latency.value_or(spec.disconnect_latency);
-    rate_limit_ = options_.rate_limit.value_or(spec.rate_limit);
     {
-      std::lock_guard org_lock(org_mu_);
-      org_ = Org{};
-      for (const OAuthClient& client : spec.oauth_clients) org_.clients[client.id] = client;
-      org_.default_rate_limit = spec.rate_limit;
+      auto lock = LockForWrite();
+      CancelTimers(world_);
+      std::swap(world_, fresh);
+      ids_ = std::move(ids);
+      profile_ = options_.profile.value_or(spec.profile);
+      disconnect_latency_ = options_.disconnect_latency.value_or(spec.disconnect_latency);
+      rate_limit_ = options_.rate_limit.value_or(spec.rate_limit);
+      {
+        std::lock_guard org_lock(org_mu_);
+        org_ = Org{};
+        for (const OAuthClient& client : spec.oauth_clients) org_.clients[client.id] = client;
+        org_.default_rate_limit = spec.rate_limit;
+      }
+      journal_.Clear();
     }
-    journal_.Clear();
-    return Status::Ok();
+    return Status::Ok();  // the old world, now in `fresh`, is freed outside the lock
   }
 
   Clock& clock() const override { return clock_; }
@@ -256,6 +268,16 @@ class SimulatorImpl final : public Simulator {
     for (const auto& [key, unused] : body.items()) {
       if (!kKnown.count(key)) out.ignored_fields.push_back(key);
     }
+    // Read before the strict check, so that unknown WrapupInput keys count as unknown fields.
+    std::optional<Wrapup> wrapup;
+    if (body.contains("wrapup")) {
+      auto parsed = ParseWrapup(body["wrapup"], out.ignored_fields);
+      if (!parsed.ok()) {
+        return RefuseField(out, "wrapup", codes::kBadRequest, parsed.status().message());
+      }
+      wrapup = std::move(*parsed);
+      std::sort(out.ignored_fields.begin(), out.ignored_fields.end());
+    }
     if (!out.ignored_fields.empty()) out.hint = kDropHint;
     if (profile_ == Profile::kStrict && !out.ignored_fields.empty()) {
       for (const auto& field : out.ignored_fields) {
@@ -298,9 +320,6 @@ class SimulatorImpl final : public Simulator {
                            std::string("Field ") + flag.name + " must be true or false.");
       }
     }
-    if (body.contains("wrapup") && !body["wrapup"].is_object()) {
-      return RefuseField(out, "wrapup", codes::kBadRequest, "Field wrapup must be a WrapupInput object.");
-    }
     if (body.contains("resumeTime") &&
         (!body["resumeTime"].is_string() || !ParseIso8601(body["resumeTime"].get<std::string>()).ok())) {
       return RefuseField(out, "resumeTime", codes::kInvalidDate, "");
@@ -327,8 +346,8 @@ class SimulatorImpl final : public Simulator {
       ChangeLeg(*leg, now, [&](Participant& p) { p.*flag.member = wanted; });
       changes.push_back(std::string(flag.name) + " " + (wanted ? "false -> true" : "true -> false"));
     }
-    if (body.contains("wrapup")) {
-      leg->wrapup = body["wrapup"];
+    if (wrapup) {
+      leg->wrapup = std::move(*wrapup);
       changes.push_back("wrapup recorded");
     }
     if (body.contains("resumeTime")) changes.push_back("resumeTime recorded");
@@ -443,7 +462,7 @@ class SimulatorImpl final : public Simulator {
                        "A CreateCallRequest needs phoneNumber, callUserId, callQueueId or participants.");
     }
     if (Status valid = CheckReferences(spec.legs); !valid.ok()) return valid;
-    return AddConversationLocked(world_, spec, clock_.Now());
+    return AddConversationLocked(spec);
   }
 
   Result<std::vector<std::string>> AddParticipants(const std::string& conversation_id,
@@ -459,9 +478,10 @@ class SimulatorImpl final : public Simulator {
     if (legs->empty()) return ApiStatus(codes::kBadRequest, "participants[] is empty.");
     if (Status valid = CheckReferences(*legs); !valid.ok()) return valid;
     if (conv->end_time) return ApiStatus(codes::kCallDisconnected, "The conversation has ended.");
+    if (Status fits = CheckGrowth(0, legs->size()); !fits.ok()) return fits;
     std::vector<std::string> ids;
     for (const LegSpec& spec : *legs) {
-      auto id = AddLegLocked(world_, *conv, spec, clock_.Now());
+      auto id = AddLegLocked(*conv, spec);
       if (!id.ok()) return id.status();
       ids.push_back(*id);
     }
@@ -475,12 +495,12 @@ class SimulatorImpl final : public Simulator {
     Conversation* conv = FindConversation(conversation_id);
     if (conv == nullptr) return ConversationNotFound(conversation_id);
     if (conv->end_time) return ApiStatus(codes::kCallDisconnected, "The conversation has ended.");
-    return AddLegLocked(world_, *conv, spec, clock_.Now());
+    return AddLegLocked(*conv, spec);
   }
 
   Result<std::string> AddConversation(const ConversationSpec& spec) override {
     auto lock = LockForWrite();
-    return AddConversationLocked(world_, spec, clock_.Now());
+    return AddConversationLocked(spec);
   }
 
   Status SetSpeech(const std::string& participant_id, const SpeechScript& speech) override {
@@ -526,7 +546,7 @@ class SimulatorImpl final : public Simulator {
                               .user_id = leg->user_id, .queue_id = leg->queue_id,
                               .direction = leg->direction, .speech = leg->speech};
     // Join first, so the conversation never looks one person short.
-    auto id = AddLegLocked(world_, conv, replacement, clock_.Now());
+    auto id = AddLegLocked(conv, replacement);
     if (!id.ok()) return id.status();
     Disconnect(*leg, clock_.Now(), "transfer", "transferred away; participant " + *id + " replaces it");
     return id;
@@ -571,7 +591,8 @@ class SimulatorImpl final : public Simulator {
   }
 
   // --- building worlds ---
-  Status Build(const WorldSpec& spec, World& world) {
+  // Touches nothing but its arguments (and the clock), so it may run without the world lock.
+  Status Build(const WorldSpec& spec, World& world, IdGenerator& ids) const {
     for (const User& user : spec.users) {
       if (!world.user_index.emplace(user.id, world.users.size()).second) {
         return InvalidArgumentError("user " + user.id + " is listed twice");
@@ -596,7 +617,7 @@ class SimulatorImpl final : public Simulator {
     }
     const TimePoint now = clock_.Now();
     for (size_t i = 0; i < spec.conversations.size(); ++i) {
-      auto added = AddConversationLocked(world, spec.conversations[i], now);
+      auto added = AddConversationTo(world, ids, spec.conversations[i], now);
       if (!added.ok()) {
         return InvalidArgumentError("/conversations/" + std::to_string(i) + ": " +
                                     added.status().message());
@@ -614,7 +635,7 @@ class SimulatorImpl final : public Simulator {
           conv.legs.push_back({.purpose = purpose, .queue_id = gen.queue_id,
                                .speech = silent ? SpeechScript::Never() : gen.talk});
         }
-        auto added = AddConversationLocked(world, conv, now);
+        auto added = AddConversationTo(world, ids, conv, now);
         if (!added.ok()) return added.status();
       }
     }
@@ -660,8 +681,35 @@ class SimulatorImpl final : public Simulator {
     return legs;
   }
 
-  Result<std::string> AddConversationLocked(World& world, const ConversationSpec& spec, TimePoint now) {
-    const std::string id = spec.id.empty() ? ids_.NextUuid() : spec.id;
+  // API and timeline writes, with mu_ held: within the limits, into world_.
+  Result<std::string> AddConversationLocked(const ConversationSpec& spec) {
+    if (Status fits = CheckGrowth(1, spec.legs.size()); !fits.ok()) return fits;
+    return AddConversationTo(world_, ids_, spec, clock_.Now());
+  }
+  Result<std::string> AddLegLocked(Conversation& conv, const LegSpec& spec) {
+    if (Status fits = CheckGrowth(0, 1); !fits.ok()) return fits;
+    return AddLegTo(world_, ids_, conv, spec, clock_.Now());
+  }
+  Status CheckGrowth(size_t conversations, size_t legs) const {
+    const WorldLimits& limits = options_.limits;
+    if (world_.conversations.size() + conversations > limits.max_conversations) {
+      return ApiStatus(codes::kBadRequest, "The world already holds " +
+                                               std::to_string(world_.conversations.size()) +
+                                               " conversations, the limit (--max-conversations).");
+    }
+    if (world_.leg_storage.size() + legs > limits.max_legs) {
+      return ApiStatus(codes::kBadRequest, "The world holds " +
+                                               std::to_string(world_.leg_storage.size()) +
+                                               " legs; " + std::to_string(legs) +
+                                               " more would pass the limit of " +
+                                               std::to_string(limits.max_legs) + " (--max-legs).");
+    }
+    return Status::Ok();
+  }
+
+  static Result<std::string> AddConversationTo(World& world, IdGenerator& ids,
+                                               const ConversationSpec& spec, TimePoint now) {
+    const std::string id = spec.id.empty() ? ids.NextUuid() : spec.id;
     if (world.conversations.count(id)) return InvalidArgumentError("conversation " + id + " already exists");
     std::unordered_set<std::string> leg_ids;
     for (const LegSpec& leg : spec.legs) {
@@ -685,14 +733,15 @@ class SimulatorImpl final : public Simulator {
     conv.start_time = now;
     world.by_start.push_back(&conv);
     for (const LegSpec& leg : spec.legs) {
-      auto added = AddLegLocked(world, conv, leg, now);
+      auto added = AddLegTo(world, ids, conv, leg, now);
       if (!added.ok()) return added.status();
     }
     return id;
   }
 
-  Result<std::string> AddLegLocked(World& world, Conversation& conv, const LegSpec& spec, TimePoint now) {
-    const std::string id = spec.id.empty() ? ids_.NextUuid() : spec.id;
+  static Result<std::string> AddLegTo(World& world, IdGenerator& ids, Conversation& conv,
+                                      const LegSpec& spec, TimePoint now) {
+    const std::string id = spec.id.empty() ? ids.NextUuid() : spec.id;
     if (world.legs.count(id)) return InvalidArgumentError("participant " + id + " already exists");
     Participant& leg = world.leg_storage.emplace_back();
     leg.id = id;
@@ -880,7 +929,8 @@ class SimulatorImpl final : public Simulator {
   Profile profile_ = Profile::kObserved;
   Duration disconnect_latency_{};
   int rate_limit_ = 0;
-  std::mutex org_mu_;  // guards org_, token_ids_
+  std::mutex reset_mu_;  // one Reset at a time; held while a world is built aside
+  std::mutex org_mu_;    // guards org_, token_ids_
   Org org_;
   IdGenerator token_ids_;
   Journal journal_;
@@ -916,6 +966,41 @@ QueueObservation ObserveQueue(const WorldView& world, const std::string& queue_i
     if (acd_waiting && !staffed) ++out.waiting;
   }
   return out;
+}
+
+WorldSize SizeOf(const WorldSpec& world) {
+  constexpr uint64_t kMax = std::numeric_limits<uint64_t>::max();
+  const auto add = [](uint64_t a, uint64_t b) { return b > kMax - a ? kMax : a + b; };
+  WorldSize size;
+  for (const ConversationSpec& conv : world.conversations) {
+    size.conversations = add(size.conversations, 1);
+    size.legs = add(size.legs, conv.legs.size());
+  }
+  for (const GeneratedBridges& gen : world.generated) {
+    const uint64_t bridges = gen.bridges > 0 ? static_cast<uint64_t>(gen.bridges) : 0;
+    const uint64_t per_bridge = gen.purposes.size();
+    size.conversations = add(size.conversations, bridges);
+    size.legs = add(size.legs, per_bridge != 0 && bridges > kMax / per_bridge
+                                   ? kMax
+                                   : bridges * per_bridge);
+  }
+  return size;
+}
+
+Status CheckWorldLimits(const WorldSpec& world, const WorldLimits& limits) {
+  const WorldSize size = SizeOf(world);
+  if (size.legs > limits.max_legs) {
+    return InvalidArgumentError("the world has " + std::to_string(size.legs) +
+                                " legs, more than the limit of " +
+                                std::to_string(limits.max_legs) + " (--max-legs)");
+  }
+  if (size.conversations > limits.max_conversations) {
+    return InvalidArgumentError("the world has " + std::to_string(size.conversations) +
+                                " conversations, more than the limit of " +
+                                std::to_string(limits.max_conversations) +
+                                " (--max-conversations)");
+  }
+  return Status::Ok();
 }
 
 Result<std::unique_ptr<Simulator>> Simulator::Create(const SimulatorOptions& options,

@@ -2,6 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <condition_variable>
+#include <future>
+#include <mutex>
+#include <thread>
+
 #include "gcsim/core/api_errors.h"
 
 namespace gcsim::core {
@@ -145,6 +150,134 @@ TEST_F(SimulatorTest, WrongTypesAndNonObjectsAreBadRequests) {
   }
   EXPECT_EQ(Patch(kSupervisor, {{"resumeTime", "tomorrow"}}).status.reason(), codes::kInvalidDate);
   EXPECT_EQ(Leg(kSupervisor).state, LegState::kConnected);
+}
+
+TEST_F(SimulatorTest, WrapupKeepsOnlyThePublishedFields) {
+  const json wrapup = {{"code", "resolved"},
+                       {"notes", "called back"},
+                       {"tags", {"vip"}},
+                       {"durationSeconds", 30},
+                       {"endTime", "2026-01-01T09:05:00.000Z"},
+                       {"provisional", false},
+                       {"mood", {{"deep", {{"deeper", json::array({1, 2})}}}}}};
+  const UpdateOutcome out = Patch(kSupervisor, {{"wrapup", wrapup}});
+  EXPECT_EQ(out.http_status, 202);
+  EXPECT_EQ(out.ignored_fields, std::vector<std::string>{"wrapup.mood"});
+  const std::optional<Wrapup> kept = Leg(kSupervisor).wrapup;
+  ASSERT_TRUE(kept.has_value());
+  json expected = wrapup;
+  expected.erase("mood");
+  EXPECT_EQ(WrapupToJson(*kept), expected);
+  // Strict rejects the unknown WrapupInput key like any unknown field.
+  Start(DemoWorld(), Profile::kStrict);
+  EXPECT_EQ(Patch(kSupervisor, {{"wrapup", wrapup}}).http_status, 400);
+  EXPECT_FALSE(Leg(kSupervisor).wrapup.has_value());
+}
+
+TEST_F(SimulatorTest, WorldsBeyondTheLimitsAreRefusedBeforeBuilding) {
+  WorldSpec world = DemoWorld();
+  world.generated.push_back({.bridges = 100'000'000,
+                             .purposes = {Purpose::kCustomer, Purpose::kAgent, Purpose::kUser}});
+  EXPECT_EQ(SizeOf(world).legs, 300'000'003u);
+  const Status refused = sim_->Reset(world);
+  EXPECT_EQ(refused.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(refused.message().find("--max-legs"), std::string::npos) << refused.message();
+  EXPECT_EQ(Leg(kSupervisor).id, kSupervisor);  // the world is unchanged
+
+  const WorldLimits limits{.max_legs = 10, .max_conversations = 3};
+  world.generated = {{.bridges = 2, .purposes = {Purpose::kCustomer, Purpose::kAgent}}};
+  EXPECT_TRUE(CheckWorldLimits(world, limits).ok());
+  world.generated[0].bridges = 3;
+  EXPECT_NE(CheckWorldLimits(world, limits).message().find("--max-conversations"),
+            std::string::npos);
+  EXPECT_FALSE(Simulator::Create({.clock = &clock_, .limits = limits}, world).ok());
+}
+
+TEST_F(SimulatorTest, ApiWritesCannotGrowTheWorldPastTheLimits) {
+  WorldSpec world = DemoWorld();  // three legs, one conversation
+  auto created = Simulator::Create({.clock = &clock_, .limits = {.max_legs = 5, .max_conversations = 2}}, world);
+  ASSERT_TRUE(created.ok());
+  sim_ = std::move(*created);
+  const json two = {{"participants", {{{"address", "tel:+1"}}, {{"address", "tel:+2"}}}}};
+  ASSERT_TRUE(sim_->AddParticipants(kConv, two).ok());
+  const auto refused = sim_->AddParticipants(kConv, {{"participants", {{{"address", "tel:+3"}}}}});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("--max-legs"), std::string::npos);
+  EXPECT_FALSE(sim_->CreateCall({{"phoneNumber", "+13175550100"}}, {"demo-client", ""}).ok());
+  EXPECT_FALSE(sim_->Transfer(kSupervisor).ok());
+}
+
+// A clock whose Now() blocks on the thread that is resetting, until released: the reset is
+// then mid-build, and the test can see whether reads still get through.
+class BlockingClock final : public Clock {
+ public:
+  TimePoint Now() const override {
+    std::unique_lock lock(mu_);
+    if (std::this_thread::get_id() == blocked_thread_) {
+      blocked_ = true;
+      changed_.notify_all();
+      changed_.wait(lock, [this] { return released_; });
+    }
+    return inner_.Now();
+  }
+  bool WaitUntil(TimePoint deadline, std::stop_token stop) override {
+    return inner_.WaitUntil(deadline, stop);
+  }
+  TimerId Schedule(TimePoint at, std::function<void()> fn) override {
+    return inner_.Schedule(at, std::move(fn));
+  }
+  bool Cancel(TimerId id) override { return inner_.Cancel(id); }
+  std::optional<TimePoint> NextWakeup() const override { return inner_.NextWakeup(); }
+
+  void BlockThread(std::thread::id id) {
+    std::lock_guard lock(mu_);
+    blocked_thread_ = id;
+  }
+  void WaitUntilBlocked() {
+    std::unique_lock lock(mu_);
+    changed_.wait(lock, [this] { return blocked_; });
+  }
+  void Release() {
+    std::lock_guard lock(mu_);
+    released_ = true;
+    changed_.notify_all();
+  }
+
+ private:
+  ManualClock inner_;
+  mutable std::mutex mu_;
+  mutable std::condition_variable changed_;
+  std::thread::id blocked_thread_;
+  mutable bool blocked_ = false;
+  bool released_ = false;
+};
+
+TEST(SimulatorResetTest, ReadsGoOnWhileANewWorldIsBuilt) {
+  BlockingClock clock;
+  auto created = Simulator::Create({.clock = &clock}, DemoWorld());
+  ASSERT_TRUE(created.ok());
+  Simulator& sim = **created;
+  WorldSpec big;
+  big.generated.push_back({.bridges = 10, .purposes = {Purpose::kCustomer, Purpose::kAgent}});
+  std::thread reset([&] {
+    clock.BlockThread(std::this_thread::get_id());
+    EXPECT_TRUE(sim.Reset(big).ok());
+  });
+  clock.WaitUntilBlocked();  // the reset is building, stopped inside Build's clock read
+  // With the world lock held through the build, this read would wait for the release below,
+  // which only comes after it: the test would hang instead of passing.
+  auto read = std::async(std::launch::async, [&] {
+    size_t conversations = 0;
+    sim.Read([&](const WorldView& view) { conversations = view.ConversationsByStart().size(); });
+    return conversations;
+  });
+  EXPECT_EQ(read.wait_for(std::chrono::seconds(60)), std::future_status::ready);
+  clock.Release();
+  reset.join();
+  EXPECT_EQ(read.get(), 1u);  // the old world, whole
+  size_t conversations = 0;
+  sim.Read([&](const WorldView& view) { conversations = view.ConversationsByStart().size(); });
+  EXPECT_EQ(conversations, 10u);
 }
 
 TEST_F(SimulatorTest, UnknownConversationOrParticipantIs404) {

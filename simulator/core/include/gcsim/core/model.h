@@ -64,6 +64,24 @@ struct SpeechScript {
 Result<SpeechScript> ParseSpeech(const nlohmann::json& value);
 nlohmann::json SpeechToJson(const SpeechScript& script);
 
+// A WrapupInput as the API publishes it. Only these fields are kept: a client's arbitrary JSON
+// never lives in the world (it could be any size or depth).
+struct Wrapup {
+  std::string code;
+  std::string name;
+  std::string notes;
+  std::vector<std::string> tags;
+  std::optional<int64_t> duration_seconds;
+  std::optional<TimePoint> end_time;
+  std::optional<bool> provisional;
+  std::optional<bool> disable_end_time_updates;
+};
+
+// Reads a WrapupInput object. Keys it does not know are ignored, as the API ignores them, and
+// listed in `ignored` as "wrapup.<key>". Errors name the field ("wrapup.code must be a string").
+Result<Wrapup> ParseWrapup(const nlohmann::json& value, std::vector<std::string>& ignored);
+nlohmann::json WrapupToJson(const Wrapup& wrapup);
+
 // An analytics segment of a leg: interact, hold or alert, open while `end` is empty.
 struct Segment {
   std::string type;
@@ -94,7 +112,7 @@ struct Participant {
   std::string monitored_participant_id;
   std::string coached_participant_id;
   std::string barged_participant_id;
-  std::optional<nlohmann::json> wrapup;  // the WrapupInput last sent, as sent
+  std::optional<Wrapup> wrapup;  // the WrapupInput last sent
 
   // Media bookkeeping. What the leg said before `audible_since` is folded into `heard_before`,
   // so lastHeardAt is computed from the script without a timer per burst of speech.

@@ -18,6 +18,26 @@
 
 namespace gcsim::core {
 
+// What the world may grow to, whoever asks (a reset, a scenario, API calls adding legs): past
+// these a request is refused (400) before anything is built, instead of exhausting memory.
+// `gcsim serve --max-legs/--max-conversations` set them.
+struct WorldLimits {
+  // Legs in the world at once, generated ones included; a leg costs about 1 KiB. A million is
+  // the largest world gcsim is measured at (bench/README.md).
+  size_t max_legs = 1'000'000;
+  // Conversations in the world at once.
+  size_t max_conversations = 250'000;
+};
+
+// Legs and conversations a world spec asks for, saturating instead of overflowing.
+struct WorldSize {
+  uint64_t legs = 0;
+  uint64_t conversations = 0;
+};
+WorldSize SizeOf(const WorldSpec& world);
+// Ok when `world` fits `limits`; else an invalid-argument error naming the limit.
+Status CheckWorldLimits(const WorldSpec& world, const WorldLimits& limits);
+
 struct SimulatorOptions {
   // Source of time and timers; required, not owned, must outlive the simulator.
   Clock* clock = nullptr;
@@ -30,6 +50,7 @@ struct SimulatorOptions {
   std::optional<int> rate_limit;
   // Journal entries kept; older ones are dropped and counted.
   size_t journal_limit = 100'000;
+  WorldLimits limits;
 };
 
 // Who is calling, from the bearer token.
@@ -123,7 +144,9 @@ class Simulator {
                                                    const WorldSpec& world);
   virtual ~Simulator() = default;
 
-  // Replaces the world (pending timers cancelled, journal cleared); the clock goes on.
+  // Replaces the world (pending timers cancelled, journal cleared); the clock goes on. The new
+  // world is built aside and swapped in: reads and writes go on meanwhile (writes land in the
+  // world being replaced). One reset runs at a time. A world beyond the limits is refused.
   virtual Status Reset(const WorldSpec& world) = 0;
   virtual Clock& clock() const = 0;
   virtual Profile profile() const = 0;
