@@ -61,6 +61,16 @@ void SetupServe(CLI::App& app, ServeOptions& options) {
   serve->add_option("--journal-limit", options.journal_limit, "Journal entries kept")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  serve
+      ->add_option("--max-legs", options.limits.max_legs,
+                   "Legs a world may hold (resets, API calls); beyond it requests answer 400")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  serve
+      ->add_option("--max-conversations", options.limits.max_conversations,
+                   "Conversations a world may hold; beyond it requests answer 400")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
 }
 
 int RunServe(const ServeOptions& options) {
@@ -79,7 +89,8 @@ int RunServe(const ServeOptions& options) {
 
   core::SimulatorOptions sim_options{.seed = options.seed,
                                      .rate_limit = options.rate_limit,
-                                     .journal_limit = options.journal_limit};
+                                     .journal_limit = options.journal_limit,
+                                     .limits = options.limits};
   if (!options.profile.empty()) {
     sim_options.profile = core::ParseProfile(options.profile);
     if (!sim_options.profile) return Fail("--profile: unknown profile " + options.profile);

@@ -7,6 +7,8 @@
 #include <optional>
 #include <string>
 
+#include "gcsim/core/simulator.h"
+
 namespace gcsim::cli {
 
 struct ServeOptions {
@@ -20,6 +22,7 @@ struct ServeOptions {
   uint64_t seed = 1;               // ids, tokens, correlation ids and generated worlds
   size_t threads = 32;             // HTTP worker threads: how many connections are served at once
   size_t journal_limit = 100'000;  // journal entries kept
+  core::WorldLimits limits;        // --max-legs, --max-conversations
 };
 
 // Adds the `serve` subcommand to `app`; parsing fills `options`, which must outlive it.

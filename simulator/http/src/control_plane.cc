@@ -131,6 +131,10 @@ Reply Advance(const ControlPlane& control, Exchange& ex) {
   }
   const auto by = ParseDuration(ex.json["by"].get<std::string>());
   if (!by.ok()) return BadRequest(ex, "by: " + by.status().message());
+  // Concurrent advances may both pass; the clock itself then stops at kLatestTime.
+  if (Status range = CheckTimeRange(control.manual_clock->Now(), *by); !range.ok()) {
+    return BadRequest(ex, "by: " + range.message());
+  }
   control.manual_clock->Advance(*by);
   ex.journal.effect = "clock advanced by " + FormatDuration(*by);
   return JsonReply(ClockJson(control));

@@ -168,7 +168,8 @@ void WriteParticipant(JsonWriter& w, const core::Participant& leg) {
       .Optional("address", leg.address)
       .Field("wrapupRequired", false);
   if (leg.wrapup) {
-    w.Key("wrapup").Literal(leg.wrapup->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    w.Key("wrapup").Literal(
+        core::WrapupToJson(*leg.wrapup).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   }
   WriteLinks(w, leg);
   w.Key("attributes").Literal("{}");

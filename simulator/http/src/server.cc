@@ -5,6 +5,7 @@
 
 #include <httplib.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cctype>
 #include <cerrno>
@@ -32,6 +33,32 @@ constexpr char kCorrelationHeader[] = "ININ-Correlation-Id";
 constexpr size_t kKeepAliveMaxCount = 1'000'000'000;
 // What the rate headers say for a request charged to no client.
 constexpr int kUnchargedResetSeconds = 60;
+// What one journal entry keeps of what a request sent: a body naming 50,000 unknown fields
+// must not cost the journal a megabyte per entry, 100,000 entries over.
+constexpr size_t kJournalFieldsKept = 50;
+constexpr size_t kJournalTextBytes = 2048;
+
+// Cuts `text` to at most `limit` bytes, saying so, never inside a UTF-8 sequence.
+void Truncate(std::string& text, size_t limit) {
+  if (text.size() <= limit) return;
+  size_t end = limit;
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xc0) == 0x80) --end;
+  const size_t cut = text.size() - end;
+  text.resize(end);
+  text += "... (" + std::to_string(cut) + " more bytes)";
+}
+
+bool IsAllDigits(std::string_view text) {
+  return !text.empty() &&
+         std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// Methods cpp-httplib reads a body for; without Content-Length or Transfer-Encoding it reads
+// until the client closes the connection.
+bool ReadsBody(const std::string& method) {
+  return method == "POST" || method == "PUT" || method == "PATCH" || method == "DELETE" ||
+         method == "PRI";
+}
 
 std::string_view Trim(std::string_view text) {
   while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) {
@@ -104,6 +131,9 @@ class ServerImpl final : public Server {
     http_.Patch(".*", handle);
     http_.Delete(".*", handle);
     http_.Options(".*", handle);
+    http_.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+      return SettleFraming(req, res);
+    });
     http_.set_error_handler(httplib::Server::HandlerWithResponse(
         [this](const httplib::Request& req, httplib::Response& res) {
           return RenderHttpError(req, res);
@@ -166,6 +196,59 @@ class ServerImpl final : public Server {
     std::lock_guard lock(ids_mu_);
     ex.correlation_id = correlation_ids_.NextUuid();
     return ex;
+  }
+
+  // Runs before cpp-httplib reads a body, which it does by its own rules: it accepts framings
+  // that a proxy in front of gcsim could read differently (request smuggling), and without
+  // Content-Length or Transfer-Encoding it waits for the client to close the connection (what
+  // `curl -X POST` sends stalls for the read timeout). Both are settled here.
+  httplib::Server::HandlerResponse SettleFraming(const httplib::Request& req,
+                                                 httplib::Response& res) {
+    const size_t lengths = req.get_header_value_count("Content-Length");
+    const size_t encodings = req.get_header_value_count("Transfer-Encoding");
+    std::string problem;
+    if (lengths > 1) {
+      problem = "more than one Content-Length header";
+    } else if (lengths == 1 && encodings > 0) {
+      problem = "both Content-Length and Transfer-Encoding";
+    } else if (lengths == 1 && !IsAllDigits(Trim(req.get_header_value("Content-Length")))) {
+      problem = "a Content-Length that is not a number";
+    } else if (encodings > 1 ||
+               (encodings == 1 && AsciiLower(Trim(req.get_header_value("Transfer-Encoding"))) !=
+                                      "chunked")) {
+      problem = "a Transfer-Encoding other than chunked";
+    }
+    if (!problem.empty()) {
+      Exchange ex = NewExchange(req);
+      Reply reply = BadRequest(ex, "The request's framing is ambiguous: " + problem +
+                                       ". The connection is closed.");
+      Respond(reply, ex, std::nullopt, res);
+      CloseAfterResponse(res);
+      if (options_.journal) Record(ex, reply.status);
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    if (lengths == 0 && encodings == 0 && ReadsBody(req.method)) {
+      // HTTP/1.1 says such a request has no body (RFC 9112, 6.3): answer it now.
+      Handle(req, res);
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    return httplib::Server::HandlerResponse::Unhandled;
+  }
+
+  // What follows a badly framed request on its connection cannot be trusted to start the next
+  // one. cpp-httplib 0.11 closes a connection only when writing a response fails, so the body
+  // goes out through a content provider that reports failure once everything is written.
+  static void CloseAfterResponse(httplib::Response& res) {
+    auto body = std::make_shared<std::string>(std::move(res.body));
+    res.body.clear();
+    res.set_header("Connection", "close");
+    if (body->empty()) *body = "{}";
+    res.set_content_provider(
+        body->size(), res.get_header_value("Content-Type"),
+        [body](size_t offset, size_t length, httplib::DataSink& sink) {
+          sink.write(body->data() + offset, length);
+          return false;
+        });
   }
 
   void Handle(const httplib::Request& req, httplib::Response& res) {
@@ -252,6 +335,12 @@ class ServerImpl final : public Server {
                                                 : "Content-Type " + ex.content_type +
                                                       " is not supported; send application/json."));
     }
+    // A raw NUL is never valid JSON, but nlohmann takes it for the end of the text and ignores
+    // whatever follows: a body that means one thing to gcsim and another to a proxy.
+    if (const size_t nul = ex.body.find('\0'); nul != std::string_view::npos) {
+      return BadRequest(ex, "Malformed JSON body: a NUL byte at offset " + std::to_string(nul) +
+                                ".");
+    }
     json body;
     try {
       body = json::parse(ex.body);
@@ -292,9 +381,18 @@ class ServerImpl final : public Server {
 
   void Record(Exchange& ex, int status) {
     core::JournalEntry& entry = ex.journal;
+    if (entry.ignored_fields.size() > kJournalFieldsKept) {
+      const size_t more = entry.ignored_fields.size() - kJournalFieldsKept;
+      entry.ignored_fields.resize(kJournalFieldsKept);
+      entry.ignored_fields.push_back("... (" + std::to_string(more) + " more)");
+    }
+    for (std::string& field : entry.ignored_fields) Truncate(field, kJournalTextBytes);
+    Truncate(entry.effect, kJournalTextBytes);
+    Truncate(entry.hint, kJournalTextBytes);
     entry.at = sim_.clock().Now();
     entry.method = ex.method;
     entry.path = ex.path;
+    Truncate(entry.path, kJournalTextBytes);
     entry.correlation_id = ex.correlation_id;
     entry.status = status;
     sim_.journal().Append(std::move(entry));

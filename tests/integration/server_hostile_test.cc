@@ -1,0 +1,375 @@
+// Hostile input over real HTTP: every request an attacker or a broken client might send gets a
+// clean 4xx ErrorBody (never a crash, a hang or a 500), and the server answers afterwards.
+// Raw sockets where httplib::Client would not send the bytes (framing, HTTP/2, garbage).
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <future>
+
+#include "child_process.h"
+#include "server_fixture.h"
+
+namespace gcsim::http::testing {
+namespace {
+
+using gcsim::testing::Child;
+using gcsim::testing::ReadAll;
+using gcsim::testing::Spawn;
+using gcsim::testing::Wait;
+
+// A loopback connection for bytes httplib::Client would never send.
+class RawConnection {
+ public:
+  explicit RawConnection(int port) : fd_(socket(AF_INET, SOCK_STREAM, 0)) {
+    // A guard against a server that never answers (the test then fails instead of hanging);
+    // no test waits on it when the server behaves.
+    const timeval guard{.tv_sec = 30, .tv_usec = 0};
+    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &guard, sizeof(guard));
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(static_cast<uint16_t>(port));
+    inet_pton(AF_INET, "127.0.0.1", &address.sin_addr);
+    connected_ = connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
+  }
+  ~RawConnection() { close(fd_); }
+  RawConnection(const RawConnection&) = delete;
+  RawConnection& operator=(const RawConnection&) = delete;
+
+  bool Send(std::string_view bytes) {
+    while (!bytes.empty()) {
+      const ssize_t n = send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+      if (n <= 0) return false;
+      bytes.remove_prefix(static_cast<size_t>(n));
+    }
+    return true;
+  }
+
+  // One response: headers, then Content-Length bytes of body. Status 0 when none came.
+  Response Read() {
+    Response response;
+    size_t head_end;
+    while ((head_end = buffer_.find("\r\n\r\n")) == std::string::npos) {
+      if (!Fill()) return response;
+    }
+    if (buffer_.rfind("HTTP/1.1 ", 0) != 0) return response;
+    size_t line = buffer_.find("\r\n") + 2;
+    while (line < head_end) {
+      const size_t next = buffer_.find("\r\n", line);
+      const std::string header = buffer_.substr(line, next - line);
+      const size_t colon = header.find(':');
+      response.headers.emplace(header.substr(0, colon), header.substr(colon + 2));
+      line = next + 2;
+    }
+    const size_t length = std::stoul(response.Header("Content-Length").empty()
+                                         ? "0"
+                                         : response.Header("Content-Length"));
+    while (buffer_.size() < head_end + 4 + length) {
+      if (!Fill()) return response;
+    }
+    response.status = std::stoi(buffer_.substr(9, 3));
+    response.body = buffer_.substr(head_end + 4, length);
+    buffer_.erase(0, head_end + 4 + length);
+    return response;
+  }
+
+  Response Exchange(std::string_view request) {
+    if (!connected_ || !Send(request)) return {};
+    return Read();
+  }
+
+  // True when the server closed the connection (after anything already buffered).
+  bool ClosedByServer() {
+    char c;
+    return buffer_.empty() && recv(fd_, &c, 1, 0) == 0;
+  }
+
+ private:
+  bool Fill() {
+    char chunk[65536];
+    const ssize_t n = recv(fd_, chunk, sizeof(chunk), 0);
+    if (n <= 0) return false;
+    buffer_.append(chunk, static_cast<size_t>(n));
+    return true;
+  }
+
+  int fd_;
+  bool connected_ = false;
+  std::string buffer_;
+};
+
+class HostileTest : public ServerFixture {
+ protected:
+  void SetUp() override {
+    ServerFixture::SetUp();
+    token_ = Token();
+  }
+
+  // A clean ErrorBody with the given status, whose contextId is the correlation id.
+  static void ExpectErrorBody(const Response& response, int status,
+                              const std::string& code = "bad.request") {
+    EXPECT_EQ(response.status, status) << response.body.substr(0, 500);
+    const json body = response.Json();
+    ASSERT_TRUE(body.is_object()) << response.body.substr(0, 500);
+    EXPECT_EQ(body.value("code", ""), code);
+    EXPECT_EQ(body.value("status", 0), status);
+    EXPECT_TRUE(body["message"].is_string());
+    EXPECT_TRUE(body["details"].is_array());
+    EXPECT_EQ(body["contextId"], response.Header("ININ-Correlation-Id"));
+    EXPECT_TRUE(IsUuid(response.Header("ININ-Correlation-Id")));
+  }
+  static std::string Message(const Response& response) {
+    return response.Json().value("message", "");
+  }
+
+  // The server still answers, on a new connection.
+  void ExpectAlive() {
+    auto client = NewClient();
+    const Response health = Send(*client, "GET", "/sim/v1/health");
+    EXPECT_EQ(health.status, 200) << "the server stopped answering";
+  }
+
+  std::string token_;
+};
+
+TEST_F(HostileTest, WrongWrapupTypesNameTheField) {
+  const std::string path = GenericParticipantPath(kConversationId, kSupervisorId);
+  for (const char* body : {R"({"wrapup":{"code":7}})", R"({"wrapup":{"tags":[1]}})",
+                           R"({"wrapup":{"durationSeconds":"long"}})",
+                           R"({"wrapup":{"endTime":"yesterday"}})",
+                           R"({"wrapup":{"provisional":"no"}})", R"({"wrapup":[]})"}) {
+    SCOPED_TRACE(body);
+    const Response response = SendJson("PATCH", path, body, token_);
+    ExpectErrorBody(response, 400);
+    EXPECT_NE(Message(response).find("wrapup"), std::string::npos) << Message(response);
+  }
+}
+
+// --- 2. numbers in durations --------------------------------------------------------------
+
+TEST_F(HostileTest, HugeAndTinyDurationsNeverAnswer500) {
+  const std::string huge = std::string(400, '9') + "s";
+  const std::string tiny = "0." + std::string(400, '0') + "1s";
+  Response response = SendJson("POST", "/sim/v1/clock/advance", json{{"by", huge}}.dump());
+  ExpectErrorBody(response, 400);
+  EXPECT_NE(Message(response).find("longer than the clock can represent"), std::string::npos);
+  response = Get("/sim/v1/media?silentFor=" + huge);
+  ExpectErrorBody(response, 400);
+  // A tiny fraction is a valid duration: it rounds to 0ms.
+  response = SendJson("POST", "/sim/v1/clock/advance", json{{"by", tiny}}.dump());
+  EXPECT_EQ(response.status, 200) << response.body;
+  EXPECT_EQ(Get("/sim/v1/media?silentFor=" + tiny).status, 200);
+  const json reset = {{"disconnectLatency", huge}};
+  response = SendJson("POST", "/sim/v1/reset", reset.dump());
+  ExpectErrorBody(response, 400);
+  EXPECT_NE(Message(response).find("/disconnectLatency"), std::string::npos) << Message(response);
+  ExpectAlive();
+}
+
+TEST(HostileServeCommandTest, HugeDurationsInFlagsAndWorldFilesExitWith2) {
+  const std::string huge = std::string(400, '9') + "s";
+  {
+    Child child = Spawn(GCSIM_BINARY, {"serve", "--port", "0", "--disconnect-latency", huge});
+    const std::string err = ReadAll(child.err);
+    EXPECT_EQ(Wait(child), 2) << err;
+    EXPECT_NE(err.find("longer than the clock can represent"), std::string::npos) << err;
+  }
+  const std::string world = ::testing::TempDir() + "/hostile-world.json";
+  std::ofstream(world) << json{{"disconnectLatency", "0." + std::string(400, '0') + "1s"},
+                               {"oauthClients",
+                                {{{"clientId", "a"},
+                                  {"clientSecret", "b"},
+                                  {"tokenLifetime", huge}}}}}
+                              .dump();
+  Child child = Spawn(GCSIM_BINARY, {"serve", "--port", "0", "--world", world});
+  const std::string err = ReadAll(child.err);
+  EXPECT_EQ(Wait(child), 2) << err;
+  EXPECT_NE(err.find("/oauthClients/0/tokenLifetime"), std::string::npos) << err;
+}
+
+// --- 3. what a request may make the simulator build ----------------------------------------
+
+class HostileLimitsTest : public HostileTest {
+ protected:
+  void SetUp() override {
+    StartServer(core::DemoWorld(), {.limits = {.max_legs = 1000, .max_conversations = 100}});
+    token_ = Token();
+  }
+};
+
+TEST_F(HostileLimitsTest, ResetsBeyondTheLimitsAreRefusedBeforeBuilding) {
+  const json before = State();
+  for (const int bridges : {100'000'000, 201}) {
+    SCOPED_TRACE(bridges);
+    const json world = {
+        {"generate",
+         {{{"bridges", bridges},
+           {"purposes", {"customer", "agent", "user", "user", "external"}}}}}};
+    const Response response = SendJson("POST", "/sim/v1/reset", world.dump());
+    ExpectErrorBody(response, 400);
+    EXPECT_NE(Message(response).find("--max-legs"), std::string::npos) << Message(response);
+  }
+  const json many = {{"generate", {{{"bridges", 101}, {"purposes", {"customer"}}}}}};
+  const Response response = SendJson("POST", "/sim/v1/reset", many.dump());
+  ExpectErrorBody(response, 400);
+  EXPECT_NE(Message(response).find("--max-conversations"), std::string::npos);
+  EXPECT_EQ(State(), before);
+  const json fits = {{"generate", {{{"bridges", 100}, {"purposes", {"customer", "agent"}}}}}};
+  EXPECT_EQ(SendJson("POST", "/sim/v1/reset", fits.dump()).status, 200);
+  ExpectAlive();
+}
+
+TEST_F(HostileLimitsTest, ApiCallsCannotGrowTheWorldPastTheLimits) {
+  const json fill = {{"oauthClients", {{{"clientId", "c"}, {"clientSecret", "s"}}}},
+                     {"generate", {{{"bridges", 99}, {"purposes", {"customer"}}}}}};
+  ASSERT_EQ(SendJson("POST", "/sim/v1/reset", fill.dump()).status, 200);
+  const std::string token = Token("c", "s");
+  const json call = {{"phoneNumber", "+13175550100"}};
+  EXPECT_EQ(SendJson("POST", "/api/v2/conversations/calls", call.dump(), token).status, 200);
+  const Response refused = SendJson("POST", "/api/v2/conversations/calls", call.dump(), token);
+  ExpectErrorBody(refused, 400);
+  EXPECT_NE(Message(refused).find("--max-conversations"), std::string::npos) << Message(refused);
+}
+
+// --- 4. the clock's range -------------------------------------------------------------------
+
+TEST_F(HostileTest, TheClockCannotBeAdvancedPastYear9999) {
+  for (const char* by : {"99999999h", "80000000h"}) {
+    const Response response = SendJson("POST", "/sim/v1/clock/advance", json{{"by", by}}.dump());
+    ExpectErrorBody(response, 400);
+  }
+  EXPECT_EQ(Advance("60000000h")["now"], "8870-10-08T09:00:00.000Z");
+  const Response again =
+      SendJson("POST", "/sim/v1/clock/advance", json{{"by", "60000000h"}}.dump());
+  ExpectErrorBody(again, 400);
+  EXPECT_NE(Message(again).find("9999-12-31T23:59:59.999Z"), std::string::npos) << Message(again);
+  // Every timestamp stays four digits of year.
+  const std::string now = Get("/sim/v1/clock").Json()["now"];
+  EXPECT_EQ(now, "8870-10-08T09:00:00.000Z");
+  ExpectAlive();
+}
+
+// --- 5. bodies without Content-Length ---------------------------------------------------------
+
+TEST_F(HostileTest, PostWithoutContentLengthIsAnsweredAtOnceAsEmpty) {
+  RawConnection connection(port_);
+  // What `curl -X POST` sends: no body, no Content-Length. An empty reset restores the world.
+  Response response = connection.Exchange("POST /sim/v1/reset HTTP/1.1\r\nHost: gcsim\r\n\r\n");
+  EXPECT_EQ(response.status, 200) << response.body;
+  EXPECT_EQ(response.Json(), json({{"status", "reset"}}));
+  // The same connection goes on: nothing was waiting for a body.
+  response = connection.Exchange(
+      "PATCH " + GenericParticipantPath(kConversationId, kSupervisorId) +
+      " HTTP/1.1\r\nHost: gcsim\r\nAuthorization: Bearer " + Token() + "\r\n\r\n");
+  ExpectErrorBody(response, 400);
+  EXPECT_NE(Message(response).find("body is required"), std::string::npos) << Message(response);
+  response = connection.Exchange("GET /sim/v1/health HTTP/1.1\r\nHost: gcsim\r\n\r\n");
+  EXPECT_EQ(response.status, 200);
+}
+
+// --- 6. request framing -----------------------------------------------------------------------
+
+TEST_F(HostileTest, AmbiguousFramingIsRefusedAndTheConnectionClosed) {
+  const std::string body = R"({"by":"1s"})";
+  const std::string start = "POST /sim/v1/clock/advance HTTP/1.1\r\nHost: gcsim\r\n"
+                            "Content-Type: application/json\r\n";
+  const std::vector<std::pair<const char*, std::string>> cases = {
+      {"two different Content-Length",
+       start + "Content-Length: 11\r\nContent-Length: 5\r\n\r\n" + body},
+      {"the same Content-Length twice",
+       start + "Content-Length: 11\r\nContent-Length: 11\r\n\r\n" + body},
+      {"Content-Length and chunked",
+       start + "Content-Length: 11\r\nTransfer-Encoding: chunked\r\n\r\nb\r\n" + body +
+           "\r\n0\r\n\r\n"},
+      {"Content-Length not a number", start + "Content-Length: 11, 11\r\n\r\n" + body},
+      {"negative Content-Length", start + "Content-Length: -1\r\n\r\n" + body},
+      {"an unknown Transfer-Encoding",
+       start + "Transfer-Encoding: gzip, chunked\r\n\r\nb\r\n" + body + "\r\n0\r\n\r\n"},
+      {"two Transfer-Encoding",
+       start + "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\nb\r\n" + body +
+           "\r\n0\r\n\r\n"},
+  };
+  const std::string clock_before = Get("/sim/v1/clock").Json()["now"];
+  for (const auto& [name, request] : cases) {
+    SCOPED_TRACE(name);
+    RawConnection connection(port_);
+    const Response response = connection.Exchange(request);
+    ExpectErrorBody(response, 400);
+    EXPECT_NE(Message(response).find("framing"), std::string::npos) << Message(response);
+    EXPECT_EQ(response.Header("Connection"), "close");
+    EXPECT_TRUE(connection.ClosedByServer());
+  }
+  EXPECT_EQ(Get("/sim/v1/clock").Json()["now"], clock_before);
+  // Plain chunked bodies are still fine.
+  RawConnection chunked(port_);
+  const Response response = chunked.Exchange(start + "Transfer-Encoding: chunked\r\n\r\nb\r\n" +
+                                             body + "\r\n0\r\n\r\n");
+  EXPECT_EQ(response.status, 200) << response.body;
+  ExpectAlive();
+}
+
+// --- what already passed, kept passing ------------------------------------------------------
+
+TEST_F(HostileTest, WrongTypesInEveryPatchFieldAreRefused) {
+  const std::string path = GenericParticipantPath(kConversationId, kSupervisorId);
+  const json before = State();
+  for (const char* field : {"state", "recording", "muted", "confined", "held", "wrapupSkipped",
+                            "resumeTime", "wrapup"}) {
+    for (const json& value : {json(42), json(nullptr), json::array({1}), json(1.5e308),
+                              json(-9223372036854775807LL)}) {
+      SCOPED_TRACE(std::string(field) + "=" + value.dump());
+      if (std::string(field) == "wrapup" && value.is_array()) continue;  // covered above
+      const Response response = SendJson("PATCH", path, json{{field, value}}.dump(), token_);
+      EXPECT_GE(response.status, 400);
+      EXPECT_LT(response.status, 500);
+      ExpectErrorBody(response, response.status, response.Json().value("code", ""));
+    }
+  }
+  EXPECT_EQ(State(), before);
+  ExpectAlive();
+}
+
+TEST_F(HostileTest, InvalidUtf8AndNulsAreRefusedCleanly) {
+  const std::string path = GenericParticipantPath(kConversationId, kSupervisorId);
+  for (const std::string& body :
+       {std::string("{\"state\":\"\xc3\x28\"}"), std::string("{\"st\0ate\":1}", 12),
+        std::string("\0\0\0\0", 4), std::string("{\"state\":\"disconnected\"}\0", 25),
+        std::string("{\"\xff\":1}")}) {
+    const Response response = SendJson("PATCH", path, body, token_);
+    ExpectErrorBody(response, 400);
+  }
+  // NULs and bad UTF-8 in the path and in ids.
+  RawConnection connection(port_);
+  const Response response = connection.Exchange("GET /api/v2/conversations/" +
+                                                std::string("\xff\0x", 3) +
+                                                " HTTP/1.1\r\nHost: gcsim\r\n\r\n");
+  EXPECT_GE(response.status, 400);
+  EXPECT_LT(response.status, 500);
+  ExpectAlive();
+}
+
+TEST_F(HostileTest, HugeHeadersGarbageAndHttp2AreRefused) {
+  const std::vector<std::pair<const char*, std::string>> cases = {
+      {"a 1 MiB header", "GET /sim/v1/health HTTP/1.1\r\nHost: gcsim\r\nX-Big: " +
+                             std::string(1 << 20, 'a') + "\r\n\r\n"},
+      {"a 1 MiB request line", "GET /" + std::string(1 << 20, 'a') + " HTTP/1.1\r\n\r\n"},
+      {"garbage", std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n", 15)},
+      {"an HTTP/2 preface", "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"},
+      {"HTTP/0.9", "GET /\r\n\r\n"},
+      {"PRI without a body", "PRI * HTTP/1.1\r\n\r\n"},
+  };
+  for (const auto& [name, request] : cases) {
+    SCOPED_TRACE(name);
+    RawConnection connection(port_);
+    const Response response = connection.Exchange(request);
+    EXPECT_GE(response.status, 400) << response.body;
+    EXPECT_LT(response.status, 500) << response.body;
+    ExpectErrorBody(response, response.status, response.Json().value("code", ""));
+    ExpectAlive();
+  }
+}
+
+}  // namespace
+}  // namespace gcsim::http::testing
