@@ -5,8 +5,10 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <fstream>
+#include <sstream>
 #include <future>
 
 #include "child_process.h"
@@ -306,6 +308,72 @@ TEST_F(HostileTest, AmbiguousFramingIsRefusedAndTheConnectionClosed) {
   RawConnection chunked(port_);
   const Response response = chunked.Exchange(start + "Transfer-Encoding: chunked\r\n\r\nb\r\n" +
                                              body + "\r\n0\r\n\r\n");
+  EXPECT_EQ(response.status, 200) << response.body;
+  ExpectAlive();
+}
+
+std::string Gzip(const std::string& text) {
+  z_stream stream{};
+  deflateInit2(&stream, Z_BEST_COMPRESSION, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
+  std::string out(deflateBound(&stream, text.size()), '\0');
+  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
+  stream.avail_in = static_cast<uInt>(text.size());
+  stream.next_out = reinterpret_cast<Bytef*>(out.data());
+  stream.avail_out = static_cast<uInt>(out.size());
+  deflate(&stream, Z_FINISH);
+  out.resize(stream.total_out);
+  deflateEnd(&stream);
+  return out;
+}
+
+TEST_F(HostileTest, BodiesStayWithinTheLimitHoweverTheyAreFramed) {
+  const std::string start = "POST /sim/v1/clock/advance HTTP/1.1\r\nHost: gcsim\r\n"
+                            "Content-Type: application/json\r\n";
+  const std::string big = R"({"by":"1s","pad":")" + std::string(3 << 20, 'x') + "\"}";
+  {
+    SCOPED_TRACE("chunked, 3 MiB");
+    std::ostringstream size;
+    size << std::hex << big.size();
+    RawConnection connection(port_);
+    const Response response = connection.Exchange(start + "Transfer-Encoding: chunked\r\n\r\n" +
+                                                  size.str() + "\r\n" + big + "\r\n0\r\n\r\n");
+    ExpectErrorBody(response, 413, "request.entity.too.large");
+    EXPECT_TRUE(connection.ClosedByServer());
+  }
+  {
+    SCOPED_TRACE("a gzip bomb: 3 MiB once inflated");
+    const std::string bomb = Gzip(big);
+    ASSERT_LT(bomb.size(), 100'000u);
+    RawConnection connection(port_);
+    const Response response = connection.Exchange(
+        start + "Content-Encoding: gzip\r\nContent-Length: " + std::to_string(bomb.size()) +
+        "\r\n\r\n" + bomb);
+    ExpectErrorBody(response, 413, "request.entity.too.large");
+  }
+  {
+    SCOPED_TRACE("multipart");
+    RawConnection connection(port_);
+    const std::string part = "--b\r\nContent-Disposition: form-data; name=\"by\"\r\n\r\n1s\r\n--b--\r\n";
+    const Response response = connection.Exchange(
+        "POST /sim/v1/clock/advance HTTP/1.1\r\nHost: gcsim\r\nContent-Type: multipart/form-data; "
+        "boundary=b\r\nContent-Length: " + std::to_string(part.size()) + "\r\n\r\n" + part);
+    ExpectErrorBody(response, 415, "unsupported.media.type");
+  }
+  {
+    SCOPED_TRACE("a GET with a body that looks like a request");
+    const std::string hidden = "POST /sim/v1/reset HTTP/1.1\r\nHost: gcsim\r\n\r\n";
+    RawConnection connection(port_);
+    const Response response = connection.Exchange(
+        "GET /sim/v1/health HTTP/1.1\r\nHost: gcsim\r\nContent-Length: " +
+        std::to_string(hidden.size()) + "\r\n\r\n" + hidden);
+    ExpectErrorBody(response, 400);
+    EXPECT_TRUE(connection.ClosedByServer());
+  }
+  // A gzip body within the limit is still read, inflated.
+  RawConnection connection(port_);
+  const std::string small = Gzip(R"({"by":"1s"})");
+  const Response response = connection.Exchange(start + "Content-Encoding: gzip\r\nContent-Length: " +
+                                                std::to_string(small.size()) + "\r\n\r\n" + small);
   EXPECT_EQ(response.status, 200) << response.body;
   ExpectAlive();
 }

@@ -123,13 +123,17 @@ class ServerImpl final : public Server {
 
     // Every method reaches Handle(), which owns routing, so that 404 and 405 are ErrorBodies.
     const auto handle = [this](const httplib::Request& req, httplib::Response& res) {
-      Handle(req, res);
+      Handle(req, res, req.body);
     };
+    // Methods with a body read it themselves, within max_body_bytes (ReadBodyAndHandle).
+    const httplib::Server::HandlerWithContentReader read_and_handle =
+        [this](const httplib::Request& req, httplib::Response& res,
+               const httplib::ContentReader& reader) { ReadBodyAndHandle(req, res, reader); };
     http_.Get(".*", handle);
-    http_.Post(".*", handle);
-    http_.Put(".*", handle);
-    http_.Patch(".*", handle);
-    http_.Delete(".*", handle);
+    http_.Post(".*", read_and_handle);
+    http_.Put(".*", read_and_handle);
+    http_.Patch(".*", read_and_handle);
+    http_.Delete(".*", read_and_handle);
     http_.Options(".*", handle);
     http_.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
       return SettleFraming(req, res);
@@ -185,12 +189,14 @@ class ServerImpl final : public Server {
   int port() const override { return port_; }
 
  private:
-  Exchange NewExchange(const httplib::Request& req) {
+  // `body` and `query` must outlive the exchange.
+  Exchange NewExchange(const httplib::Request& req, std::string_view body = {},
+                       const QueryParams* query = nullptr) {
     Exchange ex;
     ex.method = req.method;
     ex.path = req.path;
-    ex.body = req.body;
-    ex.query = &req.params;
+    ex.body = body;
+    ex.query = query != nullptr ? query : &req.params;
     ex.authorization = req.get_header_value("Authorization");
     ex.content_type = req.get_header_value("Content-Type");
     std::lock_guard lock(ids_mu_);
@@ -217,6 +223,10 @@ class ServerImpl final : public Server {
                (encodings == 1 && AsciiLower(Trim(req.get_header_value("Transfer-Encoding"))) !=
                                       "chunked")) {
       problem = "a Transfer-Encoding other than chunked";
+    } else if (!ReadsBody(req.method) &&
+               (encodings > 0 || (lengths == 1 && req.get_header_value("Content-Length") != "0"))) {
+      // cpp-httplib reads no body for these and would take one for the next request.
+      problem = "a body on a " + req.method + " request";
     }
     if (!problem.empty()) {
       Exchange ex = NewExchange(req);
@@ -227,12 +237,47 @@ class ServerImpl final : public Server {
       if (options_.journal) Record(ex, reply.status);
       return httplib::Server::HandlerResponse::Handled;
     }
+    if (AsciiLower(Trim(req.get_header_value("Content-Type"))).rfind("multipart/", 0) == 0) {
+      // Nothing gcsim serves takes multipart bodies; cpp-httplib would parse them for us.
+      Exchange ex = NewExchange(req);
+      Reply reply = ErrorReply(ex, core::ApiStatus(codes::kUnsupportedMediaType,
+                                                   "Multipart bodies are not supported; send "
+                                                   "application/json."));
+      Respond(reply, ex, std::nullopt, res);
+      CloseAfterResponse(res);
+      if (options_.journal) Record(ex, reply.status);
+      return httplib::Server::HandlerResponse::Handled;
+    }
     if (lengths == 0 && encodings == 0 && ReadsBody(req.method)) {
       // HTTP/1.1 says such a request has no body (RFC 9112, 6.3): answer it now.
-      Handle(req, res);
+      Handle(req, res, {});
       return httplib::Server::HandlerResponse::Handled;
     }
     return httplib::Server::HandlerResponse::Unhandled;
+  }
+
+  // cpp-httplib 0.11 applies its body limit to Content-Length only: a chunked body, or a
+  // gzip-encoded one once inflated, would grow without bound. Read through the content reader,
+  // every body stays within max_body_bytes.
+  void ReadBodyAndHandle(const httplib::Request& req, httplib::Response& res,
+                         const httplib::ContentReader& reader) {
+    std::string body;
+    bool too_large = false;
+    const bool read = reader([&](const char* data, size_t length) {
+      too_large = length > options_.max_body_bytes - body.size();
+      if (!too_large) body.append(data, length);
+      return !too_large;
+    });
+    if (read) return Handle(req, res, body);
+    // What is left of the body on the connection cannot be told from the next request.
+    const int status = too_large || res.status == 413 ? 413 : 400;
+    Exchange ex = NewExchange(req);
+    Respond(JsonReply(ErrorBody(StatusForHttpError(status, options_.max_body_bytes),
+                                ex.correlation_id, {}, status),
+                      status),
+            ex, std::nullopt, res);
+    CloseAfterResponse(res);
+    if (options_.journal) Record(ex, status);
   }
 
   // What follows a badly framed request on its connection cannot be trusted to start the next
@@ -251,8 +296,16 @@ class ServerImpl final : public Server {
         });
   }
 
-  void Handle(const httplib::Request& req, httplib::Response& res) {
-    Exchange ex = NewExchange(req);
+  void Handle(const httplib::Request& req, httplib::Response& res, std::string_view body) {
+    // A form body's fields join the query parameters, as cpp-httplib does for bodies it reads.
+    QueryParams form;
+    const bool is_form = AsciiLower(req.get_header_value("Content-Type"))
+                             .rfind("application/x-www-form-urlencoded", 0) == 0;
+    if (is_form) {
+      form = req.params;
+      httplib::detail::parse_query_text(std::string(body), form);
+    }
+    Exchange ex = NewExchange(req, body, is_form ? &form : nullptr);
     std::optional<core::RateDecision> rate;
     bool journal = options_.journal;
     Reply reply;
