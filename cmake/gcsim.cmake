@@ -5,6 +5,24 @@ if(GCSIM_SANITIZE)
   add_link_options(-fsanitize=address,undefined)
 endif()
 
+# ThreadSanitizer, for the concurrency tests (tests/tsan.supp says what is suppressed and why).
+if(GCSIM_TSAN)
+  add_compile_options(-fsanitize=thread -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=thread)
+endif()
+
+# libFuzzer needs clang. Every gcsim library gets coverage instrumentation and ASan/UBSan; only
+# the fuzz targets link the fuzzer's main (gcsim_add_fuzzer).
+if(GCSIM_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "GCSIM_FUZZ needs clang for libFuzzer: -DCMAKE_CXX_COMPILER=clang++ "
+                        "(scripts/fuzz does it)")
+  endif()
+  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+                      -fno-sanitize-recover=all)
+  add_link_options(-fsanitize=address,undefined)
+endif()
+
 # Warnings for gcsim's own targets only; third-party headers come in as system includes.
 function(gcsim_warnings target)
   target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor
@@ -44,3 +62,24 @@ function(gcsim_add_benchmark name)
   set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/bench)
   gcsim_warnings(${name})
 endfunction()
+
+# gcsim_add_fuzzer(name SOURCES ... DEPS ... SEEDS dir...): a libFuzzer target in build/fuzz/,
+# registered with ctest as "fuzz.<name>" for a short run (GCSIM_FUZZ_SECONDS) over its seeds.
+# New inputs go to build/fuzz-corpus/<name>, never into the seed directories.
+function(gcsim_add_fuzzer name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;SEEDS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS})
+  target_link_options(${name} PRIVATE -fsanitize=fuzzer)
+  set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/fuzz)
+  gcsim_warnings(${name})
+  set(corpus ${CMAKE_BINARY_DIR}/fuzz-corpus/${name})
+  file(MAKE_DIRECTORY ${corpus} ${CMAKE_BINARY_DIR}/fuzz-artifacts)
+  add_test(NAME fuzz.${name}
+           COMMAND ${name} -max_total_time=${GCSIM_FUZZ_SECONDS} -seed=1 -print_final_stats=1
+                   -dict=${PROJECT_SOURCE_DIR}/tests/fuzz/json.dict
+                   -artifact_prefix=${CMAKE_BINARY_DIR}/fuzz-artifacts/${name}-
+                   ${corpus} ${ARG_SEEDS})
+  set_tests_properties(fuzz.${name} PROPERTIES TIMEOUT 300 LABELS fuzz)
+endfunction()
+
