@@ -1,9 +1,11 @@
 #include "gcsim/core/world.h"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
 #include "gcsim/common/ids.h"
+#include "gcsim/common/json.h"
 #include "gcsim/core/json_reader.h"
 
 namespace gcsim::core {
@@ -141,7 +143,36 @@ Result<WorldSpec> ParseWorld(const json& value, std::string_view pointer_prefix)
   });
   Status status = in.Finish();
   if (!status.ok()) return status;
+  for (size_t c = 0; c < world.conversations.size(); ++c) {
+    const std::vector<LegSpec>& legs = world.conversations[c].legs;
+    for (size_t l = 0; l < legs.size(); ++l) {
+      status = CheckLegReferences(legs[l], world, std::string(pointer_prefix) + "/conversations/" +
+                                                      std::to_string(c) + "/participants/" +
+                                                      std::to_string(l));
+      if (!status.ok()) return status;
+    }
+  }
+  for (size_t g = 0; g < world.generated.size(); ++g) {
+    status = CheckLegReferences({.queue_id = world.generated[g].queue_id}, world,
+                                std::string(pointer_prefix) + "/generate/" + std::to_string(g));
+    if (!status.ok()) return status;
+  }
   return world;
+}
+
+Status CheckLegReferences(const LegSpec& leg, const WorldSpec& world, const std::string& pointer) {
+  const auto listed = [](const auto& items, const std::string& id) {
+    return std::any_of(items.begin(), items.end(), [&id](const auto& item) { return item.id == id; });
+  };
+  if (!leg.user_id.empty() && !listed(world.users, leg.user_id)) {
+    return InvalidArgumentError(pointer + "/userId: user " + leg.user_id +
+                                " is not one of the world's users");
+  }
+  if (!leg.queue_id.empty() && !listed(world.queues, leg.queue_id)) {
+    return InvalidArgumentError(pointer + "/queueId: queue " + leg.queue_id +
+                                " is not one of the world's queues");
+  }
+  return Status::Ok();
 }
 
 Result<json> ReadJsonFile(const std::string& path) {
@@ -149,13 +180,9 @@ Result<json> ReadJsonFile(const std::string& path) {
   if (!file) return NotFoundError(path + ": cannot open file");
   std::stringstream text;
   text << file.rdbuf();
-  try {
-    return json::parse(text.str(), nullptr, /*allow_exceptions=*/true, /*ignore_comments=*/true);
-  } catch (const json::parse_error& error) {
-    std::string what = error.what();
-    if (const auto pos = what.find("] "); pos != std::string::npos) what = what.substr(pos + 2);
-    return InvalidArgumentError(path + ": " + what);
-  }
+  auto parsed = ParseJson(text.str(), {.allow_comments = true, .reject_duplicate_keys = true});
+  if (!parsed.ok()) return InvalidArgumentError(path + ": " + parsed.status().message());
+  return parsed;
 }
 
 Result<WorldSpec> LoadWorldFile(const std::string& path) {
