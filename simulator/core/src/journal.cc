@@ -18,12 +18,22 @@ nlohmann::json ToJson(const JournalEntry& entry) {
   if (!entry.ignored_fields.empty()) out["ignoredFields"] = entry.ignored_fields;
   put("effect", entry.effect);
   put("hint", entry.hint);
+  if (entry.drop_silent_since) {
+    out["dropSilentSince"] = FormatIso8601(*entry.drop_silent_since);
+    out["dropSilentFor"] = FormatDuration(entry.at - *entry.drop_silent_since);
+  }
   return out;
+}
+
+void Journal::SetTap(Tap tap) {
+  std::lock_guard lock(mu_);
+  tap_ = std::move(tap);
 }
 
 uint64_t Journal::Append(JournalEntry entry) {
   std::lock_guard lock(mu_);
   entry.sequence = next_sequence_++;
+  if (tap_) tap_(entry);
   entries_.push_back(std::move(entry));
   while (entries_.size() > limit_) {
     entries_.pop_front();

@@ -359,6 +359,7 @@ class SimulatorImpl final : public Simulator {
       changes.push_back("answered: alerting -> connected");
     }
     if (state == LegState::kDisconnected) {
+      out.drop_silent_since = ComputeMedia(*leg, now).silent_since;
       if (leg->pending_drop != 0) {
         changes.push_back("drop already accepted; it lands after disconnectLatency");
       } else {
@@ -833,6 +834,11 @@ class SimulatorImpl final : public Simulator {
       return out;
     }
     const TimePoint now = clock_.Now();
+    for (const Participant* leg : conv.participants) {
+      if (!IsLive(leg->state)) continue;
+      const TimePoint silent_since = ComputeMedia(*leg, now).silent_since;
+      out.drop_silent_since = std::max(out.drop_silent_since.value_or(silent_since), silent_since);
+    }
     out.effect_text = "conversation end accepted: every leg terminates at " +
                       FormatIso8601(now + disconnect_latency_);
     const std::string id = conv.id;

@@ -460,6 +460,31 @@ TEST_F(SimulatorTest, JournalExplainsDelayedEffects) {
   EXPECT_NE(entries.back().effect.find("goes on with 2 people"), std::string::npos);
 }
 
+TEST_F(SimulatorTest, EveryDropRecordsWhenItsLegWasLastHeard) {
+  std::vector<JournalEntry> tapped;
+  sim_->journal().SetTap([&](const JournalEntry& entry) { tapped.push_back(entry); });
+  // The supervisor never speaks: silent since it connected, at the start.
+  const TimePoint start = clock_.Now();
+  clock_.Advance(minutes(3));
+  const UpdateOutcome drop = Patch(kSupervisor, kDrop);
+  ASSERT_TRUE(drop.drop_silent_since.has_value());
+  EXPECT_EQ(*drop.drop_silent_since, start);
+  // A PATCH that drops nothing carries no drop evidence.
+  EXPECT_FALSE(Patch(kAgent, kSeedBody).drop_silent_since.has_value());
+  // Ending the whole conversation: the most recently heard leg counts (the agent and the
+  // customer take turns talking, so one of them was heard within the last 45s).
+  const UpdateOutcome end = sim_->DisconnectConversation(kConv);
+  ASSERT_TRUE(end.drop_silent_since.has_value());
+  EXPECT_GT(*end.drop_silent_since, clock_.Now() - seconds(45));
+
+  JournalEntry entry{.at = clock_.Now(), .drop_silent_since = start};
+  EXPECT_EQ(ToJson(entry)["dropSilentFor"], "3m");
+  sim_->journal().Append(entry);
+  ASSERT_FALSE(tapped.empty());
+  EXPECT_EQ(tapped.back().sequence, sim_->journal().Entries().back().sequence);
+  EXPECT_EQ(tapped.back().drop_silent_since, start);
+}
+
 TEST_F(SimulatorTest, ResetReplacesTheWorldAndCancelsPendingDrops) {
   Patch(kSupervisor, kDrop);
   ASSERT_TRUE(sim_->Reset(DemoWorld()).ok());

@@ -4,7 +4,9 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,6 +30,9 @@ struct JournalEntry {
   std::vector<std::string> ignored_fields;
   std::string effect;  // what changed, or "nothing changed"
   std::string hint;    // what the caller probably meant, when it can be told
+  // A request that asked to drop live legs: the silent_since of the most recently heard one,
+  // so that a drop of a leg heard within the idle timeout can be told after the fact.
+  std::optional<TimePoint> drop_silent_since;
 };
 
 nlohmann::json ToJson(const JournalEntry& entry);
@@ -36,6 +41,12 @@ nlohmann::json ToJson(const JournalEntry& entry);
 class Journal {
  public:
   explicit Journal(size_t limit = 100'000) : limit_(limit == 0 ? 1 : limit) {}
+
+  // Sees every entry as it is appended (sequence set), on the appending thread and under the
+  // journal's lock: keep it short and never call back into the journal. For a reader that must
+  // not miss an entry the limit would drop, such as the scenario runner's safety check.
+  using Tap = std::function<void(const JournalEntry&)>;
+  void SetTap(Tap tap);
 
   uint64_t Append(JournalEntry entry);
   std::vector<JournalEntry> Entries() const;
@@ -48,6 +59,7 @@ class Journal {
   std::deque<JournalEntry> entries_;
   uint64_t next_sequence_ = 1;
   uint64_t dropped_ = 0;
+  Tap tap_;
 };
 
 }  // namespace gcsim::core

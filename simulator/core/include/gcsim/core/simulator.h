@@ -91,6 +91,9 @@ struct UpdateOutcome {
   std::vector<FieldError> field_errors;     // details[] of a refusal
   std::string effect_text;                  // "drop accepted: ..." / "nothing changed: ..."
   std::string hint;                         // e.g. only state:disconnected drops a leg
+  // Set when the request asked to drop live legs: when the most recently heard of them was
+  // last heard (its silent_since). The harness judges every drop's safety from this.
+  std::optional<TimePoint> drop_silent_since;
 };
 
 // Read-only access to the world inside Simulator::Read(). Pointers are valid only during the
