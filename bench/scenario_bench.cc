@@ -72,7 +72,7 @@ bool IsCharged(const core::JournalEntry& e) {
 // harness's own figures, which use each leg's silentSince.
 json JournalFigures(const harness::Scenario& scenario, const harness::ScenarioResult& result) {
   const auto& journal = result.journal;
-  const Duration timeout = scenario.reaper->idle_timeout;
+  const Duration timeout = scenario.reaper->options.idle_timeout;
   const TimePoint idle_at = kStart + timeout;
   std::map<std::string, TimePoint> first_drop;         // participant -> PATCH time
   uint64_t last_patch_sequence = 0;                    // the last first drop, in journal order
@@ -173,13 +173,13 @@ json RunDirect(const harness::Scenario& scenario) {
   auto sim =
       core::Simulator::Create({.clock = &clock, .seed = scenario.seed.value_or(1)}, scenario.world);
   if (!sim.ok()) return {{"mode", "direct"}, {"error", sim.status().message()}};
-  const harness::ReaperSettings& r = *scenario.reaper;
+  const client::ReaperOptions& r = scenario.reaper->options;
   const auto allowed = [&r](core::Purpose purpose) {
     return std::find(r.purposes.begin(), r.purposes.end(), core::ToString(purpose)) !=
            r.purposes.end();
   };
   const json drop = {{"state", "disconnected"}};
-  const core::Caller caller{.client_id = r.client_id};
+  const core::Caller caller{.client_id = scenario.reaper->client_id};
   const TimePoint t0 = clock.Now(), end = t0 + scenario.run_for;
   std::vector<Duration> lateness;
   uint64_t calls = 0;

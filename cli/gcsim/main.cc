@@ -5,6 +5,7 @@
 
 #include "run_command.h"
 #include "serve_command.h"
+#include "soak_command.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"gcsim: an offline simulator of the Genesys Cloud Platform API v2", "gcsim"};
@@ -13,6 +14,8 @@ int main(int argc, char** argv) {
   gcsim::cli::SetupServe(app, serve);
   gcsim::cli::RunCommandOptions run;
   gcsim::cli::SetupRun(app, run);
+  gcsim::cli::SoakOptions soak;
+  gcsim::cli::SetupSoak(app, soak);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
@@ -23,6 +26,7 @@ int main(int argc, char** argv) {
   try {
     if (app.got_subcommand("serve")) return gcsim::cli::RunServe(serve);
     if (app.got_subcommand("run")) return gcsim::cli::RunRun(run);
+    if (app.got_subcommand("soak")) return gcsim::cli::RunSoak(soak);
   } catch (const std::exception& error) {
     std::cerr << "gcsim: internal error: " << error.what() << std::endl;
     return 1;

@@ -17,7 +17,7 @@ void SetupRun(CLI::App& parent, RunCommandOptions& options) {
   app.add_option("--junit", options.junit_path, "Write a JUnit XML report to FILE");
   app.add_option("--json", options.json_path, "Write a JSON report to FILE");
   app.add_option("--seed", options.seed, "Seed for ids and jitter, unless a scenario sets one");
-  app.add_flag("--verbose", options.verbose, "Print the whole journal of failing scenarios");
+  app.add_flag("-v,--verbose", options.verbose, "Print the whole journal of failing scenarios");
 }
 
 int RunRun(const RunCommandOptions& options) {

@@ -43,6 +43,7 @@ Logger::Logger(std::ostream& out, const Clock& clock, LoggerOptions options)
 
 void Logger::Log(LogLevel level, std::string_view event, const LogFields& fields) {
   if (level < options_.min_level) return;
+  if (options_.sink) return options_.sink(level, event, fields);
   const std::string time = FormatIso8601(clock_.Now());
   std::string line;
   if (options_.format == LogFormat::kJson) {

@@ -26,6 +26,27 @@ LogFields With(LogFields fields, LogFields more) {
 
 }  // namespace
 
+Status ValidateReaperOptions(const ReaperOptions& options) {
+  for (const auto& [name, value] : {std::pair{"idleTimeout", options.idle_timeout},
+                                    std::pair{"pollInterval", options.poll_interval},
+                                    std::pair{"verifyTimeout", options.verify_timeout}}) {
+    // A zero idle timeout would drop every leg at once; a zero interval would spin.
+    if (value <= Duration::zero()) return InvalidArgumentError("must be more than 0s", name);
+  }
+  if (options.max_attempts < 1) return InvalidArgumentError("must be at least 1", "maxAttempts");
+  if (options.purposes.empty()) {
+    return InvalidArgumentError("name at least one purpose to drop", "purposes");
+  }
+  for (const std::string& purpose : options.purposes) {
+    if (std::find(kAllPurposes.begin(), kAllPurposes.end(), purpose) == kAllPurposes.end()) {
+      return InvalidArgumentError("unknown purpose \"" + purpose +
+                                      "\" (expected agent, user, customer, external, acd or ivr)",
+                                  "purposes");
+    }
+  }
+  return Status::Ok();
+}
+
 Reaper::Reaper(ReaperOptions options, ApiClient& client, ActivitySource& source, Clock& clock,
                Logger& logger)
     : options_(std::move(options)),

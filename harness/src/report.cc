@@ -23,18 +23,56 @@ const char* Verdict(const ScenarioResult& r) {
   return r.passed ? "PASS" : "FAIL";
 }
 
+// Escaped for XML 1.0 text and attributes. Control characters (other than tab and newlines)
+// cannot appear in XML 1.0 even as references, and invalid UTF-8 would make the file unreadable:
+// both become U+FFFD.
 std::string XmlEscape(const std::string& text) {
+  static constexpr char kReplacement[] = "\xEF\xBF\xBD";
   std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size();) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c < 0x80) {
+      switch (c) {
+        case '&': out += "&amp;"; break;
+        case '<': out += "&lt;"; break;
+        case '>': out += "&gt;"; break;
+        case '"': out += "&quot;"; break;
+        case '\t': case '\n': case '\r': out += static_cast<char>(c); break;
+        default:
+          if (c < 0x20 || c == 0x7F) out += kReplacement;
+          else out += static_cast<char>(c);
+      }
+      ++i;
+      continue;
+    }
+    // A multi-byte sequence: its length from the lead byte, then continuation bytes.
+    const size_t length = c >= 0xF0 && c <= 0xF4 ? 4 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xC2 && c <= 0xDF ? 2 : 0;
+    bool valid = length > 0 && i + length <= text.size();
+    for (size_t k = 1; valid && k < length; ++k) {
+      valid = (static_cast<unsigned char>(text[i + k]) & 0xC0) == 0x80;
+    }
+    if (valid && length >= 3) {
+      const auto second = static_cast<unsigned char>(text[i + 1]);
+      valid = !(c == 0xE0 && second < 0xA0) && !(c == 0xED && second >= 0xA0) &&  // overlong, surrogates
+              !(c == 0xF0 && second < 0x90) && !(c == 0xF4 && second >= 0x90);   // overlong, > U+10FFFF
+      // U+FFFE and U+FFFF are not XML characters either.
+      valid = valid && !(c == 0xEF && second == 0xBF && (static_cast<unsigned char>(text[i + 2]) & 0xFE) == 0xBE);
+    }
+    if (valid) {
+      out.append(text, i, length);
+      i += length;
+    } else {
+      out += kReplacement;
+      ++i;
     }
   }
   return out;
+}
+
+// Text from requests may hold invalid UTF-8, on which a plain dump() throws.
+std::string Dump(const nlohmann::json& value, int indent = -1) {
+  return value.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 std::string FailureText(const Failure& f) {
@@ -62,9 +100,10 @@ void PrintReport(std::ostream& out, const std::vector<ScenarioResult>& results, 
     out << "\n" << Verdict(r) << " " << r.name << " (" << r.path << ")\n";
     if (!r.error.empty()) out << "  " << r.error << "\n";
     for (const Failure& f : r.failures) out << "  " << FailureText(f) << "\n";
+    for (const std::string& note : r.notes) out << "  note: " << note << "\n";
     if (verbose && !r.journal.empty()) {
       out << "  journal:\n";
-      for (const auto& entry : r.journal) out << "    " << core::ToJson(entry).dump() << "\n";
+      for (const auto& entry : r.journal) out << "    " << Dump(core::ToJson(entry)) << "\n";
     }
   }
   out << "\n" << passed << " passed, " << results.size() - passed << " failed\n";
@@ -124,11 +163,12 @@ Status WriteJson(const std::string& path, const std::vector<ScenarioResult>& res
                            {"expectations", r.expectations}, {"failures", failures},
                            {"metrics", MetricsJson(r.metrics)}};
     if (!r.error.empty()) item["error"] = r.error;
+    if (!r.notes.empty()) item["notes"] = r.notes;
     list.push_back(std::move(item));
   }
   std::ofstream out(path);
   if (!out) return InvalidArgumentError(path + ": cannot write the JSON report");
-  out << nlohmann::json{{"scenarios", list}}.dump(2) << "\n";
+  out << Dump(nlohmann::json{{"scenarios", list}}, 2) << "\n";
   return out ? Status::Ok() : InvalidArgumentError(path + ": write failed");
 }
 

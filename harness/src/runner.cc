@@ -3,7 +3,8 @@
 #include <algorithm>
 #include <map>
 #include <memory>
-#include <sstream>
+#include <mutex>
+#include <set>
 
 #include "gcsim/client/activity_source.h"
 #include "gcsim/client/api_client.h"
@@ -29,7 +30,10 @@ class Run {
         seed_(scenario.seed.value_or(options.seed)),
         clock_({.advance_on_wait = true}),
         t0_(clock_.Now()),
-        logger_(log_, clock_) {}
+        logger_(null_log_, clock_,
+                {.min_level = client::LogLevel::kDebug,
+                 .sink = [this](client::LogLevel level, std::string_view event,
+                                const client::LogFields& fields) { NoteDecision(level, event, fields); }}) {}
 
   ScenarioResult Execute() {
     const TimePoint wall_start = wall_.Now();
@@ -47,6 +51,7 @@ class Run {
     result_.simulated = clock_.Now() - t0_;
     result_.wall = wall_.Now() - wall_start;
     result_.passed = result_.error.empty() && result_.failures.empty();
+    result_.notes = std::move(notes_);
     if ((!result_.passed || options_.keep_journal) && sim_) result_.journal = sim_->journal().Entries();
     return std::move(result_);
   }
@@ -56,6 +61,11 @@ class Run {
     auto sim = core::Simulator::Create({.clock = &clock_, .seed = seed_}, scenario_.world);
     if (!sim.ok()) return InvalidArgumentError("/world: " + sim.status().message());
     sim_ = std::move(sim).value();
+    // Every drop request reaches the journal; the tap sees each one even when the journal's
+    // limit would drop it later.
+    sim_->journal().SetTap([this](const core::JournalEntry& entry) {
+      if (entry.drop_silent_since) NoteDropRequest(entry);
+    });
     auto server = http::Server::Create({.simulator = sim_.get(), .manual_clock = &clock_,
                                         .initial_world = scenario_.world,
                                         .threads = options_.server_threads, .seed = seed_});
@@ -75,11 +85,8 @@ class Run {
       } else {
         source_ = std::make_unique<client::SimActivitySource>(*reaper_client_);
       }
-      reaper_ = std::make_unique<client::Reaper>(
-          client::ReaperOptions{.idle_timeout = r->idle_timeout, .poll_interval = r->poll_interval,
-                                .purposes = r->purposes, .verify_timeout = r->verify_timeout,
-                                .max_attempts = r->max_attempts, .dry_run = r->dry_run},
-          *reaper_client_, *source_, clock_, logger_);
+      reaper_ = std::make_unique<client::Reaper>(r->options, *reaper_client_, *source_, clock_,
+                                                 logger_);
     }
     if (const auto& s = scenario_.script) {
       script_client_ = std::make_unique<client::ApiClient>(
@@ -127,7 +134,7 @@ class Run {
       if (reaper_ && clock_.Now() >= next_tick) {
         const TimePoint tick = clock_.Now();
         Record(reaper_->Step(tick));
-        next_tick = std::max(tick + scenario_.reaper->poll_interval, clock_.Now());
+        next_tick = std::max(tick + scenario_.reaper->options.poll_interval, clock_.Now());
       }
     }
   }
@@ -138,9 +145,14 @@ class Run {
   }
 
   void Apply(const TimelineEvent& event) {
-    const std::string leg = Resolve(event.leg);
-    Status status;
     using Kind = TimelineEvent::Kind;
+    const std::string leg = Resolve(event.leg);
+    const std::string what = EventText(event);
+    if (event.kind != Kind::kJoin && unresolved_.count(event.leg)) {
+      return Note(event, leg, what + " skipped: the event that names \"" + event.leg + "\" was skipped");
+    }
+    Status status;
+    std::string made;  // the participant a transfer or join created
     switch (event.kind) {
       case Kind::kSpeech: status = sim_->SetSpeech(leg, event.speech); break;
       case Kind::kMute: status = sim_->SetMuted(leg, event.value); break;
@@ -150,20 +162,98 @@ class Run {
       case Kind::kTransfer: {
         auto replaced = sim_->Transfer(leg);
         status = replaced.status();
-        if (replaced.ok() && !event.as.empty()) names_[event.as] = *replaced;
+        if (replaced.ok()) made = *replaced;
         break;
       }
       case Kind::kJoin: {
         auto joined = sim_->AddLeg(event.conversation, event.join);
         status = joined.status();
-        if (joined.ok() && !event.as.empty()) names_[event.as] = *joined;
+        if (joined.ok()) made = *joined;
         break;
       }
     }
-    if (!status.ok() && result_.error.empty()) {
-      result_.error = event.pointer + ": the event at " + FormatDuration(event.at) +
-                      " failed: " + status.message();
+    if (!event.as.empty()) {
+      if (made.empty()) unresolved_.insert(event.as);
+      else names_[event.as] = made;
     }
+    if (status.reason() == "conversation.error.call.disconnected") {
+      // The world moved on (a drop, early or not, or a hang-up got there first): the event
+      // cannot happen. Not an error of the file: the expectations and the safety check judge.
+      return Note(event, leg, what + " skipped: " + status.message());
+    }
+    if (!status.ok()) {
+      if (result_.error.empty()) {
+        result_.error = event.pointer + ": the event at " + FormatDuration(event.at) +
+                        " failed: " + status.message();
+      }
+      return;
+    }
+    sim_->journal().Append({.at = clock_.Now(), .kind = "timeline",
+                            .conversation_id = event.conversation,
+                            .participant_id = event.kind == Kind::kJoin ? made : leg,
+                            .effect = made.empty() || event.kind == Kind::kJoin
+                                          ? what
+                                          : what + ": " + made + " replaces it"});
+  }
+
+  // "unmute", "speech always", ...: a timeline event in words, for the journal.
+  static std::string EventText(const TimelineEvent& event) {
+    using Kind = TimelineEvent::Kind;
+    std::string text = "timeline " + event.pointer + ": ";
+    switch (event.kind) {
+      case Kind::kSpeech: return text + "speech " + core::SpeechToJson(event.speech).dump();
+      case Kind::kMute: return text + (event.value ? "mute" : "unmute");
+      case Kind::kHold: return text + (event.value ? "hold" : "resume from hold");
+      case Kind::kConfine: return text + (event.value ? "confine" : "release from confinement");
+      case Kind::kHangUp: return text + "the far end hangs up";
+      case Kind::kTransfer: return text + "transfer away and back";
+      case Kind::kJoin: return text + "a new leg joins";
+    }
+    return text;
+  }
+
+  // A timeline event that could not happen: in the result and the journal, where it happened.
+  void Note(const TimelineEvent& event, const std::string& leg, std::string text) {
+    notes_.push_back(FormatDuration(event.at) + " " + text);
+    sim_->journal().Append({.at = clock_.Now(), .kind = "timeline", .participant_id = leg,
+                            .effect = std::move(text)});
+  }
+
+  // The reaper's decisions (candidates, skips and why, drops, still up, stuck) join the
+  // requests in the journal, in the order they were made, so a failure explains itself.
+  // On the reaper's thread, which is the runner's.
+  void NoteDecision(client::LogLevel level, std::string_view event, const client::LogFields& fields) {
+    if (event == "tick") return;  // a per-tick summary: the entries around it say more
+    core::JournalEntry entry{.at = clock_.Now(), .kind = "reaper"};
+    std::string text(event);
+    for (const auto& [key, value] : fields) {
+      if (key == "conversation") entry.conversation_id = value;
+      else if (key == "participant") entry.participant_id = value;
+      else text += " " + key + "=" + value;
+    }
+    if (level >= client::LogLevel::kWarn) {
+      text = std::string(client::LogLevelName(level)) + ": " + text;
+      std::lock_guard lock(drops_mu_);
+      if (!entry.participant_id.empty()) reported_.insert(entry.participant_id);
+    }
+    entry.effect = std::move(text);
+    sim_->journal().Append(std::move(entry));
+  }
+
+  // From the journal's tap, on a server thread.
+  void NoteDropRequest(const core::JournalEntry& entry) {
+    const Duration silent_for = entry.at - *entry.drop_silent_since;
+    std::lock_guard lock(drops_mu_);
+    if (!entry.participant_id.empty()) reported_.insert(entry.participant_id);
+    if (silent_for >= scenario_.safety.idle_timeout) return;
+    early_.push_back({.sequence = entry.sequence, .at = entry.at,
+                      .participant_id = entry.participant_id,
+                      .text = (entry.participant_id.empty() ? "conversation " + entry.conversation_id
+                                                            : entry.participant_id) +
+                              ": " + entry.method + " by " + entry.client_id + " at " +
+                              Since(t0_, entry.at) + " (#" + std::to_string(entry.sequence) +
+                              ") reached it " + FormatDuration(silent_for) +
+                              " after it was last heard"});
   }
 
   void Send(size_t index) {
@@ -188,26 +278,28 @@ class Run {
   }
 
   // Lateness of each first drop: how long after the leg became idle (silent for the timeout).
+  // Early drops are not judged here but from every drop request in the journal, whoever sent it.
   void Record(const client::StepReport& report) {
-    const Duration timeout = scenario_.reaper->idle_timeout;
+    const Duration timeout = scenario_.reaper->options.idle_timeout;
     sim_->Read([&](const core::WorldView& world) {
       for (const client::DroppedLeg& drop : report.dropped) {
         if (drop.attempt != 1) continue;
         const core::Participant* leg = world.FindParticipant(drop.leg.participant_id);
         if (leg == nullptr) continue;
-        const Duration lateness = drop.at - (world.Media(*leg).silent_since + timeout);
-        if (lateness < Duration::zero()) {
-          ++result_.metrics.early_drops;
-          early_.push_back(leg->id + " dropped at " + Since(t0_, drop.at) + ", silent only since " +
-                           Since(t0_, world.Media(*leg).silent_since));
-        }
-        lateness_.push_back(lateness);
+        lateness_.push_back(drop.at - (world.Media(*leg).silent_since + timeout));
       }
     });
   }
 
-  void Finish() {
-    RunMetrics& m = result_.metrics;
+  // The run's figures as of now: a metric expectation with "at" is judged on these then.
+  RunMetrics MetricsNow() const {
+    RunMetrics m = result_.metrics;  // counted as they happen: script requests
+    std::set<std::string> reported;
+    {
+      std::lock_guard lock(drops_mu_);
+      m.early_drops = early_.size();
+      reported = reported_;
+    }
     if (reaper_) {
       const client::ReaperTotals totals = reaper_->totals();
       m.drops = totals.dropped;
@@ -217,23 +309,72 @@ class Run {
       m.too_many_requests = totals.rate_limited;
       m.retries = totals.retries;
       m.requests_per_drop = m.drops ? static_cast<double>(m.requests) / m.drops : 0;
-      const auto& r = *scenario_.reaper;
+      const client::ReaperOptions& r = scenario_.reaper->options;
       const auto idle = sim_->SilentLegs(r.idle_timeout + r.poll_interval);
-      for (const core::SilentLeg& leg : *idle) {
-        const std::string purpose = core::ToString(leg.purpose);
-        if (std::find(r.purposes.begin(), r.purposes.end(), purpose) != r.purposes.end()) {
-          ++m.idle_legs_left;
+      const auto allowed = [&r](const core::SilentLeg& leg) {
+        return std::find(r.purposes.begin(), r.purposes.end(), core::ToString(leg.purpose)) !=
+               r.purposes.end();
+      };
+      m.idle_legs_left = std::count_if(idle->begin(), idle->end(), allowed);
+      // Idle long enough that a drop should have landed, and the reaper neither tried nor said
+      // why not. The signals source can only see legs muted or held.
+      Duration latency{};
+      sim_->Read([&latency](const core::WorldView& world) { latency = world.disconnect_latency(); });
+      const bool signals = scenario_.reaper->activity == "signals";
+      for (const core::SilentLeg& leg : *sim_->SilentLegs(r.idle_timeout + r.poll_interval + latency)) {
+        if (allowed(leg) && (!signals || leg.muted || leg.held) && !reported.count(leg.participant_id)) {
+          ++m.idle_legs_unhandled;
         }
       }
     }
     if (!lateness_.empty()) {
-      std::sort(lateness_.begin(), lateness_.end());
-      m.max_lateness = lateness_.back();
-      m.p50_lateness = lateness_[lateness_.size() / 2];
+      std::vector<Duration> sorted = lateness_;
+      std::sort(sorted.begin(), sorted.end());
+      m.max_lateness = sorted.back();
+      m.p50_lateness = sorted[sorted.size() / 2];
     }
+    return m;
+  }
+
+  void Finish() {
+    result_.metrics = MetricsNow();
     for (const Expectation& e : scenario_.expectations) {
       if (!e.at) Check(e);
     }
+    CheckSafety();
+  }
+
+  // Built into every scenario: no drop, first or retry, by any client, reached a leg heard
+  // within the idle timeout. A scenario that shows an unsafe client opts out with
+  // "safety": {"enforce": false}.
+  void CheckSafety() {
+    std::vector<EarlyDrop> early;
+    {
+      std::lock_guard lock(drops_mu_);  // not held below: the journal's lock comes first
+      early = early_;
+    }
+    if (early.empty() || !scenario_.safety.enforce) return;
+    Failure failure{.expectation = "no drop reaches a leg heard within the last " +
+                                   FormatDuration(scenario_.safety.idle_timeout) +
+                                   " (built-in safety check)",
+                    .pointer = "/safety",
+                    .actual = std::to_string(early.size()) + " early drop request(s); first: " +
+                              early.front().text};
+    failure.journal = JournalAbout(early.front().participant_id, "");
+    result_.failures.push_back(std::move(failure));
+  }
+
+  // The last journal lines about a leg (or, without one, a conversation): requests, effects,
+  // timeline events and the reaper's decisions, in the order they happened.
+  std::vector<std::string> JournalAbout(const std::string& leg_id, const std::string& conversation_id) const {
+    std::vector<std::string> lines;
+    for (const core::JournalEntry& entry : sim_->journal().Entries()) {
+      const bool about_leg = !leg_id.empty() && entry.participant_id == leg_id;
+      const bool about_conv = !conversation_id.empty() && entry.conversation_id == conversation_id;
+      if (about_leg || (leg_id.empty() && about_conv)) lines.push_back(Describe(entry));
+    }
+    if (lines.size() > 16) lines.erase(lines.begin(), lines.end() - 16);
+    return lines;
   }
 
   // Evaluates one expectation now and records a failure if it does not hold.
@@ -245,10 +386,11 @@ class Run {
     std::string conversation_id = e.conversation;
     switch (e.kind) {
       case Kind::kMetric: {
-        const double value = MetricValue(e.name);
+        const double value = MetricValue(MetricsNow(), e.name);
         held = Within(e, value);
         actual = e.name + " = " + nlohmann::json(value).dump();
-        if (e.name == "earlyDrops" && !early_.empty()) actual += " (" + early_.front() + ")";
+        std::lock_guard lock(drops_mu_);
+        if (e.name == "earlyDrops" && !early_.empty()) actual += " (" + early_.front().text + ")";
         break;
       }
       case Kind::kScriptStatus: {
@@ -313,14 +455,7 @@ class Run {
     }
     if (held) return;
     Failure failure{.expectation = e.Describe(), .pointer = e.pointer, .actual = actual};
-    for (const core::JournalEntry& entry : sim_->journal().Entries()) {
-      const bool about_leg = !leg_id.empty() && entry.participant_id == leg_id;
-      const bool about_conv = !conversation_id.empty() && entry.conversation_id == conversation_id;
-      if (about_leg || (e.leg.empty() && about_conv)) failure.journal.push_back(Describe(entry));
-    }
-    if (failure.journal.size() > 12) {
-      failure.journal.erase(failure.journal.begin(), failure.journal.end() - 12);
-    }
+    failure.journal = JournalAbout(e.leg.empty() ? "" : leg_id, conversation_id);
     result_.failures.push_back(std::move(failure));
   }
 
@@ -328,6 +463,7 @@ class Run {
     std::string line = "#" + std::to_string(entry.sequence) + " " + Since(t0_, entry.at) + " ";
     if (entry.kind == "request") {
       line += entry.method + " " + entry.path + " -> " + std::to_string(entry.status);
+      if (!entry.client_id.empty()) line += " (" + entry.client_id + ")";
     } else {
       line += entry.kind;
     }
@@ -340,8 +476,8 @@ class Run {
            (!e.at_least || value >= *e.at_least);
   }
 
-  double MetricValue(const std::string& name) const {
-    for (const auto& [metric, value] : NamedMetrics(result_.metrics)) {
+  static double MetricValue(const RunMetrics& metrics, const std::string& name) {
+    for (const auto& [metric, value] : NamedMetrics(metrics)) {
       if (metric == name) return value;
     }
     return -1;  // unreachable: the loader accepts only known names
@@ -353,7 +489,7 @@ class Run {
   RealClock wall_;  // only to report how long the run took
   ManualClock clock_;
   const TimePoint t0_;
-  std::ostringstream log_;
+  std::ostream null_log_{nullptr};  // the logger's lines go to the journal instead
   client::Logger logger_;
   std::unique_ptr<core::Simulator> sim_;
   std::unique_ptr<http::Server> server_;
@@ -362,10 +498,20 @@ class Run {
   std::unique_ptr<client::ActivitySource> source_;
   std::unique_ptr<client::Reaper> reaper_;
   std::unique_ptr<client::ApiClient> script_client_;
-  std::map<std::string, std::string> names_;
+  std::map<std::string, std::string> names_;  // "as" names -> participant ids
+  std::set<std::string> unresolved_;          // "as" names whose event was skipped
+  std::vector<std::string> notes_;
   std::vector<int> script_statuses_;
   std::vector<Duration> lateness_;
-  std::vector<std::string> early_;
+  struct EarlyDrop {
+    uint64_t sequence = 0;
+    TimePoint at;
+    std::string participant_id;
+    std::string text;
+  };
+  mutable std::mutex drops_mu_;  // the journal's tap writes from server threads
+  std::vector<EarlyDrop> early_;
+  std::set<std::string> reported_;  // legs a drop request reached, or the reaper warned about
   ScenarioResult result_;
 };
 
@@ -382,12 +528,21 @@ std::vector<std::pair<std::string, double>> NamedMetrics(const RunMetrics& m) {
           {"maxLatenessMs", m.max_lateness.count()},
           {"p50LatenessMs", m.p50_lateness.count()},
           {"idleLegsLeft", m.idle_legs_left},
+          {"idleLegsUnhandled", m.idle_legs_unhandled},
           {"requestsPerDrop", m.requests_per_drop},
           {"scriptRequests", m.script_requests}};
 }
 
 ScenarioResult RunScenario(const Scenario& scenario, const RunOptions& options) {
-  return Run(scenario, options).Execute();
+  try {
+    return Run(scenario, options).Execute();
+  } catch (const std::exception& error) {
+    // A bug, or memory exhausted by a huge world: this scenario is an ERROR, the others run.
+    ScenarioResult result =
+        BrokenScenario(scenario.path, InternalError(std::string("the run failed: ") + error.what()));
+    result.name = scenario.name;
+    return result;
+  }
 }
 
 ScenarioResult BrokenScenario(const std::string& path, const Status& error) {

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
+#include <set>
 
 #include "gcsim/core/json_reader.h"
 #include "gcsim/harness/runner.h"
@@ -90,28 +92,43 @@ Status ReadStep(const json& value, const std::string& where, ScriptStep& step) {
 
 Status ReadReaper(const json& value, const std::string& where, ReaperSettings& reaper) {
   ObjectReader in(value, where);
+  client::ReaperOptions& options = reaper.options;
   in.String("clientId", reaper.client_id);
   in.String("clientSecret", reaper.client_secret);
-  in.DurationField("idleTimeout", reaper.idle_timeout);
-  in.DurationField("pollInterval", reaper.poll_interval);
-  in.DurationField("verifyTimeout", reaper.verify_timeout);
-  in.Int("maxAttempts", reaper.max_attempts, 1);
+  in.DurationField("idleTimeout", options.idle_timeout);
+  in.DurationField("pollInterval", options.poll_interval);
+  in.DurationField("verifyTimeout", options.verify_timeout);
+  in.Int("maxAttempts", options.max_attempts, 1);
   in.String("activity", reaper.activity);
   if (in.ok() && reaper.activity != "sim" && reaper.activity != "signals") {
     in.Fail(in.At("activity"), "expected \"sim\" or \"signals\"");
   }
-  if (in.Get("purposes")) reaper.purposes.clear();
+  if (in.Get("purposes")) options.purposes.clear();
   in.Array("purposes", [&](const json& item, const std::string& at) {
     if (!item.is_string() || !core::ParsePurpose(item.get<std::string>())) {
       return InvalidArgumentError(at + ": expected one of agent, user, customer, external, acd, ivr");
     }
-    reaper.purposes.push_back(item.get<std::string>());
+    options.purposes.push_back(item.get<std::string>());
     return Status::Ok();
   });
-  in.Bool("dryRun", reaper.dry_run);
-  if (in.ok() && reaper.poll_interval <= Duration::zero()) {
-    in.Fail(in.At("pollInterval"), "must be more than 0s");
+  in.Bool("dryRun", options.dry_run);
+  if (in.ok()) {
+    if (Status valid = client::ValidateReaperOptions(options); !valid.ok()) {
+      in.Fail(in.At(valid.reason()), valid.message());
+    }
   }
+  return in.Finish();
+}
+
+Status ReadSafety(const json& value, const std::string& where, SafetySettings& safety,
+                  bool& timeout_given) {
+  ObjectReader in(value, where);
+  in.DurationField("idleTimeout", safety.idle_timeout);
+  timeout_given = in.Get("idleTimeout") != nullptr;
+  if (in.ok() && timeout_given && safety.idle_timeout <= Duration::zero()) {
+    in.Fail(in.At("idleTimeout"), "must be more than 0s");
+  }
+  in.Bool("enforce", safety.enforce);
   return in.Finish();
 }
 
@@ -205,6 +222,109 @@ Status ReadExpectation(const json& value, const std::string& where, Expectation&
   return in.Finish();
 }
 
+// Every leg, conversation and queue a scenario names must exist: a typo must fail the load,
+// not pass silently. Legs are world participant ids or names an earlier event gave with "as".
+class References {
+ public:
+  explicit References(const Scenario& scenario) : scenario_(scenario) {
+    for (const core::ConversationSpec& conv : scenario.world.conversations) {
+      if (!conv.id.empty()) conversations_.insert(conv.id);
+      for (const core::LegSpec& leg : conv.legs) {
+        if (!leg.id.empty()) legs_.insert(leg.id);
+      }
+    }
+    for (const core::Queue& queue : scenario.world.queues) queues_.insert(queue.id);
+    for (const TimelineEvent& event : scenario.timeline) {
+      if (!event.as.empty()) named_at_.emplace(event.as, event.at);
+    }
+  }
+
+  // `at` empty: when the run ends.
+  Status Leg(const std::string& leg, std::optional<Duration> at, const std::string& pointer) const {
+    if (legs_.count(leg)) return Status::Ok();
+    const auto named = named_at_.find(leg);
+    if (named == named_at_.end()) {
+      return InvalidArgumentError(pointer + ": leg \"" + leg +
+                                  "\" is neither a participant id of the world nor a name given "
+                                  "by a timeline event's \"as\"");
+    }
+    if (at && *at < named->second) {
+      return InvalidArgumentError(pointer + ": leg \"" + leg + "\" is named only at " +
+                                  FormatDuration(named->second) + ", after " + FormatDuration(*at));
+    }
+    return Status::Ok();
+  }
+  Status Conversation(const std::string& id, const std::string& pointer) const {
+    if (id.empty() || conversations_.count(id)) return Status::Ok();
+    return InvalidArgumentError(pointer + ": conversation " + id + " is not in the world");
+  }
+  Status Queue(const std::string& id, const std::string& pointer) const {
+    if (id.empty() || queues_.count(id)) return Status::Ok();
+    return InvalidArgumentError(pointer + ": queue " + id + " is not one of the world's queues");
+  }
+
+  Status CheckAll() const {
+    Status status;
+    const auto check = [&status](Status s) {
+      if (status.ok()) status = std::move(s);
+    };
+    for (const TimelineEvent& event : scenario_.timeline) {
+      if (event.kind == TimelineEvent::Kind::kJoin) {
+        check(Conversation(event.conversation, event.pointer + "/conversation"));
+        check(core::CheckLegReferences(event.join, scenario_.world, event.pointer + "/join"));
+      } else {
+        check(Leg(event.leg, event.at, event.pointer + "/leg"));
+      }
+    }
+    if (scenario_.script) {
+      for (const ScriptStep& step : scenario_.script->steps) {
+        for (size_t pos = 0; (pos = step.path.find("{leg:", pos)) != std::string::npos;) {
+          const size_t close = step.path.find('}', pos);
+          if (close == std::string::npos) {
+            check(InvalidArgumentError(step.pointer + "/path: \"{leg:\" without its \"}\""));
+            break;
+          }
+          check(Leg(step.path.substr(pos + 5, close - pos - 5), step.at, step.pointer + "/path"));
+          pos = close;
+        }
+      }
+    }
+    for (const Expectation& e : scenario_.expectations) {
+      if (!e.leg.empty()) check(Leg(e.leg, e.at, e.pointer + "/leg"));
+      check(Conversation(e.conversation, e.pointer + "/conversation"));
+      check(Queue(e.queue, e.pointer + "/queue"));
+    }
+    return status;
+  }
+
+ private:
+  const Scenario& scenario_;
+  std::set<std::string> legs_, conversations_, queues_;
+  std::map<std::string, Duration> named_at_;
+};
+
+// Anything timed after runFor would never happen or never be checked.
+Status CheckTimesWithinRun(const Scenario& scenario) {
+  const auto within = [&](Duration at, const std::string& pointer) {
+    if (at <= scenario.run_for) return Status::Ok();
+    return InvalidArgumentError(pointer + "/at: " + FormatDuration(at) + " is after runFor (" +
+                                FormatDuration(scenario.run_for) + "): it would never happen");
+  };
+  for (const TimelineEvent& event : scenario.timeline) {
+    if (Status s = within(event.at, event.pointer); !s.ok()) return s;
+  }
+  if (scenario.script) {
+    for (const ScriptStep& step : scenario.script->steps) {
+      if (Status s = within(step.at, step.pointer); !s.ok()) return s;
+    }
+  }
+  for (const Expectation& e : scenario.expectations) {
+    if (!e.at) continue;
+    if (Status s = within(*e.at, e.pointer); !s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 std::string Expectation::Describe() const {
@@ -260,7 +380,16 @@ Result<Scenario> ParseScenario(const json& value, const std::string& path) {
     });
     if (Status read = s.Finish(); !read.ok()) return InvalidArgumentError(path + ": " + read.message());
   }
+  bool safety_timeout_given = false;
+  if (const json* safety = in.Get("safety")) {
+    Status read = ReadSafety(*safety, "/safety", scenario.safety, safety_timeout_given);
+    if (!read.ok()) return InvalidArgumentError(path + ": " + read.message());
+  }
+  if (!safety_timeout_given && scenario.reaper) {
+    scenario.safety.idle_timeout = scenario.reaper->options.idle_timeout;
+  }
   in.DurationField("runFor", scenario.run_for, true);
+  if (in.ok() && scenario.run_for <= Duration::zero()) in.Fail(in.At("runFor"), "must be more than 0s");
   in.Array("expect", [&](const json& item, const std::string& at) {
     return ReadExpectation(item, at, scenario.expectations.emplace_back());
   });
@@ -276,6 +405,9 @@ Result<Scenario> ParseScenario(const json& value, const std::string& path) {
                     .status = *step.expect_status, .pointer = step.pointer + "/expectStatus"};
       scenario.expectations.push_back(e);
     }
+  }
+  for (Status check : {CheckTimesWithinRun(scenario), References(scenario).CheckAll()}) {
+    if (!check.ok()) return InvalidArgumentError(path + ": " + check.message());
   }
   return scenario;
 }

@@ -88,7 +88,9 @@ TEST(RunScenarioTest, ExpectationsThatMustFailDoFail) {
   EXPECT_EQ(window->pointer, "/expect/0");
   // The journal lines that matter come with a failure about a leg: its drop request and effect.
   ASSERT_FALSE(window->journal.empty());
-  EXPECT_NE(window->journal.back().find("leg disconnected"), std::string::npos) << window->journal.back();
+  EXPECT_TRUE(std::any_of(window->journal.begin(), window->journal.end(), [](const std::string& line) {
+    return line.find("leg disconnected") != std::string::npos;
+  })) << testing::PrintToString(window->journal);
   EXPECT_FALSE(result.journal.empty());
 }
 
@@ -110,10 +112,144 @@ TEST(RunScenarioTest, SameScenarioSameJournal) {
 
 TEST(RunScenarioTest, AFailingTimelineEventIsAnErrorNotACrash) {
   json s = ReaperScenario();
-  s["timeline"] = json::parse(R"([{"at": "1m", "leg": "00000000-0000-4000-8000-000000000000", "mute": true}])");
-  const ScenarioResult result = RunScenario(Parse(s));
+  s["timeline"] = json::parse(R"([{"at": "1m", "leg": "9f8e7d6c-5b4a-3210-abcd-ef1234567890", "mute": true}])");
+  Scenario scenario = Parse(s);
+  scenario.timeline[0].leg = "00000000-0000-4000-8000-000000000000";  // the loader refuses it
+  const ScenarioResult result = RunScenario(scenario);
   EXPECT_FALSE(result.passed);
   EXPECT_NE(result.error.find("/timeline/0"), std::string::npos) << result.error;
+}
+
+// A script that drops the customer, who talks all the time: `body` at `at`.
+json DropRequest(const char* at, const char* leg = "1a2b3c4d-0000-4000-8000-000000000001") {
+  return {{"at", at}, {"method", "PATCH"},
+          {"path", std::string("/api/v2/conversations/") + kConversation + "/participants/" + leg},
+          {"body", {{"state", "disconnected"}}}};
+}
+
+const Failure* SafetyFailure(const ScenarioResult& result) {
+  for (const Failure& f : result.failures) {
+    if (f.pointer == "/safety") return &f;
+  }
+  return nullptr;
+}
+
+TEST(RunScenarioTest, AnEarlyDropFailsTheScenarioWithoutBeingAsked) {
+  json s = ReaperScenario();
+  s.erase("reaper");
+  s["runFor"] = "5m";
+  s["script"] = {{"requests", {DropRequest("2m")}}};
+  const ScenarioResult result = RunScenario(Parse(s));
+  EXPECT_FALSE(result.passed);
+  EXPECT_EQ(result.error, "");
+  EXPECT_EQ(result.metrics.early_drops, 1u);
+  const Failure* safety = SafetyFailure(result);
+  ASSERT_NE(safety, nullptr);
+  EXPECT_NE(safety->actual.find("1a2b3c4d-0000-4000-8000-000000000001: PATCH by demo-client at 2m"),
+            std::string::npos) << safety->actual;
+  EXPECT_NE(safety->actual.find("reached it 0s after it was last heard"), std::string::npos)
+      << safety->actual;
+  ASSERT_FALSE(safety->journal.empty());
+
+  // A scenario that shows an unsafe client on purpose opts out; the metric still counts.
+  s["safety"] = {{"enforce", false}};
+  s["expect"] = json::parse(R"([{"metric": "earlyDrops", "equals": 1}])");
+  const ScenarioResult opted_out = RunScenario(Parse(s));
+  EXPECT_TRUE(opted_out.passed) << (opted_out.failures.empty() ? "" : opted_out.failures[0].actual);
+}
+
+// Every attempt counts, not only the first: the second drop of a leg whose first drop has not
+// landed yet reaches it after it was heard again.
+TEST(RunScenarioTest, ARetryThatReachesALegHeardSinceIsAnEarlyDrop) {
+  json s = ReaperScenario();
+  s.erase("reaper");
+  s["world"]["disconnectLatency"] = "5m";
+  s["runFor"] = "12m";
+  s["timeline"] = json::parse(R"([{"at": "10m5s", "leg": "9f8e7d6c-5b4a-3210-abcd-ef1234567890",
+                                   "speech": "always"}])");
+  s["script"] = {{"requests", {DropRequest("10m", kSupervisor), DropRequest("10m30s", kSupervisor)}}};
+  s["safety"] = {{"enforce", false}};
+  s["expect"] = json::parse(R"([{"metric": "earlyDrops", "equals": 1}])");
+  const ScenarioResult result = RunScenario(Parse(s));
+  EXPECT_TRUE(result.passed) << (result.failures.empty() ? result.error : result.failures[0].actual);
+  EXPECT_EQ(result.metrics.early_drops, 1u);
+}
+
+TEST(RunScenarioTest, MetricsWithAtAreJudgedAtThatTime) {
+  json s = ReaperScenario();
+  s["expect"] = json::parse(R"([
+    {"metric": "drops", "at": "5m", "equals": 0},
+    {"metric": "drops", "at": "11m", "equals": 1},
+    {"metric": "idleLegsLeft", "at": "10m", "equals": 0},
+    {"metric": "drops", "equals": 1}
+  ])");
+  const ScenarioResult result = RunScenario(Parse(s));
+  EXPECT_TRUE(result.passed) << (result.failures.empty() ? result.error : result.failures[0].actual);
+}
+
+// An early drop that makes a later timeline event impossible: a FAIL that shows the drop, and
+// the event is skipped with a note, not an ERROR.
+TEST(RunScenarioTest, AnEventOnALegDroppedEarlyIsSkippedWithANote) {
+  json s = ReaperScenario();
+  s.erase("reaper");
+  s["runFor"] = "5m";
+  s["script"] = {{"requests", {DropRequest("1m")}}};
+  s["timeline"] = json::parse(R"([{"at": "3m", "leg": "1a2b3c4d-0000-4000-8000-000000000001", "mute": true},
+    {"at": "4m", "leg": "1a2b3c4d-0000-4000-8000-000000000001", "transfer": true, "as": "back"},
+    {"at": "4m30s", "leg": "back", "hold": true}])");
+  const ScenarioResult result = RunScenario(Parse(s));
+  EXPECT_FALSE(result.passed);
+  EXPECT_EQ(result.error, "");
+  EXPECT_NE(SafetyFailure(result), nullptr);
+  ASSERT_EQ(result.notes.size(), 3u);
+  EXPECT_NE(result.notes[0].find("3m timeline /timeline/0: mute skipped"), std::string::npos) << result.notes[0];
+  EXPECT_NE(result.notes[2].find("was skipped"), std::string::npos) << result.notes[2];
+}
+
+// The journal tells the story in time order: requests, timeline events and the reaper's
+// decisions about a leg.
+TEST(RunScenarioTest, TheJournalInterleavesEventsAndDecisions) {
+  json s = ReaperScenario();
+  s["timeline"] = json::parse(R"([{"at": "10m", "leg": "9f8e7d6c-5b4a-3210-abcd-ef1234567890", "mute": true}])");
+  const ScenarioResult result = RunScenario(Parse(s), {.keep_journal = true});
+  std::vector<std::string> story;
+  TimePoint last{};
+  for (const core::JournalEntry& entry : result.journal) {
+    EXPECT_GE(entry.at, last);
+    last = entry.at;
+    if (entry.participant_id == kSupervisor && entry.kind != "request") {
+      story.push_back(entry.kind + " " + entry.effect);
+    }
+  }
+  ASSERT_GE(story.size(), 3u);
+  EXPECT_EQ(story[0].rfind("timeline timeline /timeline/0: mute", 0), 0u) << story[0];
+  const auto has = [&story](const std::string& text) {
+    return std::any_of(story.begin(), story.end(),
+                       [&](const std::string& line) { return line.find(text) != std::string::npos; });
+  };
+  EXPECT_TRUE(has("reaper dropped")) << testing::PrintToString(story);
+  EXPECT_TRUE(has("reaper verified")) << testing::PrintToString(story);
+}
+
+// A timeline speech script counts from the event that sets it, as a joined leg's counts from
+// its join: intervals [1m, 1m1s) set at 5m are heard at 6m, not at 1m.
+TEST(RunScenarioTest, TimelineSpeechCountsFromTheEvent) {
+  json s = ReaperScenario();
+  s["reaper"] = {{"idleTimeout", "5m30s"}};
+  s["runFor"] = "7m";
+  s["timeline"] = json::parse(R"([{"at": "5m", "leg": "9f8e7d6c-5b4a-3210-abcd-ef1234567890",
+                                   "speech": {"intervals": [["1m", "1m1s"]]}}])");
+  // Silent since 0 until heard at 6m: idle at 5m30s, so the reaper drops it then.
+  s["expect"] = json::parse(R"([
+    {"leg": "9f8e7d6c-5b4a-3210-abcd-ef1234567890", "disconnectedBetween": ["5m30s", "5m46s"]}])");
+  ScenarioResult result = RunScenario(Parse(s));
+  EXPECT_TRUE(result.passed) << (result.failures.empty() ? result.error : result.failures[0].actual);
+  // Set at 4m instead, the interval is heard at 5m, before the leg is idle: it survives (were
+  // intervals counted from the run's start, [1m, 1m1s) would be past and the leg dropped).
+  s["timeline"][0]["at"] = "4m";
+  s["expect"] = json::parse(R"([{"leg": "9f8e7d6c-5b4a-3210-abcd-ef1234567890", "neverDropped": true}])");
+  result = RunScenario(Parse(s));
+  EXPECT_TRUE(result.passed) << (result.failures.empty() ? result.error : result.failures[0].actual);
 }
 
 TEST(RunScenarioTest, ThirtySimulatedMinutesOfTheSeedRun) {

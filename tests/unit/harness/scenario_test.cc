@@ -9,12 +9,22 @@ namespace {
 
 using nlohmann::json;
 
+constexpr char kLeg[] = "9f8e7d6c-5b4a-3210-abcd-ef1234567890";
+constexpr char kConversation[] = "5f3c2a10-8e4b-4d6a-9c1e-7b2d4f6a8c01";
+constexpr char kQueue[] = "7c1d2e3f-0000-4000-8000-0000000000a1";
+
 json Minimal() {
   return json::parse(R"({
     "name": "minimal",
-    "world": {"oauthClients": [{"clientId": "c", "clientSecret": "s"}]},
+    "world": {
+      "oauthClients": [{"clientId": "c", "clientSecret": "s"}],
+      "queues": [{"id": "7c1d2e3f-0000-4000-8000-0000000000a1"}],
+      "conversations": [{"id": "5f3c2a10-8e4b-4d6a-9c1e-7b2d4f6a8c01", "participants": [
+        {"id": "9f8e7d6c-5b4a-3210-abcd-ef1234567890", "purpose": "user"},
+        {"purpose": "customer"}, {"purpose": "agent"}]}]
+    },
     "reaper": {"clientId": "c", "clientSecret": "s"},
-    "runFor": "1m"
+    "runFor": "12m"
   })");
 }
 
@@ -27,14 +37,14 @@ TEST(ParseScenarioTest, ReadsEverySection) {
   json s = Minimal();
   s["timeline"] = json::parse(R"([
     {"at": "30s", "leg": "9f8e7d6c-5b4a-3210-abcd-ef1234567890", "speech": {"every": "10s", "for": "2s"}},
-    {"at": "1m", "leg": "x", "mute": true},
-    {"at": "2m", "leg": "x", "transfer": true, "as": "x2"},
+    {"at": "1m", "leg": "9f8e7d6c-5b4a-3210-abcd-ef1234567890", "mute": true},
+    {"at": "2m", "leg": "9f8e7d6c-5b4a-3210-abcd-ef1234567890", "transfer": true, "as": "x2"},
     {"at": "3m", "conversation": "5f3c2a10-8e4b-4d6a-9c1e-7b2d4f6a8c01", "join": {"purpose": "external"}, "as": "guest"}
   ])");
   s["script"] = json::parse(R"({"requests": [
-    {"at": "10m", "method": "PATCH", "path": "/api/v2/x", "body": {"a": 1}, "expectStatus": 204}]})");
+    {"at": "10m", "method": "PATCH", "path": "/api/v2/x/{leg:guest}", "body": {"a": 1}, "expectStatus": 204}]})");
   s["expect"] = json::parse(R"([
-    {"leg": "x", "disconnectedBetween": ["10m", "10m30s"]},
+    {"leg": "x2", "disconnectedBetween": ["10m", "10m30s"]},
     {"metric": "drops", "atLeast": 1}
   ])");
   auto parsed = ParseScenario(s, "s.json");
@@ -43,11 +53,93 @@ TEST(ParseScenarioTest, ReadsEverySection) {
   EXPECT_EQ(parsed->timeline[0].kind, TimelineEvent::Kind::kSpeech);
   EXPECT_EQ(parsed->timeline[2].kind, TimelineEvent::Kind::kTransfer);
   EXPECT_EQ(parsed->timeline[3].join.purpose, core::Purpose::kExternal);
-  EXPECT_EQ(parsed->run_for, std::chrono::minutes(1));
+  EXPECT_EQ(parsed->run_for, std::chrono::minutes(12));
   // The script step's expected status becomes an expectation of its own.
   ASSERT_EQ(parsed->expectations.size(), 3u);
   EXPECT_EQ(parsed->expectations[2].kind, Expectation::Kind::kScriptStatus);
   EXPECT_EQ(parsed->expectations[2].status, 204);
+  // Safety is judged against the reaper's idle timeout unless the file says otherwise.
+  EXPECT_TRUE(parsed->safety.enforce);
+  EXPECT_EQ(parsed->safety.idle_timeout, std::chrono::minutes(10));
+}
+
+TEST(ParseScenarioTest, SafetySettings) {
+  json s = Minimal();
+  s["reaper"]["idleTimeout"] = "5m";
+  auto parsed = ParseScenario(s, "s.json");
+  ASSERT_TRUE(parsed.ok());
+  EXPECT_EQ(parsed->safety.idle_timeout, std::chrono::minutes(5));
+  s["safety"] = json::parse(R"({"idleTimeout": "7m", "enforce": false})");
+  parsed = ParseScenario(s, "s.json");
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_EQ(parsed->safety.idle_timeout, std::chrono::minutes(7));
+  EXPECT_FALSE(parsed->safety.enforce);
+  s["safety"] = json::parse(R"({"idleTimeout": "0s"})");
+  EXPECT_NE(ErrorOf(s).find("/safety/idleTimeout: must be more than 0s"), std::string::npos) << ErrorOf(s);
+}
+
+// The same rules as the reaper CLI: one validation for each setting.
+TEST(ParseScenarioTest, ReaperSettingsAreValidatedAsTheCliValidatesThem) {
+  for (const char* key : {"idleTimeout", "pollInterval", "verifyTimeout"}) {
+    json s = Minimal();
+    s["reaper"][key] = "0";
+    EXPECT_EQ(ErrorOf(s), std::string("s.json: /reaper/") + key + ": must be more than 0s");
+  }
+  json s = Minimal();
+  s["reaper"]["purposes"] = json::array();
+  EXPECT_EQ(ErrorOf(s), "s.json: /reaper/purposes: name at least one purpose to drop");
+  EXPECT_FALSE(client::ValidateReaperOptions({.idle_timeout = Duration::zero()}).ok());
+  EXPECT_TRUE(client::ValidateReaperOptions({}).ok());
+}
+
+TEST(ParseScenarioTest, NothingMayBeTimedAfterTheRunEnds) {
+  json s = Minimal();
+  s["expect"] = json::parse(R"([{"metric": "drops", "at": "13m", "equals": 0}])");
+  EXPECT_EQ(ErrorOf(s), "s.json: /expect/0/at: 13m is after runFor (12m): it would never happen");
+  s = Minimal();
+  s["timeline"] = json::parse(R"([{"at": "20m", "leg": "9f8e7d6c-5b4a-3210-abcd-ef1234567890", "mute": true}])");
+  EXPECT_NE(ErrorOf(s).find("/timeline/0/at: 20m is after runFor"), std::string::npos);
+  s = Minimal();
+  s["script"] = json::parse(R"({"requests": [{"at": "12m1s", "method": "GET", "path": "/x"}]})");
+  EXPECT_NE(ErrorOf(s).find("/script/requests/0/at: 12m1s is after runFor"), std::string::npos);
+  s = Minimal();
+  s["expect"] = json::parse(R"([{"metric": "drops", "at": "12m", "equals": 0}])");
+  EXPECT_EQ(ErrorOf(s), "");  // the last instant is still checked
+}
+
+TEST(ParseScenarioTest, ReferencesMustPointSomewhere) {
+  json s = Minimal();
+  s["expect"] = json::parse(R"([{"queue": "00000000-0000-4000-8000-0000000000ff", "at": "1m", "oWaiting": 0}])");
+  EXPECT_EQ(ErrorOf(s), "s.json: /expect/0/queue: queue 00000000-0000-4000-8000-0000000000ff is not "
+                        "one of the world's queues");
+  s = Minimal();
+  s["world"]["conversations"][0]["participants"][1]["queueId"] = "00000000-0000-4000-8000-0000000000ff";
+  EXPECT_NE(ErrorOf(s).find("/world/conversations/0/participants/1/queueId: queue"), std::string::npos)
+      << ErrorOf(s);
+  s = Minimal();
+  s["world"]["conversations"][0]["participants"][2]["userId"] = "00000000-0000-4000-8000-0000000000ff";
+  EXPECT_NE(ErrorOf(s).find("/world/conversations/0/participants/2/userId: user"), std::string::npos)
+      << ErrorOf(s);
+  s = Minimal();
+  s["expect"] = json::parse(R"([{"leg": "ghost", "neverDropped": true}])");
+  EXPECT_NE(ErrorOf(s).find("/expect/0/leg: leg \"ghost\" is neither"), std::string::npos) << ErrorOf(s);
+  s = Minimal();
+  s["expect"] = json::parse(R"([{"conversation": "00000000-0000-4000-8000-0000000000ff", "ended": true}])");
+  EXPECT_NE(ErrorOf(s).find("/expect/0/conversation: conversation"), std::string::npos) << ErrorOf(s);
+  // A name given by "as" exists only from its event on.
+  s = Minimal();
+  s["timeline"] = json::parse(R"([
+    {"at": "5m", "leg": "9f8e7d6c-5b4a-3210-abcd-ef1234567890", "transfer": true, "as": "back"},
+    {"at": "4m", "leg": "back", "mute": true}])");
+  EXPECT_NE(ErrorOf(s).find("/timeline/1/leg: leg \"back\" is named only at 5m, after 4m"),
+            std::string::npos) << ErrorOf(s);
+  s = Minimal();
+  s["timeline"] = json::parse(R"([{"at": "1m", "conversation": "5f3c2a10-8e4b-4d6a-9c1e-7b2d4f6a8c01",
+                                   "join": {"purpose": "agent", "queueId": "00000000-0000-4000-8000-0000000000ff"}}])");
+  EXPECT_NE(ErrorOf(s).find("/timeline/0/join/queueId: queue"), std::string::npos) << ErrorOf(s);
+  s = Minimal();
+  s["script"] = json::parse(R"({"requests": [{"at": "1m", "method": "GET", "path": "/x/{leg:nobody}"}]})");
+  EXPECT_NE(ErrorOf(s).find("/script/requests/0/path: leg \"nobody\""), std::string::npos) << ErrorOf(s);
 }
 
 TEST(ParseScenarioTest, BrokenFilesNameThePointerAndTheProblem) {
@@ -85,7 +177,7 @@ TEST(ParseScenarioTest, BrokenFilesNameThePointerAndTheProblem) {
   EXPECT_NE(ErrorOf(s).find("/runFr: unknown field"), std::string::npos);
 
   s = Minimal();
-  s["timeline"] = json::parse(R"([{"at": "1m", "conversation": "x", "join": {"purpose": "alien"}}])");
+  s["timeline"] = json::parse(R"([{"at": "1m", "conversation": "5f3c2a10-8e4b-4d6a-9c1e-7b2d4f6a8c01", "join": {"purpose": "alien"}}])");
   EXPECT_NE(ErrorOf(s).find("/timeline/0/join/purpose: unknown purpose"), std::string::npos) << ErrorOf(s);
 }
 
@@ -96,6 +188,27 @@ TEST(LoadScenarioFileTest, SyntaxErrorsGiveFileLineAndColumn) {
   ASSERT_FALSE(loaded.ok());
   EXPECT_EQ(loaded.status().message().rfind(path + ": ", 0), 0u);
   EXPECT_NE(loaded.status().message().find("line 3"), std::string::npos) << loaded.status().message();
+}
+
+TEST(LoadScenarioFileTest, DuplicateKeysAndDeepNestingAreErrors) {
+  const std::string path = testing::TempDir() + "/duplicate_scenario.json";
+  std::ofstream(path) << "{\"name\": \"x\", \"runFor\": \"1m\", \"runFor\": \"2m\"}";
+  auto loaded = LoadScenarioFile(path);
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_EQ(loaded.status().message(), path + ": /runFor: duplicate key \"runFor\"");
+
+  // 100,000 levels in a script body once overflowed the stack in the JSON dump.
+  json s = Minimal();
+  s["script"] = json::parse(R"({"requests": [{"at": "1m", "method": "POST", "path": "/x", "body": 0}]})");
+  std::string text = s.dump();
+  const std::string body = "\"body\":0";
+  text.replace(text.find(body), body.size(),
+               "\"body\":" + std::string(100'000, '[') + std::string(100'000, ']'));
+  std::ofstream(path, std::ios::trunc) << text;
+  loaded = LoadScenarioFile(path);
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_NE(loaded.status().message().find("/script/requests/0/body/0/0"), std::string::npos);
+  EXPECT_NE(loaded.status().message().find("nested deeper than 64 levels"), std::string::npos);
 }
 
 TEST(FindScenarioFilesTest, FindsTheBundledSuiteSorted) {

@@ -1,6 +1,7 @@
 // A small structured logger: one line per event, as text for people or JSON for machines.
 #pragma once
 
+#include <functional>
 #include <mutex>
 #include <ostream>
 #include <string>
@@ -26,6 +27,9 @@ struct LoggerOptions {
   LogFormat format = LogFormat::kText;
   // Lines below this level are dropped.
   LogLevel min_level = LogLevel::kInfo;
+  // When set, takes each event instead of the stream, on the logging thread (the scenario
+  // runner writes the reaper's decisions into the journal, between the requests).
+  std::function<void(LogLevel, std::string_view event, const LogFields&)> sink;
 };
 
 // Thread-safe: each line is written whole under a mutex. Does not own the stream or the clock,

@@ -43,6 +43,10 @@ struct ReaperOptions {
   bool dry_run = false;
 };
 
+// The one check of the settings, shared by the reaper CLI and scenario files. An error's
+// reason() names the setting as scenario files spell it ("idleTimeout"), its message says why.
+Status ValidateReaperOptions(const ReaperOptions& options);
+
 struct LegId {
   std::string conversation_id;
   std::string participant_id;

@@ -31,8 +31,12 @@ struct RunMetrics {
   uint64_t requests = 0;           // requests: the reaper's HTTP requests, token fetches included
   uint64_t too_many_requests = 0;  // tooManyRequests: 429s the reaper saw
   uint64_t retries = 0;            // retries
-  uint64_t early_drops = 0;        // earlyDrops: dropped before silent for the idle timeout
+  uint64_t early_drops = 0;        // earlyDrops: drop requests, any attempt, any client, that
+                                   // reached a leg heard within the idle timeout
   uint64_t idle_legs_left = 0;     // idleLegsLeft: at the end, legs silent past timeout + poll
+  uint64_t idle_legs_unhandled = 0;  // idleLegsUnhandled: legs silent past timeout + poll +
+                                     // disconnect latency that no drop reached and the reaper
+                                     // reported nothing about (no error, no stuck)
   uint64_t script_requests = 0;    // scriptRequests
   Duration max_lateness{};         // maxLatenessMs: drop time minus (silent since + timeout)
   Duration p50_lateness{};         // p50LatenessMs
@@ -60,6 +64,7 @@ struct ScenarioResult {
   size_t expectations = 0;
   RunMetrics metrics;
   std::vector<Failure> failures;
+  std::vector<std::string> notes;  // timeline events that could not happen, and why
   std::vector<core::JournalEntry> journal;
 };
 

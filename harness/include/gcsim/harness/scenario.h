@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "gcsim/client/reaper.h"
 #include "gcsim/common/status.h"
 #include "gcsim/common/time.h"
 #include "gcsim/core/world.h"
@@ -53,13 +54,19 @@ struct ScriptClient {
 struct ReaperSettings {
   std::string client_id = "demo-client";
   std::string client_secret = "demo-secret";
-  Duration idle_timeout = std::chrono::minutes(10);
-  Duration poll_interval = std::chrono::seconds(15);
-  Duration verify_timeout = std::chrono::seconds(30);
-  int max_attempts = 3;
   std::string activity = "sim";  // sim | signals
-  std::vector<std::string> purposes = {"agent", "user", "customer", "external"};
-  bool dry_run = false;
+  client::ReaperOptions options;  // checked by client::ValidateReaperOptions, as the CLI does
+};
+
+// The harness's own check, in every scenario: no drop request, first or retry, by any client,
+// reaches a leg heard within the idle timeout.
+struct SafetySettings {
+  // A leg heard less than this long before a drop reached it was dropped early. Default: the
+  // reaper's idleTimeout, else 10m.
+  Duration idle_timeout = std::chrono::minutes(10);
+  // false: early drops are still counted (earlyDrops) but do not fail the scenario by
+  // themselves; for a scenario that demonstrates an unsafe client.
+  bool enforce = true;
 };
 
 // One thing that must hold. `at` empty: checked when the run ends.
@@ -99,6 +106,7 @@ struct Scenario {
   std::vector<TimelineEvent> timeline;
   std::optional<ReaperSettings> reaper;
   std::optional<ScriptClient> script;
+  SafetySettings safety;
   Duration run_for{};
   std::vector<Expectation> expectations;
 };

@@ -68,6 +68,10 @@ struct WorldSpec {
 // errors too: a typo must not silently become a default.
 Result<WorldSpec> ParseWorld(const nlohmann::json& json, std::string_view pointer_prefix = "");
 
+// A leg's userId and queueId must name the world's users and queues; errors point at the leg
+// (`pointer`). ParseWorld checks every leg of the world; scenario timelines check joined legs.
+Status CheckLegReferences(const LegSpec& leg, const WorldSpec& world, const std::string& pointer);
+
 // Reads a JSON file (comments allowed). Errors start with the path, and with line:column for
 // syntax errors.
 Result<nlohmann::json> ReadJsonFile(const std::string& path);

@@ -1,0 +1,208 @@
+#include "gcsim/harness/generator.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <random>
+
+#include "gcsim/harness/scenario.h"
+
+namespace gcsim::harness {
+namespace {
+
+using nlohmann::json;
+using std::chrono::milliseconds;
+using std::chrono::minutes;
+using std::chrono::seconds;
+
+// Draws from the seed with plain modulo arithmetic, not std:: distributions (whose results
+// differ between standard libraries): the same seed gives the same file everywhere.
+class Draw {
+ public:
+  explicit Draw(uint64_t seed) : rng_(seed) {}
+  uint64_t Below(uint64_t n) { return rng_() % n; }
+  bool Chance(int percent) { return Below(100) < static_cast<uint64_t>(percent); }
+  template <typename T>
+  const T& Pick(const std::vector<T>& items) { return items[Below(items.size())]; }
+  Duration Between(Duration from, Duration to) {
+    return from + milliseconds(Below(static_cast<uint64_t>((to - from).count()) + 1));
+  }
+  std::string Uuid() {
+    char text[37];
+    std::snprintf(text, sizeof text, "%08llx-%04llx-4%03llx-8%03llx-%012llx",
+                  static_cast<unsigned long long>(Below(1ull << 32)),
+                  static_cast<unsigned long long>(Below(1 << 16)),
+                  static_cast<unsigned long long>(Below(1 << 12)),
+                  static_cast<unsigned long long>(Below(1 << 12)),
+                  static_cast<unsigned long long>(Below(1ull << 48)));
+    return text;
+  }
+
+ private:
+  std::mt19937_64 rng_;
+};
+
+std::string Text(Duration d) { return FormatDuration(std::max(d, Duration::zero())); }
+
+// How a leg talks: mostly silent or bursty, sometimes right around the moments that matter.
+json Speech(Draw& draw, Duration idle_timeout) {
+  switch (draw.Below(5)) {
+    case 0:
+    case 1: return "never";
+    case 2: return "always";
+    case 3: {
+      const Duration every = draw.Between(seconds(30), idle_timeout + minutes(1));
+      return {{"every", Text(every)}, {"for", Text(draw.Between(seconds(1), seconds(20)))},
+              {"offset", Text(draw.Between(Duration::zero(), every))}};
+    }
+    default: {
+      json intervals = json::array();
+      Duration at = Duration::zero();
+      for (uint64_t i = 0, n = 1 + draw.Below(3); i < n; ++i) {
+        at += draw.Between(seconds(1), idle_timeout + seconds(30));
+        const Duration until = at + draw.Between(milliseconds(200), seconds(10));
+        intervals.push_back({Text(at), Text(until)});
+        at = until;
+      }
+      return {{"intervals", intervals}};
+    }
+  }
+}
+
+}  // namespace
+
+json GenerateScenario(uint64_t seed) {
+  Draw draw(seed);
+  const Duration idle_timeout = draw.Pick<Duration>({minutes(10), minutes(3), minutes(1)});
+  const Duration poll = draw.Pick<Duration>({seconds(15), seconds(5), seconds(30), minutes(1)});
+  const Duration verify = draw.Pick<Duration>({seconds(30), seconds(10)});
+  const Duration latency = draw.Pick<Duration>(
+      {Duration::zero(), milliseconds(250), seconds(5), verify - seconds(1), verify + seconds(1), minutes(2)});
+  const int rate_limit = draw.Pick<int>({0, 300, 30, 6, 2});
+  const std::string token_lifetime = draw.Pick<std::string>({"24h", "5m", "90s"});
+  const std::string queue = draw.Uuid();
+
+  json reaper = {{"idleTimeout", Text(idle_timeout)}, {"pollInterval", Text(poll)},
+                 {"verifyTimeout", Text(verify)},
+                 {"maxAttempts", 1 + static_cast<int>(draw.Below(3))},
+                 {"activity", draw.Chance(75) ? "sim" : "signals"}};
+  json world = {{"disconnectLatency", Text(latency)},
+                {"rateLimit", rate_limit},
+                {"queues", {{{"id", queue}, {"name", "Generated"}}}},
+                {"oauthClients", {{{"clientId", "demo-client"}, {"clientSecret", "demo-secret"},
+                                   {"tokenLifetime", token_lifetime}}}},
+                {"conversations", json::array()}};
+
+  // The world's legs, by id, and the conversations they are on.
+  std::vector<std::string> legs, conversations;
+  const std::vector<std::string> kPurposes = {"customer", "agent", "user", "external", "acd"};
+  for (uint64_t b = 0, bridges = 1 + draw.Below(3); b < bridges; ++b) {
+    json participants = json::array();
+    for (uint64_t l = 0, n = 3 + draw.Below(3); l < n; ++l) {
+      const std::string id = draw.Uuid();
+      json leg = {{"id", id}, {"purpose", draw.Pick(kPurposes)}, {"speech", Speech(draw, idle_timeout)}};
+      if (leg["purpose"] == "agent") leg["queueId"] = queue;
+      if (draw.Chance(15)) leg[draw.Chance(50) ? "muted" : "held"] = true;
+      participants.push_back(std::move(leg));
+      legs.push_back(id);
+    }
+    conversations.push_back(draw.Uuid());
+    world["conversations"].push_back({{"id", conversations.back()}, {"participants", participants}});
+  }
+
+  // Events cluster around multiples of the idle timeout, where a reaper's read and its PATCH
+  // race the world; a few land anywhere.
+  json timeline = json::array();
+  Duration last = Duration::zero();
+  int names = 0;
+  for (uint64_t e = 0, events = draw.Below(9); e < events; ++e) {
+    const Duration around = idle_timeout * static_cast<int>(1 + draw.Below(2));
+    const Duration at = draw.Chance(70)
+                            ? around + draw.Between(-seconds(20), seconds(20)) + poll * static_cast<int>(draw.Below(2))
+                            : draw.Between(Duration::zero(), 2 * idle_timeout);
+    last = std::max(last, at);
+    json event = {{"at", Text(at)}, {"leg", draw.Pick(legs)}};
+    switch (draw.Below(8)) {
+      case 0: event["speech"] = Speech(draw, idle_timeout); break;
+      case 1: event["speech"] = draw.Chance(50) ? "always" : "never"; break;
+      case 2: event["mute"] = draw.Chance(50); break;
+      case 3: event["hold"] = draw.Chance(50); break;
+      case 4: event["hangUp"] = true; break;
+      case 5: event["transfer"] = true; event["as"] = "t" + std::to_string(++names); break;
+      case 6:
+        event.erase("leg");
+        event["conversation"] = draw.Pick(conversations);
+        event["join"] = {{"purpose", draw.Chance(50) ? "customer" : "external"},
+                         {"speech", Speech(draw, idle_timeout)}};
+        event["as"] = "j" + std::to_string(++names);
+        break;
+      default: event["mute"] = true; break;
+    }
+    timeline.push_back(std::move(event));
+  }
+  // Names given by "as" can be the target of later events; the loader checks the order.
+  std::sort(timeline.begin(), timeline.end(), [](const json& a, const json& b) {
+    return *ParseDuration(a["at"].get<std::string>()) < *ParseDuration(b["at"].get<std::string>());
+  });
+  std::vector<std::string> named;
+  for (json& event : timeline) {
+    if (event.contains("leg") && !named.empty() && draw.Chance(30)) event["leg"] = draw.Pick(named);
+    if (event.contains("as")) named.push_back(event["as"]);
+  }
+
+  json scenario = {{"name", "generated-" + std::to_string(seed)},
+                   {"description", "a seeded random scenario of the invariant check"},
+                   {"seed", seed % 1'000'000'000},
+                   {"world", world},
+                   {"timeline", timeline},
+                   {"reaper", reaper}};
+  // Sometimes another script on the reaper's own OAuth client spends the budget for a while,
+  // so the reaper's reads and drops meet 429s right when legs go idle.
+  if (rate_limit > 0 && draw.Chance(35)) {
+    json requests = json::array();
+    const Duration from = idle_timeout + draw.Between(-seconds(30), seconds(30));
+    for (int i = 0, n = std::min(rate_limit + 2, 40); i < n; ++i) {
+      requests.push_back({{"at", Text(from + milliseconds(10 * i))}, {"method", "GET"},
+                          {"path", "/api/v2/conversations/calls/" + draw.Pick(conversations)}});
+    }
+    last = std::max(last, from);
+    scenario["script"] = {{"requests", requests}};
+  }
+  // Long enough after the last event for every idle leg to be dropped or reported.
+  scenario["runFor"] = Text(last + idle_timeout + poll + latency + verify + minutes(5));
+  scenario["expect"] = {{{"metric", "idleLegsUnhandled"}, {"equals", 0}}};
+  return scenario;
+}
+
+InvariantCheck CheckInvariants(uint64_t seed) {
+  InvariantCheck check{.seed = seed, .scenario = GenerateScenario(seed)};
+  for (const json& conversation : check.scenario["world"]["conversations"]) {
+    check.legs += conversation["participants"].size();
+  }
+  auto scenario = ParseScenario(check.scenario, "generated-" + std::to_string(seed) + ".json");
+  if (!scenario.ok()) {
+    check.violations.push_back("the generator wrote a file the loader refuses: " +
+                               scenario.status().message());
+    return check;
+  }
+  check.result = RunScenario(*scenario, {.keep_journal = true});
+  if (!check.result.error.empty()) check.violations.push_back("error: " + check.result.error);
+  for (const Failure& failure : check.result.failures) {
+    check.violations.push_back(failure.pointer + ": expected " + failure.expectation + "; got " +
+                               failure.actual);
+  }
+  const ScenarioResult again = RunScenario(*scenario, {.keep_journal = true});
+  const auto& first = check.result.journal;
+  const auto& second = again.journal;
+  for (size_t i = 0; i < std::max(first.size(), second.size()); ++i) {
+    const json a = i < first.size() ? core::ToJson(first[i]) : json();
+    const json b = i < second.size() ? core::ToJson(second[i]) : json();
+    if (a != b) {
+      check.violations.push_back("determinism: journal entry " + std::to_string(i + 1) +
+                                 " differs between two runs: " + a.dump() + " vs " + b.dump());
+      break;
+    }
+  }
+  return check;
+}
+
+}  // namespace gcsim::harness
