@@ -13,8 +13,9 @@ std::string Seconds(Duration d) {
   return buf;
 }
 
+// Left-aligned in `width`, and never run into the next column.
 std::string Pad(std::string text, size_t width) {
-  if (text.size() < width) text.append(width - text.size(), ' ');
+  text.append(text.size() < width ? width - text.size() : 1, ' ');
   return text;
 }
 
