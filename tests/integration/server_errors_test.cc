@@ -92,7 +92,7 @@ TEST_F(ErrorsTest, EachBadRequestIsTheRightErrorBodyAndChangesNothing) {
        .method = "PATCH",
        .path = supervisor,
        .body = R"({"state":)",
-       .message_part = "parse error at line 1, column 10"},
+       .message_part = "line 1, column 10: syntax error"},
       {.name = "array body",
        .method = "PATCH",
        .path = supervisor,
@@ -193,7 +193,7 @@ TEST_F(ErrorsTest, EachBadRequestIsTheRightErrorBodyAndChangesNothing) {
        .method = "POST",
        .path = "/sim/v1/clock/advance",
        .body = "{by}",
-       .message_part = "parse error"},
+       .message_part = "syntax error"},
       {.name = "bad media body",
        .method = "POST",
        .path =

@@ -102,6 +102,20 @@ class RawConnection {
   std::string buffer_;
 };
 
+std::string Nested(size_t depth, char open, char close, std::string_view inside = "") {
+  return std::string(depth, open) + std::string(inside) + std::string(depth, close);
+}
+
+// {"a":{"a":...{}...}}, `depth` objects deep.
+std::string NestedObjects(size_t depth) {
+  std::string text;
+  text.reserve(depth * 6 + 2);
+  for (size_t i = 0; i < depth; ++i) text += "{\"a\":";
+  text += "{}";
+  text.append(depth, '}');
+  return text;
+}
+
 class HostileTest : public ServerFixture {
  protected:
   void SetUp() override {
@@ -135,6 +149,79 @@ class HostileTest : public ServerFixture {
 
   std::string token_;
 };
+
+// --- 1. nesting depth -------------------------------------------------------------------
+
+TEST_F(HostileTest, DeepArrayInConversationPatchIsRefused) {
+  const std::string body = "{\"state\":" + Nested(100'000, '[', ']') + "}";
+  const Response response =
+      SendJson("PATCH", "/api/v2/conversations/calls/" + kConversationId, body, token_);
+  ExpectErrorBody(response, 400);
+  EXPECT_NE(Message(response).find("64"), std::string::npos) << Message(response);
+  ExpectAlive();
+}
+
+TEST_F(HostileTest, DeepOrderByInAnalyticsQueryIsRefused) {
+  const std::string body = "{\"orderBy\":" + Nested(300'000, '[', ']') + "}";
+  const Response response =
+      SendJson("POST", "/api/v2/analytics/conversations/details/query", body, token_);
+  ExpectErrorBody(response, 400);
+  EXPECT_NE(Message(response).find("64"), std::string::npos) << Message(response);
+  ExpectAlive();
+}
+
+TEST_F(HostileTest, DeepPurposeInResetIsRefusedWithoutAToken) {
+  const json before = State();
+  const std::string body = R"({"conversations":[{"participants":[{"purpose":)" +
+                           Nested(300'000, '[', ']') + "}]}]}";
+  const Response response = SendJson("POST", "/sim/v1/reset", body);
+  ExpectErrorBody(response, 400);
+  EXPECT_NE(Message(response).find("64"), std::string::npos) << Message(response);
+  EXPECT_EQ(State(), before);
+  ExpectAlive();
+}
+
+TEST_F(HostileTest, DeepWrapupIsRefusedAndNeverStored) {
+  const std::string path = GenericParticipantPath(kConversationId, kSupervisorId);
+  const Response response =
+      SendJson("PATCH", path, "{\"wrapup\":" + NestedObjects(100'000) + "}", token_);
+  ExpectErrorBody(response, 400);
+  EXPECT_FALSE(CallLeg(token_, kSupervisorId).contains("wrapup"));
+  // Within the bound, unknown WrapupInput keys are ignored (and named), never kept.
+  const Response shallow = SendJson(
+      "PATCH", path, R"({"wrapup":{"code":"done","tags":["a"],"extra":)" + NestedObjects(40) + "}}",
+      token_);
+  EXPECT_EQ(shallow.status, 202) << shallow.body;
+  EXPECT_EQ(shallow.Header("X-Gcsim-Ignored-Fields"), "wrapup.extra");
+  const json conversation = Get("/api/v2/conversations/" + kConversationId, token_).Json();
+  for (const json& leg : conversation["participants"]) {
+    if (leg["id"] == kSupervisorId) {
+      EXPECT_EQ(leg["wrapup"], json({{"code", "done"}, {"tags", {"a"}}}));
+    }
+  }
+  ExpectAlive();
+}
+
+TEST(HostileServeCommandTest, DeepWorldFileExitsWith2) {
+  const std::string world = ::testing::TempDir() + "/hostile-deep-world.json";
+  std::ofstream(world) << R"({"conversations":[{"participants":[{"purpose":)" +
+                              Nested(100'000, '[', ']') + "}]}]}";
+  Child child = Spawn(GCSIM_BINARY, {"serve", "--port", "0", "--world", world});
+  const std::string err = ReadAll(child.err);
+  EXPECT_EQ(Wait(child), 2) << err;
+  EXPECT_NE(err.find("64"), std::string::npos) << err;
+}
+
+TEST_F(HostileTest, NestingJustWithinTheBoundIsStillServed) {
+  // 63 arrays inside the body's object: the deepest a body may go.
+  const std::string body =
+      R"({"interval":"2026-01-01T00:00:00Z/2026-01-02T00:00:00Z","orderBy":)" +
+      Nested(63, '[', ']') + "}";
+  const Response response =
+      SendJson("POST", "/api/v2/analytics/conversations/details/query", body, token_);
+  ExpectErrorBody(response, 400);  // refused for what it says, not for how deep it is
+  EXPECT_NE(Message(response).find("orderBy"), std::string::npos) << Message(response);
+}
 
 TEST_F(HostileTest, WrongWrapupTypesNameTheField) {
   const std::string path = GenericParticipantPath(kConversationId, kSupervisorId);

@@ -17,6 +17,7 @@
 #include "control_plane.h"
 #include "exchange.h"
 #include "gcsim/common/ids.h"
+#include "gcsim/common/json.h"
 #include "gcsim/core/api_errors.h"
 #include "genesys_routes.h"
 #include "router.h"
@@ -73,13 +74,6 @@ std::string_view Trim(std::string_view text) {
 // application/json, with or without parameters such as charset.
 bool IsJsonContentType(std::string_view content_type) {
   return AsciiLower(Trim(content_type.substr(0, content_type.find(';')))) == "application/json";
-}
-
-// nlohmann's messages start with "[json.exception.parse_error.101] "; the rest says where.
-std::string ParseErrorMessage(const std::exception& error) {
-  std::string what = error.what();
-  if (const size_t pos = what.find("] "); pos != std::string::npos) what = what.substr(pos + 2);
-  return what;
 }
 
 // For errors cpp-httplib answers by itself, before any handler runs.
@@ -394,12 +388,10 @@ class ServerImpl final : public Server {
       return BadRequest(ex, "Malformed JSON body: a NUL byte at offset " + std::to_string(nul) +
                                 ".");
     }
-    json body;
-    try {
-      body = json::parse(ex.body);
-    } catch (const json::exception& error) {
-      return BadRequest(ex, "Malformed JSON body: " + ParseErrorMessage(error));
-    }
+    // Bounded depth: nlohmann's dump and copy of what it parsed recurse, one frame per level.
+    auto parsed = ParseJson(ex.body);
+    if (!parsed.ok()) return BadRequest(ex, "Malformed JSON body: " + parsed.status().message());
+    json body = std::move(*parsed);
     if (!body.is_object()) {
       return BadRequest(ex, std::string("The request body must be a JSON object, not ") +
                                 (body.is_array() ? "an " : "a ") + body.type_name() + ".");
