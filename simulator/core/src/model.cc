@@ -223,7 +223,10 @@ MediaState ComputeMedia(const Participant& leg, TimePoint now) {
 Result<Wrapup> ParseWrapup(const nlohmann::json& value, std::vector<std::string>& ignored) {
   if (!value.is_object()) return InvalidArgumentError("wrapup must be a WrapupInput object.");
   Wrapup out;
-  for (const auto& [key, field] : value.items()) {
+  for (const auto& item : value.items()) {
+    // Not a structured binding: clang 14 (the fuzz build) cannot capture one in a lambda.
+    const std::string& key = item.key();
+    const nlohmann::json& field = item.value();
     const auto fail = [&key](const char* expected) {
       return InvalidArgumentError("wrapup." + key + " must be " + expected + ".");
     };
