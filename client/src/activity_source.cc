@@ -1,6 +1,28 @@
 #include "gcsim/client/activity_source.h"
 
 namespace gcsim::client {
+namespace {
+
+// Since when the leg has been silent by what analytics shows: every open voice segment is
+// `hold` or audioMuted, since the latest of them began. nullopt when it has no open voice
+// segment or one of them is not silent.
+std::optional<TimePoint> SilentSinceBySegments(const AnalyticsParticipant& participant) {
+  bool any_open = false;
+  TimePoint silent_since{};
+  for (const AnalyticsSession& session : participant.sessions) {
+    if (session.media_type != "voice") continue;
+    for (const AnalyticsSegment& segment : session.segments) {
+      if (segment.segment_end) continue;
+      if (segment.segment_type != "hold" && !segment.audio_muted) return std::nullopt;
+      any_open = true;
+      silent_since = std::max(silent_since, segment.segment_start);
+    }
+  }
+  if (!any_open) return std::nullopt;
+  return silent_since;
+}
+
+}  // namespace
 
 Result<std::vector<Candidate>> SimActivitySource::Candidates(TimePoint now, Duration idle_timeout) {
   listed_valid_ = false;
@@ -19,6 +41,20 @@ Result<std::vector<Candidate>> SimActivitySource::Candidates(TimePoint now, Dura
   return candidates;
 }
 
+Result<std::optional<TimePoint>> SimActivitySource::SilentSince(const std::string& conversation_id,
+                                                                const std::string& participant_id,
+                                                                TimePoint now) {
+  Result<MediaLeg> leg = client_.GetLegMedia(conversation_id, participant_id);
+  if (!leg.ok()) {
+    if (leg.status().code() == StatusCode::kNotFound) return std::optional<TimePoint>();
+    return leg.status();
+  }
+  if (!leg->flowing) return std::optional<TimePoint>();
+  // silentSince already accounts for mute and hold; a leg heard right now is silent since now.
+  const bool heard_now = leg->speaking && !leg->muted && !leg->held;
+  return std::optional<TimePoint>(heard_now ? std::max(now, leg->silent_since) : leg->silent_since);
+}
+
 std::optional<bool> SimActivitySource::StillFlowing(const std::string& conversation_id,
                                                     const std::string& participant_id) const {
   if (!listed_valid_) return std::nullopt;
@@ -34,25 +70,27 @@ Result<std::vector<Candidate>> SignalsActivitySource::Candidates(TimePoint now,
   for (const AnalyticsConversation& conversation : *conversations) {
     if (conversation.conversation_end) continue;
     for (const AnalyticsParticipant& participant : conversation.participants) {
-      // Silent only if every open voice segment is silent; since the latest of them began.
-      bool any_open = false;
-      bool all_silent = true;
-      TimePoint silent_since{};
-      for (const AnalyticsSession& session : participant.sessions) {
-        if (session.media_type != "voice") continue;
-        for (const AnalyticsSegment& segment : session.segments) {
-          if (segment.segment_end) continue;
-          any_open = true;
-          all_silent &= segment.segment_type == "hold" || segment.audio_muted;
-          silent_since = std::max(silent_since, segment.segment_start);
-        }
-      }
-      if (!any_open || !all_silent || now - silent_since < idle_timeout) continue;
+      const std::optional<TimePoint> silent_since = SilentSinceBySegments(participant);
+      if (!silent_since || now - *silent_since < idle_timeout) continue;
       candidates.push_back({conversation.conversation_id, participant.participant_id,
-                            participant.purpose, silent_since});
+                            participant.purpose, *silent_since});
     }
   }
   return candidates;
+}
+
+Result<std::optional<TimePoint>> SignalsActivitySource::SilentSince(
+    const std::string& conversation_id, const std::string& participant_id, TimePoint now) {
+  Result<std::vector<AnalyticsConversation>> conversations =
+      client_.QueryLiveConversations(now - options_.lookback, now, conversation_id);
+  if (!conversations.ok()) return conversations.status();
+  for (const AnalyticsConversation& conversation : *conversations) {
+    if (conversation.conversation_id != conversation_id || conversation.conversation_end) continue;
+    for (const AnalyticsParticipant& participant : conversation.participants) {
+      if (participant.participant_id == participant_id) return SilentSinceBySegments(participant);
+    }
+  }
+  return std::optional<TimePoint>();
 }
 
 }  // namespace gcsim::client

@@ -141,15 +141,17 @@ ApiClient::ApiClient(ApiClientOptions options, Clock& clock, Transport& transpor
       jitter_(options_.jitter_seed) {}
 
 ApiCounters ApiClient::counters() const {
-  return ApiCounters{requests_.load(), rate_limited_.load(), retries_.load(),
-                     token_fetches_.load()};
+  return ApiCounters{requests_.load(),      rate_limited_.load(), retries_.load(),
+                     token_fetches_.load(), waits_.load(),        failed_.load()};
 }
 
 void ApiClient::Log(LogLevel level, std::string_view event, LogFields fields) {
   if (logger_ != nullptr) logger_->Log(level, event, fields);
 }
 
-Status ApiClient::FetchToken() {
+Status ApiClient::FetchToken() { return FetchToken(WaitPolicy::kMayWait); }
+
+Status ApiClient::FetchToken(WaitPolicy waits) {
   HttpRequest request;
   request.method = "POST";
   request.target = "/oauth/token";
@@ -161,7 +163,7 @@ Status ApiClient::FetchToken() {
 
   ++token_fetches_;
   const TimePoint asked_at = clock_.Now();
-  Result<HttpResponse> response = Send(login_url_, request, /*authenticated=*/false);
+  Result<HttpResponse> response = Send(login_url_, request, /*authenticated=*/false, waits);
   if (!response.ok()) return response.status();
   if (!IsSuccess(response->status)) return ErrorFromResponse(request, *response);
   Result<TokenReply> reply = ParseTokenReply(response->body);
@@ -181,18 +183,30 @@ Status ApiClient::FetchToken() {
   return Status::Ok();
 }
 
-Status ApiClient::EnsureToken() {
+Status ApiClient::EnsureToken(WaitPolicy waits) {
   if (!token_.empty() && clock_.Now() < token_refresh_at_) return Status::Ok();
-  return FetchToken();
+  return FetchToken(waits);
 }
 
-void ApiClient::Pace() {
-  if (!paced_until_) return;
+Status ApiClient::WaitUntilReady() {
+  Pace(WaitPolicy::kMayWait);
+  return EnsureToken(WaitPolicy::kMayWait);
+}
+
+void ApiClient::Wait(TimePoint until) {
+  ++waits_;
+  clock_.WaitUntil(until);
+}
+
+bool ApiClient::Pace(WaitPolicy waits) {
+  if (!paced_until_) return true;
   if (clock_.Now() < *paced_until_) {
+    if (waits == WaitPolicy::kNever) return false;
     Log(LogLevel::kInfo, "rate_budget_wait", {{"until", FormatIso8601(*paced_until_)}});
-    clock_.WaitUntil(*paced_until_);
+    Wait(*paced_until_);
   }
   paced_until_.reset();
+  return true;
 }
 
 void ApiClient::ReadRateBudget(const HttpResponse& response) {
@@ -217,20 +231,29 @@ Duration ApiClient::Backoff(int retry) {
 }
 
 Result<HttpResponse> ApiClient::Send(const std::string& base_url, HttpRequest request,
-                                     bool authenticated) {
+                                     bool authenticated, WaitPolicy waits) {
   const std::string what = request.method + " " + request.target;
+  const bool may_wait = waits == WaitPolicy::kMayWait;
   bool refreshed = false;
   for (int retry = 0;;) {
     if (authenticated) {
-      if (Status status = EnsureToken(); !status.ok()) return status;
+      if (Status status = EnsureToken(waits); !status.ok()) return status;
       request.headers["Authorization"] = "Bearer " + token_;
+      if (!Pace(waits)) {
+        ++failed_;
+        return Status(StatusCode::kResourceExhausted,
+                      what + ": rate budget spent until " + FormatIso8601(*paced_until_) +
+                          "; not sent, as this request may not wait",
+                      "rate.budget.spent");
+      }
     }
-    Pace();
     ++requests_;
     Result<HttpResponse> result = transport_.Send(base_url, request);
     if (!result.ok()) {
       // A bad URL (kInvalidArgument) will never work; anything else may on a later try.
-      if (result.status().code() != StatusCode::kUnavailable || retry >= options_.max_retries) {
+      if (result.status().code() != StatusCode::kUnavailable || retry >= options_.max_retries ||
+          !may_wait) {
+        ++failed_;
         return result.status();
       }
       const Duration wait = Backoff(retry);
@@ -238,14 +261,14 @@ Result<HttpResponse> ApiClient::Send(const std::string& base_url, HttpRequest re
           {{"request", what},
            {"error", result.status().message()},
            {"wait", FormatDuration(wait)}});
-      clock_.WaitUntil(clock_.Now() + wait);
+      Wait(clock_.Now() + wait);
       ++retry;
       ++retries_;
       continue;
     }
 
     const HttpResponse& response = *result;
-    ReadRateBudget(response);
+    if (authenticated) ReadRateBudget(response);
     const std::string correlation = response.Header(kCorrelationHeader);
     Log(LogLevel::kDebug, "http",
         {{"request", what},
@@ -253,10 +276,12 @@ Result<HttpResponse> ApiClient::Send(const std::string& base_url, HttpRequest re
          {"correlation", correlation}});
 
     if (response.status == 401 && authenticated && !refreshed) {
-      // The token may have been revoked or expired early: one fresh token, one more try.
+      // The token may have been revoked or expired early: one fresh token, one more try (for
+      // the next call only, when this one may not wait).
       Log(LogLevel::kWarn, "token_rejected", {{"request", what}, {"correlation", correlation}});
-      refreshed = true;
       token_.clear();
+      if (!may_wait) return result;
+      refreshed = true;
       ++retries_;
       continue;
     }
@@ -266,35 +291,49 @@ Result<HttpResponse> ApiClient::Send(const std::string& base_url, HttpRequest re
       wait = ParseSeconds(response.Header("Retry-After"));
       if (!wait) wait = ParseSeconds(response.Header("inin-ratelimit-reset"));
       if (!wait) wait = Backoff(retry);
+      // The budget is spent until then: the next request of any kind waits for it too.
+      if (authenticated) paced_until_ = clock_.Now() + *wait;
     } else if (response.status >= 500) {
       wait = Backoff(retry);
     }
-    if (!wait || retry >= options_.max_retries) return result;
+    if (!wait) return result;
+    if (retry >= options_.max_retries || !may_wait) {
+      ++failed_;
+      return result;
+    }
     Log(LogLevel::kWarn, "retry",
         {{"request", what},
          {"status", std::to_string(response.status)},
          {"wait", FormatDuration(*wait)},
          {"correlation", correlation}});
-    clock_.WaitUntil(clock_.Now() + *wait);
+    Wait(clock_.Now() + *wait);
     ++retry;
     ++retries_;
   }
 }
 
-Result<HttpResponse> ApiClient::Execute(HttpRequest request) {
-  return Send(options_.api_url, std::move(request), /*authenticated=*/true);
+Result<HttpResponse> ApiClient::Execute(HttpRequest request, WaitPolicy waits) {
+  return Send(options_.api_url, std::move(request), /*authenticated=*/true, waits);
 }
 
-Result<std::vector<AnalyticsConversation>> ApiClient::QueryLiveConversations(TimePoint start,
-                                                                             TimePoint end) {
+Result<std::vector<AnalyticsConversation>> ApiClient::QueryLiveConversations(
+    TimePoint start, TimePoint end, const std::string& conversation_id) {
   using nlohmann::ordered_json;
-  const auto not_exists = [](const char* dimension) {
-    return ordered_json::array(
-        {{{"type", "and"},
-          {"predicates",
-           ordered_json::array(
-               {{{"type", "dimension"}, {"dimension", dimension}, {"operator", "notExists"}}})}}});
+  const auto predicate = [](const char* dimension, const char* op, const std::string& value) {
+    ordered_json p = {{"type", "dimension"}, {"dimension", dimension}, {"operator", op}};
+    if (!value.empty()) p["value"] = value;
+    return p;
   };
+  ordered_json conversation_predicates =
+      ordered_json::array({predicate("conversationEnd", "notExists", "")});
+  if (!conversation_id.empty()) {
+    conversation_predicates.push_back(predicate("conversationId", "matches", conversation_id));
+  }
+  const ordered_json conversation_filters =
+      ordered_json::array({{{"type", "and"}, {"predicates", conversation_predicates}}});
+  const ordered_json segment_filters = ordered_json::array(
+      {{{"type", "and"},
+        {"predicates", ordered_json::array({predicate("segmentEnd", "notExists", "")})}}});
   std::vector<AnalyticsConversation> conversations;
   for (int page_number = 1;; ++page_number) {
     const ordered_json query = {
@@ -302,8 +341,8 @@ Result<std::vector<AnalyticsConversation>> ApiClient::QueryLiveConversations(Tim
         {"order", "asc"},
         {"orderBy", "conversationStart"},
         {"paging", {{"pageSize", options_.analytics_page_size}, {"pageNumber", page_number}}},
-        {"conversationFilters", not_exists("conversationEnd")},
-        {"segmentFilters", not_exists("segmentEnd")},
+        {"conversationFilters", conversation_filters},
+        {"segmentFilters", segment_filters},
     };
     const HttpRequest request =
         JsonRequest("POST", "/api/v2/analytics/conversations/details/query", query.dump());
@@ -335,13 +374,13 @@ Result<CallConversation> ApiClient::GetCallConversation(const std::string& conve
 
 Result<PatchReply> ApiClient::PatchParticipant(const std::string& conversation_id,
                                                const std::string& participant_id,
-                                               const std::string& json_body) {
+                                               const std::string& json_body, WaitPolicy waits) {
   const HttpRequest request =
       JsonRequest("PATCH",
                   "/api/v2/conversations/" + EncodeSegment(conversation_id) + "/participants/" +
                       EncodeSegment(participant_id),
                   json_body);
-  Result<HttpResponse> response = Execute(request);
+  Result<HttpResponse> response = Execute(request, waits);
   if (!response.ok()) return response.status();
   if (!IsSuccess(response->status)) return ErrorFromResponse(request, *response);
   return PatchReply{response->status, response->Header(kCorrelationHeader),
@@ -364,6 +403,20 @@ Result<std::vector<MediaLeg>> ApiClient::ListSilentMedia(Duration silent_for) {
     for (auto& leg : page->entities) legs.push_back(std::move(leg));
     if (page->entities.empty() || page_number >= page->page_count) return legs;
   }
+}
+
+Result<MediaLeg> ApiClient::GetLegMedia(const std::string& conversation_id,
+                                        const std::string& participant_id) {
+  // The control plane needs no token.
+  const HttpRequest request =
+      JsonRequest("GET", "/sim/v1/conversations/" + EncodeSegment(conversation_id) +
+                             "/participants/" + EncodeSegment(participant_id) + "/media");
+  Result<HttpResponse> response = Send(options_.api_url, request, /*authenticated=*/false);
+  if (!response.ok()) return response.status();
+  if (!IsSuccess(response->status)) return ErrorFromResponse(request, *response);
+  Result<MediaLeg> leg = ParseMediaLeg(response->body);
+  if (!leg.ok()) return ParseError(leg.status(), request, *response);
+  return leg;
 }
 
 }  // namespace gcsim::client

@@ -164,28 +164,38 @@ Result<AnalyticsPage> ParseAnalyticsPage(std::string_view body) {
   });
 }
 
+namespace {
+
+MediaLeg MediaLegFrom(const json& e) {
+  MediaLeg leg;
+  leg.conversation_id = String(e, "conversationId", /*required=*/true);
+  leg.participant_id = String(e, "participantId", /*required=*/true);
+  leg.purpose = String(e, "purpose");
+  leg.state = String(e, "state");
+  leg.speaking = Bool(e, "speaking");
+  leg.flowing = Bool(e, "flowing");
+  leg.muted = Bool(e, "muted");
+  leg.held = Bool(e, "held");
+  leg.last_heard_at = OptTime(e, "lastHeardAt");
+  leg.silent_since = Time(e, "silentSince");
+  leg.silent_for = Duration(Int(e, "silentForMs"));
+  return leg;
+}
+
+}  // namespace
+
 Result<MediaPage> ParseMediaPage(std::string_view body) {
   return Parse<MediaPage>(body, "media view", [](const json& j) {
     MediaPage page;
     page.page_number = static_cast<int>(Int(j, "pageNumber"));
     page.page_count = static_cast<int>(Int(j, "pageCount"));
-    for (const json& e : Array(j, "entities")) {
-      MediaLeg leg;
-      leg.conversation_id = String(e, "conversationId", /*required=*/true);
-      leg.participant_id = String(e, "participantId", /*required=*/true);
-      leg.purpose = String(e, "purpose");
-      leg.state = String(e, "state");
-      leg.speaking = Bool(e, "speaking");
-      leg.flowing = Bool(e, "flowing");
-      leg.muted = Bool(e, "muted");
-      leg.held = Bool(e, "held");
-      leg.last_heard_at = OptTime(e, "lastHeardAt");
-      leg.silent_since = Time(e, "silentSince");
-      leg.silent_for = Duration(Int(e, "silentForMs"));
-      page.entities.push_back(std::move(leg));
-    }
+    for (const json& e : Array(j, "entities")) page.entities.push_back(MediaLegFrom(e));
     return page;
   });
+}
+
+Result<MediaLeg> ParseMediaLeg(std::string_view body) {
+  return Parse<MediaLeg>(body, "leg media", [](const json& j) { return MediaLegFrom(j); });
 }
 
 ErrorInfo ParseErrorInfo(std::string_view body) {

@@ -32,6 +32,8 @@ struct MediaPage {
   int page_count = 0;
 };
 Result<MediaPage> ParseMediaPage(std::string_view body);
+// GET /sim/v1/conversations/{cid}/participants/{pid}/media: one leg, the page entity's shape.
+Result<MediaLeg> ParseMediaLeg(std::string_view body);
 
 // The useful parts of an error body: Genesys ErrorBody {message, code} or the OAuth server's
 // {error, error_description}. Empty strings when the body is neither.

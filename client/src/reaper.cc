@@ -59,6 +59,11 @@ StepReport Reaper::Step(TimePoint now) { return Tick(now, /*act=*/true); }
 
 StepReport Reaper::VerifyPending(TimePoint now) { return Tick(now, /*act=*/false); }
 
+size_t Reaper::pending() const {
+  return std::count_if(legs_.begin(), legs_.end(),
+                       [](const auto& entry) { return entry.second.last_drop.has_value(); });
+}
+
 ReaperTotals Reaper::totals() const {
   ReaperTotals totals;
   {
@@ -69,6 +74,7 @@ ReaperTotals Reaper::totals() const {
   totals.requests = counters.requests;
   totals.rate_limited = counters.rate_limited;
   totals.retries = counters.retries;
+  totals.failed_requests = counters.failed;
   return totals;
 }
 
@@ -77,8 +83,8 @@ bool Reaper::PurposeAllowed(const std::string& purpose) const {
          options_.purposes.end();
 }
 
-void Reaper::Skip(const LegId& leg, std::string reason, StepReport& report) {
-  logger_.Debug("skip", With(LegFields(leg), {{"reason", reason}}));
+void Reaper::Skip(const LegId& leg, std::string reason, StepReport& report, LogLevel level) {
+  logger_.Log(level, "skip", With(LegFields(leg), {{"reason", reason}}));
   report.skipped.push_back({leg, std::move(reason)});
 }
 
@@ -88,29 +94,39 @@ StepReport Reaper::Tick(TimePoint now, bool act) {
   const uint64_t requests_before = client_.counters().requests;
   uint64_t new_legs = 0;
 
+  // The evidence counts as read when the fetch began, so that a wait between two of its pages
+  // makes all of it stale.
+  const EvidenceRead read{client_.counters().waits, clock_.Now()};
   Result<std::vector<Candidate>> candidates = source_.Candidates(now, options_.idle_timeout);
   // Conversation id -> its new candidates; ordered, so a tick's requests come in a stable order.
   std::map<std::string, std::vector<Candidate>> to_confirm;
+  std::map<LegId, Candidate> idle;  // every candidate, for retries
   if (!candidates.ok()) {
     // Without a fresh view, verification could be fooled and drops could be unsafe: wait for
     // the next tick.
     logger_.Error("activity_source_failed",
                   {{"source", source_.name()}, {"error", candidates.status().ToString()}});
     report.errors.push_back({{}, candidates.status()});
-  } else if (act) {
-    // Memory stays proportional to the current candidates: a leg counts as seen once per
-    // stretch of idleness, and a stuck leg that stops being a candidate (heard again, or gone)
-    // is forgotten, so a later idle stretch gets a fresh set of attempts.
-    std::set<LegId> current;
+  } else {
     for (const Candidate& candidate : *candidates) {
-      current.insert({candidate.conversation_id, candidate.participant_id});
+      idle.emplace(LegId{candidate.conversation_id, candidate.participant_id}, candidate);
     }
-    std::erase_if(stuck_, [&current](const LegId& leg) { return current.count(leg) == 0; });
+  }
+  if (candidates.ok() && act) {
+    // Memory stays proportional to the current candidates: a leg counts as seen once per
+    // stretch of idleness, and a leg that stops being a candidate (heard again, or gone) is
+    // forgotten unless a drop of it awaits verification, so a later stretch starts afresh.
+    const auto not_idle = [&idle](const LegId& leg) { return idle.count(leg) == 0; };
+    std::erase_if(stuck_, not_idle);
+    std::erase_if(unreachable_, not_idle);
+    std::erase_if(
+        legs_, [&](const auto& entry) { return !entry.second.last_drop && not_idle(entry.first); });
     for (const Candidate& candidate : *candidates) {
       const LegId leg{candidate.conversation_id, candidate.participant_id};
       report.candidates.push_back(candidate);
       if (last_candidates_.count(leg) == 0) ++new_legs;
-      if (pending_.count(leg) > 0 || stuck_.count(leg) > 0) {
+      const auto progress = legs_.find(leg);
+      if ((progress != legs_.end() && progress->second.last_drop) || stuck_.count(leg) > 0) {
         Skip(leg, "already being handled", report);
       } else if (!candidate.purpose.empty() && !PurposeAllowed(candidate.purpose)) {
         Skip(leg, "purpose " + candidate.purpose + " not allowed", report);
@@ -120,26 +136,47 @@ StepReport Reaper::Tick(TimePoint now, bool act) {
         to_confirm[candidate.conversation_id].push_back(candidate);
       }
     }
-    last_candidates_ = std::move(current);
+    last_candidates_.clear();
+    for (const auto& [leg, unused] : idle) last_candidates_.insert(leg);
   }
 
   if (candidates.ok()) {
     // One GET per conversation serves its new candidates and its pending legs alike.
     std::set<std::string> conversation_ids;
     for (const auto& [id, unused] : to_confirm) conversation_ids.insert(id);
-    for (const auto& [leg, unused] : pending_) conversation_ids.insert(leg.conversation_id);
+    for (const auto& [leg, progress] : legs_) {
+      if (progress.last_drop) conversation_ids.insert(leg.conversation_id);
+    }
     for (const std::string& conversation_id : conversation_ids) {
       Result<CallConversation> conversation = client_.GetCallConversation(conversation_id);
       if (!conversation.ok() && conversation.status().code() != StatusCode::kNotFound) {
         logger_.Error("read_conversation_failed", {{"conversation", conversation_id},
                                                    {"error", conversation.status().ToString()}});
         report.errors.push_back({{conversation_id, ""}, conversation.status()});
+        if (!act) continue;
+        // Each leg this read was for has had an attempt, and it failed.
+        const std::string why = conversation.status().message();
+        std::vector<std::pair<LegId, TimePoint>> attempted;
+        for (const Candidate& candidate : to_confirm[conversation_id]) {
+          attempted.push_back(
+              {{conversation_id, candidate.participant_id}, candidate.silent_since});
+        }
+        for (auto it = legs_.lower_bound(LegId{conversation_id, ""});
+             it != legs_.end() && it->first.conversation_id == conversation_id; ++it) {
+          const LegProgress& progress = it->second;
+          if (progress.last_drop && now - *progress.last_drop >= options_.verify_timeout) {
+            attempted.push_back({it->first, progress.silent_since});
+          }
+        }
+        for (const auto& [leg, silent_since] : attempted) {
+          FailAttempt(leg, silent_since, why, report);
+        }
         continue;
       }
       const CallConversation* current = conversation.ok() ? &*conversation : nullptr;
-      VerifyConversation(conversation_id, current, now, act, report);
+      VerifyConversation(conversation_id, current, idle, read, now, act, report);
       for (const Candidate& candidate : to_confirm[conversation_id]) {
-        ConfirmAndDrop(candidate, current, now, report);
+        ConfirmAndDrop(candidate, current, read, report);
       }
     }
   }
@@ -157,19 +194,24 @@ StepReport Reaper::Tick(TimePoint now, bool act) {
   logger_.Debug("tick", {{"candidates", std::to_string(report.candidates.size())},
                          {"dropped", std::to_string(report.dropped.size())},
                          {"verified", std::to_string(report.verified.size())},
-                         {"pending", std::to_string(pending_.size())},
+                         {"pending", std::to_string(pending())},
                          {"requests", std::to_string(report.requests)}});
   return report;
 }
 
 void Reaper::VerifyConversation(const std::string& conversation_id,
-                                const CallConversation* conversation, TimePoint now, bool act,
-                                StepReport& report) {
+                                const CallConversation* conversation,
+                                const std::map<LegId, Candidate>& idle, const EvidenceRead& read,
+                                TimePoint now, bool act, StepReport& report) {
   const std::string correlation = conversation ? conversation->correlation_id : "";
-  auto it = pending_.lower_bound(LegId{conversation_id, ""});
-  while (it != pending_.end() && it->first.conversation_id == conversation_id) {
-    const LegId leg = it->first;
-    PendingLeg& pending = it->second;
+  // The legs first: verifying, giving up and dropping again may each forget a leg.
+  std::vector<LegId> dropped;
+  for (auto it = legs_.lower_bound(LegId{conversation_id, ""});
+       it != legs_.end() && it->first.conversation_id == conversation_id; ++it) {
+    if (it->second.last_drop) dropped.push_back(it->first);
+  }
+  for (const LegId& leg : dropped) {
+    LegProgress& progress = legs_.at(leg);
     const CallParticipant* participant =
         conversation ? conversation->FindParticipant(leg.participant_id) : nullptr;
     // No conversation, no participant, or a state past connected: the leg is down.
@@ -181,35 +223,50 @@ void Reaper::VerifyConversation(const std::string& conversation_id,
 
     if (down && flowing != true) {
       logger_.Info("verified", With(LegFields(leg), {{"state", state},
-                                                     {"attempts", std::to_string(pending.attempts)},
+                                                     {"drops", std::to_string(progress.drops)},
                                                      {"correlation", correlation}}));
       report.verified.push_back(leg);
-      it = pending_.erase(it);
+      legs_.erase(leg);
       continue;
     }
-    ++it;  // Drop() below may touch this entry but never erases it
-    if (!act || now - pending.last_drop < options_.verify_timeout) continue;
-    if (pending.attempts >= options_.max_attempts) {
-      logger_.Error("stuck",
-                    With(LegFields(leg), {{"state", state},
-                                          {"media_flowing", flowing == true ? "true" : "unknown"},
-                                          {"attempts", std::to_string(pending.attempts)},
-                                          {"correlation", correlation}}));
-      report.stuck.push_back(leg);
+    if (!act || now - *progress.last_drop < options_.verify_timeout) continue;
+    if (progress.attempts() >= options_.max_attempts) {
+      std::string why = "still up after " + std::to_string(progress.drops) + " drops (state " +
+                        state + ", media " + (flowing == true ? "flowing" : "unknown") + ")";
+      if (progress.failures > 0) {
+        why += "; " + std::to_string(progress.failures) +
+               " attempts failed, last: " + progress.last_failure;
+      }
+      ReportStuck(leg, std::move(why), report);
       stuck_.insert(leg);
-      pending_.erase(leg);
+      legs_.erase(leg);
+      continue;
+    }
+    // A retry is a new decision and needs what a first drop needs: the leg idle now, in the
+    // stretch of silence the first drop acted on, and the same leg rather than a new one that
+    // came back under its id (after a reset, say).
+    const auto evidence = idle.find(leg);
+    std::string changed;
+    if (evidence == idle.end() || evidence->second.silent_since != progress.silent_since) {
+      changed = "heard since the drop";
+    } else if (participant != nullptr && participant->connected_time != progress.connected_time) {
+      changed = "a new leg under the same id";
+    }
+    if (!changed.empty()) {
+      Skip(leg, changed + "; not dropped again", report, LogLevel::kInfo);
+      legs_.erase(leg);
       continue;
     }
     logger_.Warn("still_up",
                  With(LegFields(leg), {{"state", state},
-                                       {"since_drop", FormatDuration(now - pending.last_drop)},
+                                       {"since_drop", FormatDuration(now - *progress.last_drop)},
                                        {"correlation", correlation}}));
-    Drop(leg, pending.attempts + 1, now, report);
+    DropIfStillIdle(leg, progress.silent_since, participant, read, report);
   }
 }
 
 void Reaper::ConfirmAndDrop(const Candidate& candidate, const CallConversation* conversation,
-                            TimePoint now, StepReport& report) {
+                            const EvidenceRead& read, StepReport& report) {
   const LegId leg{candidate.conversation_id, candidate.participant_id};
   if (conversation == nullptr) return Skip(leg, "conversation gone", report);
   if (conversation->Ended()) return Skip(leg, "conversation ended", report);
@@ -220,48 +277,133 @@ void Reaper::ConfirmAndDrop(const Candidate& candidate, const CallConversation* 
     return Skip(leg, "purpose " + participant->purpose + " not allowed", report);
   }
   report.confirmed.push_back(leg);
-  if (options_.dry_run) {
-    logger_.Info("would_drop",
-                 With(LegFields(leg), {{"purpose", participant->purpose},
-                                       {"silent_for", FormatDuration(now - candidate.silent_since)},
-                                       {"correlation", conversation->correlation_id}}));
-    return;
-  }
-  Drop(leg, 1, now, report);
+  DropIfStillIdle(leg, candidate.silent_since, participant, read, report);
 }
 
-void Reaper::Drop(const LegId& leg, int attempt, TimePoint tick, StepReport& report) {
-  Result<PatchReply> reply =
-      client_.PatchParticipant(leg.conversation_id, leg.participant_id, kDropBody);
-  // When the drop was really accepted: a paced or retried PATCH lands after the tick began.
-  const TimePoint now = reply.ok() ? clock_.Now() : tick;
+void Reaper::DropIfStillIdle(const LegId& leg, TimePoint silent_since,
+                             const CallParticipant* participant, const EvidenceRead& read,
+                             StepReport& report) {
+  // Every decision to drop rests on evidence read after the last wait. The client waits in
+  // three places only: (1) in the tick's earlier requests, which its wait counter records;
+  // (2) right here, before the evidence is judged, to have the rate budget and a token ready;
+  // (3) inside the re-check below, before that one request is sent. So: evidence read before
+  // a wait is read again after it, and nothing waits between that read and the PATCH, which
+  // may not wait at all (WaitPolicy::kNever): a PATCH that would have to wait, or that fails,
+  // is a failed attempt, and the leg is decided again on a later tick, on fresh evidence.
+  if (Status ready = client_.WaitUntilReady(); !ready.ok()) {
+    report.errors.push_back({leg, ready});
+    return FailAttempt(leg, silent_since, ready.message(), report);
+  }
+  const TimePoint now = clock_.Now();
+  if (client_.counters().waits != read.waits || now - read.at > options_.max_evidence_age) {
+    Result<std::optional<TimePoint>> fresh =
+        source_.SilentSince(leg.conversation_id, leg.participant_id, now);
+    if (!fresh.ok()) {
+      logger_.Error("recheck_failed", With(LegFields(leg), {{"error", fresh.status().ToString()}}));
+      report.errors.push_back({leg, fresh.status()});
+      return FailAttempt(leg, silent_since, fresh.status().message(), report);
+    }
+    if (!*fresh || now - **fresh < options_.idle_timeout) {
+      // Heard since the candidates were read (or gone): a new stretch of silence, if any,
+      // starts afresh.
+      legs_.erase(leg);
+      return Skip(
+          leg,
+          (*fresh ? "heard at " + FormatIso8601(**fresh) : "no longer silent (heard or gone)") +
+              ", after its silence was read at " + FormatIso8601(read.at),
+          report, LogLevel::kInfo);
+    }
+    silent_since = **fresh;
+  }
+  if (options_.dry_run) {
+    logger_.Info("would_drop",
+                 With(LegFields(leg), {{"purpose", participant ? participant->purpose : ""},
+                                       {"silent_for", FormatDuration(now - silent_since)}}));
+    return;
+  }
+
+  Result<PatchReply> reply = client_.PatchParticipant(leg.conversation_id, leg.participant_id,
+                                                      kDropBody, WaitPolicy::kNever);
+  const TimePoint at = clock_.Now();
+  LegProgress& progress = legs_[leg];
+  if (progress.attempts() == 0) progress.silent_since = silent_since;
   if (reply.ok()) {
-    LogFields fields = With(LegFields(leg), {{"attempt", std::to_string(attempt)},
+    ++progress.drops;
+    progress.last_drop = at;
+    progress.silent_since = silent_since;
+    if (participant != nullptr) progress.connected_time = participant->connected_time;
+    LogFields fields = With(LegFields(leg), {{"attempt", std::to_string(progress.drops)},
                                              {"status", std::to_string(reply->http_status)},
+                                             {"silent_since", FormatIso8601(silent_since)},
                                              {"correlation", reply->correlation_id}});
-    if (!reply->ignored_fields.empty())
+    if (progress.failures > 0)
+      fields.emplace_back("failed_attempts", std::to_string(progress.failures));
+    if (!reply->ignored_fields.empty()) {
       fields.emplace_back("ignored_fields", reply->ignored_fields);
+    }
     logger_.Info("dropped", fields);
-    report.dropped.push_back({leg, now, attempt, reply->http_status, reply->correlation_id});
-    pending_[leg] = PendingLeg{attempt, now};
+    report.dropped.push_back(
+        {leg, at, progress.drops, reply->http_status, reply->correlation_id, silent_since});
+    if (progress.drops == 1) {
+      const Duration lateness = at - (silent_since + options_.idle_timeout);
+      std::lock_guard lock(totals_mu_);
+      totals_.max_lateness = std::max(totals_.max_lateness, lateness);
+    }
     return;
   }
   if (AlreadyGone(reply.status())) {
-    if (attempt == 1) return Skip(leg, "already gone", report);
+    if (progress.drops == 0) {
+      legs_.erase(leg);
+      return Skip(leg, "already gone", report);
+    }
     // A retry answered "already disconnected": the state says down, yet verification saw it
     // up (media still flowing). Keep counting so it ends as verified or stuck.
-    pending_[leg] = PendingLeg{attempt, now};
+    ++progress.drops;
+    progress.last_drop = at;
     logger_.Warn("drop_already_disconnected",
-                 With(LegFields(leg), {{"attempt", std::to_string(attempt)},
+                 With(LegFields(leg), {{"attempt", std::to_string(progress.drops)},
                                        {"error", reply.status().ToString()}}));
     return;
   }
-  logger_.Error("drop_failed", With(LegFields(leg), {{"attempt", std::to_string(attempt)},
-                                                     {"error", reply.status().ToString()}}));
+  logger_.Error("drop_failed", With(LegFields(leg), {{"error", reply.status().ToString()}}));
   report.errors.push_back({leg, reply.status()});
-  // A failed first drop is retried when the leg is next a candidate; a failed retry still counts
-  // toward max_attempts, so a leg cannot loop forever.
-  if (attempt > 1) pending_[leg] = PendingLeg{attempt, now};
+  FailAttempt(leg, silent_since, reply.status().message(), report);
+}
+
+void Reaper::FailAttempt(const LegId& leg, TimePoint silent_since, const std::string& why,
+                         StepReport& report) {
+  LegProgress& progress = legs_[leg];
+  if (progress.attempts() == 0) progress.silent_since = silent_since;
+  ++progress.failures;
+  progress.last_failure = why;
+  {
+    std::lock_guard lock(totals_mu_);
+    ++totals_.failed_attempts;
+  }
+  logger_.Warn("attempt_failed",
+               With(LegFields(leg), {{"attempt", std::to_string(progress.attempts()) + "/" +
+                                                     std::to_string(options_.max_attempts)},
+                                     {"why", why}}));
+  if (progress.attempts() < options_.max_attempts) return;
+  if (progress.drops > 0) {
+    // It took drops and stayed up, and now cannot even be reached: as good as stuck.
+    ReportStuck(leg,
+                "still up after " + std::to_string(progress.drops) + " drops; " +
+                    std::to_string(progress.failures) + " attempts failed, last: " + why,
+                report);
+    stuck_.insert(leg);
+  } else if (unreachable_.insert(leg).second) {
+    ReportStuck(
+        leg, "unreachable: " + std::to_string(progress.failures) + " failed attempts, last: " + why,
+        report);
+  }
+  // An unreachable leg keeps being tried, on fresh attempts: the trouble may pass.
+  legs_.erase(leg);
+}
+
+void Reaper::ReportStuck(const LegId& leg, std::string why, StepReport& report) {
+  logger_.Error("stuck", With(LegFields(leg), {{"why", why}}));
+  report.stuck.push_back({leg, std::move(why)});
 }
 
 ReaperDaemon::ReaperDaemon(Reaper& reaper, StepCallback on_step)

@@ -417,5 +417,123 @@ TEST_F(ClientApiTest, LogsCarryTheCorrelationId) {
   EXPECT_TRUE(found) << out.str();
 }
 
+// A drop must go out right after what it rests on was read, or not at all.
+TEST_F(ClientApiTest, ACallThatMayNotWaitIsRefusedOrFailsInsteadOfWaiting) {
+  transport_.Push(TokenResponse("tok1"));
+  ApiClient client(Options(), clock_, transport_);
+  ASSERT_TRUE(client.FetchToken().ok());
+  const TimePoint start = clock_.Now();
+
+  // Budget known to be spent: refused without sending.
+  transport_.Push(JsonResponse(200, kConversation,
+                               {{"inin-ratelimit-count", "3"},
+                                {"inin-ratelimit-allowed", "3"},
+                                {"inin-ratelimit-reset", "20"}}));
+  ASSERT_TRUE(client.GetCallConversation("c1").ok());
+  const size_t sent = transport_.sent().size();
+  auto refused =
+      client.PatchParticipant("c1", "p1", R"({"state":"disconnected"})", WaitPolicy::kNever);
+  EXPECT_EQ(refused.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ(refused.status().reason(), "rate.budget.spent");
+  EXPECT_EQ(transport_.sent().size(), sent);
+
+  // Ready: the wait happens now, before the caller reads anything.
+  ASSERT_TRUE(client.WaitUntilReady().ok());
+  EXPECT_EQ(clock_.Now() - start, seconds(20));
+  EXPECT_EQ(client.counters().waits, 1u);
+
+  // A 429, a 5xx, a transport error or a 401: one send, no wait, no second try.
+  transport_.Push(ErrorResponse(429, "too.many.requests.retry.after", {{"Retry-After", "7"}}));
+  transport_.Push(ErrorResponse(503, "service.unavailable"));
+  transport_.Push(UnavailableError("connection reset"));
+  transport_.Push(ErrorResponse(401, "bad.credentials"));
+  const TimePoint before = clock_.Now();
+  const std::vector<StatusCode> codes = {StatusCode::kResourceExhausted, StatusCode::kUnavailable,
+                                         StatusCode::kUnavailable, StatusCode::kUnauthenticated};
+  for (const StatusCode code : codes) {
+    auto reply =
+        client.PatchParticipant("c1", "p1", R"({"state":"disconnected"})", WaitPolicy::kNever);
+    EXPECT_EQ(reply.status().code(), code) << reply.status().ToString();
+    // The 429 announced a spent budget: the next call that may wait waits it out first.
+    if (code == StatusCode::kResourceExhausted) {
+      ASSERT_TRUE(client.WaitUntilReady().ok());
+    }
+  }
+  EXPECT_EQ(clock_.Now() - before, seconds(7));
+  EXPECT_EQ(client.counters().retries, 0u);
+  EXPECT_EQ(client.counters().waits, 2u);
+  // Refused, 429, 503 and no answer failed for good; the 401 only dropped the token.
+  EXPECT_EQ(client.counters().failed, 4u);
+  transport_.Push(TokenResponse("tok2"));
+  transport_.Push(JsonResponse(202, ""));
+  EXPECT_TRUE(client.PatchParticipant("c1", "p1", "{}", WaitPolicy::kNever).ok());
+  EXPECT_EQ(transport_.sent().back().request.headers.at("Authorization"), "Bearer tok2");
+  EXPECT_EQ(transport_.unused(), 0u);
+}
+
+TEST_F(ClientApiTest, WaitsAreCountedWhereverTheyHappen) {
+  transport_.Push(TokenResponse("tok1"));
+  transport_.Push(ErrorResponse(503, "service.unavailable"));
+  transport_.Push(ErrorResponse(429, "too.many.requests.retry.after", {{"Retry-After", "3"}}));
+  transport_.Push(JsonResponse(200, kConversation));
+  ApiClient client(Options(), clock_, transport_);
+  ASSERT_TRUE(client.GetCallConversation("c1").ok());
+  EXPECT_EQ(client.counters().waits, 2u);
+  EXPECT_EQ(client.counters().retries, 2u);
+  EXPECT_EQ(client.counters().failed, 0u);
+}
+
+// gcsim's control plane is not charged to the API budget: its answers neither wait for the
+// budget nor make the client forget that it is spent.
+TEST_F(ClientApiTest, ControlPlaneReadsNeitherPaceNorMoveTheBudget) {
+  transport_.Push(TokenResponse("tok1"));
+  ApiClient client(Options(), clock_, transport_);
+  ASSERT_TRUE(client.FetchToken().ok());
+  transport_.Push(JsonResponse(200, kConversation,
+                               {{"inin-ratelimit-count", "1"},
+                                {"inin-ratelimit-allowed", "1"},
+                                {"inin-ratelimit-reset", "60"}}));
+  ASSERT_TRUE(client.GetCallConversation("c1").ok());
+  const nlohmann::json leg = {{"conversationId", "c1"}, {"participantId", "p1"},
+                              {"purpose", "agent"},     {"state", "connected"},
+                              {"speaking", true},       {"flowing", true},
+                              {"muted", true},          {"held", false},
+                              {"lastHeardAt", nullptr}, {"silentSince", "2026-01-01T08:40:00.000Z"},
+                              {"silentForMs", 1200000}, {"silentFor", "20m"}};
+  transport_.Push(JsonResponse(200, leg.dump(),
+                               {{"inin-ratelimit-count", "0"},
+                                {"inin-ratelimit-allowed", "1"},
+                                {"inin-ratelimit-reset", "60"}}));
+  const TimePoint start = clock_.Now();
+  auto media = client.GetLegMedia("c1", "p1");
+  ASSERT_TRUE(media.ok()) << media.status().ToString();
+  EXPECT_EQ(clock_.Now(), start);
+  EXPECT_EQ(transport_.sent().back().request.target,
+            "/sim/v1/conversations/c1/participants/p1/media");
+  EXPECT_EQ(transport_.sent().back().request.headers.count("Authorization"), 0u);
+  EXPECT_TRUE(media->muted);
+  EXPECT_EQ(media->silent_for, std::chrono::minutes(20));
+  // Still spent: a drop may not go now.
+  EXPECT_EQ(client.PatchParticipant("c1", "p1", "{}", WaitPolicy::kNever).status().code(),
+            StatusCode::kResourceExhausted);
+  transport_.Push(ErrorResponse(404, "not.found"));
+  EXPECT_EQ(client.GetLegMedia("c1", "gone").status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(ClientApiTest, NarrowsTheAnalyticsQueryToOneConversation) {
+  transport_.Push(TokenResponse("tok1"));
+  transport_.Push(JsonResponse(200, R"({"conversations":[],"totalHits":0})"));
+  ApiClient client(Options(), clock_, transport_);
+  const TimePoint now = clock_.Now();
+  ASSERT_TRUE(client.QueryLiveConversations(now - std::chrono::hours(24), now, "c1").ok());
+  const auto body = nlohmann::json::parse(transport_.sent().back().request.body);
+  const auto& predicates = body["conversationFilters"][0]["predicates"];
+  ASSERT_EQ(predicates.size(), 2u) << body.dump();
+  EXPECT_EQ(predicates[1], nlohmann::json({{"type", "dimension"},
+                                           {"dimension", "conversationId"},
+                                           {"operator", "matches"},
+                                           {"value", "c1"}}));
+}
+
 }  // namespace
 }  // namespace gcsim::client

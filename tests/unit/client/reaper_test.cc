@@ -18,6 +18,7 @@ using testing::ErrorResponse;
 using testing::FakeLeg;
 using testing::FakeTransport;
 using testing::FakeWorld;
+using testing::SentRequest;
 
 std::vector<LegId> Legs(const std::vector<DroppedLeg>& dropped) {
   std::vector<LegId> out;
@@ -100,6 +101,16 @@ TEST_F(ClientReaperTest, ExactlyTheTimeoutCountsAsIdle) {
 class ScriptedSource final : public ActivitySource {
  public:
   Result<std::vector<Candidate>> Candidates(TimePoint, Duration) override { return candidates; }
+  Result<std::optional<TimePoint>> SilentSince(const std::string& conversation_id,
+                                               const std::string& participant_id,
+                                               TimePoint) override {
+    for (const Candidate& c : candidates) {
+      if (c.conversation_id == conversation_id && c.participant_id == participant_id) {
+        return std::optional<TimePoint>(c.silent_since);
+      }
+    }
+    return std::optional<TimePoint>();
+  }
   const char* name() const override { return "scripted"; }
   std::vector<Candidate> candidates;
 };
@@ -248,9 +259,10 @@ TEST_F(ClientReaperTest, RetriesALegThatStaysUpThenReportsItStuckOnce) {
       attempts.push_back(d.attempt);
       EXPECT_EQ((d.at - t0) % seconds(30), Duration(0)) << "retry only after verify_timeout";
     }
-    for (const LegId& leg : report.stuck) {
-      stuck.push_back(leg);
+    for (const StuckLeg& s : report.stuck) {
+      stuck.push_back(s.leg);
       EXPECT_EQ(t - t0, seconds(90));  // third drop at 60 s, still up 30 s later
+      EXPECT_EQ(s.why, "still up after 3 drops (state connected, media flowing)");
     }
     EXPECT_TRUE(report.verified.empty());
   }
@@ -321,6 +333,7 @@ TEST_F(ClientReaperTest, RequestsGrowWithCandidatesNotWithTheOrg) {
   EXPECT_EQ(Count("GET /sim/v1/media"), 1);
   EXPECT_EQ(Count("GET /api/v2/conversations/calls/"), 2);  // one per conversation
   EXPECT_EQ(Count("PATCH"), 3);
+  EXPECT_EQ(Count("GET /sim/v1/conversations/"), 0);  // no wait, so no read again
   EXPECT_EQ(report.requests, 7u);
 
   clock_.Advance(seconds(15));
@@ -415,6 +428,306 @@ TEST_F(ClientReaperTest, SignalsNeedEveryOpenSegmentSilent) {
   auto candidates = signals.Candidates(Now(), minutes(10));
   ASSERT_TRUE(candidates.ok()) << candidates.status().ToString();
   EXPECT_TRUE(candidates->empty());
+}
+
+// ---- Issue 9, item 1: a wait between reading a leg's silence and dropping it ----------------
+
+// The field report: a budget of one request a minute, candidates read at 10m, the leg unmuted
+// and talking from 10m5s, the PATCH paced to 11m. The wait must come before a fresh read.
+TEST_F(ClientReaperTest, ALegHeardWhileTheTickWaitedOnTheBudgetIsNotDropped) {
+  world_.rate_limit = 1;
+  world_.AddLeg("c1", "sup", "user", Now() - minutes(10));
+  world_.AddLeg("c1", "peer", "customer", Now());
+  const TimePoint t0 = Now();
+  clock_.Schedule(t0 + seconds(5), [this] { world_.Hear("c1", "sup"); });
+  Reaper& reaper = MakeReaper();
+
+  const StepReport report = reaper.Step(t0);
+  EXPECT_TRUE(report.dropped.empty());
+  EXPECT_EQ(Count("PATCH"), 0);
+  EXPECT_EQ(world_.Find("c1", "sup")->state, "connected");
+  EXPECT_NE(Reasons(report).find("sup:heard at 2026-01-01T09:01:00.000Z, after its silence was "
+                                 "read at 2026-01-01T09:00:00.000Z"),
+            std::string::npos)
+      << Reasons(report);
+  EXPECT_EQ(Count("GET /sim/v1/conversations/c1/participants/sup/media"), 1);
+  EXPECT_EQ(Now() - t0, seconds(60));  // the one wait, before the re-check
+}
+
+// The same budget, a leg that stays silent: dropped once the budget allows, on evidence read
+// after the wait, with the PATCH right behind it.
+TEST_F(ClientReaperTest, ALegStillSilentAfterTheWaitIsDroppedOnTheFreshRead) {
+  world_.rate_limit = 1;
+  world_.AddLeg("c1", "sup", "user", Now() - minutes(10));
+  world_.AddLeg("c1", "peer", "customer", Now());
+  const TimePoint t0 = Now();
+  Reaper& reaper = MakeReaper();
+  const StepReport report = reaper.Step(t0);
+  ASSERT_EQ(Legs(report.dropped), (std::vector<LegId>{{"c1", "sup"}}));
+  EXPECT_EQ(report.dropped[0].at, t0 + seconds(60));
+  EXPECT_EQ(report.dropped[0].silent_since, t0 - minutes(10));
+  const std::vector<SentRequest>& sent = transport_.sent();
+  ASSERT_GE(sent.size(), 2u);
+  EXPECT_EQ(sent[sent.size() - 2].request.target,
+            "/sim/v1/conversations/c1/participants/sup/media");
+  EXPECT_EQ(sent.back().request.method, "PATCH");
+  EXPECT_EQ(sent.back().at, sent[sent.size() - 2].at);
+  EXPECT_EQ(reaper.totals().max_lateness, seconds(60));
+}
+
+// Another script on the same OAuth client spent the budget: the reaper's GET gets a 429 and
+// waits out Retry-After. What was read before that wait is read again.
+TEST_F(ClientReaperTest, ALegHeardWhileTheTickWaitedOutA429IsNotDropped) {
+  world_.rate_limit = 2;
+  world_.AddLeg("c1", "sup", "user", Now() - minutes(10));
+  world_.AddLeg("c1", "peer", "customer", Now());
+  const TimePoint t0 = Now();
+  world_.SpendBudget(2);
+  clock_.Schedule(t0 + seconds(5), [this] { world_.Hear("c1", "sup"); });
+  Reaper& reaper = MakeReaper();
+  const StepReport report = reaper.Step(t0);
+  EXPECT_TRUE(report.dropped.empty());
+  EXPECT_EQ(Count("PATCH"), 0);
+  EXPECT_EQ(reaper.totals().rate_limited, 1u);
+  EXPECT_EQ(world_.Find("c1", "sup")->state, "connected");
+}
+
+// The PATCH itself never waits: a 429 on it is a failed attempt, and the next tick decides
+// again on fresh evidence (here: still silent, dropped).
+TEST_F(ClientReaperTest, ADropThatWouldWaitIsAFailedAttemptDecidedAgainLater) {
+  world_.AddLeg("c1", "idle", "customer", Now() - minutes(11));
+  world_.AddLeg("c1", "peer", "agent", Now());
+  world_.patch_answer =
+      ErrorResponse(429, "too.many.requests.retry.after", {{"Retry-After", "20"}});
+  Reaper& reaper = MakeReaper();
+  const TimePoint t0 = Now();
+  StepReport report = reaper.Step(t0);
+  EXPECT_EQ(Count("PATCH"), 1);  // not sent again after Retry-After
+  EXPECT_EQ(Now(), t0);
+  EXPECT_TRUE(report.dropped.empty());
+  ASSERT_EQ(report.errors.size(), 1u);
+  EXPECT_EQ(report.errors[0].status.code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ(reaper.totals().failed_attempts, 1u);
+  EXPECT_EQ(reaper.totals().failed_requests, 1u);
+
+  world_.patch_answer.reset();
+  clock_.Advance(seconds(15));
+  report = reaper.Step(Now());
+  ASSERT_EQ(Legs(report.dropped), (std::vector<LegId>{{"c1", "idle"}}));
+  EXPECT_EQ(report.dropped[0].attempt, 1);
+  EXPECT_EQ(report.dropped[0].at, t0 + seconds(20));  // the 429's budget waited out, then read
+  EXPECT_EQ(Count("GET /sim/v1/conversations/c1/participants/idle/media"), 1);
+  EXPECT_EQ(reaper.totals().dropped, 1u);
+}
+
+// ---- Issue 9, item 2: a retry is a new decision ---------------------------------------------
+
+TEST_F(ClientReaperTest, ARetryOfALegHeardSinceTheDropIsNotSent) {
+  world_.AddLeg("c1", "zombie", "customer", Now() - minutes(11));
+  world_.AddLeg("c1", "peer", "agent", Now());
+  world_.ignore_drops = true;
+  Reaper& reaper = MakeReaper({.verify_timeout = seconds(30)});
+  const TimePoint t0 = Now();
+  ASSERT_EQ(reaper.Step(t0).dropped.size(), 1u);
+  clock_.AdvanceTo(t0 + seconds(20));
+  world_.Hear("c1", "zombie");
+  clock_.AdvanceTo(t0 + seconds(30));
+  const StepReport report = reaper.Step(Now());
+  EXPECT_TRUE(report.dropped.empty());
+  EXPECT_EQ(Count("PATCH"), 1);
+  EXPECT_EQ(Reasons(report), "zombie:heard since the drop; not dropped again;");
+  EXPECT_EQ(reaper.pending(), 0u);
+  EXPECT_EQ(reaper.totals().stuck, 0u);
+}
+
+// After a reset the same participant id names a new leg, silent only since it joined: the
+// drop of the old one is not carried over to it. Ten minutes later it is a leg of its own.
+TEST_F(ClientReaperTest, ARetryDoesNotDropANewLegUnderTheSameId) {
+  world_.AddLeg("c1", "sup", "user", Now() - minutes(10));
+  world_.AddLeg("c1", "a", "agent", Now());
+  world_.AddLeg("c1", "b", "customer", Now());
+  Reaper& reaper = MakeReaper({.verify_timeout = seconds(30)});
+  const TimePoint t0 = Now();
+  ASSERT_EQ(reaper.Step(t0).dropped.size(), 1u);
+  clock_.AdvanceTo(t0 + seconds(10));
+  FakeLeg* sup = world_.Find("c1", "sup");  // the reset: back, connected, silent since now
+  sup->state = "connected";
+  sup->flowing = true;
+  sup->silent_since = Now();
+  sup->connected_time = Now();
+
+  std::vector<DroppedLeg> drops;
+  for (TimePoint t = t0 + seconds(15); t <= t0 + minutes(11); t += seconds(15)) {
+    clock_.AdvanceTo(t);
+    world_.Find("c1", "a")->silent_since = t;  // the others keep talking
+    world_.Find("c1", "b")->silent_since = t;
+    const StepReport report = reaper.Step(t);
+    for (const DroppedLeg& d : report.dropped) {
+      if (d.leg.participant_id == "sup") drops.push_back(d);
+    }
+  }
+  ASSERT_EQ(drops.size(), 1u);
+  EXPECT_EQ(drops[0].at, t0 + minutes(10) + seconds(15));  // its own ten minutes, next tick
+  EXPECT_EQ(drops[0].attempt, 1);
+  EXPECT_EQ(drops[0].silent_since, t0 + seconds(10));
+}
+
+// The id may even come back looking just as silent (a source that cannot tell): a different
+// connectedTime still says it is not the leg that was dropped.
+TEST_F(ClientReaperTest, ARetryChecksTheLegIsTheOneDropped) {
+  world_.AddLeg("c1", "zombie", "customer", Now() - minutes(11)).connected_time =
+      Now() - minutes(11);
+  world_.AddLeg("c1", "peer", "agent", Now());
+  world_.ignore_drops = true;
+  Reaper& reaper = MakeReaper({.verify_timeout = seconds(30)});
+  const TimePoint t0 = Now();
+  ASSERT_EQ(reaper.Step(t0).dropped.size(), 1u);
+  world_.Find("c1", "zombie")->connected_time = t0 + seconds(10);
+  clock_.AdvanceTo(t0 + seconds(30));
+  const StepReport report = reaper.Step(Now());
+  EXPECT_TRUE(report.dropped.empty());
+  EXPECT_EQ(Reasons(report),
+            "zombie:already being handled;zombie:a new leg under the same id; not dropped again;");
+}
+
+// A retry after a wait reads the leg again, like a first drop.
+TEST_F(ClientReaperTest, ARetryAfterAWaitReadsTheLegAgain) {
+  world_.AddLeg("c1", "zombie", "customer", Now() - minutes(11));
+  world_.AddLeg("c1", "peer", "agent", Now());
+  world_.ignore_drops = true;
+  Reaper& reaper = MakeReaper({.verify_timeout = seconds(30)});
+  const TimePoint t0 = Now();
+  ASSERT_EQ(reaper.Step(t0).dropped.size(), 1u);
+  // At the retry, the conversation GET meets a spent budget and waits; the leg talks meanwhile.
+  world_.rate_limit = 1;
+  clock_.AdvanceTo(t0 + seconds(30));
+  world_.SpendBudget(1);
+  clock_.Schedule(Now() + seconds(5), [this] { world_.Hear("c1", "zombie"); });
+  const StepReport report = reaper.Step(Now());
+  EXPECT_TRUE(report.dropped.empty());
+  EXPECT_EQ(Count("PATCH"), 1);
+  EXPECT_EQ(Count("GET /sim/v1/conversations/c1/participants/zombie/media"), 1);
+}
+
+// ---- Issue 9, item 3: legs that cannot be reached are reported -------------------------------
+
+// The field report: another client on the same OAuth client used the whole budget for fifteen
+// minutes. The leg's failed attempts count; it is reported stuck, with why, once; and it is
+// dropped when the budget comes back, with the lateness in the totals.
+TEST_F(ClientReaperTest, ALegUnreachableForFifteenMinutesIsReportedStuckThenDropped) {
+  world_.rate_limit = 1;
+  world_.AddLeg("c1", "idle", "customer", Now() - minutes(10));
+  world_.AddLeg("c1", "peer", "agent", Now());
+  const TimePoint t0 = Now();
+  for (int minute = 0; minute <= 15; ++minute) {
+    clock_.Schedule(t0 + minutes(minute), [this] { world_.SpendBudget(1); });
+  }
+  clock_.AdvanceTo(t0);  // the other client goes first at 10m
+  Reaper& reaper = MakeReaper({.max_attempts = 3});
+  std::vector<StuckLeg> stuck;
+  std::vector<DroppedLeg> drops;
+  for (TimePoint next = t0; Now() < t0 + minutes(30);) {
+    clock_.AdvanceTo(next);
+    const TimePoint tick = Now();
+    world_.Find("c1", "peer")->silent_since = tick;  // talking
+    const StepReport report = reaper.Step(tick);
+    stuck.insert(stuck.end(), report.stuck.begin(), report.stuck.end());
+    drops.insert(drops.end(), report.dropped.begin(), report.dropped.end());
+    next = std::max(tick + seconds(15), Now());
+  }
+  ASSERT_EQ(stuck.size(), 1u);
+  EXPECT_EQ(stuck[0].leg, (LegId{"c1", "idle"}));
+  EXPECT_EQ(
+      stuck[0].why.rfind(
+          "unreachable: 3 failed attempts, last: GET /api/v2/conversations/calls/c1: HTTP 429", 0),
+      0u)
+      << stuck[0].why;
+  EXPECT_NE(stuck[0].why.find("429"), std::string::npos) << stuck[0].why;
+  ASSERT_EQ(drops.size(), 1u);
+  EXPECT_GT(drops[0].at, t0 + minutes(15));
+  const ReaperTotals totals = reaper.totals();
+  EXPECT_EQ(totals.stuck, 1u);
+  EXPECT_GE(totals.failed_attempts, 3u);
+  EXPECT_GE(totals.failed_requests, 3u);
+  EXPECT_EQ(totals.max_lateness, drops[0].at - t0);
+  EXPECT_NE(log_.str().find("ERROR stuck conversation=c1 participant=idle why=\"unreachable: 3"),
+            std::string::npos);
+}
+
+// Failed PATCHes count too, and are not retried inside the tick.
+TEST_F(ClientReaperTest, FailedDropsCountTowardMaxAttempts) {
+  world_.AddLeg("c1", "idle", "customer", Now() - minutes(11));
+  world_.AddLeg("c1", "peer", "agent", Now());
+  world_.patch_answer = ErrorResponse(503, "service.unavailable");
+  Reaper& reaper = MakeReaper({.max_attempts = 3});
+  const TimePoint t0 = Now();
+  std::vector<StuckLeg> stuck;
+  for (TimePoint t = t0; t <= t0 + minutes(2); t += seconds(15)) {
+    clock_.AdvanceTo(t);
+    const StepReport report = reaper.Step(t);
+    stuck.insert(stuck.end(), report.stuck.begin(), report.stuck.end());
+    if (t == t0 + seconds(30)) {
+      EXPECT_EQ(report.stuck.size(), 1u) << "third failed attempt";
+    }
+  }
+  ASSERT_EQ(stuck.size(), 1u) << "reported once";
+  EXPECT_EQ(
+      stuck[0].why.rfind("unreachable: 3 failed attempts, last: PATCH /api/v2/conversations/c1/"
+                         "participants/idle: HTTP 503",
+                         0),
+      0u)
+      << stuck[0].why;
+  EXPECT_EQ(Count("PATCH"), 9);  // one a tick: still tried, as the trouble may pass
+  EXPECT_EQ(reaper.totals().stuck, 1u);
+  EXPECT_EQ(reaper.totals().retries, 0u);
+}
+
+// A leg that was heard between failed attempts starts its next stretch with fresh attempts.
+TEST_F(ClientReaperTest, FailedAttemptsAreForgottenOnceTheLegIsHeard) {
+  world_.AddLeg("c1", "idle", "customer", Now() - minutes(11));
+  world_.AddLeg("c1", "peer", "agent", Now());
+  world_.patch_answer = ErrorResponse(503, "service.unavailable");
+  Reaper& reaper = MakeReaper({.max_attempts = 2});
+  reaper.Step(Now());
+  world_.Hear("c1", "idle");
+  clock_.Advance(seconds(15));
+  reaper.Step(Now());
+  world_.Find("c1", "idle")->speaking = false;
+  clock_.Advance(minutes(10));
+  world_.Find("c1", "peer")->silent_since = Now();
+  EXPECT_TRUE(reaper.Step(Now()).stuck.empty()) << "one failed attempt in this stretch";
+}
+
+// ---- Signals: the re-check is the analytics query narrowed to the conversation ---------------
+
+TEST_F(ClientReaperTest, SignalsReadsTheConversationAgainAfterAWait) {
+  world_.rate_limit = 2;
+  FakeLeg& muted = world_.AddLeg("c1", "muted", "agent", Now());
+  muted.audio_muted = true;
+  muted.segment_start = Now() - minutes(10);
+  world_.AddLeg("c1", "peer", "customer", Now());
+  FakeLeg& held = world_.AddLeg("c2", "held", "agent", Now());
+  held.segment_type = "hold";
+  held.segment_start = Now() - minutes(10);
+  world_.AddLeg("c2", "peer", "customer", Now());
+  const TimePoint t0 = Now();
+  clock_.Schedule(t0 + seconds(5), [this] { world_.Hear("c1", "muted"); });
+  SignalsActivitySource signals(client_);
+  Reaper& reaper = MakeReaper({}, &signals);
+  std::vector<DroppedLeg> drops;
+  for (TimePoint next = t0; Now() < t0 + minutes(5);) {
+    clock_.AdvanceTo(next);
+    const StepReport report = reaper.Step(Now());
+    drops.insert(drops.end(), report.dropped.begin(), report.dropped.end());
+    next = std::max(next + seconds(15), Now());
+  }
+  ASSERT_EQ(Legs(drops), (std::vector<LegId>{{"c2", "held"}}));
+  EXPECT_EQ(world_.Find("c1", "muted")->state, "connected");
+  int narrowed = 0;
+  for (const SentRequest& s : transport_.sent()) {
+    if (s.request.body.find(R"("dimension":"conversationId")") != std::string::npos) ++narrowed;
+  }
+  EXPECT_GE(narrowed, 2);
 }
 
 TEST(ClientReaperDaemonTest, StepsEveryPollIntervalAndStopsPromptly) {

@@ -30,6 +30,14 @@ class ActivitySource {
   // Legs silent for at least `idle_timeout` at `now` (silent_since <= now - idle_timeout).
   virtual Result<std::vector<Candidate>> Candidates(TimePoint now, Duration idle_timeout) = 0;
 
+  // Reads one leg now, with a single request, so that the answer reflects the world after any
+  // wait the client made before sending it: the time since when the leg has been silent, or
+  // nullopt when the source cannot show it silent now (heard, gone, or unknown to the source).
+  // The reaper asks this right before a drop whenever time has passed since Candidates().
+  virtual Result<std::optional<TimePoint>> SilentSince(const std::string& conversation_id,
+                                                       const std::string& participant_id,
+                                                       TimePoint now) = 0;
+
   // Whether the leg's media was still flowing at the last Candidates() call; nullopt when the
   // source cannot tell (then the reaper trusts the leg's state alone).
   virtual std::optional<bool> StillFlowing(const std::string& /*conversation_id*/,
@@ -48,6 +56,10 @@ class SimActivitySource final : public ActivitySource {
   explicit SimActivitySource(ApiClient& client) : client_(client) {}
 
   Result<std::vector<Candidate>> Candidates(TimePoint now, Duration idle_timeout) override;
+  // gcsim's per-leg media view (GET /sim/v1/conversations/{cid}/participants/{pid}/media).
+  Result<std::optional<TimePoint>> SilentSince(const std::string& conversation_id,
+                                               const std::string& participant_id,
+                                               TimePoint now) override;
   // A leg still listed in the view is still flowing. Dropped legs were listed (they were
   // idle) and stay silent, so they stay listed until their media stops.
   std::optional<bool> StillFlowing(const std::string& conversation_id,
@@ -75,6 +87,11 @@ class SignalsActivitySource final : public ActivitySource {
       : client_(client), options_(options) {}
 
   Result<std::vector<Candidate>> Candidates(TimePoint now, Duration idle_timeout) override;
+  // The analytics details query narrowed to the leg's conversation (a conversationId
+  // predicate, which a real org supports): its open segments, as Candidates() reads them.
+  Result<std::optional<TimePoint>> SilentSince(const std::string& conversation_id,
+                                               const std::string& participant_id,
+                                               TimePoint now) override;
   const char* name() const override { return "signals"; }
 
  private:

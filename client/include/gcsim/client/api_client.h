@@ -56,6 +56,21 @@ struct ApiCounters {
   uint64_t rate_limited = 0;  // 429 responses seen
   uint64_t retries = 0;       // requests sent again after a 429, 5xx, transport error or 401
   uint64_t token_fetches = 0;
+  // Times the client waited on the clock (pacing, Retry-After, backoff). Anything read before
+  // this number last moved may be out of date.
+  uint64_t waits = 0;
+  // Calls that failed for good: still a 429, a 5xx or no answer once retries were spent (or
+  // not allowed), or refused without sending because the rate budget was spent.
+  uint64_t failed = 0;
+};
+
+// Whether a call may wait on the clock: pace itself on a spent rate budget, honour Retry-After,
+// back off after a 5xx or a transport error, or send again after refreshing a rejected token.
+enum class WaitPolicy {
+  kMayWait,
+  // At most one send, and none when the budget is known to be spent: a call whose meaning
+  // depends on what the caller read just before (a drop) fails rather than goes out late.
+  kNever,
 };
 
 // Thread-compatible: one thread at a time may call it (the reaper's daemon or the scenario
@@ -72,14 +87,21 @@ class ApiClient {
   // Fetches a fresh token now (calls below fetch and refresh one on their own).
   Status FetchToken();
 
-  // Sends one request to the API with a bearer token, pacing, retries and a refresh on 401,
-  // and returns the final response whatever its status. Only a failure to get any response
-  // (or a token) is an error. For callers that need the raw exchange.
-  Result<HttpResponse> Execute(HttpRequest request);
+  // Waits out a rate budget known to be spent and fetches a token if one is due, so that the
+  // next API request can go at once. A caller about to read something and act on it calls this
+  // first, so that the wait comes before the read rather than between the read and the act.
+  Status WaitUntilReady();
+
+  // Sends one request to the API with a bearer token, pacing, retries and a refresh on 401
+  // (as `waits` allows), and returns the final response whatever its status. Only a failure to
+  // get any response (or a token) is an error. For callers that need the raw exchange.
+  Result<HttpResponse> Execute(HttpRequest request, WaitPolicy waits = WaitPolicy::kMayWait);
 
   // Conversations started in [start, end] and not ended, with their open segments: the
-  // analytics details query, every page.
-  Result<std::vector<AnalyticsConversation>> QueryLiveConversations(TimePoint start, TimePoint end);
+  // analytics details query, every page. A `conversation_id` narrows it to that conversation
+  // (one page, one request).
+  Result<std::vector<AnalyticsConversation>> QueryLiveConversations(
+      TimePoint start, TimePoint end, const std::string& conversation_id = "");
 
   // GET /api/v2/conversations/calls/{cid}.
   Result<CallConversation> GetCallConversation(const std::string& conversation_id);
@@ -88,25 +110,37 @@ class ApiClient {
   // (a MediaParticipantRequest such as {"state":"disconnected"}).
   Result<PatchReply> PatchParticipant(const std::string& conversation_id,
                                       const std::string& participant_id,
-                                      const std::string& json_body);
+                                      const std::string& json_body,
+                                      WaitPolicy waits = WaitPolicy::kMayWait);
 
   // gcsim's GET /sim/v1/media?silentFor=..., every page: legs whose media flows and that have
   // been silent at least `silent_for`.
   Result<std::vector<MediaLeg>> ListSilentMedia(Duration silent_for);
+
+  // gcsim's GET /sim/v1/conversations/{cid}/participants/{pid}/media: one leg's media now.
+  // kNotFound when the leg is not in that conversation.
+  Result<MediaLeg> GetLegMedia(const std::string& conversation_id,
+                               const std::string& participant_id);
 
   ApiCounters counters() const;
   const ApiClientOptions& options() const { return options_; }
   const std::string& login_url() const { return login_url_; }
 
  private:
-  // Sends to `base_url` with retries; `authenticated` adds the bearer token and allows one
-  // refresh on 401.
-  Result<HttpResponse> Send(const std::string& base_url, HttpRequest request, bool authenticated);
-  Status EnsureToken();
-  // Waits out an exhausted rate budget before the next request.
-  void Pace();
+  // Sends to `base_url` with retries; `authenticated` adds the bearer token, allows one
+  // refresh on 401 and counts against the API's rate budget (the login server and gcsim's
+  // control plane are not charged to it, so they neither pace nor move the budget).
+  Result<HttpResponse> Send(const std::string& base_url, HttpRequest request, bool authenticated,
+                            WaitPolicy waits = WaitPolicy::kMayWait);
+  Status FetchToken(WaitPolicy waits);
+  Status EnsureToken(WaitPolicy waits);
+  // Waits out an exhausted rate budget before the next request; with kNever, says whether
+  // the budget allows a request now instead of waiting.
+  bool Pace(WaitPolicy waits);
   void ReadRateBudget(const HttpResponse& response);
   Duration Backoff(int retry);
+  // Every wait on the clock goes through here, so that `waits` counts them all.
+  void Wait(TimePoint until);
   void Log(LogLevel level, std::string_view event, LogFields fields);
 
   const ApiClientOptions options_;
@@ -124,6 +158,8 @@ class ApiClient {
   std::atomic<uint64_t> rate_limited_{0};
   std::atomic<uint64_t> retries_{0};
   std::atomic<uint64_t> token_fetches_{0};
+  std::atomic<uint64_t> waits_{0};
+  std::atomic<uint64_t> failed_{0};
 };
 
 }  // namespace gcsim::client

@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <stop_token>
 #include <string>
@@ -37,10 +38,14 @@ struct ReaperOptions {
   std::vector<std::string> purposes = {"agent", "user", "customer", "external"};
   // A dropped leg still up this long after the drop is dropped again.
   Duration verify_timeout = std::chrono::seconds(30);
-  // Drops per leg before it is reported stuck.
+  // Attempts per leg before it is reported stuck: drops sent, and attempts that failed (a
+  // 429, a 5xx or no answer on the leg's GET, re-check or PATCH).
   int max_attempts = 3;
   // Log "would drop" and drop nothing.
   bool dry_run = false;
+  // Evidence of silence older than this is read again before a drop even when the client has
+  // not waited since (a long tick on a real clock). After any wait it is always read again.
+  Duration max_evidence_age = std::chrono::seconds(1);
 };
 
 // The one check of the settings, shared by the reaper CLI and scenario files. An error's
@@ -56,9 +61,10 @@ struct LegId {
 struct DroppedLeg {
   LegId leg;
   TimePoint at;                // when the PATCH was accepted (on the reaper's clock)
-  int attempt = 1;             // 1 for the first drop, 2+ for retries
+  int attempt = 1;             // 1 for the leg's first accepted drop, 2+ for drops sent again
   int http_status = 0;         // 202, or 204 from servers that say "changed nothing"
   std::string correlation_id;  // of the PATCH response
+  TimePoint silent_since;      // the evidence the drop rested on, read after the last wait
 };
 
 struct SkippedLeg {
@@ -71,6 +77,13 @@ struct LegError {
   Status status;
 };
 
+struct StuckLeg {
+  LegId leg;
+  // "still up after 3 drops (state connected, media flowing)" or
+  // "unreachable: 3 failed attempts; last: PATCH ...: HTTP 429 ..."
+  std::string why;
+};
+
 // What one tick saw and did.
 struct StepReport {
   TimePoint at;
@@ -78,10 +91,10 @@ struct StepReport {
   std::vector<LegId> confirmed;       // live, connected, allowed: dropped unless dry-run
   std::vector<DroppedLeg> dropped;    // first drops and retries
   std::vector<LegId> verified;        // dropped earlier, now gone
-  std::vector<LegId> stuck;           // still up after max_attempts drops; reported once
+  std::vector<StuckLeg> stuck;        // attempts spent; reported once per stretch of silence
   std::vector<SkippedLeg> skipped;
-  std::vector<LegError> errors;
-  uint64_t requests = 0;  // HTTP requests this tick cost
+  std::vector<LegError> errors;  // every failed request, and each failed attempt on a leg
+  uint64_t requests = 0;         // HTTP requests this tick cost
 };
 
 // Cumulative since the reaper was made.
@@ -91,9 +104,12 @@ struct ReaperTotals {
   uint64_t verified = 0;
   uint64_t stuck = 0;
   uint64_t errors = 0;
-  uint64_t requests = 0;      // from the client: every HTTP request
-  uint64_t rate_limited = 0;  // 429s seen
+  uint64_t failed_attempts = 0;  // attempts on a leg that failed (they count toward stuck)
+  Duration max_lateness{0};      // worst first drop: accepted at - (silent since + timeout)
+  uint64_t requests = 0;         // from the client: every HTTP request
+  uint64_t rate_limited = 0;     // 429s seen
   uint64_t retries = 0;
+  uint64_t failed_requests = 0;  // requests that failed for good (after retries, if any)
 };
 
 // Step(), VerifyPending() and pending() must be called from one thread at a time; totals() is
@@ -108,7 +124,9 @@ class Reaper {
   // One tick at `now`: find candidates, verify earlier drops (retrying or giving up on legs
   // still up after verify_timeout), confirm each new candidate on the API and drop it.
   // Costs one activity-source fetch, one GET per conversation with candidates or pending legs,
-  // and one PATCH per drop. Waits only where the client does (429, backoff).
+  // one PATCH per drop, and one re-check of the leg before a drop when the client has waited
+  // since the fetch. Waits only where the client does (pacing, 429, backoff), never between
+  // reading a leg's silence and dropping it.
   StepReport Step(TimePoint now);
 
   // Verification only: refreshes the source and checks pending legs; drops nothing, neither
@@ -116,26 +134,48 @@ class Reaper {
   StepReport VerifyPending(TimePoint now);
 
   // Legs dropped and not yet verified or reported stuck.
-  size_t pending() const { return pending_.size(); }
+  size_t pending() const;
   ReaperTotals totals() const;
   const ReaperOptions& options() const { return options_; }
   Clock& clock() const { return clock_; }
 
  private:
-  struct PendingLeg {
-    int attempts = 0;
-    TimePoint last_drop;
+  // A leg the reaper has acted on in its current stretch of silence.
+  struct LegProgress {
+    int drops = 0;                            // drops accepted
+    int failures = 0;                         // attempts that failed
+    std::optional<TimePoint> last_drop;       // set while a drop awaits verification
+    TimePoint silent_since;                   // the stretch of silence acted on
+    std::optional<TimePoint> connected_time;  // tells the leg dropped from a new one, same id
+    std::string last_failure;
+    int attempts() const { return drops + failures; }
+  };
+
+  // When the tick's evidence was read: it is stale once the client has waited since, or it
+  // has grown older than max_evidence_age.
+  struct EvidenceRead {
+    uint64_t waits = 0;
+    TimePoint at;
   };
 
   StepReport Tick(TimePoint now, bool act);
-  // Checks the pending legs of one conversation (`conversation` null: it is gone).
+  // Checks the pending legs of one conversation (`conversation` null: it is gone); when `act`,
+  // drops again those still up after verify_timeout, on the same terms as a first drop.
   void VerifyConversation(const std::string& conversation_id, const CallConversation* conversation,
+                          const std::map<LegId, Candidate>& idle, const EvidenceRead& read,
                           TimePoint now, bool act, StepReport& report);
   void ConfirmAndDrop(const Candidate& candidate, const CallConversation* conversation,
-                      TimePoint now, StepReport& report);
-  void Drop(const LegId& leg, int attempt, TimePoint now, StepReport& report);
+                      const EvidenceRead& read, StepReport& report);
+  // The one way to a PATCH, for first drops and retries alike (see the comment inside).
+  void DropIfStillIdle(const LegId& leg, TimePoint silent_since, const CallParticipant* participant,
+                       const EvidenceRead& read, StepReport& report);
+  // Counts a failed attempt on `leg`; reports it stuck once its attempts are spent.
+  void FailAttempt(const LegId& leg, TimePoint silent_since, const std::string& why,
+                   StepReport& report);
+  void ReportStuck(const LegId& leg, std::string why, StepReport& report);
   bool PurposeAllowed(const std::string& purpose) const;
-  void Skip(const LegId& leg, std::string reason, StepReport& report);
+  void Skip(const LegId& leg, std::string reason, StepReport& report,
+            LogLevel level = LogLevel::kDebug);
 
   const ReaperOptions options_;
   ApiClient& client_;
@@ -143,9 +183,14 @@ class Reaper {
   Clock& clock_;
   Logger& logger_;
 
-  std::map<LegId, PendingLeg> pending_;  // ordered: a conversation's legs are adjacent
-  std::set<LegId> stuck_;                // not dropped again while they stay candidates
-  std::set<LegId> last_candidates_;      // the previous tick's, for legs_seen
+  std::map<LegId, LegProgress> legs_;  // ordered: a conversation's legs are adjacent
+  // Reported stuck after drops that were accepted and did not take: not dropped again while
+  // they stay candidates.
+  std::set<LegId> stuck_;
+  // Reported stuck because they could not be reached: still tried (the trouble may pass), not
+  // reported again while they stay candidates.
+  std::set<LegId> unreachable_;
+  std::set<LegId> last_candidates_;  // the previous tick's, for legs_seen
 
   mutable std::mutex totals_mu_;  // guards totals_ only, never held across a call out
   ReaperTotals totals_;
