@@ -1,9 +1,4 @@
-// The reaper binary: flags in, RunReaper out.
+// The reaper binary: everything, exceptions included, is handled in ReaperMain.
 #include "reaper_command.h"
 
-int main(int argc, char** argv) {
-  CLI::App app{"reaper: drops Genesys Cloud conference legs that have been silent too long"};
-  const auto options = gcsim::cli::SetupReaper(app);
-  if (const auto exit_status = gcsim::cli::ParseReaperArgs(app, argc, argv)) return *exit_status;
-  return gcsim::cli::RunReaper(*options);
-}
+int main(int argc, char** argv) { return gcsim::cli::ReaperMain(argc, argv); }

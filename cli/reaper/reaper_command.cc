@@ -24,10 +24,14 @@ CLI::Option* AddDuration(CLI::App& app, const std::string& name, Duration& targe
                          const std::string& help) {
   const CLI::Validator positive(
       [](std::string& text) -> std::string {
-        Result<Duration> parsed = ParseDuration(text);
-        if (!parsed.ok()) return parsed.status().message();
-        if (parsed->count() <= 0) return "duration must be more than zero";
-        return {};
+        try {
+          Result<Duration> parsed = ParseDuration(text);
+          if (!parsed.ok()) return parsed.status().message();
+          if (parsed->count() <= 0) return "duration must be more than zero";
+          return {};
+        } catch (const std::exception& e) {  // a number too large for the parser, say
+          return "bad duration \"" + text + "\": " + e.what();
+        }
       },
       "");
   return app
@@ -49,19 +53,31 @@ const CLI::Validator kUrl(
 void PrintSummary(std::ostream& out, const ReaperTotals& totals, size_t unverified,
                   client::LogFormat format) {
   if (format == client::LogFormat::kJson) {
-    out << nlohmann::ordered_json{{"event", "summary"},          {"legs_seen", totals.legs_seen},
-                                  {"dropped", totals.dropped},   {"verified", totals.verified},
-                                  {"stuck", totals.stuck},       {"unverified", unverified},
-                                  {"errors", totals.errors},     {"requests", totals.requests},
-                                  {"429s", totals.rate_limited}, {"retries", totals.retries}}
+    out << nlohmann::ordered_json{{"event", "summary"},
+                                  {"legs_seen", totals.legs_seen},
+                                  {"dropped", totals.dropped},
+                                  {"verified", totals.verified},
+                                  {"stuck", totals.stuck},
+                                  {"unverified", unverified},
+                                  {"errors", totals.errors},
+                                  {"failed_attempts", totals.failed_attempts},
+                                  {"failed_requests", totals.failed_requests},
+                                  {"max_lateness", FormatDuration(totals.max_lateness)},
+                                  {"max_lateness_ms", totals.max_lateness.count()},
+                                  {"requests", totals.requests},
+                                  {"429s", totals.rate_limited},
+                                  {"retries", totals.retries}}
                .dump()
         << std::endl;
     return;
   }
   out << "reaper summary: legs seen " << totals.legs_seen << ", dropped " << totals.dropped
       << ", verified " << totals.verified << ", stuck " << totals.stuck << ", unverified "
-      << unverified << ", errors " << totals.errors << ", requests " << totals.requests << ", 429s "
-      << totals.rate_limited << ", retries " << totals.retries << std::endl;
+      << unverified << ", errors " << totals.errors << ", failed attempts "
+      << totals.failed_attempts << ", failed requests " << totals.failed_requests
+      << ", worst lateness " << FormatDuration(totals.max_lateness) << ", requests "
+      << totals.requests << ", 429s " << totals.rate_limited << ", retries " << totals.retries
+      << std::endl;
 }
 
 // One tick, then re-checks (no new drops, no retries) until its drops are verified or the
@@ -125,7 +141,8 @@ std::shared_ptr<ReaperCommandOptions> SetupReaper(CLI::App& app) {
   AddDuration(app, "--verify-timeout", options->reaper.verify_timeout,
               "Drop again when a dropped leg is still up this long after the drop");
   app.add_option("--max-attempts", options->reaper.max_attempts,
-                 "Drops per leg before it is reported stuck")
+                 "Attempts per leg (drops, and tries that failed on a 429, 5xx or no answer) "
+                 "before it is reported stuck")
       ->check(CLI::Range(1, 100))
       ->capture_default_str();
   app.add_flag("--dry-run", options->reaper.dry_run, "Log which legs would be dropped; drop none");
@@ -145,8 +162,26 @@ std::optional<int> ParseReaperArgs(CLI::App& app, int argc, const char* const* a
     return std::nullopt;
   } catch (const CLI::ParseError& e) {
     // Help and version exit 0; every usage error exits 2.
-    return app.exit(e, out, err) == 0 ? 0 : 2;
+    return app.exit(e, out, err) == 0 ? 0 : kExitUsage;
+  } catch (const std::exception& e) {
+    // A flag's own conversion threw (a value out of range, say): still a bad command line.
+    err << "reaper: bad command line: " << e.what() << std::endl;
+    return kExitUsage;
   }
+}
+
+int ReaperMain(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
+  CLI::App app{"reaper: drops Genesys Cloud conference legs that have been silent too long"};
+  const auto options = SetupReaper(app);
+  if (const auto exit_status = ParseReaperArgs(app, argc, argv, out, err)) return *exit_status;
+  try {
+    return RunReaper(*options);
+  } catch (const std::exception& e) {
+    err << "reaper: could not go on: " << e.what() << std::endl;
+  } catch (...) {
+    err << "reaper: could not go on: unknown error" << std::endl;
+  }
+  return kExitFailedToRun;
 }
 
 int RunReaper(const ReaperCommandOptions& options) {
@@ -187,8 +222,13 @@ int RunReaper(const ReaperCommandOptions& options) {
   }
   const ReaperTotals totals = reaper.totals();
   PrintSummary(std::cout, totals, unverified, format);
-  const bool failed = totals.stuck > 0 || totals.errors > 0 || (options.once && unverified > 0);
-  return failed ? 1 : 0;
+  return ReaperExitStatus(totals, unverified);
+}
+
+int ReaperExitStatus(const ReaperTotals& totals, size_t unverified) {
+  if (totals.stuck > 0 || totals.errors > 0) return kExitStuckOrFailed;
+  if (unverified > 0) return kExitUnverified;
+  return kExitOk;
 }
 
 }  // namespace gcsim::cli

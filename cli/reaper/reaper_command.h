@@ -32,13 +32,29 @@ struct ReaperCommandOptions {
 // Declares the flags on `app`; the returned options fill in when it parses.
 std::shared_ptr<ReaperCommandOptions> SetupReaper(CLI::App& app);
 
+// Exit statuses of the reaper binary (README, "reaper"). When several apply, the lowest
+// non-zero one is given.
+inline constexpr int kExitOk = 0;             // every drop verified; nothing stuck or failed
+inline constexpr int kExitStuckOrFailed = 1;  // a leg reported stuck, or a request failed
+inline constexpr int kExitUsage = 2;          // bad command line
+inline constexpr int kExitUnverified = 3;     // stopped with drops not yet verified
+inline constexpr int kExitFailedToRun = 4;    // an unexpected error ended the run
+
 // Parses the command line. nullopt: go on and run; otherwise the exit status (0 after --help,
 // 2 after a bad flag, with the error written to `err`).
 std::optional<int> ParseReaperArgs(CLI::App& app, int argc, const char* const* argv,
                                    std::ostream& out = std::cout, std::ostream& err = std::cerr);
 
-// Runs on the real clock. Exit status: 0 when nothing went wrong; 1 when a leg is stuck, an
-// error was seen, or (with --once) a drop was not verified within the verify timeout.
+// Runs on the real clock until --once is done or SIGINT/SIGTERM, prints the summary, and
+// returns the exit status (ReaperExitStatus).
 int RunReaper(const ReaperCommandOptions& options);
+
+// The exit status for what a run ended with: stuck or failed (1) before unverified (3).
+int ReaperExitStatus(const client::ReaperTotals& totals, size_t unverified);
+
+// The whole binary: parses, runs, and turns any exception into a message on `err` and
+// kExitFailedToRun, so nothing escapes main.
+int ReaperMain(int argc, const char* const* argv, std::ostream& out = std::cout,
+               std::ostream& err = std::cerr);
 
 }  // namespace gcsim::cli

@@ -153,5 +153,34 @@ TEST(ReaperBinaryTest, OnceAgainstGcsimServeDropsTheSilentLegAndSummarises) {
   EXPECT_EQ(testing::Wait(serve), 0);
 }
 
+// Issue 17, item 7: a daemon stopped by SIGTERM before its drop was verified says so in its
+// exit status (3) and its summary, instead of exiting 0.
+TEST(ReaperBinaryTest, DaemonStoppedWithADropUnverifiedExitsThree) {
+  testing::Child serve = testing::Spawn(GCSIM_BINARY, {"serve", "--port", "0", "--clock", "manual"});
+  const std::string address = testing::ReadLine(serve.out);
+  ASSERT_EQ(address.rfind("listening on http://127.0.0.1:", 0), 0u) << address;
+  const std::string url = address.substr(std::string("listening on ").size());
+  const int port = std::stoi(url.substr(url.rfind(':') + 1));
+  ASSERT_TRUE(Advance(port, "10m"));
+
+  testing::Child reaper = testing::Spawn(
+      GCSIM_REAPER_BINARY, {"--api-url", url, "--client-id", "demo-client", "--client-secret",
+                            "demo-secret", "--activity", "sim", "--poll-interval", "1h"});
+  // The server's clock stands still, so the accepted drop cannot land before the stop.
+  std::string log;
+  for (std::string line; !(line = testing::ReadLine(reaper.err)).empty();) {  // empty: EOF
+    log += line + "\n";
+    if (line.find("dropped") != std::string::npos) break;
+  }
+  ASSERT_NE(log.find(kSupervisor), std::string::npos) << log;
+  kill(reaper.pid, SIGTERM);
+  const std::string summary = testing::ReadAll(reaper.out);
+  EXPECT_EQ(testing::Wait(reaper), 3) << summary << log;
+  EXPECT_NE(summary.find("dropped 1"), std::string::npos) << summary;
+  EXPECT_NE(summary.find("unverified 1"), std::string::npos) << summary;
+  kill(serve.pid, SIGTERM);
+  EXPECT_EQ(testing::Wait(serve), 0);
+}
+
 }  // namespace
 }  // namespace gcsim

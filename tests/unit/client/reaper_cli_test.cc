@@ -111,5 +111,36 @@ TEST(ClientReaperCliTest, BadFlagsExitWithStatus2AndSayWhy) {
   EXPECT_EQ(Parse({"--help"}).exit_status, std::optional<int>(0));
 }
 
+// A flag whose conversion throws (here a number too large for a double, which ParseDuration
+// once let std::stod throw on) is a bad command line, not an abort.
+TEST(ClientReaperCliTest, AFlagThatThrowsIsABadCommandLine) {
+  const std::string huge = std::string(400, '9') + "s";
+  const Parsed parsed = Parse({"--api-url", "http://127.0.0.1:8080", "--client-id", "id",
+                               "--client-secret", "s", "--idle-timeout", huge.c_str()});
+  EXPECT_EQ(parsed.exit_status, std::optional<int>(2)) << parsed.err;
+  EXPECT_NE(parsed.err.find("--idle-timeout"), std::string::npos) << parsed.err;
+}
+
+TEST(ClientReaperCliTest, ReaperMainTurnsEveryOutcomeIntoAnExitStatus) {
+  std::ostringstream out, err;
+  const char* help[] = {"reaper", "--help"};
+  EXPECT_EQ(ReaperMain(2, help, out, err), 0);
+  const char* bad[] = {"reaper", "--frobnicate"};
+  EXPECT_EQ(ReaperMain(2, bad, out, err), kExitUsage);
+}
+
+TEST(ClientReaperCliTest, ExitStatusSaysWhatWasLeftUndone) {
+  client::ReaperTotals totals;
+  EXPECT_EQ(ReaperExitStatus(totals, 0), kExitOk);
+  EXPECT_EQ(ReaperExitStatus(totals, 2), kExitUnverified);
+  totals.stuck = 1;
+  EXPECT_EQ(ReaperExitStatus(totals, 2), kExitStuckOrFailed);
+  totals.stuck = 0;
+  totals.errors = 1;
+  EXPECT_EQ(ReaperExitStatus(totals, 0), kExitStuckOrFailed);
+  EXPECT_EQ(kExitUnverified, 3);
+  EXPECT_EQ(kExitFailedToRun, 4);
+}
+
 }  // namespace
 }  // namespace gcsim::cli
