@@ -20,12 +20,12 @@ std::string HttpResponse::Header(std::string_view name) const {
 
 std::string BaseUrl::Origin() const {
   std::string origin = scheme + "://" + host;
-  if (port != 0) origin += ":" + std::to_string(port);
+  if (port != 0) origin.append(":").append(std::to_string(port));  // not ":" + ...: g++ 12 -Wrestrict
   return origin;
 }
 
 Result<BaseUrl> ParseBaseUrl(std::string_view url) {
-  const std::string quoted = "\"" + std::string(url) + "\"";
+  const std::string quoted = std::string("\"").append(url).append("\"");
   BaseUrl out;
   const size_t sep = url.find("://");
   if (sep == std::string_view::npos) {

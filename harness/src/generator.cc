@@ -68,6 +68,14 @@ json Speech(Draw& draw, Duration idle_timeout) {
   }
 }
 
+// "t3": the name a transfer or join event gives. Appended: g++ 12 flags "t" + ... with a false
+// -Wrestrict in Release.
+std::string NameFor(char kind, int number) {
+  std::string name(1, kind);
+  name += std::to_string(number);
+  return name;
+}
+
 }  // namespace
 
 json GenerateScenario(uint64_t seed) {
@@ -127,13 +135,13 @@ json GenerateScenario(uint64_t seed) {
       case 2: event["mute"] = draw.Chance(50); break;
       case 3: event["hold"] = draw.Chance(50); break;
       case 4: event["hangUp"] = true; break;
-      case 5: event["transfer"] = true; event["as"] = "t" + std::to_string(++names); break;
+      case 5: event["transfer"] = true; event["as"] = NameFor('t', ++names); break;
       case 6:
         event.erase("leg");
         event["conversation"] = draw.Pick(conversations);
         event["join"] = {{"purpose", draw.Chance(50) ? "customer" : "external"},
                          {"speech", Speech(draw, idle_timeout)}};
-        event["as"] = "j" + std::to_string(++names);
+        event["as"] = NameFor('j', ++names);
         break;
       default: event["mute"] = true; break;
     }
