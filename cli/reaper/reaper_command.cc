@@ -4,6 +4,7 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <cctype>
 #include <nlohmann/json.hpp>
 
 #include "gcsim/client/activity_source.h"
@@ -18,8 +19,8 @@ using client::Logger;
 using client::Reaper;
 using client::ReaperTotals;
 
-// Durations as people write them ("10m", "15s"); zero or negative makes no sense for any of
-// the reaper's.
+// Durations as people write them ("10m", "15s"); which values make sense is the reaper's
+// own rule (client::ValidateReaperOptions, checked once every flag is read).
 CLI::Option* AddDuration(CLI::App& app, const std::string& name, Duration& target,
                          const std::string& help) {
   const CLI::Validator positive(
@@ -27,7 +28,6 @@ CLI::Option* AddDuration(CLI::App& app, const std::string& name, Duration& targe
         try {
           Result<Duration> parsed = ParseDuration(text);
           if (!parsed.ok()) return parsed.status().message();
-          if (parsed->count() <= 0) return "duration must be more than zero";
           return {};
         } catch (const std::exception& e) {  // a number too large for the parser, say
           return "bad duration \"" + text + "\": " + e.what();
@@ -152,6 +152,17 @@ std::shared_ptr<ReaperCommandOptions> SetupReaper(CLI::App& app) {
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();
   app.add_flag("-v,--verbose", options->verbose, "Log every request, skip and tick");
+  // The rules scenario files share: "idleTimeout" -> "--idle-timeout: must be more than 0s".
+  app.callback([options] {
+    const Status valid = client::ValidateReaperOptions(options->reaper);
+    if (valid.ok()) return;
+    std::string flag = "--";
+    for (const char c : valid.reason()) {
+      if (std::isupper(static_cast<unsigned char>(c))) flag += '-';
+      flag += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    throw CLI::ValidationError(flag, valid.message());
+  });
   return options;
 }
 

@@ -3,6 +3,8 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
+#include "gcsim/common/json.h"
+
 namespace gcsim::client {
 namespace {
 
@@ -77,10 +79,13 @@ std::string RefId(const json& j, const char* key) {
 
 template <typename T, typename Fn>
 Result<T> Parse(std::string_view body, const char* what, Fn fn) {
-  const json j = json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) {
-    return InternalError(std::string("malformed ") + what + ": not JSON", "malformed.response");
+  // A reply is untrusted input too (a real org, a proxy, gcsim): nesting stays bounded.
+  Result<json> parsed = ParseJson(body);
+  if (!parsed.ok()) {
+    return InternalError(std::string("malformed ") + what + ": " + parsed.status().message(),
+                         "malformed.response");
   }
+  const json& j = *parsed;
   try {
     return fn(j);
   } catch (const std::exception& e) {  // Malformed and nlohmann's own
@@ -199,7 +204,8 @@ Result<MediaLeg> ParseMediaLeg(std::string_view body) {
 }
 
 ErrorInfo ParseErrorInfo(std::string_view body) {
-  const json j = json::parse(body, nullptr, /*allow_exceptions=*/false);
+  Result<json> parsed = ParseJson(body);
+  const json j = parsed.ok() ? std::move(parsed).value() : json();
   ErrorInfo info;
   if (!j.is_object()) return info;
   const auto text = [&j](const char* key) {

@@ -149,6 +149,7 @@ class Run {
     const std::string leg = Resolve(event.leg);
     const std::string what = EventText(event);
     if (event.kind != Kind::kJoin && unresolved_.count(event.leg)) {
+      if (!event.as.empty()) unresolved_.insert(event.as);  // and so on down the chain
       return Note(event, leg, what + " skipped: the event that names \"" + event.leg + "\" was skipped");
     }
     Status status;

@@ -196,14 +196,16 @@ TEST(RunScenarioTest, AnEventOnALegDroppedEarlyIsSkippedWithANote) {
   s["script"] = {{"requests", {DropRequest("1m")}}};
   s["timeline"] = json::parse(R"([{"at": "3m", "leg": "1a2b3c4d-0000-4000-8000-000000000001", "mute": true},
     {"at": "4m", "leg": "1a2b3c4d-0000-4000-8000-000000000001", "transfer": true, "as": "back"},
-    {"at": "4m30s", "leg": "back", "hold": true}])");
+    {"at": "4m30s", "leg": "back", "transfer": true, "as": "again"},
+    {"at": "4m40s", "leg": "again", "hold": true}])");
   const ScenarioResult result = RunScenario(Parse(s));
   EXPECT_FALSE(result.passed);
   EXPECT_EQ(result.error, "");
   EXPECT_NE(SafetyFailure(result), nullptr);
-  ASSERT_EQ(result.notes.size(), 3u);
+  ASSERT_EQ(result.notes.size(), 4u);
   EXPECT_NE(result.notes[0].find("3m timeline /timeline/0: mute skipped"), std::string::npos) << result.notes[0];
   EXPECT_NE(result.notes[2].find("was skipped"), std::string::npos) << result.notes[2];
+  EXPECT_NE(result.notes[3].find("was skipped"), std::string::npos) << result.notes[3];
 }
 
 // The journal tells the story in time order: requests, timeline events and the reaper's
