@@ -110,6 +110,24 @@ TEST_F(ReaperAgainstGcsimTest, SignalsSourceDropsALegMutedForTheWholeTimeout) {
   EXPECT_EQ(StateOf(kSupervisor), core::LegState::kConnected);
 }
 
+// `gcsim serve` on a manual clock on port 0, and where it listens (port 0: it did not say).
+struct ManualServe {
+  testing::Child child;
+  std::string address;  // its first line: "listening on http://127.0.0.1:PORT"
+  std::string url;
+  int port = 0;
+};
+
+ManualServe StartManualServe() {
+  ManualServe serve{testing::Spawn(GCSIM_BINARY, {"serve", "--port", "0", "--clock", "manual"})};
+  serve.address = testing::ReadLine(serve.child.out);
+  const std::string prefix = "listening on ";
+  if (serve.address.rfind(prefix + "http://127.0.0.1:", 0) != 0) return serve;
+  serve.url = serve.address.substr(prefix.size());
+  serve.port = std::stoi(serve.url.substr(serve.url.rfind(':') + 1));
+  return serve;
+}
+
 httplib::Result Advance(int port, const std::string& by) {
   httplib::Client control("127.0.0.1", port);
   return control.Post("/sim/v1/clock/advance", "{\"by\":\"" + by + "\"}", "application/json");
@@ -118,11 +136,10 @@ httplib::Result Advance(int port, const std::string& by) {
 // The issue's "done when": gcsim serve on a manual clock advanced past the timeout, then
 // `reaper --once` drops exactly the silent leg and prints the summary.
 TEST(ReaperBinaryTest, OnceAgainstGcsimServeDropsTheSilentLegAndSummarises) {
-  testing::Child serve = testing::Spawn(GCSIM_BINARY, {"serve", "--port", "0", "--clock", "manual"});
-  const std::string address = testing::ReadLine(serve.out);
-  ASSERT_EQ(address.rfind("listening on http://127.0.0.1:", 0), 0u) << address;
-  const std::string url = address.substr(std::string("listening on ").size());
-  const int port = std::stoi(url.substr(url.rfind(':') + 1));
+  ManualServe serve = StartManualServe();
+  ASSERT_NE(serve.port, 0) << serve.address;
+  const std::string& url = serve.url;
+  const int port = serve.port;
   ASSERT_TRUE(Advance(port, "10m"));
 
   testing::Child reaper = testing::Spawn(
@@ -149,18 +166,17 @@ TEST(ReaperBinaryTest, OnceAgainstGcsimServeDropsTheSilentLegAndSummarises) {
   for (const auto& leg : world["conversations"][0]["participants"]) {
     EXPECT_EQ(leg["state"], leg["id"] == kSupervisor ? "disconnected" : "connected") << leg.dump();
   }
-  kill(serve.pid, SIGTERM);
-  EXPECT_EQ(testing::Wait(serve), 0);
+  kill(serve.child.pid, SIGTERM);
+  EXPECT_EQ(testing::Wait(serve.child), 0);
 }
 
 // Issue 17, item 7: a daemon stopped by SIGTERM before its drop was verified says so in its
 // exit status (3) and its summary, instead of exiting 0.
 TEST(ReaperBinaryTest, DaemonStoppedWithADropUnverifiedExitsThree) {
-  testing::Child serve = testing::Spawn(GCSIM_BINARY, {"serve", "--port", "0", "--clock", "manual"});
-  const std::string address = testing::ReadLine(serve.out);
-  ASSERT_EQ(address.rfind("listening on http://127.0.0.1:", 0), 0u) << address;
-  const std::string url = address.substr(std::string("listening on ").size());
-  const int port = std::stoi(url.substr(url.rfind(':') + 1));
+  ManualServe serve = StartManualServe();
+  ASSERT_NE(serve.port, 0) << serve.address;
+  const std::string& url = serve.url;
+  const int port = serve.port;
   ASSERT_TRUE(Advance(port, "10m"));
 
   testing::Child reaper = testing::Spawn(
@@ -178,8 +194,8 @@ TEST(ReaperBinaryTest, DaemonStoppedWithADropUnverifiedExitsThree) {
   EXPECT_EQ(testing::Wait(reaper), 3) << summary << log;
   EXPECT_NE(summary.find("dropped 1"), std::string::npos) << summary;
   EXPECT_NE(summary.find("unverified 1"), std::string::npos) << summary;
-  kill(serve.pid, SIGTERM);
-  EXPECT_EQ(testing::Wait(serve), 0);
+  kill(serve.child.pid, SIGTERM);
+  EXPECT_EQ(testing::Wait(serve.child), 0);
 }
 
 }  // namespace
