@@ -259,12 +259,9 @@ class Run {
 
   void Send(size_t index) {
     const ScriptStep& step = scenario_.script->steps[index];
-    client::HttpRequest request{.method = step.method, .target = step.path};
-    for (size_t pos; (pos = request.target.find("{leg:")) != std::string::npos;) {
-      const size_t close = request.target.find('}', pos);
-      if (close == std::string::npos) break;
-      request.target.replace(pos, close - pos + 1, Resolve(request.target.substr(pos + 5, close - pos - 5)));
-    }
+    // The loader refused a path whose placeholders do not expand.
+    const auto target = ExpandLegNames(step.path, [this](const std::string& name) { return Resolve(name); });
+    client::HttpRequest request{.method = step.method, .target = target.ok() ? *target : step.path};
     for (const auto& [name, value] : step.headers) request.headers[name] = value;
     if (step.body) {
       request.body = step.body->dump();

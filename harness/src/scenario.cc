@@ -278,15 +278,11 @@ class References {
     }
     if (scenario_.script) {
       for (const ScriptStep& step : scenario_.script->steps) {
-        for (size_t pos = 0; (pos = step.path.find("{leg:", pos)) != std::string::npos;) {
-          const size_t close = step.path.find('}', pos);
-          if (close == std::string::npos) {
-            check(InvalidArgumentError(step.pointer + "/path: \"{leg:\" without its \"}\""));
-            break;
-          }
-          check(Leg(step.path.substr(pos + 5, close - pos - 5), step.at, step.pointer + "/path"));
-          pos = close;
-        }
+        const auto expanded = ExpandLegNames(step.path, [&](const std::string& name) {
+          check(Leg(name, step.at, step.pointer + "/path"));
+          return name;
+        });
+        if (!expanded.ok()) check(InvalidArgumentError(step.pointer + "/path: " + expanded.status().message()));
       }
     }
     for (const Expectation& e : scenario_.expectations) {
@@ -410,6 +406,21 @@ Result<Scenario> ParseScenario(const json& value, const std::string& path) {
     if (!check.ok()) return InvalidArgumentError(path + ": " + check.message());
   }
   return scenario;
+}
+
+Result<std::string> ExpandLegNames(const std::string& path,
+                                   const std::function<std::string(const std::string&)>& resolve) {
+  static constexpr std::string_view kOpen = "{leg:";
+  std::string out;
+  size_t done = 0;
+  for (size_t pos; (pos = path.find(kOpen, done)) != std::string::npos;) {
+    const size_t close = path.find('}', pos);
+    if (close == std::string::npos) return InvalidArgumentError("\"{leg:\" without its \"}\"");
+    out.append(path, done, pos - done);
+    out += resolve(path.substr(pos + kOpen.size(), close - pos - kOpen.size()));
+    done = close + 1;
+  }
+  return out.append(path, done, std::string::npos);
 }
 
 Result<Scenario> LoadScenarioFile(const std::string& path) {

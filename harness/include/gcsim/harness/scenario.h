@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
@@ -110,6 +111,11 @@ struct Scenario {
   Duration run_for{};
   std::vector<Expectation> expectations;
 };
+
+// A script path with each "{leg:NAME}" replaced by resolve(NAME); an error for a "{leg:"
+// without its "}". The one reading of the placeholder, for the loader's check and the runner.
+Result<std::string> ExpandLegNames(const std::string& path,
+                                   const std::function<std::string(const std::string&)>& resolve);
 
 // Errors read "PATH: /timeline/2/at: bad duration ..." (or line and column for bad JSON).
 Result<Scenario> LoadScenarioFile(const std::string& path);
