@@ -42,6 +42,14 @@ Status ApiStatus(std::string_view code, std::string message) {
   return Status(error->status_code, std::move(message), std::string(code));
 }
 
+Status ConversationNotFound(const std::string& id) {
+  return ApiStatus(codes::kNotFound, "Conversation " + id + " not found.");
+}
+
+Status ParticipantNotFound(const std::string& id) {
+  return ApiStatus(codes::kNotFound, "Participant " + id + " not found.");
+}
+
 int HttpStatusOf(const Status& status) {
   if (status.ok()) return 200;
   if (const ApiError* error = FindApiError(status.reason())) return error->http_status;

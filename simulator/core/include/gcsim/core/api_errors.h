@@ -22,6 +22,10 @@ const ApiError* FindApiError(std::string_view code);
 // A Status for `code`, with the table's message unless `message` is given.
 Status ApiStatus(std::string_view code, std::string message = {});
 
+// The API's 404s for an unknown conversation or participant id.
+Status ConversationNotFound(const std::string& id);
+Status ParticipantNotFound(const std::string& id);
+
 // HTTP status for any Status: the table's for a known reason, else by StatusCode.
 int HttpStatusOf(const Status& status);
 // Genesys code for any Status: its reason, else a generic code for its StatusCode.

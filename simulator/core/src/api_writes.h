@@ -1,0 +1,51 @@
+// What the Genesys API's writes do to the world and what they answer: a participant PATCH
+// (profiles, ignored fields, validation before any change), ending a conversation, creating a
+// call, adding participants; and every addition to the live world, within its limits.
+//
+// Not thread-safe: the facade (simulator.cc) calls it with the world locked.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "gcsim/common/clock.h"
+#include "gcsim/common/ids.h"
+#include "gcsim/core/simulator.h"
+#include "leg_lifecycle.h"
+#include "world_state.h"
+
+namespace gcsim::core {
+
+class ApiWrites {
+ public:
+  // Every reference must outlive this object.
+  ApiWrites(WorldState& world, IdGenerator& ids, LegLifecycle& lifecycle, Clock& clock,
+            const WorldLimits& limits);
+
+  UpdateOutcome UpdateParticipant(const std::string& conversation_id,
+                                  const std::string& participant_id, const nlohmann::json& body,
+                                  const Caller& caller, ParticipantRoute route, Profile profile);
+  UpdateOutcome UpdateConversation(const std::string& conversation_id, const nlohmann::json& body);
+  UpdateOutcome DisconnectConversation(const std::string& conversation_id);
+  Result<std::string> CreateCall(const nlohmann::json& body, const Caller& caller);
+  Result<std::vector<std::string>> AddParticipants(const std::string& conversation_id,
+                                                   const nlohmann::json& body);
+
+  // Additions to the live world, by the API or by the world itself, within the limits.
+  Result<std::string> AddConversation(const ConversationSpec& spec);
+  Result<std::string> AddLeg(Conversation& conv, const LegSpec& spec);
+
+ private:
+  // Accepts the end of the whole conversation (it lands after disconnectLatency).
+  UpdateOutcome& EndLater(Conversation& conv, UpdateOutcome& out, int http_status);
+
+  WorldState& world_;
+  IdGenerator& ids_;
+  LegLifecycle& lifecycle_;
+  Clock& clock_;
+  const WorldLimits& limits_;
+};
+
+}  // namespace gcsim::core

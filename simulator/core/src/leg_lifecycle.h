@@ -1,0 +1,85 @@
+// The leg state machine: every change to what a leg is or says, its analytics segments, drops
+// that land after disconnectLatency, a far end hanging up, and the end of a conversation
+// (fewer than two people left, or asked for). What happens when a drop lands is here.
+//
+// Not thread-safe: the facade (simulator.cc) calls it with the world locked, and runs its
+// timers with the world locked too (see ScheduleFn).
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "gcsim/common/clock.h"
+#include "gcsim/common/status.h"
+#include "gcsim/core/journal.h"
+#include "gcsim/core/model.h"
+#include "world_state.h"
+
+namespace gcsim::core {
+
+// Runs `fire` at `at` and returns the timer's id; `fire` receives that id, so a callback can
+// tell whether it is still the timer its target waits for. The facade's version also takes the
+// world lock and does nothing once the simulator is gone.
+using ScheduleFn = std::function<TimerId(TimePoint at, std::function<void(TimerId)> fire)>;
+
+// A new leg's first analytics segment: alert while alerting, hold or interact once connected.
+void OpenSegment(Participant& leg, TimePoint now);
+
+class LegLifecycle {
+ public:
+  // Every reference must outlive the lifecycle. Effects that land later go to `journal`.
+  LegLifecycle(WorldState& world, Clock& clock, Journal& journal, ScheduleFn schedule);
+
+  Duration disconnect_latency() const { return disconnect_latency_; }
+  void set_disconnect_latency(Duration latency) { disconnect_latency_ = latency; }
+
+  // Every change to what a leg is or says goes through here: what it said so far is folded
+  // into heard_before, and its analytics segment is cut where anything visible changed.
+  template <typename Fn>
+  void ChangeLeg(Participant& leg, TimePoint now, Fn&& change) {
+    leg.heard_before = ComputeMedia(leg, now).last_heard_at;
+    leg.audible_since = now;
+    const bool was_held = leg.held, was_muted = leg.muted;
+    const LegState was_state = leg.state;
+    change(leg);
+    if (was_held != leg.held || was_muted != leg.muted || was_state != leg.state) {
+      if (!leg.segments.empty() && !leg.segments.back().end) leg.segments.back().end = now;
+      OpenSegment(leg, now);
+    }
+  }
+
+  // Why `flag` (held, muted, ...) may not become `value` on `leg` now, or Ok. Setting a flag to
+  // the value it has is always fine.
+  static Status CheckFlag(const Participant& leg, bool Participant::*flag, bool value);
+  // Sets a flag (checked with CheckFlag first).
+  Status SetFlag(Participant& leg, bool Participant::*flag, bool value, TimePoint now);
+  // The leg talks by `speech` from now on.
+  void SetSpeech(Participant& leg, const SpeechScript& speech, TimePoint now);
+  // An alerting leg answers.
+  void Answer(Participant& leg, TimePoint now);
+
+  // An accepted drop: the leg disconnects (disconnectType client) after disconnect_latency,
+  // at once when that is zero. A drop already pending is not scheduled twice.
+  void ScheduleDrop(Participant& leg, TimePoint now);
+  // An accepted end of the whole conversation: every leg terminates after disconnect_latency.
+  void ScheduleEnd(Conversation& conv, TimePoint now);
+
+  // The leg goes now: media stops, endTime set, a pending drop cancelled, the effect
+  // journaled. Fewer than two people left connected ends the conversation.
+  void Disconnect(Participant& leg, TimePoint now, const std::string& disconnect_type,
+                  const std::string& why);
+  // Every leg terminated (live ones get `disconnect_type` and an endTime), timers cancelled.
+  void EndConversation(Conversation& conv, TimePoint now, const std::string& disconnect_type);
+
+  // Cancels every pending drop and end of the world (before it is replaced or destroyed).
+  void CancelTimers();
+
+ private:
+  WorldState& world_;
+  Clock& clock_;
+  Journal& journal_;
+  const ScheduleFn schedule_;
+  Duration disconnect_latency_{};
+};
+
+}  // namespace gcsim::core

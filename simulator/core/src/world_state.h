@@ -1,0 +1,86 @@
+// The world a Simulator holds: every conversation, leg, user and queue, indexed by id. Plain
+// data that the facade (simulator.cc) guards with its lock; the units that change it (the
+// builder, the leg lifecycle, the API's writes) take it by reference.
+#pragma once
+
+#include <deque>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "gcsim/core/model.h"
+#include "gcsim/core/simulator.h"
+
+namespace gcsim::core {
+
+// Everything a Reset replaces. Legs live side by side in a deque (addresses never move, and
+// scans such as the silence listing walk memory in order); the index is keyed by views of
+// their ids.
+struct WorldState {
+  std::deque<Participant> leg_storage;
+  std::unordered_map<std::string_view, Participant*> legs;
+  std::unordered_map<std::string, Conversation> conversations;
+  std::vector<const Conversation*> by_start;
+  std::vector<User> users;
+  std::vector<Queue> queues;
+  std::unordered_map<std::string, size_t> user_index;
+  std::unordered_map<std::string, size_t> queue_index;
+
+  Conversation* FindConversation(const std::string& id) {
+    const auto it = conversations.find(id);
+    return it == conversations.end() ? nullptr : &it->second;
+  }
+  const Conversation* FindConversation(const std::string& id) const {
+    const auto it = conversations.find(id);
+    return it == conversations.end() ? nullptr : &it->second;
+  }
+  Participant* FindLeg(std::string_view id) const {
+    const auto it = legs.find(id);
+    return it == legs.end() ? nullptr : it->second;
+  }
+};
+
+// A WorldView over `world` at one instant, with the world's settings.
+class WorldStateView final : public WorldView {
+ public:
+  WorldStateView(const WorldState& world, TimePoint now, Profile profile,
+                 Duration disconnect_latency, int rate_limit)
+      : world_(world),
+        now_(now),
+        profile_(profile),
+        disconnect_latency_(disconnect_latency),
+        rate_limit_(rate_limit) {}
+  TimePoint now() const override { return now_; }
+  Profile profile() const override { return profile_; }
+  Duration disconnect_latency() const override { return disconnect_latency_; }
+  int rate_limit() const override { return rate_limit_; }
+  const Conversation* FindConversation(const std::string& id) const override {
+    return world_.FindConversation(id);
+  }
+  const Participant* FindParticipant(const std::string& id) const override {
+    return world_.FindLeg(id);
+  }
+  const std::vector<const Conversation*>& ConversationsByStart() const override {
+    return world_.by_start;
+  }
+  const std::vector<User>& users() const override { return world_.users; }
+  const std::vector<Queue>& queues() const override { return world_.queues; }
+  const User* FindUser(const std::string& id) const override {
+    const auto it = world_.user_index.find(id);
+    return it == world_.user_index.end() ? nullptr : &world_.users[it->second];
+  }
+  const Queue* FindQueue(const std::string& id) const override {
+    const auto it = world_.queue_index.find(id);
+    return it == world_.queue_index.end() ? nullptr : &world_.queues[it->second];
+  }
+
+ private:
+  const WorldState& world_;
+  const TimePoint now_;
+  const Profile profile_;
+  const Duration disconnect_latency_;
+  const int rate_limit_;
+};
+
+}  // namespace gcsim::core
