@@ -178,7 +178,7 @@ json RunDirect(const harness::Scenario& scenario) {
     return std::find(r.purposes.begin(), r.purposes.end(), core::ToString(purpose)) !=
            r.purposes.end();
   };
-  const json drop = {{"state", "disconnected"}};
+  const core::MediaParticipantRequest drop{.state = std::string("disconnected")};
   const core::Caller caller{.client_id = scenario.reaper->client_id};
   const TimePoint t0 = clock.Now(), end = t0 + scenario.run_for;
   std::vector<Duration> lateness;

@@ -1,7 +1,6 @@
 #include "api_writes.h"
 
 #include <algorithm>
-#include <unordered_set>
 
 #include "gcsim/common/strings.h"
 #include "gcsim/core/api_errors.h"
@@ -10,15 +9,12 @@
 namespace gcsim::core {
 namespace {
 
-using nlohmann::json;
-
 constexpr char kDropHint[] =
     "the API ignores fields it does not know; only {\"state\":\"disconnected\"} drops a leg";
 
 UpdateOutcome& Refuse(UpdateOutcome& out, Status status) {
   out.status = std::move(status);
   out.http_status = HttpStatusOf(out.status);
-  out.effect = Effect::kNoChange;
   out.effect_text = "refused: " + out.status.message();
   return out;
 }
@@ -30,33 +26,6 @@ UpdateOutcome& RefuseField(UpdateOutcome& out, const std::string& field, std::st
   return Refuse(out, std::move(status));
 }
 
-Result<std::vector<LegSpec>> ParseDestinations(const json& list, const std::string& field) {
-  if (!list.is_array()) return ApiStatus(codes::kBadRequest, "Field " + field + " must be an array.");
-  std::vector<LegSpec> legs;
-  for (const json& item : list) {
-    if (!item.is_object()) {
-      return ApiStatus(codes::kBadRequest, "Each of " + field + " must be an object.");
-    }
-    LegSpec leg{.purpose = Purpose::kExternal};
-    for (const char* key : {"address", "name", "userId", "queueId"}) {
-      if (item.contains(key) && !item[key].is_string()) {
-        return ApiStatus(codes::kBadRequest, field + "[]." + key + " must be a string.");
-      }
-    }
-    leg.address = item.value("address", "");
-    leg.name = item.value("name", "");
-    leg.user_id = item.value("userId", "");
-    leg.queue_id = item.value("queueId", "");
-    if (!leg.user_id.empty()) leg.purpose = Purpose::kUser;
-    else if (!leg.queue_id.empty()) leg.purpose = Purpose::kAcd;
-    else if (leg.address.empty()) {
-      return ApiStatus(codes::kBadRequest, field + "[] needs an address, userId or queueId.");
-    }
-    legs.push_back(std::move(leg));
-  }
-  return legs;
-}
-
 }  // namespace
 
 ApiWrites::ApiWrites(WorldState& world, IdGenerator& ids, LegLifecycle& lifecycle, Clock& clock,
@@ -64,14 +33,11 @@ ApiWrites::ApiWrites(WorldState& world, IdGenerator& ids, LegLifecycle& lifecycl
     : world_(world), ids_(ids), lifecycle_(lifecycle), clock_(clock), limits_(limits) {}
 
 UpdateOutcome ApiWrites::UpdateParticipant(const std::string& conversation_id,
-                                         const std::string& participant_id, const json& body,
-                                         const Caller& caller, ParticipantRoute route,
-                                         Profile profile) {
+                                           const std::string& participant_id,
+                                           const MediaParticipantRequest& request,
+                                           const Caller& caller, ParticipantRoute route,
+                                           Profile profile) {
   UpdateOutcome out;
-  if (!body.is_object()) {
-    return Refuse(out, ApiStatus(codes::kBadRequest,
-                                 "The request body must be a JSON object (MediaParticipantRequest)."));
-  }
   Conversation* conv = world_.FindConversation(conversation_id);
   if (conv == nullptr) return Refuse(out, ConversationNotFound(conversation_id));
   Participant* leg = world_.FindLeg(participant_id);
@@ -84,20 +50,10 @@ UpdateOutcome ApiWrites::UpdateParticipant(const std::string& conversation_id,
     return Refuse(out, ApiStatus(codes::kNotAUser));
   }
 
-  static const std::unordered_set<std::string> kKnown = {
-      "wrapup", "state", "recording", "muted", "confined", "held", "wrapupSkipped", "resumeTime"};
-  for (const auto& [key, unused] : body.items()) {
-    if (!kKnown.count(key)) out.ignored_fields.push_back(key);
-  }
-  // Read before the strict check, so that unknown WrapupInput keys count as unknown fields.
-  std::optional<Wrapup> wrapup;
-  if (body.contains("wrapup")) {
-    auto parsed = ParseWrapup(body["wrapup"], out.ignored_fields);
-    if (!parsed.ok()) {
-      return RefuseField(out, "wrapup", codes::kBadRequest, parsed.status().message());
-    }
-    wrapup = std::move(*parsed);
-    std::sort(out.ignored_fields.begin(), out.ignored_fields.end());
+  out.ignored_fields = request.unknown_fields;
+  // Before the strict check, so that unknown WrapupInput keys count as unknown fields.
+  if (request.wrapup_error) {
+    return RefuseField(out, "wrapup", codes::kBadRequest, *request.wrapup_error);
   }
   if (!out.ignored_fields.empty()) out.hint = kDropHint;
   if (profile == Profile::kStrict && !out.ignored_fields.empty()) {
@@ -106,18 +62,21 @@ UpdateOutcome ApiWrites::UpdateParticipant(const std::string& conversation_id,
     }
     return Refuse(out, ApiStatus(codes::kBadRequest,
                                  "Unrecognized field(s) in MediaParticipantRequest: " +
-                                     Join(out.ignored_fields, ", ") + ". Only state: disconnected drops a leg."));
+                                     Join(out.ignored_fields, ", ") +
+                                     ". Only state: disconnected drops a leg."));
   }
 
   // Validate everything first: a refused request changes nothing.
   std::optional<LegState> state;
-  if (body.contains("state")) {
-    const json& value = body["state"];
-    if (!value.is_string()) return RefuseField(out, "state", codes::kBadRequest, "Field state must be a string.");
-    state = ParseLegState(value.get<std::string>());
+  if (request.state.present) {
+    if (!request.state.value) {
+      return RefuseField(out, "state", codes::kBadRequest, "Field state must be a string.");
+    }
+    const std::string& text = *request.state.value;
+    state = ParseLegState(text);
     if (!state) {
       return RefuseField(out, "state", codes::kInvalidValue,
-                         "Value [" + value.get<std::string>() +
+                         "Value [" + text +
                              "] is not valid for field type [state]. Allowable values are: " +
                              AllLegStates());
     }
@@ -128,32 +87,31 @@ UpdateOutcome ApiWrites::UpdateParticipant(const std::string& conversation_id,
   }
   struct FlagField {
     const char* name;
+    Sent<bool> MediaParticipantRequest::*sent;
     bool Participant::*member;
   };
-  static constexpr FlagField kFlags[] = {{"held", &Participant::held},
-                                         {"muted", &Participant::muted},
-                                         {"confined", &Participant::confined},
-                                         {"recording", &Participant::recording},
-                                         {"wrapupSkipped", &Participant::wrapup_skipped}};
+  static constexpr FlagField kFlags[] = {
+      {"held", &MediaParticipantRequest::held, &Participant::held},
+      {"muted", &MediaParticipantRequest::muted, &Participant::muted},
+      {"confined", &MediaParticipantRequest::confined, &Participant::confined},
+      {"recording", &MediaParticipantRequest::recording, &Participant::recording},
+      {"wrapupSkipped", &MediaParticipantRequest::wrapup_skipped, &Participant::wrapup_skipped}};
   for (const FlagField& flag : kFlags) {
-    if (body.contains(flag.name) && !body[flag.name].is_boolean()) {
+    if ((request.*flag.sent).wrong_type()) {
       return RefuseField(out, flag.name, codes::kBadRequest,
                          std::string("Field ") + flag.name + " must be true or false.");
     }
   }
-  if (body.contains("resumeTime") &&
-      (!body["resumeTime"].is_string() || !ParseIso8601(body["resumeTime"].get<std::string>()).ok())) {
+  if (request.resume_time.wrong_type()) {
     return RefuseField(out, "resumeTime", codes::kInvalidDate, "");
   }
   const bool live = IsLive(leg->state);
   if (state == LegState::kDisconnected && !live) return Refuse(out, ApiStatus(codes::kCallDisconnected));
   for (const FlagField& flag : kFlags) {
-    if (!body.contains(flag.name) || flag.member == &Participant::wrapup_skipped) continue;
-    const bool wanted = body[flag.name].get<bool>();
-    if (wanted == leg->*flag.member) continue;
-    if (!live) return Refuse(out, ApiStatus(codes::kCallDisconnected));
-    if (flag.member == &Participant::held && wanted && leg->state == LegState::kAlerting) {
-      return Refuse(out, ApiStatus(codes::kHoldAlerting));
+    const Sent<bool>& wanted = request.*flag.sent;
+    if (!wanted.present || flag.member == &Participant::wrapup_skipped) continue;
+    if (Status allowed = LegLifecycle::CheckFlag(*leg, flag.member, *wanted.value); !allowed.ok()) {
+      return Refuse(out, std::move(allowed));
     }
   }
 
@@ -161,17 +119,17 @@ UpdateOutcome ApiWrites::UpdateParticipant(const std::string& conversation_id,
   const TimePoint now = clock_.Now();
   std::vector<std::string> changes;
   for (const FlagField& flag : kFlags) {
-    if (!body.contains(flag.name)) continue;
-    const bool wanted = body[flag.name].get<bool>();
-    if (wanted == leg->*flag.member) continue;
-    lifecycle_.ChangeLeg(*leg, now, [&](Participant& p) { p.*flag.member = wanted; });
-    changes.push_back(std::string(flag.name) + " " + (wanted ? "false -> true" : "true -> false"));
+    const Sent<bool>& wanted = request.*flag.sent;
+    if (!wanted.present || *wanted.value == leg->*flag.member) continue;
+    lifecycle_.ChangeLeg(*leg, now, [&](Participant& p) { p.*flag.member = *wanted.value; });
+    changes.push_back(std::string(flag.name) + " " +
+                      (*wanted.value ? "false -> true" : "true -> false"));
   }
-  if (wrapup) {
-    leg->wrapup = std::move(*wrapup);
+  if (request.wrapup) {
+    leg->wrapup = *request.wrapup;
     changes.push_back("wrapup recorded");
   }
-  if (body.contains("resumeTime")) changes.push_back("resumeTime recorded");
+  if (request.resume_time.present) changes.push_back("resumeTime recorded");
   if (state == LegState::kConnected && leg->state == LegState::kAlerting) {
     lifecycle_.Answer(*leg, now);
     changes.push_back("answered: alerting -> connected");
@@ -188,7 +146,6 @@ UpdateOutcome ApiWrites::UpdateParticipant(const std::string& conversation_id,
     }
   }
 
-  out.effect = changes.empty() ? Effect::kNoChange : Effect::kAccepted;
   out.http_status = profile == Profile::kObserved && changes.empty() ? 204 : 202;
   if (changes.empty()) {
     out.effect_text = out.ignored_fields.empty()
@@ -202,26 +159,21 @@ UpdateOutcome ApiWrites::UpdateParticipant(const std::string& conversation_id,
   return out;
 }
 
-UpdateOutcome ApiWrites::UpdateConversation(const std::string& conversation_id, const json& body) {
+UpdateOutcome ApiWrites::UpdateConversation(const std::string& conversation_id,
+                                            const ConversationUpdateRequest& request) {
   UpdateOutcome out;
-  if (!body.is_object()) {
-    return Refuse(out, ApiStatus(codes::kBadRequest, "The request body must be a JSON object."));
-  }
   Conversation* conv = world_.FindConversation(conversation_id);
   if (conv == nullptr) return Refuse(out, ConversationNotFound(conversation_id));
-  for (const auto& [key, unused] : body.items()) {
-    if (key != "state") out.ignored_fields.push_back(key);
-  }
-  if (!body.contains("state")) {
+  out.ignored_fields = request.unknown_fields;
+  if (!request.state) {
     out.http_status = 200;
     out.effect_text = "nothing changed: only {\"state\":\"disconnected\"} ends a conversation";
     return out;
   }
-  const json& value = body["state"];
-  const auto state = value.is_string() ? ParseLegState(value.get<std::string>()) : std::nullopt;
+  const auto state = request.state_is_string ? ParseLegState(*request.state) : std::nullopt;
   if (!state) {
     return RefuseField(out, "state", codes::kInvalidValue,
-                       "Value [" + (value.is_string() ? value.get<std::string>() : value.dump()) +
+                       "Value [" + *request.state +
                            "] is not valid for field type [state]. Allowable values are: " +
                            AllLegStates());
   }
@@ -239,40 +191,24 @@ UpdateOutcome ApiWrites::DisconnectConversation(const std::string& conversation_
   return EndLater(*conv, out, 202);
 }
 
-Result<std::string> ApiWrites::CreateCall(const json& body, const Caller& caller) {
-  if (!body.is_object()) {
-    return ApiStatus(codes::kBadRequest, "The request body must be a JSON object (CreateCallRequest).");
-  }
-  if (body.contains("conversationIds")) {
-    return ApiStatus(codes::kBadRequest,
-                     "gcsim does not model conversationIds (merging calls into a conference) yet; "
-                     "add participants to one call instead.");
-  }
+Result<std::string> ApiWrites::CreateCall(const CreateCallRequest& request, const Caller& caller) {
   ConversationSpec spec;
+  // A user-context token calls from its user's phone.
   if (!caller.user_id.empty()) {
     spec.legs.push_back({.purpose = Purpose::kUser, .user_id = caller.user_id, .direction = "outbound"});
   }
-  for (const char* field : {"phoneNumber", "callUserId", "callQueueId", "callFromQueueId"}) {
-    if (body.contains(field) && !body[field].is_string()) {
-      return ApiStatus(codes::kBadRequest, std::string("Field ") + field + " must be a string.");
-    }
-  }
-  if (body.contains("phoneNumber")) {
+  if (request.phone_number) {
     spec.legs.push_back({.purpose = Purpose::kExternal,
-                         .address = "tel:" + body["phoneNumber"].get<std::string>(),
+                         .address = "tel:" + *request.phone_number,
                          .direction = "outbound"});
   }
-  if (body.contains("callUserId")) {
-    spec.legs.push_back({.purpose = Purpose::kUser, .user_id = body["callUserId"].get<std::string>()});
+  if (request.call_user_id) {
+    spec.legs.push_back({.purpose = Purpose::kUser, .user_id = *request.call_user_id});
   }
-  if (body.contains("callQueueId")) {
-    spec.legs.push_back({.purpose = Purpose::kAcd, .queue_id = body["callQueueId"].get<std::string>()});
+  if (request.call_queue_id) {
+    spec.legs.push_back({.purpose = Purpose::kAcd, .queue_id = *request.call_queue_id});
   }
-  if (body.contains("participants")) {
-    auto legs = ParseDestinations(body["participants"], "participants");
-    if (!legs.ok()) return legs.status();
-    spec.legs.insert(spec.legs.end(), legs->begin(), legs->end());
-  }
+  spec.legs.insert(spec.legs.end(), request.participants.begin(), request.participants.end());
   if (spec.legs.size() - (caller.user_id.empty() ? 0 : 1) == 0) {
     return ApiStatus(codes::kBadRequest,
                      "A CreateCallRequest needs phoneNumber, callUserId, callQueueId or participants.");
@@ -282,20 +218,17 @@ Result<std::string> ApiWrites::CreateCall(const json& body, const Caller& caller
 }
 
 Result<std::vector<std::string>> ApiWrites::AddParticipants(const std::string& conversation_id,
-                                                          const json& body) {
+                                                           const AddParticipantsRequest& request) {
   Conversation* conv = world_.FindConversation(conversation_id);
   if (conv == nullptr) return ConversationNotFound(conversation_id);
-  if (!body.is_object() || !body.contains("participants")) {
-    return ApiStatus(codes::kBadRequest, "The request body must be a Conversation with participants[].");
-  }
-  auto legs = ParseDestinations(body["participants"], "participants");
-  if (!legs.ok()) return legs.status();
-  if (legs->empty()) return ApiStatus(codes::kBadRequest, "participants[] is empty.");
-  if (Status valid = CheckReferences(world_, *legs); !valid.ok()) return valid;
+  if (!request.malformed.ok()) return request.malformed;
+  const std::vector<LegSpec>& legs = request.participants;
+  if (legs.empty()) return ApiStatus(codes::kBadRequest, "participants[] is empty.");
+  if (Status valid = CheckReferences(world_, legs); !valid.ok()) return valid;
   if (conv->end_time) return ApiStatus(codes::kCallDisconnected, "The conversation has ended.");
-  if (Status fits = CheckGrowth(world_, limits_, 0, legs->size()); !fits.ok()) return fits;
+  if (Status fits = CheckGrowth(world_, limits_, 0, legs.size()); !fits.ok()) return fits;
   std::vector<std::string> ids;
-  for (const LegSpec& spec : *legs) {
+  for (const LegSpec& spec : legs) {
     auto id = AddLeg(*conv, spec);
     if (!id.ok()) return id.status();
     ids.push_back(*id);
@@ -315,7 +248,6 @@ Result<std::string> ApiWrites::AddLeg(Conversation& conv, const LegSpec& spec) {
 
 UpdateOutcome& ApiWrites::EndLater(Conversation& conv, UpdateOutcome& out, int http_status) {
   if (conv.end_time) return Refuse(out, ApiStatus(codes::kCallDisconnected));
-  out.effect = Effect::kAccepted;
   out.http_status = http_status;
   if (conv.pending_end != 0) {
     out.effect_text = "conversation end already accepted";

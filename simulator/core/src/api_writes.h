@@ -8,10 +8,9 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "gcsim/common/clock.h"
 #include "gcsim/common/ids.h"
+#include "gcsim/core/requests.h"
 #include "gcsim/core/simulator.h"
 #include "leg_lifecycle.h"
 #include "world_state.h"
@@ -25,13 +24,15 @@ class ApiWrites {
             const WorldLimits& limits);
 
   UpdateOutcome UpdateParticipant(const std::string& conversation_id,
-                                  const std::string& participant_id, const nlohmann::json& body,
-                                  const Caller& caller, ParticipantRoute route, Profile profile);
-  UpdateOutcome UpdateConversation(const std::string& conversation_id, const nlohmann::json& body);
+                                  const std::string& participant_id,
+                                  const MediaParticipantRequest& request, const Caller& caller,
+                                  ParticipantRoute route, Profile profile);
+  UpdateOutcome UpdateConversation(const std::string& conversation_id,
+                                   const ConversationUpdateRequest& request);
   UpdateOutcome DisconnectConversation(const std::string& conversation_id);
-  Result<std::string> CreateCall(const nlohmann::json& body, const Caller& caller);
+  Result<std::string> CreateCall(const CreateCallRequest& request, const Caller& caller);
   Result<std::vector<std::string>> AddParticipants(const std::string& conversation_id,
-                                                   const nlohmann::json& body);
+                                                   const AddParticipantsRequest& request);
 
   // Additions to the live world, by the API or by the world itself, within the limits.
   Result<std::string> AddConversation(const ConversationSpec& spec);

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 
+#include "gcsim/common/strings.h"
+
 namespace gcsim::core {
 namespace {
 
@@ -56,9 +58,9 @@ Result<Duration> ParseDurationField(const nlohmann::json& value, const char* fie
 const char* ToString(LegState state) { return EnumName(kLegStates, state); }
 std::optional<LegState> ParseLegState(std::string_view text) { return ParseEnum(kLegStates, text); }
 std::string AllLegStates() {
-  std::string out;
-  for (const auto& [value, name] : kLegStates) out += (out.empty() ? "" : ", ") + std::string(name);
-  return out;
+  std::vector<std::string_view> names;
+  for (const auto& [value, name] : kLegStates) names.push_back(name);
+  return Join(names, ", ");
 }
 
 const char* ToString(Purpose purpose) { return EnumName(kPurposes, purpose); }
@@ -218,44 +220,6 @@ MediaState ComputeMedia(const Participant& leg, TimePoint now) {
   const TimePoint until = leg.end_time.value_or(now);
   media.silent_for = until > media.silent_since ? until - media.silent_since : Duration::zero();
   return media;
-}
-
-Result<Wrapup> ParseWrapup(const nlohmann::json& value, std::vector<std::string>& ignored) {
-  if (!value.is_object()) return InvalidArgumentError("wrapup must be a WrapupInput object.");
-  Wrapup out;
-  for (const auto& item : value.items()) {
-    // Not a structured binding: clang 14 (the fuzz build) cannot capture one in a lambda.
-    const std::string& key = item.key();
-    const nlohmann::json& field = item.value();
-    const auto fail = [&key](const char* expected) {
-      return InvalidArgumentError("wrapup." + key + " must be " + expected + ".");
-    };
-    if (key == "code" || key == "name" || key == "notes") {
-      if (!field.is_string()) return fail("a string");
-      (key == "code" ? out.code : key == "name" ? out.name : out.notes) = field.get<std::string>();
-    } else if (key == "tags") {
-      if (!field.is_array()) return fail("an array of strings");
-      for (const auto& tag : field) {
-        if (!tag.is_string()) return fail("an array of strings");
-        out.tags.push_back(tag.get<std::string>());
-      }
-    } else if (key == "durationSeconds") {
-      if (!field.is_number_integer()) return fail("a whole number");
-      out.duration_seconds = field.get<int64_t>();
-    } else if (key == "endTime") {
-      const char* expected = "a timestamp such as 2026-01-01T09:00:00.000Z";
-      if (!field.is_string()) return fail(expected);
-      const auto parsed = ParseIso8601(field.get<std::string>());
-      if (!parsed.ok()) return fail(expected);
-      out.end_time = *parsed;
-    } else if (key == "provisional" || key == "disableEndTimeUpdates") {
-      if (!field.is_boolean()) return fail("true or false");
-      (key == "provisional" ? out.provisional : out.disable_end_time_updates) = field.get<bool>();
-    } else {
-      ignored.push_back("wrapup." + key);
-    }
-  }
-  return out;
 }
 
 nlohmann::json WrapupToJson(const Wrapup& wrapup) {

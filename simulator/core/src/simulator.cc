@@ -4,7 +4,7 @@
 //   leg_lifecycle.h  state changes, segments, drops landing, conversations ending
 //   api_writes.h     what the Genesys API's writes do and answer
 //   silent_listing.h the bulk media view and its cache
-//   queries.cc       read-only rules over a WorldView (ObserveQueue)
+//   queries.cc       read-only rules over a WorldView (gcsim/core/queries.h)
 #include "gcsim/core/simulator.h"
 
 #include <mutex>
@@ -115,29 +115,30 @@ class SimulatorImpl final : public Simulator {
   // --- API writes -------------------------------------------------------------------------
 
   UpdateOutcome UpdateParticipant(const std::string& conversation_id,
-                                  const std::string& participant_id, const nlohmann::json& body,
-                                  const Caller& caller, ParticipantRoute route) override {
+                                  const std::string& participant_id,
+                                  const MediaParticipantRequest& request, const Caller& caller,
+                                  ParticipantRoute route) override {
     auto lock = LockForWrite();
-    return writes_.UpdateParticipant(conversation_id, participant_id, body, caller, route,
+    return writes_.UpdateParticipant(conversation_id, participant_id, request, caller, route,
                                      profile_);
   }
   UpdateOutcome UpdateConversation(const std::string& conversation_id,
-                                   const nlohmann::json& body) override {
+                                   const ConversationUpdateRequest& request) override {
     auto lock = LockForWrite();
-    return writes_.UpdateConversation(conversation_id, body);
+    return writes_.UpdateConversation(conversation_id, request);
   }
   UpdateOutcome DisconnectConversation(const std::string& conversation_id) override {
     auto lock = LockForWrite();
     return writes_.DisconnectConversation(conversation_id);
   }
-  Result<std::string> CreateCall(const nlohmann::json& body, const Caller& caller) override {
+  Result<std::string> CreateCall(const CreateCallRequest& request, const Caller& caller) override {
     auto lock = LockForWrite();
-    return writes_.CreateCall(body, caller);
+    return writes_.CreateCall(request, caller);
   }
   Result<std::vector<std::string>> AddParticipants(const std::string& conversation_id,
-                                                   const nlohmann::json& body) override {
+                                                   const AddParticipantsRequest& request) override {
     auto lock = LockForWrite();
-    return writes_.AddParticipants(conversation_id, body);
+    return writes_.AddParticipants(conversation_id, request);
   }
 
   // --- The world by itself ----------------------------------------------------------------

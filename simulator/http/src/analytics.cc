@@ -7,24 +7,19 @@
 #include <string_view>
 
 #include "exchange.h"
+#include "gcsim/common/strings.h"
 #include "gcsim/core/api_errors.h"
+#include "gcsim/core/queries.h"
 
 namespace gcsim::http {
 namespace {
 
 using nlohmann::json;
 
-constexpr int kDefaultPageSize = 25;
 constexpr int kMaxPageSize = 100;
 
 Status BadQuery(std::string message) {
   return core::ApiStatus(core::codes::kBadRequest, std::move(message));
-}
-
-std::string JoinNames(std::initializer_list<std::string_view> names) {
-  std::string out;
-  for (std::string_view name : names) out += (out.empty() ? "" : ", ") + std::string(name);
-  return out;
 }
 
 // Refuses the first key of `object` that gcsim does not read: it would otherwise be ignored and
@@ -35,7 +30,7 @@ Status CheckKeys(const json& object, const std::string& where,
     if (std::find(known.begin(), known.end(), key) == known.end()) {
       return BadQuery(where + (where.empty() ? "" : ".") + key +
                       " is not supported by gcsim (supported" +
-                      (where.empty() ? "" : " in " + where) + ": " + JoinNames(known) + ")");
+                      (where.empty() ? "" : " in " + where) + ": " + Join(known, ", ") + ")");
     }
   }
   return Status::Ok();
@@ -50,17 +45,11 @@ Result<std::string> StringField(const json& object, const char* key, const std::
 
 // --- conversation details query -------------------------------------------------------------
 
-enum class Dimension {
-  kConversationEnd,
-  kConversationId,
-  kSegmentType,
-  kSegmentEnd,
-  kQueueId,
-  kPurpose,
-  kUserId,
-  kParticipantId,
-};
-enum class Operator { kMatches, kExists, kNotExists };
+using Dimension = core::DetailPredicate::Dimension;
+using Operator = core::DetailPredicate::Operator;
+using Predicate = core::DetailPredicate;
+using Filter = core::DetailFilter;
+using DetailQuery = core::ConversationDetailQuery;
 
 struct DimensionInfo {
   Dimension dimension;
@@ -78,25 +67,6 @@ constexpr DimensionInfo kSegmentDimensions[] = {
     {Dimension::kPurpose, "purpose", false},
     {Dimension::kUserId, "userId", false},
     {Dimension::kParticipantId, "participantId", false},
-};
-
-struct Predicate {
-  Dimension dimension;
-  Operator op = Operator::kMatches;
-  std::string value;
-};
-struct Filter {
-  bool any = false;  // "or": one predicate is enough; "and": all of them
-  std::vector<Predicate> predicates;
-};
-struct DetailQuery {
-  TimePoint start;
-  TimePoint end;
-  std::vector<Filter> conversation_filters;
-  std::vector<Filter> segment_filters;
-  bool descending = false;
-  int page_size = kDefaultPageSize;
-  int page_number = 1;
 };
 
 Result<Predicate> ParsePredicate(const json& item, const std::string& where,
@@ -117,15 +87,15 @@ Result<Predicate> ParsePredicate(const json& item, const std::string& where,
   }
   auto name = StringField(item, "dimension", where);
   if (!name.ok()) return name.status();
-  std::string supported;
+  std::vector<std::string_view> supported;
   const DimensionInfo* info = nullptr;
   for (const DimensionInfo& candidate : dimensions) {
-    supported += (supported.empty() ? "" : ", ") + std::string(candidate.name);
+    supported.push_back(candidate.name);
     if (candidate.name == *name) info = &candidate;
   }
   if (info == nullptr) {
     return BadQuery(where + ": dimension " + *name + " is not supported by gcsim in " + level +
-                    " (supported: " + supported + ")");
+                    " (supported: " + Join(supported, ", ") + ")");
   }
   Predicate predicate{.dimension = info->dimension};
   std::string op = "matches";
@@ -261,61 +231,6 @@ Result<DetailQuery> ParseDetailQuery(const json& query) {
   return out;
 }
 
-bool Holds(const Predicate& p, const core::Conversation& conv) {
-  switch (p.dimension) {
-    case Dimension::kConversationEnd:
-      return conv.end_time.has_value() == (p.op == Operator::kExists);
-    case Dimension::kConversationId:
-      return conv.id == p.value;
-    default:
-      return false;
-  }
-}
-
-bool Holds(const Predicate& p, const core::Participant& leg, const core::Segment& segment) {
-  switch (p.dimension) {
-    case Dimension::kSegmentType:
-      return segment.type == p.value;
-    case Dimension::kSegmentEnd:
-      return segment.end.has_value() == (p.op == Operator::kExists);
-    case Dimension::kQueueId:
-      return leg.queue_id == p.value;
-    case Dimension::kPurpose:
-      return core::ToString(leg.purpose) == p.value;
-    case Dimension::kUserId:
-      return leg.user_id == p.value;
-    case Dimension::kParticipantId:
-      return leg.id == p.value;
-    default:
-      return false;
-  }
-}
-
-template <typename Test>
-bool Combine(const Filter& filter, Test&& test) {
-  return filter.any ? std::any_of(filter.predicates.begin(), filter.predicates.end(), test)
-                    : std::all_of(filter.predicates.begin(), filter.predicates.end(), test);
-}
-
-// Filters are and-ed; a segment filter holds when one segment satisfies it on its own.
-bool Selected(const DetailQuery& query, const core::Conversation& conv) {
-  if (conv.start_time >= query.end || (conv.end_time && *conv.end_time < query.start)) return false;
-  for (const Filter& filter : query.conversation_filters) {
-    if (!Combine(filter, [&](const Predicate& p) { return Holds(p, conv); })) return false;
-  }
-  for (const Filter& filter : query.segment_filters) {
-    const bool found = std::any_of(
-        conv.participants.begin(), conv.participants.end(), [&](const core::Participant* leg) {
-          return std::any_of(
-              leg->segments.begin(), leg->segments.end(), [&](const core::Segment& s) {
-                return Combine(filter, [&](const Predicate& p) { return Holds(p, *leg, s); });
-              });
-        });
-    if (!found) return false;
-  }
-  return true;
-}
-
 // Analytics spells disconnect types in camelCase where the conversation API uses dots.
 std::string AnalyticsDisconnectType(const std::string& type) {
   static const std::map<std::string, std::string, std::less<>> kRenamed = {
@@ -438,18 +353,18 @@ Result<ObservationQuery> ParseObservationQuery(const json& query) {
   if (metrics == query.end() || !metrics->is_array() || metrics->empty()) {
     return BadQuery("metrics must be a non-empty array");
   }
-  std::string unsupported;
+  std::vector<std::string> unsupported;
   for (const json& metric : *metrics) {
     if (!metric.is_string()) return BadQuery("metrics must be an array of strings");
     const std::string name = metric.get<std::string>();
     if (name != kInteracting && name != kWaiting) {
-      unsupported += (unsupported.empty() ? "" : ", ") + name;
+      unsupported.push_back(name);
     } else if (std::find(out.metrics.begin(), out.metrics.end(), name) == out.metrics.end()) {
       out.metrics.push_back(name);
     }
   }
   if (!unsupported.empty()) {
-    return BadQuery("metrics " + unsupported +
+    return BadQuery("metrics " + Join(unsupported, ", ") +
                     " not supported by gcsim (supported: oInteracting, oWaiting)");
   }
   return out;
@@ -462,22 +377,10 @@ Result<json> QueryConversationDetails(const core::Simulator& sim, const json& bo
   if (!query.ok()) return query.status();
   json conversations = json::array();
   size_t total = 0;
-  const Paging paging{.page_size = query->page_size, .page_number = query->page_number};
-  const size_t first = paging.first();
   sim.Read([&](const core::WorldView& world) {
-    const auto& all = world.ConversationsByStart();
-    const auto visit = [&](const core::Conversation* conv) {
-      if (!Selected(*query, *conv)) return;
-      if (total >= first && total < first + paging.page_size) {
-        conversations.push_back(AnalyticsConversationJson(*conv));
-      }
-      ++total;
-    };
-    if (query->descending) {
-      std::for_each(all.rbegin(), all.rend(), visit);
-    } else {
-      std::for_each(all.begin(), all.end(), visit);
-    }
+    total = core::RunDetailQuery(world, *query, [&](const core::Conversation& conv) {
+      conversations.push_back(AnalyticsConversationJson(conv));
+    });
   });
   json out = {{"totalHits", total}};
   // The real API leaves `conversations` out when there are none.

@@ -5,8 +5,12 @@
 #include <optional>
 
 #include "analytics.h"
+#include "gcsim/common/routes.h"
+#include "gcsim/common/strings.h"
 #include "gcsim/core/api_errors.h"
+#include "gcsim/core/queries.h"
 #include "render.h"
+#include "requests.h"
 
 namespace gcsim::http {
 namespace {
@@ -85,10 +89,6 @@ Reply IssueToken(core::Simulator& sim, Exchange& ex) {
 
 // --- conversations --------------------------------------------------------------------------
 
-Status ConversationNotFound(const std::string& id) {
-  return core::ApiStatus(codes::kNotFound, "Conversation " + id + " not found.");
-}
-
 template <typename Render>
 Reply ReadConversation(const core::Simulator& sim, const Exchange& ex, Render&& render) {
   const std::string& id = ex.Param("conversationId");
@@ -96,7 +96,7 @@ Reply ReadConversation(const core::Simulator& sim, const Exchange& ex, Render&& 
   sim.Read([&](const core::WorldView& world) {
     if (const core::Conversation* conv = world.FindConversation(id)) reply.text = render(world, *conv);
   });
-  return reply.text.empty() ? ErrorReply(ex, ConversationNotFound(id)) : reply;
+  return reply.text.empty() ? ErrorReply(ex, core::ConversationNotFound(id)) : reply;
 }
 
 Reply GetConversation(const core::Simulator& sim, const Exchange& ex) {
@@ -117,22 +117,16 @@ Reply ListCalls(const core::Simulator& sim, const Exchange& ex) {
   json entities = json::array();
   size_t total = 0;
   sim.Read([&](const core::WorldView& world) {
-    for (const core::Conversation* conv : world.ConversationsByStart()) {
-      if (conv->end_time) continue;
-      const bool mine = std::any_of(
-          conv->participants.begin(), conv->participants.end(), [&](const core::Participant* leg) {
-            return leg->user_id == ex.caller.user_id && core::IsLive(leg->state);
-          });
-      if (!mine) continue;
-      if (total >= paging->first() && entities.size() < static_cast<size_t>(paging->page_size)) {
-        entities.push_back(json::parse(CallConversationText(world, *conv)));  // a rare listing
-      }
-      ++total;
+    const std::vector<const core::Conversation*> calls = core::LiveCallsOf(world, ex.caller.user_id);
+    total = calls.size();
+    const size_t end = std::min(total, paging->first() + paging->page_size);
+    for (size_t i = paging->first(); i < end; ++i) {
+      entities.push_back(json::parse(CallConversationText(world, *calls[i])));  // a rare listing
     }
   });
   const int pages = paging->PageCount(total);
   const auto uri = [&](int page) {
-    return "/api/v2/conversations/calls?pageSize=" + std::to_string(paging->page_size) +
+    return std::string(routes::kCalls) + "?pageSize=" + std::to_string(paging->page_size) +
            "&pageNumber=" + std::to_string(page);
   };
   json out = {{"entities", std::move(entities)},
@@ -159,23 +153,21 @@ Reply Answer(Exchange& ex, const core::UpdateOutcome& outcome, Reply success) {
   Reply reply = outcome.status.ok() ? std::move(success)
                                     : ErrorReply(ex, outcome.status, outcome.field_errors);
   if (!outcome.ignored_fields.empty()) {
-    std::string joined;
-    for (const std::string& field : outcome.ignored_fields) {
-      joined += (joined.empty() ? "" : ",") + field;
-    }
-    reply.headers.emplace_back(kIgnoredFieldsHeader, std::move(joined));
+    reply.headers.emplace_back(kIgnoredFieldsHeader, Join(outcome.ignored_fields, ","));
   }
   return reply;
 }
 
 Reply PatchParticipant(core::Simulator& sim, Exchange& ex, core::ParticipantRoute route) {
-  const core::UpdateOutcome outcome = sim.UpdateParticipant(
-      ex.Param("conversationId"), ex.Param("participantId"), ex.json, ex.caller, route);
+  const core::UpdateOutcome outcome =
+      sim.UpdateParticipant(ex.Param("conversationId"), ex.Param("participantId"),
+                            ReadMediaParticipantRequest(ex.json), ex.caller, route);
   return Answer(ex, outcome, EmptyReply(outcome.http_status));
 }
 
 Reply PatchConversation(core::Simulator& sim, Exchange& ex) {
-  const core::UpdateOutcome outcome = sim.UpdateConversation(ex.Param("conversationId"), ex.json);
+  const core::UpdateOutcome outcome =
+      sim.UpdateConversation(ex.Param("conversationId"), ReadConversationUpdateRequest(ex.json));
   return Answer(ex, outcome, outcome.status.ok() ? GetCallConversation(sim, ex) : Reply{});
 }
 
@@ -185,7 +177,9 @@ Reply Disconnect(core::Simulator& sim, Exchange& ex) {
 }
 
 Reply CreateCall(core::Simulator& sim, Exchange& ex) {
-  auto id = sim.CreateCall(ex.json, ex.caller);
+  auto request = ReadCreateCallRequest(ex.json);
+  if (!request.ok()) return ErrorReply(ex, request.status());
+  auto id = sim.CreateCall(*request, ex.caller);
   if (!id.ok()) return ErrorReply(ex, id.status());
   ex.journal.conversation_id = *id;
   ex.journal.effect = "call created";
@@ -193,11 +187,10 @@ Reply CreateCall(core::Simulator& sim, Exchange& ex) {
 }
 
 Reply AddParticipants(core::Simulator& sim, Exchange& ex) {
-  auto ids = sim.AddParticipants(ex.Param("conversationId"), ex.json);
+  auto ids =
+      sim.AddParticipants(ex.Param("conversationId"), ReadAddParticipantsRequest(ex.json));
   if (!ids.ok()) return ErrorReply(ex, ids.status());
-  std::string joined;
-  for (const std::string& id : *ids) joined += (joined.empty() ? "" : ", ") + id;
-  ex.journal.effect = "participants added: " + joined;
+  ex.journal.effect = "participants added: " + Join(*ids, ", ");
   return GetConversation(sim, ex);
 }
 
@@ -209,42 +202,40 @@ Reply Analytics(Exchange& ex, const Result<json>& result) {
 
 void AddGenesysRoutes(Router& router, core::Simulator& sim) {
   core::Simulator* s = &sim;
-  const auto api = [&router](std::string method, std::string pattern, BodyKind body,
+  const auto api = [&router](std::string method, std::string_view pattern, BodyKind body,
                              Handler handler) {
     router.Add({.method = std::move(method),
-                .pattern = std::move(pattern),
+                .pattern = std::string(pattern),
                 .access = Access::kBearer,
                 .body = body,
                 .handler = std::move(handler)});
   };
   router.Add({.method = "POST",
-              .pattern = "/oauth/token",
+              .pattern = std::string(routes::kOAuthToken),
               .body = BodyKind::kForm,
               .handler = [s](Exchange& ex) { return IssueToken(*s, ex); }});
 
-  api("GET", "/api/v2/conversations/{conversationId}", BodyKind::kNone,
+  api("GET", routes::kConversation, BodyKind::kNone,
       [s](Exchange& ex) { return GetConversation(*s, ex); });
-  api("GET", "/api/v2/conversations/calls/{conversationId}", BodyKind::kNone,
+  api("GET", routes::kCall, BodyKind::kNone,
       [s](Exchange& ex) { return GetCallConversation(*s, ex); });
-  api("GET", "/api/v2/conversations/calls", BodyKind::kNone,
+  api("GET", routes::kCalls, BodyKind::kNone,
       [s](Exchange& ex) { return ListCalls(*s, ex); });
-  api("PATCH", "/api/v2/conversations/{conversationId}/participants/{participantId}",
-      BodyKind::kJson,
+  api("PATCH", routes::kConversationParticipant, BodyKind::kJson,
       [s](Exchange& ex) { return PatchParticipant(*s, ex, core::ParticipantRoute::kGeneric); });
-  api("PATCH", "/api/v2/conversations/calls/{conversationId}/participants/{participantId}",
-      BodyKind::kJson,
+  api("PATCH", routes::kCallParticipant, BodyKind::kJson,
       [s](Exchange& ex) { return PatchParticipant(*s, ex, core::ParticipantRoute::kCall); });
-  api("PATCH", "/api/v2/conversations/calls/{conversationId}", BodyKind::kJson,
+  api("PATCH", routes::kCall, BodyKind::kJson,
       [s](Exchange& ex) { return PatchConversation(*s, ex); });
-  api("POST", "/api/v2/conversations/{conversationId}/disconnect", BodyKind::kNone,
+  api("POST", routes::kConversationDisconnect, BodyKind::kNone,
       [s](Exchange& ex) { return Disconnect(*s, ex); });
-  api("POST", "/api/v2/conversations/calls", BodyKind::kJson,
+  api("POST", routes::kCalls, BodyKind::kJson,
       [s](Exchange& ex) { return CreateCall(*s, ex); });
-  api("POST", "/api/v2/conversations/calls/{conversationId}/participants", BodyKind::kJson,
+  api("POST", routes::kCallParticipants, BodyKind::kJson,
       [s](Exchange& ex) { return AddParticipants(*s, ex); });
-  api("POST", "/api/v2/analytics/conversations/details/query", BodyKind::kJson,
+  api("POST", routes::kConversationDetailsQuery, BodyKind::kJson,
       [s](Exchange& ex) { return Analytics(ex, QueryConversationDetails(*s, ex.json)); });
-  api("POST", "/api/v2/analytics/queues/observations/query", BodyKind::kJson,
+  api("POST", routes::kQueueObservationsQuery, BodyKind::kJson,
       [s](Exchange& ex) { return Analytics(ex, QueryQueueObservations(*s, ex.json)); });
 }
 

@@ -131,6 +131,7 @@ TEST_F(LegLifecycleTest, SpeechChangeKeepsWhatWasHeard) {
   Participant& agent = Leg(kDemoAgentId);
   clock_.Advance(minutes(3));
   const auto heard = ComputeMedia(agent, clock_.Now()).last_heard_at;
+  ASSERT_TRUE(heard.has_value());
   lifecycle_.SetSpeech(agent, SpeechScript::Never(), clock_.Now());
   clock_.Advance(minutes(1));
   EXPECT_EQ(ComputeMedia(agent, clock_.Now()).last_heard_at, heard);

@@ -12,7 +12,6 @@
 namespace gcsim::core {
 namespace {
 
-using nlohmann::json;
 using std::chrono::milliseconds;
 using std::chrono::minutes;
 using std::chrono::seconds;
@@ -21,10 +20,9 @@ const std::string kConv(kDemoConversationId);
 const std::string kCustomer(kDemoCustomerId);
 const std::string kAgent(kDemoAgentId);
 const std::string kSupervisor(kDemoSupervisorId);
-const json kSeedBody = {{"id", "9f8e7d6c-5b4a-3210-abcd-ef1234567890"},
-                        {"dispositionCode", "no-answer"},
-                        {"dropReason", "timeout"}};
-const json kDrop = {{"state", "disconnected"}};
+// The seed's body as the HTTP layer reads it: three keys the API does not know.
+const MediaParticipantRequest kSeedBody{.unknown_fields = {"dispositionCode", "dropReason", "id"}};
+const MediaParticipantRequest kDrop{.state = std::string("disconnected")};
 
 class SimulatorTest : public testing::Test {
  protected:
@@ -54,7 +52,8 @@ class SimulatorTest : public testing::Test {
     sim_->Read([&](const WorldView& view) { end = view.FindConversation(id)->end_time; });
     return end;
   }
-  UpdateOutcome Patch(const std::string& pid, const json& body, Caller caller = {"demo-client", ""},
+  UpdateOutcome Patch(const std::string& pid, const MediaParticipantRequest& body,
+                      Caller caller = {"demo-client", ""},
                       ParticipantRoute route = ParticipantRoute::kGeneric) {
     return sim_->UpdateParticipant(kConv, pid, body, caller, route);
   }
@@ -68,7 +67,6 @@ TEST_F(SimulatorTest, SeedBodyOnSupervisorBridgeChangesNothingAndAnswers204) {
   const UpdateOutcome out = Patch(kSupervisor, kSeedBody);
   EXPECT_TRUE(out.status.ok());
   EXPECT_EQ(out.http_status, 204);
-  EXPECT_EQ(out.effect, Effect::kNoChange);
   EXPECT_EQ(out.ignored_fields, (std::vector<std::string>{"dispositionCode", "dropReason", "id"}));
   EXPECT_NE(out.hint.find("state"), std::string::npos);
   EXPECT_NE(out.effect_text.find("nothing changed"), std::string::npos);
@@ -83,7 +81,7 @@ TEST_F(SimulatorTest, StateDisconnectedDropsOnlyAfterTheLatency) {
   const UpdateOutcome out = Patch(kSupervisor, kDrop);
   ASSERT_TRUE(out.status.ok()) << out.status.ToString();
   EXPECT_EQ(out.http_status, 202);
-  EXPECT_EQ(out.effect, Effect::kAccepted);
+  EXPECT_NE(out.effect_text.find("drop accepted"), std::string::npos);
   clock_.Advance(milliseconds(249));
   EXPECT_EQ(Leg(kSupervisor).state, LegState::kConnected);
   EXPECT_TRUE(Media(kSupervisor).flowing);
@@ -131,7 +129,7 @@ TEST_F(SimulatorTest, FewerThanTwoPeopleEndsTheConversation) {
 }
 
 TEST_F(SimulatorTest, BadEnumValueIsInvalidValueAndChangesNothing) {
-  const UpdateOutcome out = Patch(kSupervisor, {{"state", "gone"}, {"muted", true}});
+  const UpdateOutcome out = Patch(kSupervisor, {.state = std::string("gone"), .muted = true});
   EXPECT_EQ(out.http_status, 400);
   EXPECT_EQ(out.status.reason(), codes::kInvalidValue);
   EXPECT_NE(out.status.message().find("Value [gone] is not valid for field type [state]"),
@@ -139,39 +137,6 @@ TEST_F(SimulatorTest, BadEnumValueIsInvalidValueAndChangesNothing) {
   ASSERT_EQ(out.field_errors.size(), 1u);
   EXPECT_EQ(out.field_errors[0].field, "state");
   EXPECT_FALSE(Leg(kSupervisor).muted);
-}
-
-TEST_F(SimulatorTest, WrongTypesAndNonObjectsAreBadRequests) {
-  for (const json& body : {json{{"muted", "yes"}}, json::array(), json("disconnected"),
-                           json{{"state", 3}}, json{{"wrapup", "done"}}}) {
-    const UpdateOutcome out = Patch(kSupervisor, body);
-    EXPECT_EQ(out.http_status, 400) << body.dump();
-    EXPECT_EQ(out.status.reason(), codes::kBadRequest) << body.dump();
-  }
-  EXPECT_EQ(Patch(kSupervisor, {{"resumeTime", "tomorrow"}}).status.reason(), codes::kInvalidDate);
-  EXPECT_EQ(Leg(kSupervisor).state, LegState::kConnected);
-}
-
-TEST_F(SimulatorTest, WrapupKeepsOnlyThePublishedFields) {
-  const json wrapup = {{"code", "resolved"},
-                       {"notes", "called back"},
-                       {"tags", {"vip"}},
-                       {"durationSeconds", 30},
-                       {"endTime", "2026-01-01T09:05:00.000Z"},
-                       {"provisional", false},
-                       {"mood", {{"deep", {{"deeper", json::array({1, 2})}}}}}};
-  const UpdateOutcome out = Patch(kSupervisor, {{"wrapup", wrapup}});
-  EXPECT_EQ(out.http_status, 202);
-  EXPECT_EQ(out.ignored_fields, std::vector<std::string>{"wrapup.mood"});
-  const std::optional<Wrapup> kept = Leg(kSupervisor).wrapup;
-  ASSERT_TRUE(kept.has_value());
-  json expected = wrapup;
-  expected.erase("mood");
-  EXPECT_EQ(WrapupToJson(*kept), expected);
-  // Strict rejects the unknown WrapupInput key like any unknown field.
-  Start(DemoWorld(), Profile::kStrict);
-  EXPECT_EQ(Patch(kSupervisor, {{"wrapup", wrapup}}).http_status, 400);
-  EXPECT_FALSE(Leg(kSupervisor).wrapup.has_value());
 }
 
 TEST_F(SimulatorTest, WorldsBeyondTheLimitsAreRefusedBeforeBuilding) {
@@ -198,12 +163,14 @@ TEST_F(SimulatorTest, ApiWritesCannotGrowTheWorldPastTheLimits) {
   auto created = Simulator::Create({.clock = &clock_, .limits = {.max_legs = 5, .max_conversations = 2}}, world);
   ASSERT_TRUE(created.ok());
   sim_ = std::move(*created);
-  const json two = {{"participants", {{{"address", "tel:+1"}}, {{"address", "tel:+2"}}}}};
+  const AddParticipantsRequest two{.participants = {{.purpose = Purpose::kExternal, .address = "tel:+1"},
+                                                    {.purpose = Purpose::kExternal, .address = "tel:+2"}}};
   ASSERT_TRUE(sim_->AddParticipants(kConv, two).ok());
-  const auto refused = sim_->AddParticipants(kConv, {{"participants", {{{"address", "tel:+3"}}}}});
+  const auto refused = sim_->AddParticipants(
+      kConv, {.participants = {{.purpose = Purpose::kExternal, .address = "tel:+3"}}});
   ASSERT_FALSE(refused.ok());
   EXPECT_NE(refused.status().message().find("--max-legs"), std::string::npos);
-  EXPECT_FALSE(sim_->CreateCall({{"phoneNumber", "+13175550100"}}, {"demo-client", ""}).ok());
+  EXPECT_FALSE(sim_->CreateCall({.phone_number = "+13175550100"}, {"demo-client", ""}).ok());
   EXPECT_FALSE(sim_->Transfer(kSupervisor).ok());
 }
 
@@ -291,7 +258,7 @@ TEST_F(SimulatorTest, UnknownConversationOrParticipantIs404) {
 }
 
 TEST_F(SimulatorTest, HeldMutedConfinedNeverDropALeg) {
-  const UpdateOutcome out = Patch(kSupervisor, {{"held", true}, {"muted", true}, {"confined", true}});
+  const UpdateOutcome out = Patch(kSupervisor, {.held = true, .muted = true, .confined = true});
   EXPECT_EQ(out.http_status, 202);
   clock_.Advance(minutes(30));
   const Participant leg = Leg(kSupervisor);
@@ -299,7 +266,7 @@ TEST_F(SimulatorTest, HeldMutedConfinedNeverDropALeg) {
   EXPECT_TRUE(leg.held && leg.muted && leg.confined);
   EXPECT_TRUE(Media(kSupervisor).flowing);
   // Setting a flag to the value it already has changes nothing: 204 in the observed profile.
-  EXPECT_EQ(Patch(kSupervisor, {{"held", true}}).http_status, 204);
+  EXPECT_EQ(Patch(kSupervisor, {.held = true}).http_status, 204);
 }
 
 TEST_F(SimulatorTest, MutedTalkerIsNotHeard) {
@@ -318,9 +285,9 @@ TEST_F(SimulatorTest, HoldOnAnAlertingLegIsRefused) {
   WorldSpec world = DemoWorld();
   world.conversations[0].legs[2].state = LegState::kAlerting;
   Start(world);
-  const UpdateOutcome out = Patch(kSupervisor, {{"held", true}});
+  const UpdateOutcome out = Patch(kSupervisor, {.held = true});
   EXPECT_EQ(out.status.reason(), codes::kHoldAlerting);
-  EXPECT_EQ(Patch(kSupervisor, {{"state", "connected"}}).http_status, 202);
+  EXPECT_EQ(Patch(kSupervisor, {.state = std::string("connected")}).http_status, 202);
   EXPECT_EQ(Leg(kSupervisor).state, LegState::kConnected);
 }
 
@@ -388,7 +355,7 @@ TEST_F(SimulatorTest, HangUpAndNewLegs) {
 }
 
 TEST_F(SimulatorTest, WholeConversationEndsAfterTheLatency) {
-  const UpdateOutcome out = sim_->UpdateConversation(kConv, {{"state", "disconnected"}});
+  const UpdateOutcome out = sim_->UpdateConversation(kConv, {.state = "disconnected", .state_is_string = true});
   EXPECT_EQ(out.http_status, 200);
   EXPECT_FALSE(ConversationEnd(kConv).has_value());
   clock_.Advance(seconds(1));
@@ -398,16 +365,16 @@ TEST_F(SimulatorTest, WholeConversationEndsAfterTheLatency) {
 
 TEST_F(SimulatorTest, CreateCallAndAddParticipants) {
   const Caller agent{"demo-agent-app", std::string(kDemoAgentUserId)};
-  auto created = sim_->CreateCall({{"phoneNumber", "+13175550199"}}, agent);
+  auto created = sim_->CreateCall({.phone_number = "+13175550199"}, agent);
   ASSERT_TRUE(created.ok()) << created.status().ToString();
-  auto added = sim_->AddParticipants(*created, {{"participants", {{{"address", "tel:+1555"}}}}});
+  auto added = sim_->AddParticipants(
+      *created, {.participants = {{.purpose = Purpose::kExternal, .address = "tel:+1555"}}});
   ASSERT_TRUE(added.ok()) << added.status().ToString();
   size_t legs = 0;
   sim_->Read([&](const WorldView& view) { legs = view.FindConversation(*created)->participants.size(); });
   EXPECT_EQ(legs, 3u);
-  EXPECT_FALSE(sim_->CreateCall({{"phoneNumber", 5}}, agent).ok());
-  EXPECT_FALSE(sim_->CreateCall(json::object(), {}).ok());
-  EXPECT_FALSE(sim_->CreateCall({{"callUserId", "00000000-0000-4000-8000-000000000009"}}, {}).ok());
+  EXPECT_FALSE(sim_->CreateCall({}, {}).ok());  // nobody to call
+  EXPECT_FALSE(sim_->CreateCall({.call_user_id = "00000000-0000-4000-8000-000000000009"}, {}).ok());
 }
 
 TEST_F(SimulatorTest, TokensExpireOnTheClockAndBadSecretsFail) {

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "gcsim/core/simulator.h"
+#include "requests.h"
 
 namespace gcsim::http {
 namespace {
@@ -19,7 +20,8 @@ TEST(RenderTest, ConversationTextParsesBackWithEveryField) {
   auto sim = core::Simulator::Create({.clock = &clock}, world).value();
   ASSERT_TRUE(sim->UpdateParticipant(std::string(core::kDemoConversationId),
                                      std::string(core::kDemoSupervisorId),
-                                     {{"state", "disconnected"}, {"wrapup", {{"code", "x\"y"}}}},
+                                     ReadMediaParticipantRequest({{"state", "disconnected"},
+                                                                  {"wrapup", {{"code", "x\"y"}}}}),
                                      {}, core::ParticipantRoute::kGeneric).status.ok());
   clock.Advance(std::chrono::seconds(1));
   std::string conversation, call;

@@ -77,9 +77,6 @@ struct Wrapup {
   std::optional<bool> disable_end_time_updates;
 };
 
-// Reads a WrapupInput object. Keys it does not know are ignored, as the API ignores them, and
-// listed in `ignored` as "wrapup.<key>". Errors name the field ("wrapup.code must be a string").
-Result<Wrapup> ParseWrapup(const nlohmann::json& value, std::vector<std::string>& ignored);
 nlohmann::json WrapupToJson(const Wrapup& wrapup);
 
 // An analytics segment of a leg: interact, hold or alert, open while `end` is empty.

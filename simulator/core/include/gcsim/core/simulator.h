@@ -8,12 +8,12 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "gcsim/common/clock.h"
 #include "gcsim/common/status.h"
 #include "gcsim/core/journal.h"
 #include "gcsim/core/model.h"
+#include "gcsim/core/queries.h"
+#include "gcsim/core/requests.h"
 #include "gcsim/core/world.h"
 
 namespace gcsim::core {
@@ -75,8 +75,6 @@ struct RateDecision {
 // Which participant PATCH path a request came in on.
 enum class ParticipantRoute { kGeneric, kCall };
 
-enum class Effect { kNoChange, kAccepted };
-
 // What a mutating request did, for the HTTP answer and the journal.
 struct FieldError {
   std::string field;
@@ -85,7 +83,6 @@ struct FieldError {
 };
 struct UpdateOutcome {
   Status status;  // ok, or why the request was refused (reason(): the Genesys code)
-  Effect effect = Effect::kNoChange;
   int http_status = 204;  // what the API answers, per profile
   std::vector<std::string> ignored_fields;  // unknown fields, sorted
   std::vector<FieldError> field_errors;     // details[] of a refusal
@@ -116,17 +113,6 @@ class WorldView {
   virtual const Queue* FindQueue(const std::string& id) const = 0;
   MediaState Media(const Participant& leg) const { return ComputeMedia(leg, now()); }
 };
-
-// What a queue's real-time dashboard shows (analytics queue observations).
-struct QueueObservation {
-  // Connected people other than customers and external parties working the queue's calls:
-  // agents, and users such as a supervisor on the bridge (a phantom leg keeps counting here).
-  int interacting = 0;
-  // Live conversations where the queue's acd leg is connected and no agent or user has joined.
-  int waiting = 0;
-};
-// Scans every conversation: linear in the world, like the real query.
-QueueObservation ObserveQueue(const WorldView& world, const std::string& queue_id);
 
 // A leg whose media flows and that has been silent for a while (the bulk media view).
 struct SilentLeg {
@@ -169,22 +155,23 @@ class Simulator {
   // costs one scan, not one per page.
   virtual std::shared_ptr<const std::vector<SilentLeg>> SilentLegs(Duration silent_for) const = 0;
 
-  // --- The Genesys API's writes (bodies as the API receives them) ---
+  // --- The Genesys API's writes, as typed requests (the HTTP layer reads the bodies) ---
   // MediaParticipantRequest on a participant.
   virtual UpdateOutcome UpdateParticipant(const std::string& conversation_id,
                                           const std::string& participant_id,
-                                          const nlohmann::json& body, const Caller& caller,
-                                          ParticipantRoute route) = 0;
+                                          const MediaParticipantRequest& request,
+                                          const Caller& caller, ParticipantRoute route) = 0;
   // PATCH /api/v2/conversations/calls/{cid}: {"state":"disconnected"} ends the conversation.
   virtual UpdateOutcome UpdateConversation(const std::string& conversation_id,
-                                           const nlohmann::json& body) = 0;
+                                           const ConversationUpdateRequest& request) = 0;
   // POST /api/v2/conversations/{cid}/disconnect: full teardown.
   virtual UpdateOutcome DisconnectConversation(const std::string& conversation_id) = 0;
   // CreateCallRequest; returns the new conversation's id.
-  virtual Result<std::string> CreateCall(const nlohmann::json& body, const Caller& caller) = 0;
-  // {"participants":[{"address","name","userId","queueId"}]}; returns the new participant ids.
-  virtual Result<std::vector<std::string>> AddParticipants(const std::string& conversation_id,
-                                                           const nlohmann::json& body) = 0;
+  virtual Result<std::string> CreateCall(const CreateCallRequest& request,
+                                         const Caller& caller) = 0;
+  // New legs on a live conversation; returns the new participant ids.
+  virtual Result<std::vector<std::string>> AddParticipants(
+      const std::string& conversation_id, const AddParticipantsRequest& request) = 0;
 
   // --- What happens in the world by itself (control plane, scenario timelines) ---
   virtual Result<std::string> AddLeg(const std::string& conversation_id, const LegSpec& leg) = 0;
