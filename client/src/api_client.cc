@@ -6,6 +6,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "gcsim/common/routes.h"
 #include "json_models.h"
 
 namespace gcsim::client {
@@ -154,7 +155,7 @@ Status ApiClient::FetchToken() { return FetchToken(WaitPolicy::kMayWait); }
 Status ApiClient::FetchToken(WaitPolicy waits) {
   HttpRequest request;
   request.method = "POST";
-  request.target = "/oauth/token";
+  request.target = routes::kOAuthToken;
   request.headers["Authorization"] =
       "Basic " + Base64(options_.client_id + ":" + options_.client_secret);
   request.headers["Content-Type"] = "application/x-www-form-urlencoded";
@@ -345,7 +346,7 @@ Result<std::vector<AnalyticsConversation>> ApiClient::QueryLiveConversations(
         {"segmentFilters", segment_filters},
     };
     const HttpRequest request =
-        JsonRequest("POST", "/api/v2/analytics/conversations/details/query", query.dump());
+        JsonRequest("POST", std::string(routes::kConversationDetailsQuery), query.dump());
     Result<HttpResponse> response = Execute(request);
     if (!response.ok()) return response.status();
     if (!IsSuccess(response->status)) return ErrorFromResponse(request, *response);
@@ -362,7 +363,7 @@ Result<std::vector<AnalyticsConversation>> ApiClient::QueryLiveConversations(
 
 Result<CallConversation> ApiClient::GetCallConversation(const std::string& conversation_id) {
   const HttpRequest request =
-      JsonRequest("GET", "/api/v2/conversations/calls/" + EncodeSegment(conversation_id));
+      JsonRequest("GET", routes::FillPath(routes::kCall, {EncodeSegment(conversation_id)}));
   Result<HttpResponse> response = Execute(request);
   if (!response.ok()) return response.status();
   if (!IsSuccess(response->status)) return ErrorFromResponse(request, *response);
@@ -377,8 +378,8 @@ Result<PatchReply> ApiClient::PatchParticipant(const std::string& conversation_i
                                                const std::string& json_body, WaitPolicy waits) {
   const HttpRequest request =
       JsonRequest("PATCH",
-                  "/api/v2/conversations/" + EncodeSegment(conversation_id) + "/participants/" +
-                      EncodeSegment(participant_id),
+                  routes::FillPath(routes::kConversationParticipant,
+                                   {EncodeSegment(conversation_id), EncodeSegment(participant_id)}),
                   json_body);
   Result<HttpResponse> response = Execute(request, waits);
   if (!response.ok()) return response.status();
@@ -392,7 +393,7 @@ Result<std::vector<MediaLeg>> ApiClient::ListSilentMedia(Duration silent_for) {
   for (int page_number = 1;; ++page_number) {
     // The control plane needs no token.
     const HttpRequest request =
-        JsonRequest("GET", "/sim/v1/media?silentFor=" + FormatDuration(silent_for) +
+        JsonRequest("GET", std::string(routes::kSimMedia) + "?silentFor=" + FormatDuration(silent_for) +
                                "&pageSize=" + std::to_string(options_.media_page_size) +
                                "&pageNumber=" + std::to_string(page_number));
     Result<HttpResponse> response = Send(options_.api_url, request, /*authenticated=*/false);
@@ -409,8 +410,8 @@ Result<MediaLeg> ApiClient::GetLegMedia(const std::string& conversation_id,
                                         const std::string& participant_id) {
   // The control plane needs no token.
   const HttpRequest request =
-      JsonRequest("GET", "/sim/v1/conversations/" + EncodeSegment(conversation_id) +
-                             "/participants/" + EncodeSegment(participant_id) + "/media");
+      JsonRequest("GET", routes::FillPath(routes::kSimLegMedia, {EncodeSegment(conversation_id),
+                                                                  EncodeSegment(participant_id)}));
   Result<HttpResponse> response = Send(options_.api_url, request, /*authenticated=*/false);
   if (!response.ok()) return response.status();
   if (!IsSuccess(response->status)) return ErrorFromResponse(request, *response);

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <random>
 
+#include "gcsim/common/routes.h"
 #include "gcsim/harness/scenario.h"
 
 namespace gcsim::harness {
@@ -170,7 +171,7 @@ json GenerateScenario(uint64_t seed) {
     const Duration from = idle_timeout + draw.Between(-seconds(30), seconds(30));
     for (int i = 0, n = std::min(rate_limit + 2, 40); i < n; ++i) {
       requests.push_back({{"at", Text(from + milliseconds(10 * i))}, {"method", "GET"},
-                          {"path", "/api/v2/conversations/calls/" + draw.Pick(conversations)}});
+                          {"path", routes::FillPath(routes::kCall, {draw.Pick(conversations)})}});
     }
     last = std::max(last, from);
     scenario["script"] = {{"requests", requests}};

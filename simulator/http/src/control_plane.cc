@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "gcsim/core/api_errors.h"
+#include "gcsim/common/routes.h"
 
 namespace gcsim::http {
 namespace {
@@ -242,32 +243,30 @@ Reply ReadJournal(const ControlPlane& control, const Exchange& ex) {
 void AddControlRoutes(Router& router, const ControlPlane& control) {
   // One copy shared by every handler: the initial world may be large.
   const auto shared = std::make_shared<const ControlPlane>(control);
-  const auto add = [&router, shared](std::string method, std::string pattern, BodyKind body,
+  const auto add = [&router, shared](std::string method, std::string_view pattern, BodyKind body,
                                      bool journal, auto handler) {
     router.Add({.method = std::move(method),
-                .pattern = std::move(pattern),
+                .pattern = std::string(pattern),
                 .body = body,
                 .journal = journal,
                 .handler = [shared, handler](Exchange& ex) { return handler(*shared, ex); }});
   };
-  add("GET", "/sim/v1/health", BodyKind::kNone, false, [](const ControlPlane&, Exchange&) {
+  add("GET", routes::kSimHealth, BodyKind::kNone, false, [](const ControlPlane&, Exchange&) {
     return JsonReply({{"status", "ok"}});
   });
-  add("POST", "/sim/v1/reset", BodyKind::kOptionalJson, true, Reset);
-  add("GET", "/sim/v1/clock", BodyKind::kNone, true,
+  add("POST", routes::kSimReset, BodyKind::kOptionalJson, true, Reset);
+  add("GET", routes::kSimClock, BodyKind::kNone, true,
       [](const ControlPlane& c, Exchange&) { return JsonReply(ClockJson(c)); });
-  add("POST", "/sim/v1/clock/advance", BodyKind::kJson, true, Advance);
-  add("GET", "/sim/v1/state", BodyKind::kNone, true, [](const ControlPlane& c, Exchange&) {
+  add("POST", routes::kSimClockAdvance, BodyKind::kJson, true, Advance);
+  add("GET", routes::kSimState, BodyKind::kNone, true, [](const ControlPlane& c, Exchange&) {
     json state;
     c.simulator->Read([&](const core::WorldView& world) { state = StateJson(world); });
     return JsonReply(std::move(state));
   });
-  add("GET", "/sim/v1/conversations/{conversationId}/participants/{participantId}/media",
-      BodyKind::kNone, true, LegMedia);
-  add("POST", "/sim/v1/conversations/{conversationId}/participants/{participantId}/media",
-      BodyKind::kJson, true, SetLegMedia);
-  add("GET", "/sim/v1/media", BodyKind::kNone, true, SilentMedia);
-  add("GET", "/sim/v1/journal", BodyKind::kNone, false, ReadJournal);
+  add("GET", routes::kSimLegMedia, BodyKind::kNone, true, LegMedia);
+  add("POST", routes::kSimLegMedia, BodyKind::kJson, true, SetLegMedia);
+  add("GET", routes::kSimMedia, BodyKind::kNone, true, SilentMedia);
+  add("GET", routes::kSimJournal, BodyKind::kNone, false, ReadJournal);
 }
 
 }  // namespace gcsim::http

@@ -7,6 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "gcsim/common/routes.h"
+
 namespace gcsim::http {
 namespace {
 
@@ -205,7 +207,7 @@ void WriteCallMediaParticipant(JsonWriter& w, const core::WorldView& world,
 }  // namespace
 
 std::string ConversationUri(const std::string& conversation_id) {
-  return "/api/v2/conversations/" + conversation_id;
+  return routes::FillPath(routes::kConversation, {conversation_id});
 }
 
 std::string ConversationText(const core::Conversation& conv) {
@@ -235,7 +237,7 @@ std::string CallConversationText(const core::WorldView& world, const core::Conve
   w.Close(']')
       .Field("recordingState", std::string_view(conv.recording_state))
       .Field("maxParticipants", kMaxParticipants)
-      .Field("selfUri", "/api/v2/conversations/calls/" + conv.id)
+      .Field("selfUri", routes::FillPath(routes::kCall, {conv.id}))
       .Close('}');
   return out;
 }

@@ -1,0 +1,44 @@
+// Every path gcsim serves, written once: the server registers these patterns (simulator/http)
+// and the client and harness fill them in (FillPath). A {name} segment is a path parameter.
+#pragma once
+
+#include <initializer_list>
+#include <string>
+#include <string_view>
+
+namespace gcsim::routes {
+
+// --- the Genesys API ---
+inline constexpr std::string_view kOAuthToken = "/oauth/token";
+inline constexpr std::string_view kConversation = "/api/v2/conversations/{conversationId}";
+inline constexpr std::string_view kConversationParticipant =
+    "/api/v2/conversations/{conversationId}/participants/{participantId}";
+inline constexpr std::string_view kConversationDisconnect =
+    "/api/v2/conversations/{conversationId}/disconnect";
+inline constexpr std::string_view kCalls = "/api/v2/conversations/calls";
+inline constexpr std::string_view kCall = "/api/v2/conversations/calls/{conversationId}";
+inline constexpr std::string_view kCallParticipants =
+    "/api/v2/conversations/calls/{conversationId}/participants";
+inline constexpr std::string_view kCallParticipant =
+    "/api/v2/conversations/calls/{conversationId}/participants/{participantId}";
+inline constexpr std::string_view kConversationDetailsQuery =
+    "/api/v2/analytics/conversations/details/query";
+inline constexpr std::string_view kQueueObservationsQuery =
+    "/api/v2/analytics/queues/observations/query";
+
+// --- the control plane ---
+inline constexpr std::string_view kSimHealth = "/sim/v1/health";
+inline constexpr std::string_view kSimReset = "/sim/v1/reset";
+inline constexpr std::string_view kSimClock = "/sim/v1/clock";
+inline constexpr std::string_view kSimClockAdvance = "/sim/v1/clock/advance";
+inline constexpr std::string_view kSimState = "/sim/v1/state";
+inline constexpr std::string_view kSimLegMedia =
+    "/sim/v1/conversations/{conversationId}/participants/{participantId}/media";
+inline constexpr std::string_view kSimMedia = "/sim/v1/media";
+inline constexpr std::string_view kSimJournal = "/sim/v1/journal";
+
+// `pattern` with its {name} segments replaced by `values`, in order; values go in as given
+// (encode them first when they may hold '/' or '?'). Missing values leave "{name}" in place.
+std::string FillPath(std::string_view pattern, std::initializer_list<std::string_view> values);
+
+}  // namespace gcsim::routes
