@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "gcsim/common/strings.h"
+
 namespace gcsim::http {
 namespace {
 
@@ -77,7 +79,7 @@ Router::Match Router::Find(std::string_view method, std::string_view path) const
   for (const Route& route : best->routes) methods.push_back(route.method);
   std::sort(methods.begin(), methods.end());
   match.kind = Match::Kind::kMethodNotAllowed;
-  for (const std::string& name : methods) match.allow += (match.allow.empty() ? "" : ", ") + name;
+  match.allow = Join(methods, ", ");
   return match;
 }
 

@@ -50,7 +50,6 @@ class TimerQueue {
   std::optional<TimePoint> Earliest() const;
   // Removes and returns the earliest timer due at or before `limit`.
   std::optional<std::pair<TimePoint, std::function<void()>>> PopDue(TimePoint limit);
-  size_t size() const { return timers_.size(); }
 
  private:
   TimerId next_id_ = 1;
