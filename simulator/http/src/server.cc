@@ -181,6 +181,7 @@ class ServerImpl final : public Server {
   }
 
   int port() const override { return port_; }
+  uint64_t ConnectionsForTest() const override { return connections_; }
 
  private:
   // `body` and `query` must outlive the exchange.
@@ -204,6 +205,7 @@ class ServerImpl final : public Server {
   // `curl -X POST` sends stalls for the read timeout). Both are settled here.
   httplib::Server::HandlerResponse SettleFraming(const httplib::Request& req,
                                                  httplib::Response& res) {
+    CountConnection(req);
     const size_t lengths = req.get_header_value_count("Content-Length");
     const size_t encodings = req.get_header_value_count("Transfer-Encoding");
     std::string problem;
@@ -457,6 +459,17 @@ class ServerImpl final : public Server {
     return httplib::Server::HandlerResponse::Handled;
   }
 
+  // Every worker thread belongs to this server's pool, and a keep-alive connection holds its
+  // worker until it closes: a peer other than the worker's last one is a new connection.
+  void CountConnection(const httplib::Request& req) {
+    thread_local std::string last_addr;
+    thread_local int last_port = -1;
+    if (req.remote_port == last_port && req.remote_addr == last_addr) return;
+    last_addr = req.remote_addr;
+    last_port = req.remote_port;
+    connections_.fetch_add(1, std::memory_order_relaxed);
+  }
+
   ServerOptions options_;
   core::Simulator& sim_;
   Router router_;  // built in the constructor, read-only after
@@ -468,6 +481,7 @@ class ServerImpl final : public Server {
   std::thread thread_;
   std::atomic<int> port_{0};
   std::atomic<bool> listen_returned_{false};
+  std::atomic<uint64_t> connections_{0};
 };
 
 }  // namespace

@@ -59,6 +59,10 @@ class Server {
   virtual void Stop() = 0;
   // The bound port, or 0 before Start().
   virtual int port() const = 0;
+  // Connections that have sent a request so far. For tests that keep-alive really keeps one
+  // connection: a worker serves one connection at a time, so a request from another peer
+  // address and port than the worker's previous one counts as a new connection.
+  virtual uint64_t ConnectionsForTest() const = 0;
 };
 
 }  // namespace gcsim::http
