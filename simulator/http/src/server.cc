@@ -183,6 +183,23 @@ class ServerImpl final : public Server {
   int port() const override { return port_; }
   uint64_t ConnectionsForTest() const override { return connections_; }
 
+  InProcessResponse AnswerInProcess(const InProcessRequest& request) override {
+    // The request as cpp-httplib would have read it off a connection.
+    httplib::Request req;
+    req.method = request.method;
+    req.target = request.target;
+    const size_t query = request.target.find('?');
+    req.path = httplib::detail::decode_url(request.target.substr(0, query), false);
+    if (query != std::string::npos) {
+      httplib::detail::parse_query_text(request.target.substr(query + 1), req.params);
+    }
+    for (const auto& [name, value] : request.headers) req.headers.emplace(name, value);
+    req.remote_addr = "in-process";
+    httplib::Response res;
+    Handle(req, res, request.body);
+    return {res.status, {res.headers.begin(), res.headers.end()}, std::move(res.body)};
+  }
+
  private:
   // `body` and `query` must outlive the exchange.
   Exchange NewExchange(const httplib::Request& req, std::string_view body = {},

@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "gcsim/common/clock.h"
 #include "gcsim/common/status.h"
@@ -43,6 +45,19 @@ struct ServerOptions {
   uint64_t seed = 1;
 };
 
+// One request handed to Server::AnswerInProcess, and its answer: what a connection carries.
+struct InProcessRequest {
+  std::string method = "GET";
+  std::string target;  // path and query as on the request line: "/sim/v1/media?silentFor=10m"
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+};
+struct InProcessResponse {
+  int status = 0;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+};
+
 // Thread-safe. Requests are served concurrently on the worker pool; Start() and Stop() may be
 // called from any thread, and the destructor stops the server.
 class Server {
@@ -63,6 +78,11 @@ class Server {
   // connection: a worker serves one connection at a time, so a request from another peer
   // address and port than the worker's previous one counts as a new connection.
   virtual uint64_t ConnectionsForTest() const = 0;
+  // Answers one request in this process, without a socket: routed, authenticated, charged and
+  // journaled as a request read from a connection is (the framing and body-size checks of a
+  // connection do not apply). Works whether or not Start() was called. For clients in the same
+  // process, such as tests that drive the reaper on the simulator's own clock.
+  virtual InProcessResponse AnswerInProcess(const InProcessRequest& request) = 0;
 };
 
 }  // namespace gcsim::http
