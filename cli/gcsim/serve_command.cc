@@ -2,10 +2,15 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <sys/resource.h>
 
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
 #include <iostream>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "gcsim/common/clock.h"
 #include "gcsim/common/time.h"
@@ -19,6 +24,36 @@ namespace {
 int Fail(const std::string& message, int status = 2) {
   std::cerr << "gcsim serve: " << message << std::endl;
   return status;
+}
+
+// A duration flag in whole seconds (cpp-httplib counts its timeouts in seconds), 1s to 1h.
+CLI::Validator SecondsFlag() {
+  return CLI::Validator(
+      [](const std::string& text) -> std::string {
+        const auto parsed = ParseDuration(text);
+        if (!parsed.ok()) return parsed.status().message();
+        if (*parsed < std::chrono::seconds(1) || *parsed > std::chrono::hours(1) ||
+            *parsed % std::chrono::seconds(1) != Duration::zero()) {
+          return "must be whole seconds from 1s to 1h, not " + text;
+        }
+        return {};
+      },
+      "DURATION");
+}
+
+std::chrono::seconds Seconds(const std::string& text) {
+  return std::chrono::duration_cast<std::chrono::seconds>(*ParseDuration(text));
+}
+
+// Each connection holds a socket: Debian's default soft limit of 1024 open files would refuse
+// connections well below --max-connections.
+void RaiseOpenFileLimit(size_t max_connections) {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  const rlim_t wanted = std::min<rlim_t>(limit.rlim_max, max_connections + 256);
+  if (limit.rlim_cur >= wanted) return;
+  limit.rlim_cur = wanted;
+  setrlimit(RLIMIT_NOFILE, &limit);
 }
 
 }  // namespace
@@ -55,8 +90,25 @@ void SetupServe(CLI::App& app, ServeOptions& options) {
       ->check(CLI::NonNegativeNumber);
   serve->add_option("--seed", options.seed, "Seed for ids, tokens and generated worlds")
       ->capture_default_str();
-  serve->add_option("--threads", options.threads, "HTTP worker threads")
+  serve
+      ->add_option("--threads", options.threads,
+                   "HTTP workers started up front; more start as connections arrive")
       ->check(CLI::Range(1, 4096))
+      ->capture_default_str();
+  serve
+      ->add_option("--max-connections", options.max_connections,
+                   "Connections served at once (one worker each); past it: 503 and close")
+      ->check(CLI::Range(1, 65536))
+      ->capture_default_str();
+  serve
+      ->add_option("--keep-alive-timeout", options.keep_alive_timeout,
+                   "How long an idle keep-alive connection stays open")
+      ->check(SecondsFlag())
+      ->capture_default_str();
+  serve
+      ->add_option("--request-timeout", options.request_timeout,
+                   "Time allowed to send a whole request; past it: 408 and close")
+      ->check(SecondsFlag())
       ->capture_default_str();
   serve->add_option("--journal-limit", options.journal_limit, "Journal entries kept")
       ->check(CLI::PositiveNumber)
@@ -81,6 +133,8 @@ int RunServe(const ServeOptions& options) {
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  RaiseOpenFileLimit(options.max_connections);
 
   Result<core::WorldSpec> world = options.world_file.empty()
                                       ? Result<core::WorldSpec>(core::DemoWorld())
@@ -121,6 +175,9 @@ int RunServe(const ServeOptions& options) {
                                       .host = options.host,
                                       .port = options.port,
                                       .threads = options.threads,
+                                      .max_connections = options.max_connections,
+                                      .keep_alive_timeout = Seconds(options.keep_alive_timeout),
+                                      .request_timeout = Seconds(options.request_timeout),
                                       .seed = options.seed});
   if (!server.ok()) return Fail(server.status().message());
   const auto port = (*server)->Start();
@@ -131,6 +188,13 @@ int RunServe(const ServeOptions& options) {
 
   int received = 0;
   sigwait(&stop_signals, &received);
+  // Stop() closes every connection at once; should it still hang, a second signal ends it.
+  std::thread([stop_signals] {
+    int again = 0;
+    sigwait(&stop_signals, &again);
+    std::cerr << "gcsim serve: second signal, exiting now" << std::endl;
+    std::_Exit(128 + again);
+  }).detach();
   (*server)->Stop();
   return 0;
 }

@@ -20,7 +20,10 @@ struct ServeOptions {
   std::string disconnect_latency;  // e.g. "250ms"; empty: the world's own
   std::optional<int> rate_limit;   // per client per minute, 0: unlimited; unset: the world's
   uint64_t seed = 1;               // ids, tokens, correlation ids and generated worlds
-  size_t threads = 32;             // HTTP worker threads: how many connections are served at once
+  size_t threads = 32;             // HTTP workers started up front (more start on demand)
+  size_t max_connections = 1024;   // connections served at once; past it: 503 and close
+  std::string keep_alive_timeout = "5s";  // idle time allowed between requests
+  std::string request_timeout = "10s";    // time allowed to send a whole request
   size_t journal_limit = 100'000;  // journal entries kept
   core::WorldLimits limits;        // --max-legs, --max-conversations
 };

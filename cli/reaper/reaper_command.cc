@@ -5,6 +5,13 @@
 
 #include <algorithm>
 #include <cctype>
+#include <condition_variable>
+#include <cstdlib>
+#include <functional>
+#include <iostream>
+#include <mutex>
+#include <stop_token>
+#include <thread>
 #include <nlohmann/json.hpp>
 
 #include "gcsim/client/activity_source.h"
@@ -80,34 +87,69 @@ void PrintSummary(std::ostream& out, const ReaperTotals& totals, size_t unverifi
       << std::endl;
 }
 
-// One tick, then re-checks (no new drops, no retries) until its drops are verified or the
-// verify timeout has passed. Returns the legs still unverified.
-size_t RunOnce(Reaper& reaper, Clock& clock) {
+// One tick, then re-checks (no new drops, no retries) until its drops are verified, the
+// verify timeout has passed or a stop is requested. Returns the legs still unverified.
+size_t RunOnce(Reaper& reaper, Clock& clock, std::stop_token stop) {
   reaper.Step(clock.Now());
   const TimePoint deadline = clock.Now() + reaper.options().verify_timeout;
   // gcsim's default disconnect latency is 250 ms: look soon, then back off.
   Duration recheck = std::chrono::milliseconds(250);
   while (reaper.pending() > 0 && clock.Now() < deadline) {
-    clock.WaitUntil(std::min(clock.Now() + recheck, deadline));
+    if (!clock.WaitUntil(std::min(clock.Now() + recheck, deadline), stop)) break;
     reaper.VerifyPending(clock.Now());
     recheck = std::min<Duration>(recheck * 2, std::chrono::seconds(2));
   }
   return reaper.pending();
 }
 
-// Ticks on a thread until SIGINT or SIGTERM. The signals are blocked before any thread starts
-// (so every thread inherits the mask) and taken synchronously here with sigwait.
-void RunDaemon(Reaper& reaper, Logger& logger) {
+// Blocks SIGINT and SIGTERM for the calling thread and every thread it starts later: call it
+// before any thread starts, so that only StopOnSignal takes them.
+sigset_t BlockStopSignals() {
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  client::ReaperDaemon daemon(reaper);
-  int signal_number = 0;
-  sigwait(&signals, &signal_number);
-  logger.Info("stopping", {{"signal", signal_number == SIGINT ? "SIGINT" : "SIGTERM"}});
-}  // the daemon stops and joins here
+  return signals;
+}
+
+// Takes the blocked `signals` on a thread of its own: the first calls `on_stop` (which must
+// make the run end promptly, summary included); a second exits at once.
+class StopOnSignal {
+ public:
+  StopOnSignal(sigset_t signals, std::function<void(int)> on_stop)
+      : signals_(signals), thread_([this, on_stop = std::move(on_stop)](std::stop_token done) {
+          Watch(done, on_stop);
+        }) {}
+
+ private:
+  void Watch(std::stop_token done, const std::function<void(int)>& on_stop) {
+    // Polled, so that the watcher also ends when the run ends on its own.
+    const timespec poll{.tv_sec = 0, .tv_nsec = 100'000'000};
+    bool stopping = false;
+    while (!done.stop_requested()) {
+      const int signal_number = sigtimedwait(&signals_, nullptr, &poll);
+      if (signal_number <= 0) continue;
+      if (stopping) {
+        std::cerr << "reaper: second signal, exiting now" << std::endl;
+        std::_Exit(128 + signal_number);
+      }
+      stopping = true;
+      on_stop(signal_number);
+    }
+  }
+
+  sigset_t signals_;
+  std::jthread thread_;  // last: starts once signals_ is set
+};
+
+// Blocks until `stop` is requested.
+void WaitForStop(std::stop_token stop) {
+  std::mutex mu;
+  std::condition_variable_any stopped;
+  std::unique_lock lock(mu);
+  stopped.wait(lock, stop, [] { return false; });
+}
 
 }  // namespace
 
@@ -198,7 +240,9 @@ int ReaperMain(int argc, const char* const* argv, std::ostream& out, std::ostrea
 int RunReaper(const ReaperCommandOptions& options) {
   client::LogFormat format = client::LogFormat::kText;
   client::ParseLogFormat(options.log_format, format);
+  const sigset_t stop_signals = BlockStopSignals();
   RealClock clock;
+  std::stop_source stopping;
   Logger logger(
       std::cerr, clock,
       {.format = format,
@@ -212,6 +256,13 @@ int RunReaper(const ReaperCommandOptions& options) {
     source = std::make_unique<client::SimActivitySource>(api);
   }
   Reaper reaper(options.reaper, api, *source, clock, logger);
+  // A stop ends the client's waits and requests in flight, so that even a tick waiting out a
+  // Retry-After or a request to a hung server ends within a moment.
+  StopOnSignal on_signal(stop_signals, [&](int signal_number) {
+    logger.Info("stopping", {{"signal", signal_number == SIGINT ? "SIGINT" : "SIGTERM"}});
+    api.Stop();
+    stopping.request_stop();
+  });
 
   std::string purposes;
   for (const std::string& p : options.reaper.purposes)
@@ -226,9 +277,11 @@ int RunReaper(const ReaperCommandOptions& options) {
 
   size_t unverified = 0;
   if (options.once) {
-    unverified = RunOnce(reaper, clock);
+    unverified = RunOnce(reaper, clock, stopping.get_token());
   } else {
-    RunDaemon(reaper, logger);
+    client::ReaperDaemon daemon(reaper);
+    WaitForStop(stopping.get_token());
+    daemon.Stop();
     unverified = reaper.pending();
   }
   const ReaperTotals totals = reaper.totals();

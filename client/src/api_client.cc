@@ -196,7 +196,12 @@ Status ApiClient::WaitUntilReady() {
 
 void ApiClient::Wait(TimePoint until) {
   ++waits_;
-  clock_.WaitUntil(until);
+  clock_.WaitUntil(until, stop_.get_token());
+}
+
+void ApiClient::Stop() {
+  stop_.request_stop();
+  transport_.Cancel();
 }
 
 bool ApiClient::Pace(WaitPolicy waits) {
@@ -237,6 +242,10 @@ Result<HttpResponse> ApiClient::Send(const std::string& base_url, HttpRequest re
   const bool may_wait = waits == WaitPolicy::kMayWait;
   bool refreshed = false;
   for (int retry = 0;;) {
+    if (stopped()) {
+      return Status(StatusCode::kUnavailable, what + ": not sent, the client is stopping",
+                    std::string(kStoppedReason));
+    }
     if (authenticated) {
       if (Status status = EnsureToken(waits); !status.ok()) return status;
       request.headers["Authorization"] = "Bearer " + token_;
@@ -250,6 +259,7 @@ Result<HttpResponse> ApiClient::Send(const std::string& base_url, HttpRequest re
     }
     ++requests_;
     Result<HttpResponse> result = transport_.Send(base_url, request);
+    if (!result.ok() && stopped()) continue;  // cancelled: answered at the top of the loop
     if (!result.ok()) {
       // A bad URL (kInvalidArgument) will never work; anything else may on a later try.
       if (result.status().code() != StatusCode::kUnavailable || retry >= options_.max_retries ||

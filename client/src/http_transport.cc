@@ -1,6 +1,7 @@
 // The one place the client touches cpp-httplib.
 #include <httplib.h>
 
+#include <atomic>
 #include <mutex>
 #include <unordered_map>
 
@@ -34,6 +35,7 @@ struct HttpTransport::Impl {
   }
 
   HttpTransportOptions options;
+  std::atomic<bool> cancelled{false};
   std::mutex mu;
   std::unordered_map<std::string, std::unique_ptr<Connection>> connections;
 };
@@ -56,6 +58,10 @@ Result<HttpResponse> HttpTransport::Send(std::string_view base_url, const HttpRe
   req.body = request.body;
 
   std::lock_guard lock(connection.mu);
+  if (impl_->cancelled) {
+    return UnavailableError(request.method + " " + base->Origin() + req.path +
+                            " not sent: the client is stopping");
+  }
   if (!connection.client.is_valid()) {
     return InvalidArgumentError("cannot use URL \"" + std::string(base_url) + "\"");
   }
@@ -70,6 +76,14 @@ Result<HttpResponse> HttpTransport::Send(std::string_view base_url, const HttpRe
   for (const auto& [name, value] : result->headers) response.headers.emplace(name, value);
   response.body = std::move(result->body);
   return response;
+}
+
+void HttpTransport::Cancel() {
+  impl_->cancelled = true;
+  std::lock_guard lock(impl_->mu);
+  // httplib::Client::stop() is the one call that is safe during another thread's request: it
+  // shuts the socket down, so that request fails now rather than after io_timeout.
+  for (auto& [origin, connection] : impl_->connections) connection->client.stop();
 }
 
 }  // namespace gcsim::client

@@ -182,6 +182,11 @@ StepReport Reaper::Tick(TimePoint now, bool act) {
   }
 
   report.requests = client_.counters().requests - requests_before;
+  if (client_.stopped()) {
+    // Calls cut short by a stop are not failures of the API.
+    std::erase_if(report.errors,
+                  [](const LegError& e) { return e.status.reason() == kStoppedReason; });
+  }
   {
     std::lock_guard lock(totals_mu_);
     totals_.legs_seen += new_legs;
@@ -372,6 +377,7 @@ void Reaper::DropIfStillIdle(const LegId& leg, TimePoint silent_since,
 
 void Reaper::FailAttempt(const LegId& leg, TimePoint silent_since, const std::string& why,
                          StepReport& report) {
+  if (client_.stopped()) return;  // cut short by a stop: not an attempt
   LegProgress& progress = legs_[leg];
   if (progress.attempts() == 0) progress.silent_since = silent_since;
   ++progress.failures;

@@ -2,11 +2,15 @@
 #pragma once
 
 #include <fcntl.h>
+#include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 extern char** environ;
@@ -64,6 +68,24 @@ inline std::string ReadAll(int fd) {
 inline int Wait(Child& child) {
   int status = 0;
   waitpid(child.pid, &status, 0);
+  close(child.out);
+  close(child.err);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+// Waits at most `limit` for the child to exit: its exit status (-1 when killed by a signal),
+// or nullopt when it was still running (it is then killed, so that no test leaves it behind).
+inline std::optional<int> WaitAtMost(Child& child, std::chrono::seconds limit) {
+  const auto give_up = std::chrono::steady_clock::now() + limit;
+  int status = 0;
+  while (waitpid(child.pid, &status, WNOHANG) == 0) {
+    if (std::chrono::steady_clock::now() > give_up) {
+      kill(child.pid, SIGKILL);
+      Wait(child);
+      return std::nullopt;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
   close(child.out);
   close(child.err);
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;

@@ -73,12 +73,12 @@ TEST_F(ConcurrencyTest, ParallelReadsAndWritesAllSucceed) {
 TEST_F(ConcurrencyTest, ManySequentialKeepAliveRequests) {
   constexpr int kRequests = 1000;
   auto client = NewClient();
-  const uint64_t before = server_->ConnectionsForTest();
+  const size_t before = server_->connection_stats().accepted;
   RealClock wall;
   const TimePoint start = wall.Now();
   for (int i = 0; i < kRequests; ++i) ASSERT_EQ(Send(*client, "GET", "/sim/v1/health").status, 200);
   const Duration elapsed = wall.Now() - start;
-  EXPECT_EQ(server_->ConnectionsForTest() - before, 1u);
+  EXPECT_EQ(server_->connection_stats().accepted - before, 1u);
   RecordProperty("keep_alive_1000_gets_ms", static_cast<int>(elapsed.count()));
   std::cout << kRequests << " keep-alive GETs on one connection: " << elapsed.count() << " ms\n";
 }
@@ -88,9 +88,9 @@ TEST_F(ConcurrencyTest, ManySequentialKeepAliveRequests) {
 TEST_F(ConcurrencyTest, EachConnectionWithoutKeepAliveIsCounted) {
   auto client = NewClient();
   client->set_keep_alive(false);
-  const uint64_t before = server_->ConnectionsForTest();
+  const size_t before = server_->connection_stats().accepted;
   for (int i = 0; i < 3; ++i) ASSERT_EQ(Send(*client, "GET", "/sim/v1/health").status, 200);
-  EXPECT_EQ(server_->ConnectionsForTest() - before, 3u);
+  EXPECT_EQ(server_->connection_stats().accepted - before, 3u);
 }
 
 TEST_F(ConcurrencyTest, StopWithRequestsInFlightIsClean) {

@@ -14,6 +14,9 @@
 #include <optional>
 #include <thread>
 
+#include <sys/socket.h>
+
+#include "connections.h"
 #include "control_plane.h"
 #include "exchange.h"
 #include "gcsim/common/ids.h"
@@ -23,6 +26,14 @@
 #include "router.h"
 
 namespace gcsim::http {
+
+// cpp-httplib's own handling of an accepted connection (its keep-alive loop). It hands the
+// socket to nothing but this private virtual; gcsim overrides it to know each connection's socket
+// (deadlines, the connection limit, closing at Stop) and then runs the library's code, reached
+// by its exported name since a private member cannot be called from the override.
+bool LibraryServeConnection(httplib::Server* server, socket_t sock) __asm__(
+    "_ZN7httplib6Server24process_and_close_socketEi");
+
 namespace {
 
 using nlohmann::json;
@@ -84,17 +95,43 @@ Status StatusForHttpError(int http_status, size_t max_body_bytes) {
                                                    std::to_string(max_body_bytes) + " bytes.");
     case 414:
       return core::ApiStatus(codes::kBadRequest, "The request URI is too long.");
+    case 408:
+      return core::ApiStatus(codes::kBadRequest,
+                             "The request did not arrive whole in time; the connection is "
+                             "closed.");
     default:
       if (http_status >= 500) return core::ApiStatus(codes::kInternal);
       return core::ApiStatus(codes::kBadRequest, "The request could not be parsed as HTTP/1.1.");
   }
 }
 
+class HttpServer final : public httplib::Server {
+ public:
+  explicit HttpServer(Connections& connections, std::function<std::string()> refusal_body)
+      : connections_(connections), refusal_body_(std::move(refusal_body)) {}
+
+ private:
+  bool process_and_close_socket(socket_t sock) override {
+    return connections_.Serve(
+        sock, [&] { return LibraryServeConnection(this, sock); }, refusal_body_);
+  }
+
+  Connections& connections_;
+  std::function<std::string()> refusal_body_;
+};
+
+// Workers beyond max_connections, so that connections past the limit are still answered (503).
+constexpr size_t kRefusalWorkers = 32;
+
 class ServerImpl final : public Server {
  public:
   explicit ServerImpl(ServerOptions options)
       : options_(std::move(options)),
         sim_(*options_.simulator),
+        connections_({.max_connections = options_.max_connections,
+                      .keep_alive_timeout = options_.keep_alive_timeout,
+                      .request_timeout = options_.request_timeout}),
+        http_(connections_, [this] { return RefusalBody(); }),
         correlation_ids_(options_.seed ^ 0xc0'44e1'a710'0000ULL) {
     AddGenesysRoutes(router_, sim_);
     AddControlRoutes(router_, ControlPlane{.simulator = options_.simulator,
@@ -104,16 +141,21 @@ class ServerImpl final : public Server {
     http_.set_tcp_nodelay(true);
     // cpp-httplib's default sets SO_REUSEPORT, which lets a second gcsim share a busy port
     // silently; SO_REUSEADDR alone still allows a quick restart and reports a port in use.
-    http_.set_socket_options([](socket_t sock) {
+    http_.set_socket_options([this](socket_t sock) {
       const int yes = 1;
       setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+      listen_socket_ = sock;
     });
     http_.set_keep_alive_max_count(kKeepAliveMaxCount);
     http_.set_keep_alive_timeout(options_.keep_alive_timeout.count());
     http_.set_payload_max_length(options_.max_body_bytes);
-    http_.new_task_queue = [threads = options_.threads] {
-      return new httplib::ThreadPool(threads);
+    http_.new_task_queue = [this] {
+      return new WorkerPool(options_.threads, options_.max_connections + kRefusalWorkers);
     };
+    // After each response: the deadline for the connection's next request starts.
+    http_.set_logger([this](const httplib::Request&, const httplib::Response&) {
+      connections_.ResponseSent();
+    });
 
     // Every method reaches Handle(), which owns routing, so that 404 and 405 are ErrorBodies.
     const auto handle = [this](const httplib::Request& req, httplib::Response& res) {
@@ -157,6 +199,11 @@ class ServerImpl final : public Server {
     } else if (!http_.bind_to_port(options_.host, port)) {
       port = -1;
     }
+    if (port >= 0) {
+      // cpp-httplib 0.11 listens with a backlog of 5: a burst of connections would wait for
+      // SYN retries (a second or more). Listening again only raises the backlog.
+      ::listen(listen_socket_, SOMAXCONN);
+    }
     if (port < 0) {
       return UnavailableError("cannot listen on " + options_.host + ":" +
                               std::to_string(options_.port) +
@@ -177,11 +224,17 @@ class ServerImpl final : public Server {
     std::lock_guard lock(lifecycle_mu_);
     if (!thread_.joinable()) return;
     http_.stop();
+    connections_.CloseAll();  // idle keep-alive connections would hold Stop for their timeout
     thread_.join();
   }
 
   int port() const override { return port_; }
-  uint64_t ConnectionsForTest() const override { return connections_; }
+
+  ConnectionStats connection_stats() const override {
+    return {.accepted = connections_.accepted_for_test(),
+            .refused = connections_.refused_for_test(),
+            .timed_out = connections_.timed_out_for_test()};
+  }
 
   InProcessResponse AnswerInProcess(const InProcessRequest& request) override {
     // The request as cpp-httplib would have read it off a connection.
@@ -222,7 +275,6 @@ class ServerImpl final : public Server {
   // `curl -X POST` sends stalls for the read timeout). Both are settled here.
   httplib::Server::HandlerResponse SettleFraming(const httplib::Request& req,
                                                  httplib::Response& res) {
-    CountConnection(req);
     const size_t lengths = req.get_header_value_count("Content-Length");
     const size_t encodings = req.get_header_value_count("Transfer-Encoding");
     std::string problem;
@@ -310,6 +362,7 @@ class ServerImpl final : public Server {
   }
 
   void Handle(const httplib::Request& req, httplib::Response& res, std::string_view body) {
+    connections_.RequestRead();
     // A form body's fields join the query parameters, as cpp-httplib does for bodies it reads.
     QueryParams form;
     const bool is_form = AsciiLower(req.get_header_value("Content-Type"))
@@ -467,6 +520,7 @@ class ServerImpl final : public Server {
                                                    httplib::Response& res) {
     if (res.has_header(kCorrelationHeader)) return httplib::Server::HandlerResponse::Unhandled;
     Exchange ex = NewExchange(req);
+    if (connections_.TimedOut()) res.status = 408;
     const int status = res.status;
     Respond(JsonReply(ErrorBody(StatusForHttpError(status, options_.max_body_bytes),
                                 ex.correlation_id, {}, status),
@@ -476,21 +530,27 @@ class ServerImpl final : public Server {
     return httplib::Server::HandlerResponse::Handled;
   }
 
-  // Every worker thread belongs to this server's pool, and a keep-alive connection holds its
-  // worker until it closes: a peer other than the worker's last one is a new connection.
-  void CountConnection(const httplib::Request& req) {
-    thread_local std::string last_addr;
-    thread_local int last_port = -1;
-    if (req.remote_port == last_port && req.remote_addr == last_addr) return;
-    last_addr = req.remote_addr;
-    last_port = req.remote_port;
-    connections_.fetch_add(1, std::memory_order_relaxed);
+  // What a connection past max_connections is told before it is closed.
+  std::string RefusalBody() {
+    Exchange ex;
+    {
+      std::lock_guard lock(ids_mu_);
+      ex.correlation_id = correlation_ids_.NextUuid();
+    }
+    return ErrorBody(core::ApiStatus(codes::kUnavailable,
+                                     "gcsim is serving its limit of " +
+                                         std::to_string(options_.max_connections) +
+                                         " connections; retry shortly."),
+                     ex.correlation_id, {}, 503)
+        .dump();
   }
 
   ServerOptions options_;
   core::Simulator& sim_;
   Router router_;  // built in the constructor, read-only after
-  httplib::Server http_;
+  Connections connections_;
+  HttpServer http_;
+  socket_t listen_socket_ = -1;
   std::mutex ids_mu_;  // guards correlation_ids_
   IdGenerator correlation_ids_;
   std::mutex lifecycle_mu_;  // guards started_, thread_
@@ -498,7 +558,6 @@ class ServerImpl final : public Server {
   std::thread thread_;
   std::atomic<int> port_{0};
   std::atomic<bool> listen_returned_{false};
-  std::atomic<uint64_t> connections_{0};
 };
 
 }  // namespace

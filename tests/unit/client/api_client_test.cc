@@ -2,8 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <future>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <thread>
 
 #include "fake_transport.h"
 
@@ -55,6 +57,28 @@ TEST(ClientStatusMapTest, MapsHttpStatusesToCodes) {
   for (const auto& [http, code] : cases) {
     EXPECT_EQ(StatusCodeForHttp(http), code) << http;
   }
+}
+
+TEST(ClientStopTest, StopEndsAWaitForARetryAfterAndSendsNothingMore) {
+  ManualClock clock;  // a wait blocks until the clock moves, which it never does here
+  FakeTransport transport(clock);
+  transport.Push(TokenResponse("tok"));
+  transport.Push(ErrorResponse(429, "too.many.requests.retry.after", {{"Retry-After", "3600"}}));
+  ApiClientOptions options;
+  options.api_url = "https://api.mypurecloud.ie";
+  ApiClient client(options, clock, transport);
+
+  auto call = std::async(std::launch::async, [&] { return client.GetCallConversation("c1"); });
+  while (client.counters().waits == 0) std::this_thread::yield();  // waiting out the hour
+  client.Stop();
+  const auto result = call.get();
+
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().reason(), kStoppedReason) << result.status().ToString();
+  EXPECT_EQ(transport.sent().size(), 2u);
+  EXPECT_EQ(client.counters().failed, 0u);
+  EXPECT_EQ(client.FetchToken().reason(), kStoppedReason);
+  EXPECT_EQ(transport.sent().size(), 2u);
 }
 
 TEST_F(ClientApiTest, FetchesTokenWithClientCredentialsAndUsesIt) {

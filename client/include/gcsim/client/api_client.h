@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <random>
+#include <stop_token>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -77,6 +78,9 @@ enum class WaitPolicy {
 // runner); counters() may be read from any thread. Does not own the clock, transport or
 // logger, which must outlive it. Every wait (Retry-After, backoff, pacing) is a
 // clock.WaitUntil, so on a ManualClock it costs no wall time.
+// The reason of every error a stopped client returns.
+inline constexpr std::string_view kStoppedReason = "client.stopped";
+
 class ApiClient {
  public:
   // `logger` may be null: nothing is logged.
@@ -122,6 +126,12 @@ class ApiClient {
   Result<MediaLeg> GetLegMedia(const std::string& conversation_id,
                                const std::string& participant_id);
 
+  // Ends the client's waits and requests in flight at once, and fails every later call unsent
+  // (kUnavailable, reason kStoppedReason), so that a program can exit promptly on a signal.
+  // May be called from any thread; cannot be undone.
+  void Stop();
+  bool stopped() const { return stop_.stop_requested(); }
+
   ApiCounters counters() const;
   const ApiClientOptions& options() const { return options_; }
   const std::string& login_url() const { return login_url_; }
@@ -153,6 +163,7 @@ class ApiClient {
   TimePoint token_refresh_at_{};          // refresh ahead of expiry from here on
   std::optional<TimePoint> paced_until_;  // budget spent: no request before this
   std::mt19937_64 jitter_;
+  std::stop_source stop_;
 
   std::atomic<uint64_t> requests_{0};
   std::atomic<uint64_t> rate_limited_{0};

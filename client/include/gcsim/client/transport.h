@@ -45,6 +45,9 @@ class Transport {
   // (refused, reset, timed out, bad URL) is an error: kUnavailable, or kInvalidArgument for a
   // URL that can never work.
   virtual Result<HttpResponse> Send(std::string_view base_url, const HttpRequest& request) = 0;
+  // Ends the requests in flight at once (they fail with kUnavailable) and fails every later one
+  // unsent: for a prompt stop. May be called from any thread; cannot be undone.
+  virtual void Cancel() {}
 };
 
 struct HttpTransportOptions {
@@ -67,6 +70,7 @@ class HttpTransport final : public Transport {
   HttpTransport& operator=(const HttpTransport&) = delete;
 
   Result<HttpResponse> Send(std::string_view base_url, const HttpRequest& request) override;
+  void Cancel() override;
 
  private:
   struct Impl;

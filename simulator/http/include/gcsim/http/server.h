@@ -30,14 +30,20 @@ struct ServerOptions {
   std::string host = "127.0.0.1";
   // 0: any free port (tests, the harness); Start() returns the one bound.
   int port = 0;
-  // Worker threads. A keep-alive connection holds one while it is open, so this is also how
-  // many clients are served at once.
+  // Every open connection holds a worker thread of its own: this many are started up front,
+  // more as connections arrive, up to max_connections.
   size_t threads = 32;
+  // Connections served at once. Past it a new connection is answered 503 (Retry-After: 1) and
+  // closed, rather than left waiting for a worker.
+  size_t max_connections = 1024;
   // Request bodies above this answer 413.
   size_t max_body_bytes = 1 << 20;
-  // How long an idle keep-alive connection keeps its worker; Stop() may wait this long for a
-  // client that keeps an idle connection open.
+  // How long an idle keep-alive connection stays open between requests.
   std::chrono::seconds keep_alive_timeout{5};
+  // How long a connection may take to send a whole request (line, headers, body) beyond the
+  // idle time above; past it the connection is answered 408 and closed (slow clients cannot
+  // hold a worker for long).
+  std::chrono::seconds request_timeout{10};
   // Record every request in the simulator's journal (GET /sim/v1/journal and /sim/v1/health
   // are never recorded).
   bool journal = true;
@@ -58,6 +64,13 @@ struct InProcessResponse {
   std::string body;
 };
 
+// What the server has done with connections since it started.
+struct ConnectionStats {
+  size_t accepted = 0;   // served (each holds a worker while open)
+  size_t refused = 0;    // answered 503 past max_connections
+  size_t timed_out = 0;  // closed for a request that did not arrive in time
+};
+
 // Thread-safe. Requests are served concurrently on the worker pool; Start() and Stop() may be
 // called from any thread, and the destructor stops the server.
 class Server {
@@ -70,19 +83,17 @@ class Server {
   // accepted as soon as it returns. Fails when the address cannot be bound or when already
   // started.
   virtual Result<int> Start() = 0;
-  // Stops accepting, finishes the requests in flight and joins every thread. Idempotent.
+  // Stops accepting, finishes the requests in flight, closes every connection (idle ones at
+  // once) and joins every thread. Idempotent.
   virtual void Stop() = 0;
   // The bound port, or 0 before Start().
   virtual int port() const = 0;
-  // Connections that have sent a request so far. For tests that keep-alive really keeps one
-  // connection: a worker serves one connection at a time, so a request from another peer
-  // address and port than the worker's previous one counts as a new connection.
-  virtual uint64_t ConnectionsForTest() const = 0;
   // Answers one request in this process, without a socket: routed, authenticated, charged and
   // journaled as a request read from a connection is (the framing and body-size checks of a
   // connection do not apply). Works whether or not Start() was called. For clients in the same
   // process, such as tests that drive the reaper on the simulator's own clock.
   virtual InProcessResponse AnswerInProcess(const InProcessRequest& request) = 0;
+  virtual ConnectionStats connection_stats() const = 0;
 };
 
 }  // namespace gcsim::http

@@ -1,0 +1,110 @@
+// How gcsim serves many clients at once on cpp-httplib, whose model is one worker thread per
+// open connection: workers are added as connections arrive (up to a limit) so that idle or slow
+// connections never starve a fresh one; every request must arrive whole within a deadline; past
+// the connection limit a connection gets a 503 instead of a wait; Stop closes everything at once.
+#pragma once
+
+#include <httplib.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <list>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace gcsim::http {
+
+// A cpp-httplib task queue that runs each connection on its own worker, starting workers on
+// demand up to `max_workers` and keeping finished ones parked for the next connection. Past
+// `max_workers`, connections wait for a worker (in accept order).
+class WorkerPool final : public httplib::TaskQueue {
+ public:
+  WorkerPool(size_t warm_workers, size_t max_workers);
+  ~WorkerPool() override;
+
+  void enqueue(std::function<void()> job) override;
+  // Runs the queued jobs, then joins every worker.
+  void shutdown() override;
+
+ private:
+  void Work();
+
+  const size_t max_workers_;
+  std::mutex mu_;
+  std::condition_variable wake_;
+  std::deque<std::function<void()>> jobs_;
+  std::vector<std::thread> workers_;
+  size_t idle_ = 0;
+  bool stopping_ = false;
+};
+
+// The open connections: admits them up to a limit, closes the ones whose next request has not
+// arrived whole in time, and closes all of them when the server stops. The request deadline is
+// on the wall clock: it guards the server's threads against slow peers, not simulated time.
+class Connections {
+ public:
+  struct Limits {
+    size_t max_connections = 1024;
+    // From a connection's start, or the end of its last response: the time allowed to be idle
+    // (cpp-httplib closes an idle keep-alive connection itself) plus the time allowed to send
+    // a whole request (line, headers and body).
+    std::chrono::seconds keep_alive_timeout{5};
+    std::chrono::seconds request_timeout{10};
+  };
+
+  explicit Connections(Limits limits);
+  ~Connections();
+  Connections(const Connections&) = delete;
+  Connections& operator=(const Connections&) = delete;
+
+  // Runs `serve` for `sock` when under the limit (and returns its result); otherwise answers
+  // 503 with what `refusal_body` gives (an ErrorBody) and closes the socket.
+  bool Serve(int sock, const std::function<bool()>& serve,
+             const std::function<std::string()>& refusal_body);
+
+  // Called on the connection's own worker thread, from within `serve`: the request has been
+  // read whole (no deadline while it is handled), and its response has been sent (the deadline
+  // for the next one starts).
+  void RequestRead();
+  void ResponseSent();
+  // Whether the current worker's connection was closed for a request that came too slowly.
+  bool TimedOut() const;
+
+  // Shuts the reading side of every open connection (blocked reads return at once, responses
+  // in flight are still written) and stops the deadline watch.
+  void CloseAll();
+
+  size_t accepted_for_test() const;
+  size_t refused_for_test() const;
+  size_t timed_out_for_test() const;
+
+ private:
+  using SteadyClock = std::chrono::steady_clock;
+  struct Connection {
+    int sock = -1;
+    bool reading = true;  // waiting for, or reading, a request: its deadline applies
+    SteadyClock::time_point deadline;
+    bool timed_out = false;
+  };
+
+  void Watch();
+  SteadyClock::time_point NextDeadline() const;
+
+  const Limits limits_;
+  mutable std::mutex mu_;
+  std::condition_variable changed_;
+  std::list<Connection> open_;
+  bool closing_ = false;
+  size_t accepted_ = 0;
+  size_t refused_ = 0;
+  size_t timed_out_ = 0;
+  std::thread watch_;  // last: started once the members above exist
+};
+
+}  // namespace gcsim::http
