@@ -129,6 +129,19 @@ if bench.get("BM_Core_WorldGenerate/1000000") and bench.get("BM_Core_WorldGenera
     row("core WorldGenerate: µs/leg at 1M legs (baseline: 100k)", bench["BM_Core_WorldGenerate/1000000"] / 1e6 / 1e3,
         bench["BM_Core_WorldGenerate/100000"] / 1e5 / 1e3, "µs", fmt="{:.2f}")
 
+# --- connections --------------------------------------------------------------------------
+conn = load_json("connections.json")
+if conn:
+    alone, siege = conn["alone"], conn["siege"]
+    crowd = f"{conn['idle']} idle + {conn['slow']} slow-header + {conn['busy']} busy connections"
+    row(f"connections: fresh client p99 beside {crowd} (baseline: busy clients only)",
+        siege["fresh_p99_ms"], alone["fresh_p99_ms"], "ms", "≤ 100 ms", siege["fresh_p99_ms"] <= 100,
+        fmt="{:.1f}")
+    row("connections: fresh client requests unanswered in the crowd", siege["fresh_failed"], alone["fresh_failed"],
+        "", "0", siege["fresh_failed"] == 0, ratio=None, fmt="{:.0f}")
+    row(f"connections: busy clients' req/s in the crowd (baseline: alone)", siege["busy_rps"], alone["busy_rps"],
+        "", "≥ 0.8 × alone", siege["busy_rps"] >= 0.8 * alone["busy_rps"], fmt="{:,.0f}")
+
 # --- scenarios ----------------------------------------------------------------------------
 scale = load_json("scenario_scale-10k-bridges_harness.json")
 direct = load_json("scenario_scale-10k-bridges_direct.json")
