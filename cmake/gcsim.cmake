@@ -83,3 +83,23 @@ function(gcsim_add_fuzzer name)
   set_tests_properties(fuzz.${name} PROPERTIES TIMEOUT 300 LABELS fuzz)
 endfunction()
 
+
+# gcsim_embed_files(OUTPUT out.cc HEADER name.h FUNCTION Name NAMESPACE ns BASE dir FILES ...):
+# generates out.cc, which defines `std::span<const EmbeddedFile> Name()` (declared in name.h)
+# holding each file under BASE with its content type; regenerated when a file changes.
+function(gcsim_embed_files)
+  cmake_parse_arguments(ARG "" "OUTPUT;HEADER;FUNCTION;NAMESPACE;BASE" "FILES" ${ARGN})
+  set(inputs)
+  foreach(name IN LISTS ARG_FILES)
+    list(APPEND inputs ${ARG_BASE}/${name})
+  endforeach()
+  string(REPLACE ";" "," files "${ARG_FILES}")  # a list would split the command line
+  add_custom_command(
+    OUTPUT ${ARG_OUTPUT}
+    COMMAND ${CMAKE_COMMAND} -DOUTPUT=${ARG_OUTPUT} -DHEADER=${ARG_HEADER}
+            -DFUNCTION=${ARG_FUNCTION} -DNAMESPACE=${ARG_NAMESPACE} -DBASE=${ARG_BASE}
+            -DFILES=${files} -P ${PROJECT_SOURCE_DIR}/cmake/embed_files.cmake
+    DEPENDS ${inputs} ${PROJECT_SOURCE_DIR}/cmake/embed_files.cmake
+    COMMENT "Embedding ${ARG_FILES}"
+    VERBATIM)
+endfunction()

@@ -18,6 +18,7 @@ nlohmann::json ToJson(const JournalEntry& entry) {
   if (!entry.ignored_fields.empty()) out["ignoredFields"] = entry.ignored_fields;
   put("effect", entry.effect);
   put("hint", entry.hint);
+  if (entry.changed_nothing) out["changedNothing"] = true;
   if (entry.drop_silent_since) {
     out["dropSilentSince"] = FormatIso8601(*entry.drop_silent_since);
     out["dropSilentFor"] = FormatDuration(entry.at - *entry.drop_silent_since);
@@ -45,6 +46,21 @@ uint64_t Journal::Append(JournalEntry entry) {
 std::vector<JournalEntry> Journal::Entries() const {
   std::lock_guard lock(mu_);
   return {entries_.begin(), entries_.end()};
+}
+
+std::vector<JournalEntry> Journal::Since(uint64_t after) const {
+  std::lock_guard lock(mu_);
+  // Sequence numbers in entries_ are consecutive, so the first one wanted is found by offset.
+  if (entries_.empty() || after >= entries_.back().sequence) return {};
+  const uint64_t first = entries_.front().sequence;
+  const size_t skip = after < first ? 0 : static_cast<size_t>(after - first + 1);
+  return {entries_.begin() + static_cast<std::ptrdiff_t>(skip), entries_.end()};
+}
+
+std::vector<JournalEntry> Journal::Tail(size_t count) const {
+  std::lock_guard lock(mu_);
+  const size_t skip = entries_.size() > count ? entries_.size() - count : 0;
+  return {entries_.begin() + static_cast<std::ptrdiff_t>(skip), entries_.end()};
 }
 
 uint64_t Journal::dropped() const {

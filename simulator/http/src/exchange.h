@@ -46,6 +46,7 @@ struct Reply {
   nlohmann::json body;  // null: no body
   std::string text;     // a JSON body already written (the hot GETs); wins over `body`
   std::vector<std::pair<std::string, std::string>> headers;
+  std::string content_type = "application/json";  // of `text` or `body`
 };
 
 Reply JsonReply(nlohmann::json body, int status = 200);

@@ -24,6 +24,7 @@
 #include "gcsim/core/api_errors.h"
 #include "genesys_routes.h"
 #include "router.h"
+#include "ui/ui_routes.h"
 
 namespace gcsim::http {
 
@@ -137,6 +138,7 @@ class ServerImpl final : public Server {
     AddControlRoutes(router_, ControlPlane{.simulator = options_.simulator,
                                            .manual_clock = options_.manual_clock,
                                            .initial_world = std::move(options_.initial_world)});
+    AddUiRoutes(router_, sim_, options_.manual_clock != nullptr);
 
     http_.set_tcp_nodelay(true);
     // cpp-httplib's default sets SO_REUSEPORT, which lets a second gcsim share a busy port
@@ -488,11 +490,11 @@ class ServerImpl final : public Server {
     res.set_header("inin-ratelimit-reset", std::to_string(shown.reset_seconds));
     for (const auto& [name, value] : reply.headers) res.set_header(name, value);
     if (!reply.text.empty()) {
-      res.set_content(reply.text, "application/json");
+      res.set_content(reply.text, reply.content_type);
     } else if (!reply.body.is_null()) {
       // Replace rather than throw on invalid UTF-8 echoed back from a request.
       res.set_content(reply.body.dump(-1, ' ', false, json::error_handler_t::replace),
-                      "application/json");
+                      reply.content_type);
     }
   }
 

@@ -33,6 +33,9 @@ struct JournalEntry {
   // A request that asked to drop live legs: the silent_since of the most recently heard one,
   // so that a drop of a leg heard within the idle timeout can be told after the fact.
   std::optional<TimePoint> drop_silent_since;
+  // A request the API answered with success that changed nothing (the seed's PATCH): what the
+  // live view marks as a phantom leg.
+  bool changed_nothing = false;
 };
 
 nlohmann::json ToJson(const JournalEntry& entry);
@@ -50,6 +53,10 @@ class Journal {
 
   uint64_t Append(JournalEntry entry);
   std::vector<JournalEntry> Entries() const;
+  // The entries after sequence number `after`, oldest first, without scanning older ones.
+  std::vector<JournalEntry> Since(uint64_t after) const;
+  // The newest `count` entries, oldest first.
+  std::vector<JournalEntry> Tail(size_t count) const;
   uint64_t dropped() const;
   void Clear();
 
