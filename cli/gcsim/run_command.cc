@@ -4,6 +4,7 @@
 
 #include <iostream>
 
+#include "gcsim/harness/html_report.h"
 #include "gcsim/harness/report.h"
 #include "gcsim/harness/runner.h"
 #include "gcsim/harness/scenario.h"
@@ -16,6 +17,8 @@ void SetupRun(CLI::App& parent, RunCommandOptions& options) {
   app.add_option("--filter", options.filter, "Run only scenarios whose name matches this glob");
   app.add_option("--junit", options.junit_path, "Write a JUnit XML report to FILE");
   app.add_option("--json", options.json_path, "Write a JSON report to FILE");
+  app.add_option("--html", options.html_path,
+                 "Write one self-contained HTML page with a timeline of each scenario to FILE");
   app.add_option("--seed", options.seed, "Seed for ids and jitter, unless a scenario sets one");
   app.add_flag("-v,--verbose", options.verbose, "Print the whole journal of failing scenarios");
 }
@@ -36,7 +39,8 @@ int RunRun(const RunCommandOptions& options) {
     if (!options.filter.empty() && fnmatch(options.filter.c_str(), scenario->name.c_str(), 0) != 0) {
       continue;
     }
-    results.push_back(harness::RunScenario(*scenario, {.seed = options.seed}));
+    results.push_back(harness::RunScenario(
+        *scenario, {.seed = options.seed, .trace = !options.html_path.empty()}));
   }
   if (results.empty()) {
     std::cerr << "gcsim run: no scenario matched\n";
@@ -44,7 +48,8 @@ int RunRun(const RunCommandOptions& options) {
   }
   harness::PrintReport(std::cout, results, options.verbose);
   for (const auto& [path, write] :
-       {std::pair{options.junit_path, &harness::WriteJunit}, std::pair{options.json_path, &harness::WriteJson}}) {
+       {std::pair{options.junit_path, &harness::WriteJunit}, std::pair{options.json_path, &harness::WriteJson},
+        std::pair{options.html_path, &harness::WriteHtml}}) {
     if (path.empty()) continue;
     if (Status written = write(path, results); !written.ok()) {
       std::cerr << "gcsim run: " << written.message() << "\n";

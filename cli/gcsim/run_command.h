@@ -14,6 +14,7 @@ struct RunCommandOptions {
   std::string filter;              // glob on scenario names; empty: all
   std::string junit_path;          // write JUnit XML here when set
   std::string json_path;           // write a JSON report here when set
+  std::string html_path;           // write the HTML picture of every scenario here when set
   uint64_t seed = 1;               // unless a scenario sets its own
   bool verbose = false;            // print the journal of failing scenarios
 };

@@ -14,6 +14,7 @@
 #include "gcsim/common/clock.h"
 #include "gcsim/core/simulator.h"
 #include "gcsim/http/server.h"
+#include "trace_recorder.h"
 
 namespace gcsim::harness {
 namespace {
@@ -53,6 +54,11 @@ class Run {
     result_.passed = result_.error.empty() && result_.failures.empty();
     result_.notes = std::move(notes_);
     if ((!result_.passed || options_.keep_journal) && sim_) result_.journal = sim_->journal().Entries();
+    if (recorder_ && sim_) {
+      sim_->Read([this](const core::WorldView& world) {
+        result_.trace = recorder_->Finish(world, lateness_);
+      });
+    }
     return std::move(result_);
   }
 
@@ -63,8 +69,13 @@ class Run {
     sim_ = std::move(sim).value();
     // Every drop request reaches the journal; the tap sees each one even when the journal's
     // limit would drop it later.
+    if (options_.trace) {
+      recorder_ = std::make_unique<TraceRecorder>(t0_, scenario_.run_for,
+                                                  scenario_.safety.idle_timeout);
+    }
     sim_->journal().SetTap([this](const core::JournalEntry& entry) {
       if (entry.drop_silent_since) NoteDropRequest(entry);
+      if (recorder_) recorder_->NoteEntry(entry);
     });
     auto server = http::Server::Create({.simulator = sim_.get(), .manual_clock = &clock_,
                                         .initial_world = scenario_.world,
@@ -122,6 +133,14 @@ class Run {
     for (const Expectation& e : scenario_.expectations) {
       if (e.at) clock_.Schedule(t0_ + *e.at, [this, &e] { Check(e); });
     }
+    // Last, so that a sample sees what the events at its instant did.
+    if (recorder_) {
+      for (const Duration at : recorder_->SampleTimes()) {
+        clock_.Schedule(t0_ + at, [this] {
+          sim_->Read([this](const core::WorldView& world) { recorder_->Sample(world); });
+        });
+      }
+    }
   }
 
   // Jumps to the next reaper tick (or the end); timers due on the way fire in order.
@@ -133,6 +152,7 @@ class Run {
       if (clock_.Now() >= end) break;
       if (reaper_ && clock_.Now() >= next_tick) {
         const TimePoint tick = clock_.Now();
+        if (recorder_) recorder_->NoteTick(tick);
         Record(reaper_->Step(tick));
         next_tick = std::max(tick + scenario_.reaper->options.poll_interval, clock_.Now());
       }
@@ -236,6 +256,9 @@ class Run {
       text = std::string(client::LogLevelName(level)) + ": " + text;
       std::lock_guard lock(drops_mu_);
       if (!entry.participant_id.empty()) reported_.insert(entry.participant_id);
+    }
+    if (recorder_ && level >= client::LogLevel::kWarn && !entry.participant_id.empty()) {
+      recorder_->NoteWarning(entry.at, entry.participant_id, text);
     }
     entry.effect = std::move(text);
     sim_->journal().Append(std::move(entry));
@@ -489,6 +512,8 @@ class Run {
   const TimePoint t0_;
   std::ostream null_log_{nullptr};  // the logger's lines go to the journal instead
   client::Logger logger_;
+  // Set when RunOptions::trace. Before the server, whose threads feed it until they stop.
+  std::unique_ptr<TraceRecorder> recorder_;
   std::unique_ptr<core::Simulator> sim_;
   std::unique_ptr<http::Server> server_;
   std::unique_ptr<client::HttpTransport> transport_;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -10,6 +11,7 @@
 #include "gcsim/common/time.h"
 #include "gcsim/core/journal.h"
 #include "gcsim/harness/scenario.h"
+#include "gcsim/harness/trace.h"
 
 namespace gcsim::harness {
 
@@ -21,6 +23,9 @@ struct RunOptions {
   bool keep_journal = false;
   // Server worker threads; the runner's clients use one connection each.
   size_t server_threads = 4;
+  // Record what the scenario looked like over time (ScenarioResult::trace), for
+  // `gcsim run --html`. Reads the world a few hundred times per run.
+  bool trace = false;
 };
 
 // Figures of one run; the names match the scenario file's "metric" expectations.
@@ -66,6 +71,7 @@ struct ScenarioResult {
   std::vector<Failure> failures;
   std::vector<std::string> notes;  // timeline events that could not happen, and why
   std::vector<core::JournalEntry> journal;
+  std::shared_ptr<const ScenarioTrace> trace;  // null unless RunOptions::trace
 };
 
 // Never throws; whatever goes wrong ends up in the result.
