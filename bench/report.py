@@ -196,6 +196,24 @@ if drain:
     row("rate-limited-drain: legs dropped / early / missed", f"{m['drops']} / {m['earlyDrops']} / {m['idleLegsLeft']}",
         "500 / 0 / 0", "", "500 / 0 / 0", m["drops"] == 500 and m["earlyDrops"] == 0 and m["idleLegsLeft"] == 0)
 
+# --- live view ----------------------------------------------------------------------------
+ui = load_json("ui.json")
+if ui:
+    timing, size = {}, {}
+    for b in ui["benchmarks"]:
+        if b.get("run_type") == "aggregate" or b.get("error_occurred"):
+            continue
+        name = b["name"].replace("/real_time", "")
+        timing[name] = b["real_time"] * {"us": 1e-3, "ms": 1, "s": 1e3}.get(b["time_unit"], 1e-6)
+        size[name] = b.get("bytes")
+    for n in (1000, 10000):
+        view, state = f"BM_Ui_View/{n}", f"BM_Http_State/{n}"
+        if view in timing and state in timing:
+            row(f"live view poll, {n:,} live conversations: ms per GET /sim/v1/ui/view (baseline: GET /sim/v1/state)",
+                timing[view], timing[state], "ms", "≤ 50 ms", timing[view] <= 50, fmt="{:.2f}")
+            row(f"live view poll, {n:,} live conversations: KiB per answer (baseline: /sim/v1/state)",
+                size[view] / 1024, size[state] / 1024, "KiB", fmt="{:,.0f}")
+
 # --- memory -------------------------------------------------------------------------------
 mem = load_json("memory.json")
 if mem:
