@@ -147,6 +147,7 @@ UpdateOutcome ApiWrites::UpdateParticipant(const std::string& conversation_id,
   }
 
   out.http_status = profile == Profile::kObserved && changes.empty() ? 204 : 202;
+  out.changed_nothing = changes.empty();
   if (changes.empty()) {
     out.effect_text = out.ignored_fields.empty()
                           ? "nothing changed: every field already had the value sent"
@@ -167,6 +168,7 @@ UpdateOutcome ApiWrites::UpdateConversation(const std::string& conversation_id,
   out.ignored_fields = request.unknown_fields;
   if (!request.state) {
     out.http_status = 200;
+    out.changed_nothing = true;
     out.effect_text = "nothing changed: only {\"state\":\"disconnected\"} ends a conversation";
     return out;
   }

@@ -36,6 +36,9 @@ inline constexpr std::string_view kSimLegMedia =
     "/sim/v1/conversations/{conversationId}/participants/{participantId}/media";
 inline constexpr std::string_view kSimMedia = "/sim/v1/media";
 inline constexpr std::string_view kSimJournal = "/sim/v1/journal";
+// The live view: the page (its files beside it) and the snapshot it polls.
+inline constexpr std::string_view kSimUi = "/sim/v1/ui/";
+inline constexpr std::string_view kSimUiView = "/sim/v1/ui/view";
 
 // `pattern` with its {name} segments replaced by `values`, in order; values go in as given
 // (encode them first when they may hold '/' or '?'). Missing values leave "{name}" in place.

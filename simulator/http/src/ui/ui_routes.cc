@@ -7,6 +7,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "gcsim/common/routes.h"
 #include "gcsim/core/api_errors.h"
 #include "gcsim/core/journal.h"
 #include "ui/ui_files.h"
@@ -16,7 +17,6 @@ namespace {
 
 using nlohmann::json;
 
-constexpr char kUiRoot[] = "/sim/v1/ui/";
 // A page of bridges: enough to fill a screen, small enough that a poll stays cheap with
 // thousands of live conversations.
 constexpr int kDefaultPageSize = 25;
@@ -46,7 +46,7 @@ class PhantomTracker {
       seen_ = entry.sequence;
       if (entry.kind != "request") continue;
       const bool success = entry.status >= 200 && entry.status < 300;
-      if (entry.method == "POST" && entry.path == "/sim/v1/reset" && success) {
+      if (entry.method == "POST" && entry.path == routes::kSimReset && success) {
         marks_.clear();  // the same ids may come back in the new world
       } else if (entry.method == "PATCH" && !entry.participant_id.empty() && success) {
         if (entry.changed_nothing) {
@@ -265,17 +265,18 @@ void AddUiRoutes(Router& router, core::Simulator& sim, bool manual_clock) {
                 .journal = false,
                 .handler = std::move(handler)});
   };
-  add("/sim/v1/ui", [](Exchange&) {
+  const std::string root(routes::kSimUi);
+  add(root.substr(0, root.size() - 1), [root](Exchange&) {  // "/sim/v1/ui": to the page
     Reply reply = EmptyReply(302);
-    reply.headers.emplace_back("Location", kUiRoot);
+    reply.headers.emplace_back("Location", root);
     return reply;
   });
   for (const EmbeddedFile& file : UiFiles()) {
-    std::string path = kUiRoot;
+    std::string path = root;
     if (file.name != "index.html") path.append(file.name);
     add(path, [&file](Exchange&) { return File(file); });
   }
-  add("/sim/v1/ui/view", [ui](Exchange& ex) { return View(*ui, ex); });
+  add(std::string(routes::kSimUiView), [ui](Exchange& ex) { return View(*ui, ex); });
 }
 
 }  // namespace gcsim::http

@@ -88,6 +88,7 @@ struct UpdateOutcome {
   std::vector<FieldError> field_errors;     // details[] of a refusal
   std::string effect_text;                  // "drop accepted: ..." / "nothing changed: ..."
   std::string hint;                         // e.g. only state:disconnected drops a leg
+  bool changed_nothing = false;             // accepted, and nothing changed (the seed's trap)
   // Set when the request asked to drop live legs: when the most recently heard of them was
   // last heard (its silent_since). The harness judges every drop's safety from this.
   std::optional<TimePoint> drop_silent_since;
