@@ -9,6 +9,7 @@
 
 int main(int argc, char** argv) {
   CLI::App app{"gcsim: an offline simulator of the Genesys Cloud Platform API v2", "gcsim"};
+  app.set_version_flag("--version", "gcsim " GCSIM_VERSION);
   app.require_subcommand(1);
   gcsim::cli::ServeOptions serve;
   gcsim::cli::SetupServe(app, serve);

@@ -1,6 +1,7 @@
 #include "run_command.h"
 
 #include <fnmatch.h>
+#include <unistd.h>
 
 #include <iostream>
 
@@ -8,6 +9,7 @@
 #include "gcsim/harness/report.h"
 #include "gcsim/harness/runner.h"
 #include "gcsim/harness/scenario.h"
+#include "gcsim/common/clock.h"
 
 namespace gcsim::cli {
 
@@ -23,6 +25,40 @@ void SetupRun(CLI::App& parent, RunCommandOptions& options) {
   app.add_flag("-v,--verbose", options.verbose, "Print the whole journal of failing scenarios");
 }
 
+namespace {
+
+// "[3/17] scale-10k-bridges: 12m30s of 30m simulated", redrawn in place at most ten times a
+// second, and only on a terminal: a log or a pipe gets the table alone.
+class Progress {
+ public:
+  Progress() : shown_(isatty(STDOUT_FILENO) == 1) {}
+
+  harness::RunOptions::ProgressFn For(size_t index, size_t count, const harness::Scenario& s) {
+    if (!shown_) return nullptr;
+    return [this, index, count, name = s.name, run_for = s.run_for](Duration simulated) {
+      const TimePoint now = wall_.Now();
+      if (drawn_ && now - last_ < std::chrono::milliseconds(100)) return;
+      last_ = now;
+      drawn_ = true;
+      std::cout << "\r\033[K[" << index << "/" << count << "] " << name << ": "
+                << FormatDuration(simulated) << " of " << FormatDuration(run_for) << " simulated"
+                << std::flush;
+    };
+  }
+  // Clears the line before the table is printed.
+  void Done() {
+    if (drawn_) std::cout << "\r\033[K" << std::flush;
+  }
+
+ private:
+  const bool shown_;
+  RealClock wall_;  // only to pace the redraws
+  TimePoint last_;
+  bool drawn_ = false;
+};
+
+}  // namespace
+
 int RunRun(const RunCommandOptions& options) {
   auto files = harness::FindScenarioFiles(options.paths);
   if (!files.ok()) {
@@ -30,7 +66,10 @@ int RunRun(const RunCommandOptions& options) {
     return 2;
   }
   std::vector<harness::ScenarioResult> results;
+  Progress progress;
+  size_t index = 0;
   for (const std::string& file : *files) {
+    ++index;
     auto scenario = harness::LoadScenarioFile(file);
     if (!scenario.ok()) {
       results.push_back(harness::BrokenScenario(file, scenario.status()));
@@ -40,8 +79,11 @@ int RunRun(const RunCommandOptions& options) {
       continue;
     }
     results.push_back(harness::RunScenario(
-        *scenario, {.seed = options.seed, .trace = !options.html_path.empty()}));
+        *scenario, {.seed = options.seed,
+                    .trace = !options.html_path.empty(),
+                    .progress = progress.For(index, files->size(), *scenario)}));
   }
+  progress.Done();
   if (results.empty()) {
     std::cerr << "gcsim run: no scenario matched\n";
     return 1;

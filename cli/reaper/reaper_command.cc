@@ -224,7 +224,10 @@ std::optional<int> ParseReaperArgs(CLI::App& app, int argc, const char* const* a
 }
 
 int ReaperMain(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
-  CLI::App app{"reaper: drops Genesys Cloud conference legs that have been silent too long"};
+  // Named, so that --help says "reaper" rather than the path it was started by.
+  CLI::App app{"reaper: drops Genesys Cloud conference legs that have been silent too long",
+               "reaper"};
+  app.set_version_flag("--version", "reaper (gcsim) " GCSIM_VERSION);
   const auto options = SetupReaper(app);
   if (const auto exit_status = ParseReaperArgs(app, argc, argv, out, err)) return *exit_status;
   try {

@@ -128,6 +128,13 @@ void ManualClock::Advance(Duration by) {
   AdvanceTo(by > kLatestTime - now ? kLatestTime : now + by);
 }
 
+bool ManualClock::Rewind() {
+  std::lock_guard lock(mu_);
+  if (timers_.Earliest()) return false;
+  now_ = options_.start;
+  return true;
+}
+
 void ManualClock::AdvanceTo(TimePoint target) {
   target = std::min(target, kLatestTime);
   std::unique_lock lock(mu_);

@@ -156,7 +156,9 @@ class Run {
         Record(reaper_->Step(tick));
         next_tick = std::max(tick + scenario_.reaper->options.poll_interval, clock_.Now());
       }
+      if (options_.progress) options_.progress(clock_.Now() - t0_);
     }
+    if (options_.progress) options_.progress(clock_.Now() - t0_);
   }
 
   std::string Resolve(const std::string& leg) const {

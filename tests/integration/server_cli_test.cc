@@ -56,6 +56,13 @@ TEST(ServeCommandTest, PrintsItsAddressServesAndStopsOnSigterm) {
   EXPECT_EQ(Wait(child), 0);
 }
 
+TEST(ServeCommandTest, SaysItsVersion) {
+  Child child = Spawn(GCSIM_BINARY, {"--version"});
+  ASSERT_GE(child.pid, 0);
+  EXPECT_EQ(ReadAll(child.out), "gcsim " GCSIM_VERSION "\n");
+  EXPECT_EQ(Wait(child), 0);
+}
+
 TEST(ServeCommandTest, StopsOnSigint) {
   Child child;
   const int port = StartServe(child);

@@ -51,6 +51,41 @@ TEST_F(ControlTest, ResetWithoutBodyRestoresTheInitialWorld) {
   EXPECT_EQ(Get("/api/v2/conversations/" + kConversationId, token).status, 401);
 }
 
+TEST_F(ControlTest, ResetKeepsTheClockOrRewindsIt) {
+  Advance("10m");
+  ASSERT_EQ(Send("POST", "/sim/v1/reset").status, 200);
+  EXPECT_EQ(Get("/sim/v1/clock").Json()["now"], "2026-01-01T09:10:00.000Z")
+      << "a reset keeps the clock";
+  EXPECT_EQ(Media(kSupervisorId)["silentFor"], "0s") << "the world starts again now";
+
+  // A drop pending on the clock goes with the old world.
+  ASSERT_EQ(SendJson("PATCH", GenericParticipantPath(kConversationId, kSupervisorId),
+                     R"({"state":"disconnected"})", Token())
+                .status,
+            202);
+  const Response rewound = Send("POST", "/sim/v1/reset?rewind=true");
+  ASSERT_EQ(rewound.status, 200) << rewound.body;
+  EXPECT_EQ(Get("/sim/v1/clock").Json()["now"], "2026-01-01T09:00:00.000Z");
+  EXPECT_EQ(Get("/sim/v1/state").Json()["conversations"][0]["startTime"],
+            "2026-01-01T09:00:00.000Z");
+  Advance("1s");
+  EXPECT_EQ(Media(kSupervisorId)["state"], "connected");
+  EXPECT_EQ(Journal()[0]["effect"],
+            "world reset to the one the server started with; clock rewound to "
+            "2026-01-01T09:00:00.000Z");
+
+  const Response bad = Send("POST", "/sim/v1/reset?rewind=maybe");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_NE(bad.Json()["message"].get<std::string>().find("rewind"), std::string::npos);
+}
+
+TEST_F(ControlTest, RewindingARealClockIsAConflict) {
+  StartServer(core::DemoWorld(), {}, /*real_clock=*/true);
+  const Response conflict = Send("POST", "/sim/v1/reset?rewind=true");
+  EXPECT_EQ(conflict.status, 409);
+  EXPECT_EQ(conflict.Json()["code"], "conflict");
+}
+
 TEST_F(ControlTest, ResetWithAWorld) {
   const json world = {
       {"profile", "strict"},

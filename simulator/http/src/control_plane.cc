@@ -100,6 +100,15 @@ json ClockJson(const ControlPlane& control) {
 }
 
 Reply Reset(const ControlPlane& control, Exchange& ex) {
+  const std::string rewind = ex.Query("rewind").value_or("false");
+  if (rewind != "true" && rewind != "false") {
+    return BadRequest(ex, "rewind [" + rewind + "] must be true or false.");
+  }
+  if (rewind == "true" && control.manual_clock == nullptr) {
+    return ErrorReply(ex, core::ApiStatus(codes::kConflict,
+                                          "The clock is real: only a manual clock "
+                                          "(gcsim serve --clock manual) can be rewound."));
+  }
   core::WorldSpec world;
   if (ex.json.is_null()) {
     world = control.initial_world;
@@ -111,7 +120,21 @@ Reply Reset(const ControlPlane& control, Exchange& ex) {
     ex.journal.effect = "world replaced by the request body";
   }
   if (Status reset = control.simulator->Reset(world); !reset.ok()) {
-    return BadRequest(ex, "Bad world: " + reset.message());
+    return BadRequest(ex, "Bad world: " + reset.message());  // nothing changed
+  }
+  if (rewind == "true") {
+    // Built again at the start. The clock moves back only with no timer pending, so the world
+    // and its timers go first; the world was just built, so it builds again.
+    Status rebuilt = control.simulator->Reset(core::WorldSpec{});
+    const bool rewound = rebuilt.ok() && control.manual_clock->Rewind();
+    if (rebuilt.ok()) rebuilt = control.simulator->Reset(world);
+    if (!rebuilt.ok()) return ErrorReply(ex, InternalError("rebuilding the world: " + rebuilt.message()));
+    if (!rewound) {
+      return ErrorReply(ex, core::ApiStatus(codes::kConflict,
+                                            "The world was reset, but a timer was pending: the "
+                                            "clock was not rewound."));
+    }
+    ex.journal.effect += "; clock rewound to " + FormatIso8601(control.manual_clock->Now());
   }
   return JsonReply({{"status", "reset"}});
 }

@@ -130,6 +130,18 @@ TEST(ClientReaperCliTest, ReaperMainTurnsEveryOutcomeIntoAnExitStatus) {
   EXPECT_EQ(ReaperMain(2, bad, out, err), kExitUsage);
 }
 
+TEST(ClientReaperCliTest, HelpAndVersionNameTheProgramNotItsPath) {
+  std::ostringstream out, err;
+  const char* help[] = {"/opt/somewhere/build/bin/reaper", "--help"};
+  ASSERT_EQ(ReaperMain(2, help, out, err), 0);
+  EXPECT_NE(out.str().find("Usage: reaper "), std::string::npos) << out.str();
+  EXPECT_EQ(out.str().find("/opt/somewhere"), std::string::npos) << out.str();
+  out.str("");
+  const char* version[] = {"/opt/somewhere/build/bin/reaper", "--version"};
+  ASSERT_EQ(ReaperMain(2, version, out, err), 0);
+  EXPECT_EQ(out.str(), "reaper (gcsim) " GCSIM_VERSION "\n");
+}
+
 TEST(ClientReaperCliTest, ExitStatusSaysWhatWasLeftUndone) {
   client::ReaperTotals totals;
   EXPECT_EQ(ReaperExitStatus(totals, 0), kExitOk);

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
+#include <string>
+#include <string_view>
+
 namespace gcsim {
 namespace {
 
@@ -11,6 +15,8 @@ struct DurationCase {
   const char* text;
   int64_t ms;
 };
+// How gtest (and so ctest's test names) shows a case: its text, not the bytes of its pointer.
+void PrintTo(const DurationCase& c, std::ostream* out) { *out << '"' << c.text << '"'; }
 
 class ParseDurationTest : public testing::TestWithParam<DurationCase> {};
 
@@ -30,7 +36,15 @@ INSTANTIATE_TEST_SUITE_P(Forms, ParseDurationTest,
                                          DurationCase{".5s", 500}, DurationCase{"1.0005s", 1001},
                                          DurationCase{"0.0001s", 0},
                                          DurationCase{"1.999999999999999999999h", 7200000},
-                                         DurationCase{"87649000h", 87649000LL * 3600000}));
+                                         DurationCase{"87649000h", 87649000LL * 3600000}),
+                         // "1m0s250ms" -> "1m0s250ms", "1.5s" -> "1_5s": names, not bytes.
+                         [](const testing::TestParamInfo<DurationCase>& param) {
+                           std::string name = std::to_string(param.index) + "_";
+                           for (const char c : std::string_view(param.param.text)) {
+                             name += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+                           }
+                           return name;
+                         });
 
 TEST(ParseDurationErrorTest, BadTextIsAnErrorNotZero) {
   for (const char* bad : {"", "10", "ten", "10x", "-5s", "s", "1..5s", "10m 30s", "."}) {

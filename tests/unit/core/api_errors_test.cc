@@ -10,6 +10,8 @@ struct Row {
   int http_status;
   StatusCode status_code;
 };
+// How gtest (and so ctest's test names) shows a row: its code, not the bytes of a string_view.
+void PrintTo(const Row& row, std::ostream* out) { *out << row.code; }
 
 class ApiErrorTableTest : public testing::TestWithParam<Row> {};
 

@@ -108,6 +108,9 @@ class ManualClock final : public Clock {
   void Advance(Duration by);
   // Moves to `target` (never backwards, never past kLatestTime), firing due timers on the way.
   void AdvanceTo(TimePoint target);
+  // Moves back to where it started (gcsim serve's POST /sim/v1/reset?rewind=true). Refused
+  // (false) while a timer is pending, which would then fire out of order.
+  bool Rewind();
 
  private:
   const ManualClockOptions options_;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -26,6 +27,10 @@ struct RunOptions {
   // Record what the scenario looked like over time (ScenarioResult::trace), for
   // `gcsim run --html`. Reads the world a few hundred times per run.
   bool trace = false;
+  // Called on the runner's thread as simulated time goes by (after each reaper tick, and once
+  // at the end) with the time reached; for a progress line. Must not block.
+  using ProgressFn = std::function<void(Duration simulated)>;
+  ProgressFn progress;
 };
 
 // Figures of one run; the names match the scenario file's "metric" expectations.

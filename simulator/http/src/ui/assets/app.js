@@ -136,6 +136,7 @@ function render(view) {
   $('clock-mode').textContent = `${view.clock} clock`;
   $('profile').textContent = `${view.profile} profile`;
   $('advance').hidden = view.clock !== 'manual';
+  $('rewind').hidden = view.clock !== 'manual';
   renderQueues(view);
   renderPhantoms(view);
   renderConversations(view);
@@ -193,6 +194,7 @@ document.addEventListener('DOMContentLoaded', () => {
     button.addEventListener('click', () => post('../clock/advance', { by: button.dataset.by }));
   }
   $('reset').addEventListener('click', () => post('../reset'));
+  $('rewind').addEventListener('click', () => post('../reset?rewind=true'));
   $('prev').addEventListener('click', () => { state.pageNumber = Math.max(1, state.pageNumber - 1); refresh(); });
   $('next').addEventListener('click', () => { state.pageNumber = Math.min(state.pageCount, state.pageNumber + 1); refresh(); });
   $('phantom-only').addEventListener('change', (event) => {
