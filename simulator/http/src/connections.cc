@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 
 namespace gcsim::http {
 namespace {
@@ -98,6 +99,10 @@ bool Connections::Serve(int sock, const std::function<bool()>& serve,
   bool admitted = false;
   {
     std::lock_guard lock(mu_);
+    if (closing_) {  // accepted just before the server stopped
+      ::close(sock);
+      return false;
+    }
     admitted = open_.size() < limits_.max_connections;
     if (admitted) {
       ++accepted_;
@@ -115,7 +120,8 @@ bool Connections::Serve(int sock, const std::function<bool()>& serve,
     return false;
   }
   current_connection = &*self;
-  const bool served = serve();
+  // The library runs once something has arrived; an idle peer is closed here, unserved.
+  const bool served = AwaitRequest(sock) ? serve() : (::close(sock), false);
   current_connection = nullptr;
   std::lock_guard lock(mu_);
   open_.erase(self);
@@ -129,14 +135,29 @@ void Connections::RequestRead() {
   connection->reading = false;
 }
 
-void Connections::ResponseSent() {
+void Connections::ResponseSent(bool connection_closing) {
   auto* connection = static_cast<Connection*>(current_connection);
   if (connection == nullptr) return;
-  std::lock_guard lock(mu_);
-  connection->reading = true;
-  connection->deadline =
-      SteadyClock::now() + limits_.keep_alive_timeout + limits_.request_timeout;
-  changed_.notify_all();
+  {
+    std::lock_guard lock(mu_);
+    connection->reading = true;
+    connection->deadline =
+        SteadyClock::now() + limits_.keep_alive_timeout + limits_.request_timeout;
+    changed_.notify_all();
+  }
+  // Idle past the keep-alive timeout: the library's own wait then sees the end of input at once
+  // and closes the connection.
+  if (!connection_closing && !AwaitRequest(connection->sock)) ::shutdown(connection->sock, SHUT_RD);
+}
+
+bool Connections::AwaitRequest(int sock) const {
+  pollfd peer{.fd = sock, .events = POLLIN, .revents = 0};
+  const auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(limits_.keep_alive_timeout);
+  int ready;
+  do {
+    ready = ::poll(&peer, 1, static_cast<int>(timeout.count()));
+  } while (ready < 0 && errno == EINTR);
+  return ready != 0;
 }
 
 bool Connections::TimedOut() const {

@@ -88,6 +88,13 @@ bool IsJsonContentType(std::string_view content_type) {
   return AsciiLower(Trim(content_type.substr(0, content_type.find(';')))) == "application/json";
 }
 
+// Whether cpp-httplib 0.11 closes the connection after this response, by its own rules.
+bool ClosesAfter(const httplib::Request& req, const httplib::Response& res) {
+  const std::string asked = AsciiLower(req.get_header_value("Connection"));
+  return asked == "close" || AsciiLower(res.get_header_value("Connection")) == "close" ||
+         (req.version == "HTTP/1.0" && asked != "keep-alive");
+}
+
 // For errors cpp-httplib answers by itself, before any handler runs.
 Status StatusForHttpError(int http_status, size_t max_body_bytes) {
   switch (http_status) {
@@ -155,8 +162,8 @@ class ServerImpl final : public Server {
       return new WorkerPool(options_.threads, options_.max_connections + kRefusalWorkers);
     };
     // After each response: the deadline for the connection's next request starts.
-    http_.set_logger([this](const httplib::Request&, const httplib::Response&) {
-      connections_.ResponseSent();
+    http_.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
+      connections_.ResponseSent(ClosesAfter(req, res));
     });
 
     // Every method reaches Handle(), which owns routing, so that 404 and 405 are ErrorBodies.
