@@ -45,12 +45,14 @@ Served& ServedWorld(int bridges) {
   const auto token = served.client->Post("/oauth/token", {{"Authorization", "Basic YmVuY2gtY2xpZW50OmJlbmNoLXNlY3JldA=="}},
                                          "grant_type=client_credentials",
                                          "application/x-www-form-urlencoded");
-  const std::string bearer =
-      "Bearer " + nlohmann::json::parse(token->body)["access_token"].get<std::string>();
+  const std::string bearer = std::string("Bearer ").append(
+      nlohmann::json::parse(token->body)["access_token"].get<std::string>());
   const std::vector<LegRef> legs = AllLegs(*served.sim);
   for (int i = 0; i < kPhantomLegs && i * 50 + 2 < static_cast<int>(legs.size()); ++i) {
     const LegRef& leg = legs[static_cast<size_t>(i) * 50 + 2];
-    served.client->Patch(("/api/v2/conversations/" + leg.conversation_id + "/participants/")
+    served.client->Patch(std::string("/api/v2/conversations/")
+                             .append(leg.conversation_id)
+                             .append("/participants/")
                              .append(leg.participant_id),
                          {{"Authorization", bearer}},
                          R"({"dispositionCode":"no-answer","dropReason":"timeout"})",

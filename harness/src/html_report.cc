@@ -258,7 +258,8 @@ void LatenessHistogram(std::ostream& out, const ScenarioTrace& trace) {
   const int bar_width = kPlotWidth / static_cast<int>(kHistogramBins);
   const int height = kChartHeight + 40;
   out << "<svg class=\"chart lateness\" width=\"" << kLabelWidth + kPlotWidth + 20
-      << "\" height=\"" << height << "\" role=\"img\" aria-label=\"lateness histogram\">\n";
+      << "\" height=\"" << height << "\" viewBox=\"0 0 " << kLabelWidth + kPlotWidth + 20 << ' '
+      << height << "\" role=\"img\" aria-label=\"lateness histogram\">\n";
   out << "<text class=\"axis\" x=\"" << kLabelWidth - 6 << "\" y=\"14\" text-anchor=\"end\">"
       << most << " drops</text><text class=\"axis\" x=\"" << kLabelWidth - 6 << "\" y=\""
       << kChartHeight << "\" text-anchor=\"end\">0</text>\n";
@@ -309,7 +310,8 @@ void RequestsOverTime(std::ostream& out, const ScenarioTrace& trace) {
   const Duration span = trace.step * static_cast<Duration::rep>(per_column);
   const int height = kChartHeight + 40;
   out << "<svg class=\"chart requests\" width=\"" << kLabelWidth + kPlotWidth + 20
-      << "\" height=\"" << height << "\" role=\"img\" aria-label=\"requests over time\">\n";
+      << "\" height=\"" << height << "\" viewBox=\"0 0 " << kLabelWidth + kPlotWidth + 20 << ' '
+      << height << "\" role=\"img\" aria-label=\"requests over time\">\n";
   out << "<text class=\"axis\" x=\"" << kLabelWidth - 6 << "\" y=\"14\" text-anchor=\"end\">"
       << most << " per " << Escape(FormatDuration(span)) << "</text>\n";
   plot.Axis(out, 4, kChartHeight);
@@ -395,6 +397,7 @@ table.summary td, table.summary th { padding: 3px 12px; border-bottom: 1px solid
 .failure { background: #fdecea; border-left: 4px solid #b3261e; padding: 6px 10px; margin: 6px 0; }
 .failure pre { margin: 6px 0 0; font-size: 12px; white-space: pre-wrap; }
 .note { background: #fff6e5; border-left: 4px solid #a45a00; padding: 4px 10px; margin: 4px 0; }
+svg { max-width: 100%; height: auto; }  /* narrower windows scale the pictures down */
 svg text { font: 11px system-ui, sans-serif; fill: #1d232b; }
 svg .axis { fill: #68717d; }
 svg .grid { stroke: #eef1f4; }

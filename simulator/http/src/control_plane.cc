@@ -102,7 +102,7 @@ json ClockJson(const ControlPlane& control) {
 Reply Reset(const ControlPlane& control, Exchange& ex) {
   const std::string rewind = ex.Query("rewind").value_or("false");
   if (rewind != "true" && rewind != "false") {
-    return BadRequest(ex, "rewind [" + rewind + "] must be true or false.");
+    return BadRequest(ex, std::string("rewind [").append(rewind).append("] must be true or false."));
   }
   if (rewind == "true" && control.manual_clock == nullptr) {
     return ErrorReply(ex, core::ApiStatus(codes::kConflict,
@@ -128,13 +128,15 @@ Reply Reset(const ControlPlane& control, Exchange& ex) {
     Status rebuilt = control.simulator->Reset(core::WorldSpec{});
     const bool rewound = rebuilt.ok() && control.manual_clock->Rewind();
     if (rebuilt.ok()) rebuilt = control.simulator->Reset(world);
-    if (!rebuilt.ok()) return ErrorReply(ex, InternalError("rebuilding the world: " + rebuilt.message()));
+    if (!rebuilt.ok()) {
+      return ErrorReply(ex, InternalError(std::string("rebuilding the world: ").append(rebuilt.message())));
+    }
     if (!rewound) {
       return ErrorReply(ex, core::ApiStatus(codes::kConflict,
                                             "The world was reset, but a timer was pending: the "
                                             "clock was not rewound."));
     }
-    ex.journal.effect += "; clock rewound to " + FormatIso8601(control.manual_clock->Now());
+    ex.journal.effect.append("; clock rewound to ").append(FormatIso8601(control.manual_clock->Now()));
   }
   return JsonReply({{"status", "reset"}});
 }

@@ -163,7 +163,8 @@ Reply View(UiContext& ui, const Exchange& ex) {
   if (!paging.ok()) return ErrorReply(ex, paging.status());
   const std::string filter = ex.Query("filter").value_or("");
   if (!filter.empty() && filter != "phantom") {
-    return BadRequest(ex, "filter [" + filter + "] is not supported (only filter=phantom).");
+    return BadRequest(
+        ex, std::string("filter [").append(filter).append("] is not supported (only filter=phantom)."));
   }
   const auto marks = ui.phantoms.CatchUp(ui.sim->journal());
 
