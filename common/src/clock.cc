@@ -1,6 +1,7 @@
 #include "gcsim/common/clock.h"
 
 #include <algorithm>
+#include <cmath>
 
 namespace gcsim {
 
@@ -57,6 +58,7 @@ TimerId RealClock::Schedule(TimePoint at, std::function<void()> fn) {
   if (!timer_thread_.joinable()) {
     timer_thread_ = std::jthread([this](std::stop_token stop) { RunTimers(stop); });
   }
+  ++schedule_count_;
   changed_.notify_all();
   return id;
 }
@@ -80,11 +82,14 @@ void RealClock::RunTimers(std::stop_token stop) {
       lock.lock();
       continue;
     }
+    // Until the earliest timer is due, or a new one (maybe earlier) is scheduled.
     const auto next = timers_.Earliest();
+    const uint64_t seen = schedule_count_;
+    const auto scheduled = [this, seen] { return schedule_count_ != seen; };
     if (next) {
-      changed_.wait_until(lock, stop, *next, [] { return false; });
+      changed_.wait_until(lock, stop, *next, scheduled);
     } else {
-      changed_.wait(lock, stop, [] { return false; });
+      changed_.wait(lock, stop, scheduled);
     }
   }
 }
@@ -148,6 +153,113 @@ void ManualClock::AdvanceTo(TimePoint target) {
   if (target > now_) now_ = target;
   lock.unlock();
   advanced_.notify_all();
+}
+
+// --- ScaledClock -------------------------------------------------------------------------
+
+ScaledClock::ScaledClock(Clock& base, ScaledClockOptions options)
+    : base_(base), options_(options), running_(options.running), base_start_(base.Now()) {}
+
+TimePoint ScaledClock::FromBaseLocked(TimePoint base_time) const {
+  // long double keeps every millisecond of the clock's range exact.
+  const long double scaled =
+      std::floor(static_cast<long double>((base_time - base_start_).count()) * options_.factor);
+  const long double latest = static_cast<long double>((kLatestTime - options_.start).count());
+  const long double earliest = static_cast<long double>((kEarliestTime - options_.start).count());
+  return options_.start + Duration(static_cast<Duration::rep>(std::clamp(scaled, earliest, latest)));
+}
+
+TimePoint ScaledClock::ToBaseLocked(TimePoint scaled) const {
+  const long double base =
+      std::ceil(static_cast<long double>((scaled - options_.start).count()) / options_.factor);
+  const long double room = static_cast<long double>((kLatestTime - base_start_).count());
+  TimePoint at = base_start_ + Duration(static_cast<Duration::rep>(std::min(base, room)));
+  // Rounding must never make a timer early.
+  while (FromBaseLocked(at) < scaled && at < kLatestTime) at += Duration(1);
+  return at;
+}
+
+TimePoint ScaledClock::FromBase(TimePoint base_time) const {
+  std::lock_guard lock(mu_);
+  return FromBaseLocked(base_time);
+}
+
+TimePoint ScaledClock::ToBase(TimePoint scaled) const {
+  std::lock_guard lock(mu_);
+  return ToBaseLocked(scaled);
+}
+
+TimePoint ScaledClock::Now() const {
+  std::lock_guard lock(mu_);
+  return running_ ? FromBaseLocked(base_.Now()) : options_.start;
+}
+
+void ScaledClock::Start(std::optional<TimePoint> base_start) {
+  std::lock_guard lock(mu_);
+  if (running_) return;
+  running_ = true;
+  base_start_ = base_start.value_or(base_.Now());
+  for (auto& [key, fn] : pending_) ScheduleOnBaseLocked(key.second, key.first, std::move(fn));
+  pending_.clear();
+  pending_at_.clear();
+  started_.notify_all();
+}
+
+TimerId ScaledClock::ScheduleOnBaseLocked(TimerId id, TimePoint at, std::function<void()> fn) {
+  base_ids_[id] = base_.Schedule(ToBaseLocked(at), [this, id, fn = std::move(fn)] {
+    {
+      std::lock_guard lock(mu_);
+      base_ids_.erase(id);
+    }
+    fn();
+  });
+  return id;
+}
+
+bool ScaledClock::WaitUntil(TimePoint deadline, std::stop_token stop) {
+  TimePoint base_deadline;
+  {
+    std::unique_lock lock(mu_);
+    if (!started_.wait(lock, stop, [this] { return running_; })) return false;
+    base_deadline = ToBaseLocked(deadline);
+  }
+  return base_.WaitUntil(base_deadline, std::move(stop));
+}
+
+TimerId ScaledClock::Schedule(TimePoint at, std::function<void()> fn) {
+  std::lock_guard lock(mu_);
+  const TimerId id = next_id_++;
+  if (!running_) {
+    pending_.emplace(std::make_pair(at, id), std::move(fn));
+    pending_at_.emplace(id, at);
+    return id;
+  }
+  return ScheduleOnBaseLocked(id, at, std::move(fn));
+}
+
+bool ScaledClock::Cancel(TimerId id) {
+  std::lock_guard lock(mu_);
+  if (const auto it = pending_at_.find(id); it != pending_at_.end()) {
+    pending_.erase({it->second, id});
+    pending_at_.erase(it);
+    return true;
+  }
+  const auto it = base_ids_.find(id);
+  if (it == base_ids_.end()) return false;
+  const bool cancelled = base_.Cancel(it->second);
+  base_ids_.erase(it);
+  return cancelled;
+}
+
+std::optional<TimePoint> ScaledClock::NextWakeup() const {
+  std::lock_guard lock(mu_);
+  if (!running_) {
+    if (pending_.empty()) return std::nullopt;
+    return pending_.begin()->first.first;
+  }
+  const auto next = base_.NextWakeup();
+  if (!next) return std::nullopt;
+  return FromBaseLocked(*next);
 }
 
 }  // namespace gcsim

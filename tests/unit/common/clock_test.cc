@@ -105,6 +105,116 @@ TEST(ManualClockTest, AdvanceOnWaitDrivesTimeFromTheWaiter) {
   EXPECT_EQ(clock.Now(), t0 + seconds(5));
 }
 
+// The base is a ManualClock: scaled time is checked without waiting on the wall clock.
+TEST(ScaledClockTest, RunsFactorTimesAsFastAsItsBaseFromItsStart) {
+  ManualClock base({.start = kSimulationStart + std::chrono::hours(48)});
+  ScaledClock clock(base, {.factor = 60});
+  EXPECT_EQ(FormatIso8601(clock.Now()), "2026-01-01T09:00:00.000Z");
+  base.Advance(seconds(1));
+  EXPECT_EQ(clock.Now(), kSimulationStart + minutes(1));
+  base.Advance(std::chrono::milliseconds(500));
+  EXPECT_EQ(clock.Now(), kSimulationStart + seconds(90));
+}
+
+TEST(ScaledClockTest, SlowerThanItsBaseRoundsDownToTheMillisecond) {
+  ManualClock base;
+  ScaledClock clock(base, {.start = kSimulationStart, .factor = 0.5});
+  base.Advance(std::chrono::milliseconds(3));
+  EXPECT_EQ(clock.Now(), kSimulationStart + std::chrono::milliseconds(1));
+}
+
+TEST(ScaledClockTest, TimersFireWhenScaledTimeReachesThemNeverEarly) {
+  ManualClock base;
+  ScaledClock clock(base, {.factor = 7});  // 7 ms a base millisecond: instants fall between
+  const TimePoint t0 = clock.Now();
+  std::vector<TimePoint> seen;
+  for (const auto at : {seconds(10), seconds(3)}) {
+    clock.Schedule(t0 + at, [&] { seen.push_back(clock.Now()); });
+  }
+  EXPECT_EQ(clock.NextWakeup(), clock.FromBase(clock.ToBase(t0 + seconds(3))));
+  EXPECT_GE(*clock.NextWakeup(), t0 + seconds(3));
+  base.Advance(std::chrono::milliseconds(428));  // scaled 2.996s: not yet
+  EXPECT_TRUE(seen.empty());
+  base.Advance(seconds(2));
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_GE(seen[0], t0 + seconds(3));
+  EXPECT_LT(seen[0], t0 + seconds(3) + std::chrono::milliseconds(7));
+  EXPECT_GE(seen[1], t0 + seconds(10));
+  EXPECT_LT(seen[1], t0 + seconds(10) + std::chrono::milliseconds(7));
+}
+
+TEST(ScaledClockTest, CancelledTimerNeverFires) {
+  ManualClock base;
+  ScaledClock clock(base, {.factor = 60});
+  bool fired = false;
+  const TimerId id = clock.Schedule(clock.Now() + minutes(1), [&] { fired = true; });
+  EXPECT_TRUE(clock.Cancel(id));
+  base.Advance(seconds(2));
+  EXPECT_FALSE(fired);
+  EXPECT_FALSE(clock.NextWakeup().has_value());
+}
+
+TEST(ScaledClockTest, WaitUntilReturnsWhenTheBaseGetsThere) {
+  ManualClock base;
+  ScaledClock clock(base, {.factor = 120});
+  const TimePoint deadline = clock.Now() + minutes(2);
+  std::jthread waiter([&] { EXPECT_TRUE(clock.WaitUntil(deadline)); });
+  base.Advance(seconds(1));
+}
+
+// Made stopped, it starts when an outside program's clock does: until then time stands still
+// and timers wait; started as of an earlier base instant, it catches up at once.
+TEST(ScaledClockTest, StandsStillUntilStartedAndKeepsItsTimers) {
+  ManualClock base;
+  ScaledClock clock(base, {.factor = 60, .running = false});
+  const TimePoint t0 = clock.Now();
+  std::vector<std::string> fired;
+  clock.Schedule(t0 + minutes(2), [&] { fired.push_back("2m"); });
+  clock.Schedule(t0 + minutes(1), [&] { fired.push_back("1m"); });
+  const TimerId cancelled = clock.Schedule(t0 + seconds(30), [&] { fired.push_back("cancelled"); });
+  EXPECT_TRUE(clock.Cancel(cancelled));
+  base.Advance(seconds(5));
+  EXPECT_EQ(clock.Now(), t0);
+  EXPECT_EQ(clock.NextWakeup(), t0 + minutes(1));
+  std::jthread waiter([&] { EXPECT_TRUE(clock.WaitUntil(t0 + minutes(3))); });
+  clock.Start(base.Now() - seconds(1));
+  EXPECT_EQ(clock.Now(), t0 + minutes(1));
+  base.Advance(seconds(2));
+  EXPECT_EQ(fired, (std::vector<std::string>{"1m", "2m"}));
+  EXPECT_EQ(clock.Now(), t0 + minutes(3));
+}
+
+TEST(ScaledClockTest, StaysWithinTheRepresentableRange) {
+  ManualClock base;
+  ScaledClock clock(base, {.factor = kMaxTimeScale});
+  base.Advance(std::chrono::hours(24 * 365 * 100));
+  EXPECT_EQ(clock.Now(), kLatestTime);
+  EXPECT_LE(clock.ToBase(kLatestTime), kLatestTime);
+}
+
+// A timer scheduled while the timer thread waits (for nothing, or for a later timer) wakes it:
+// a drop's landing must not wait for the next timer that happened to be pending.
+TEST(RealClockTest, ATimerScheduledWhileTheThreadWaitsFiresWhenDue) {
+  RealClock clock;
+  std::mutex mu;
+  std::condition_variable cv;
+  int fired = 0;
+  const auto fire = [&] {
+    std::lock_guard lock(mu);
+    ++fired;
+    cv.notify_all();
+  };
+  clock.Schedule(clock.Now() + std::chrono::hours(1), [] {});  // the thread now waits an hour
+  clock.Schedule(clock.Now(), fire);
+  std::unique_lock lock(mu);
+  // Bounded so that a regression fails instead of hanging; it fires at once when correct.
+  EXPECT_TRUE(cv.wait_for(lock, std::chrono::seconds(30), [&] { return fired == 1; }));
+  lock.unlock();
+  clock.Schedule(clock.Now(), fire);
+  lock.lock();
+  EXPECT_TRUE(cv.wait_for(lock, std::chrono::seconds(30), [&] { return fired == 2; }));
+}
+
 TEST(RealClockTest, TimerFiresAndWaitStops) {
   RealClock clock;
   std::mutex mu;
