@@ -77,6 +77,20 @@ void SetupServe(CLI::App& app, ServeOptions& options) {
       ->check(CLI::IsMember({"real", "manual"}))
       ->capture_default_str();
   serve
+      ->add_option("--time-scale", options.time_scale,
+                   "With the real clock: run N times as fast from 2026-01-01T09:00:00Z (a client "
+                   "keeps pace under libfaketime)")
+      ->check(CLI::Range(kMinTimeScale, kMaxTimeScale));
+  serve
+      ->add_option("--idle-timeout", options.idle_timeout,
+                   "What GET /sim/v1/metrics counts as an idle leg, an early drop and lateness")
+      ->type_name("DURATION")
+      ->check([](const std::string& text) {
+        const auto parsed = ParseDuration(text);
+        return parsed.ok() ? std::string() : parsed.status().message();
+      })
+      ->capture_default_str();
+  serve
       ->add_option("--disconnect-latency", options.disconnect_latency,
                    "Delay before an accepted drop lands, e.g. 250ms (default: the world's)")
       ->type_name("DURATION")
@@ -155,19 +169,29 @@ int RunServe(const ServeOptions& options) {
     sim_options.disconnect_latency = *latency;
   }
 
-  // Declared in dependency order: the server goes first, the clock last.
+  if (options.time_scale && options.clock == "manual") {
+    return Fail("--time-scale needs the real clock (a manual clock moves only when told)");
+  }
+  const auto idle_timeout = ParseDuration(options.idle_timeout);
+  if (!idle_timeout.ok()) return Fail("--idle-timeout: " + idle_timeout.status().message());
+
+  // Declared in dependency order: the server goes first, the clocks last.
+  RealClock real_clock;
   std::unique_ptr<Clock> clock;
   ManualClock* manual_clock = nullptr;
   if (options.clock == "manual") {
     auto manual = std::make_unique<ManualClock>();
     manual_clock = manual.get();
     clock = std::move(manual);
+  } else if (options.time_scale) {
+    clock = std::make_unique<ScaledClock>(real_clock, ScaledClockOptions{.factor = *options.time_scale});
   } else {
     clock = std::make_unique<RealClock>();
   }
   sim_options.clock = clock.get();
   auto sim = core::Simulator::Create(sim_options, *world);
   if (!sim.ok()) return Fail("bad world: " + sim.status().message());
+  (*sim)->journal().traffic().set_idle_timeout(*idle_timeout);
 
   auto server = http::Server::Create({.simulator = sim->get(),
                                       .manual_clock = manual_clock,
@@ -185,6 +209,14 @@ int RunServe(const ServeOptions& options) {
   const bool ipv6 = options.host.find(':') != std::string::npos;
   std::cout << "listening on http://" << (ipv6 ? "[" + options.host + "]" : options.host) << ":"
             << *port << std::endl;
+  if (options.time_scale) {
+    // What a client needs to keep pace: libfaketime at the simulator's instant and speed.
+    const auto now = std::chrono::floor<std::chrono::seconds>(clock->Now());
+    std::cout << "time runs x" << *options.time_scale << " from " << FormatIso8601(kSimulationStart)
+              << "; a client keeps pace with: FAKETIME_FMT=%s FAKETIME='@"
+              << now.time_since_epoch().count() << " x" << *options.time_scale
+              << "' LD_PRELOAD=<libfaketime.so.1> (the clock moves on meanwhile)" << std::endl;
+  }
 
   int received = 0;
   sigwait(&stop_signals, &received);

@@ -17,6 +17,9 @@ struct ServeOptions {
   std::string world_file;          // a world JSON file; empty: the demo world
   std::string profile;             // observed | documented | strict; empty: the world's own
   std::string clock = "real";      // real | manual (moved only by POST /sim/v1/clock/advance)
+  std::optional<double> time_scale;  // real clock only: runs that many times as fast, from the
+                                     // simulation start (2026-01-01T09:00:00Z)
+  std::string idle_timeout = "10m";  // what /sim/v1/metrics judges idle legs and drops against
   std::string disconnect_latency;  // e.g. "250ms"; empty: the world's own
   std::optional<int> rate_limit;   // per client per minute, 0: unlimited; unset: the world's
   uint64_t seed = 1;               // ids, tokens, correlation ids and generated worlds

@@ -72,6 +72,20 @@ TEST(ServeCommandTest, StopsOnSigint) {
   EXPECT_EQ(Wait(child), 0);
 }
 
+// Time sped up: the clock says so, and where the simulator's time starts.
+TEST(ServeCommandTest, TimeScaleRunsTheRealClockFaster) {
+  Child child;
+  const int port = StartServe(child, {"--time-scale", "60"});
+  ASSERT_GT(port, 0);
+  EXPECT_EQ(ReadLine(child.out).rfind("time runs x60 from 2026-01-01T09:00:00.000Z", 0), 0u);
+  const json clock = GetJson(port, "/sim/v1/clock");
+  EXPECT_EQ(clock["mode"], "scaled");
+  EXPECT_EQ(clock["timeScale"], 60);
+  EXPECT_EQ(clock["now"].get<std::string>().rfind("2026-01-01T09:", 0), 0u) << clock;
+  kill(child.pid, SIGTERM);
+  EXPECT_EQ(Wait(child), 0);
+}
+
 TEST(ServeCommandTest, FlagsShapeTheWorld) {
   const std::string path = ::testing::TempDir() + "/gcsim_serve_world.json";
   std::ofstream(path) << R"({
@@ -111,6 +125,10 @@ TEST(ServeCommandTest, BadInvocationsExitWithStatus2AndOneLine) {
       {"serve", "--world", "/nonexistent/world.json"},
       {"serve", "--world", broken},
       {"serve", "--world", typo},
+      {"serve", "--time-scale", "0"},
+      {"serve", "--time-scale", "fast"},
+      {"serve", "--time-scale", "60", "--clock", "manual"},
+      {"serve", "--idle-timeout", "soon"},
   };
   for (const auto& args : invocations) {
     std::string joined;

@@ -324,5 +324,62 @@ TEST_F(ControlTest, JournalRecordsDropsAndTheirEffects) {
   EXPECT_EQ(effect["at"], "2026-01-01T09:00:00.250Z");
 }
 
+// The Prometheus view a load run is watched with: requests by client, route template and
+// status, the seed's no-op PATCHes, drops and their lateness, and the legs live and idle now.
+TEST_F(ControlTest, MetricsCountWhatEachClientDidInPrometheusText) {
+  Advance("10m");
+  const std::string token = Token();
+  EXPECT_EQ(SendJson("PATCH", CallParticipantPath(kConversationId, kSupervisorId), kSeedBody, token).status, 204);
+  EXPECT_EQ(SendJson("PATCH", CallParticipantPath(kConversationId, kSupervisorId), kSeedBody, token).status, 204);
+  Response metrics = Get("/sim/v1/metrics");
+  ASSERT_EQ(metrics.status, 200);
+  EXPECT_EQ(metrics.Header("Content-Type"), "text/plain; version=0.0.4; charset=utf-8");
+  EXPECT_NE(metrics.body.find("gcsim_idle_legs 1\n"), std::string::npos) << metrics.body;
+  EXPECT_NE(metrics.body.find("gcsim_live_legs 3\n"), std::string::npos) << metrics.body;
+  EXPECT_NE(metrics.body.find("gcsim_noop_patches_total{client=\"demo-client\",status=\"204\"} 2\n"),
+            std::string::npos)
+      << metrics.body;
+  EXPECT_NE(metrics.body.find("gcsim_requests_total{client=\"demo-client\",route=\"/api/v2/"
+                              "conversations/calls/{conversationId}/participants/{participantId}\","
+                              "method=\"PATCH\",status=\"204\"} 2\n"),
+            std::string::npos)
+      << metrics.body;
+  EXPECT_NE(metrics.body.find("gcsim_requests_total{client=\"demo-client\",route=\"/oauth/token\","
+                              "method=\"POST\",status=\"200\"} 1\n"),
+            std::string::npos)
+      << metrics.body;
+
+  // A drop 30s past the idle timeout lands in the lateness histogram's 30s bucket.
+  Advance("30s");
+  EXPECT_EQ(SendJson("PATCH", GenericParticipantPath(kConversationId, kSupervisorId),
+                     R"({"state":"disconnected"})", token).status, 202);
+  Advance("1s");
+  metrics = Get("/sim/v1/metrics");
+  EXPECT_NE(metrics.body.find("gcsim_drops_total{client=\"demo-client\"} 1\n"), std::string::npos);
+  EXPECT_NE(metrics.body.find("gcsim_early_drops_total{client=\"demo-client\"} 0\n"), std::string::npos);
+  EXPECT_NE(metrics.body.find("gcsim_drop_lateness_seconds_bucket{client=\"demo-client\",le=\"15\"} 0\n"),
+            std::string::npos) << metrics.body;
+  EXPECT_NE(metrics.body.find("gcsim_drop_lateness_seconds_bucket{client=\"demo-client\",le=\"30\"} 1\n"),
+            std::string::npos) << metrics.body;
+  EXPECT_NE(metrics.body.find("gcsim_drop_lateness_seconds_sum{client=\"demo-client\"} 30\n"),
+            std::string::npos) << metrics.body;
+  EXPECT_NE(metrics.body.find("gcsim_live_legs 2\n"), std::string::npos) << metrics.body;
+  EXPECT_NE(metrics.body.find("gcsim_idle_legs 0\n"), std::string::npos) << metrics.body;
+  // Scraping is not traffic: the journal does not grow with it.
+  for (const json& entry : Journal()) EXPECT_NE(entry.value("path", ""), "/sim/v1/metrics");
+}
+
+TEST_F(ControlTest, AnEarlyDropIsCountedAsSuch) {
+  Advance("9m");
+  const std::string token = Token();
+  EXPECT_EQ(SendJson("PATCH", GenericParticipantPath(kConversationId, kSupervisorId),
+                     R"({"state":"disconnected"})", token).status, 202);
+  const Response metrics = Get("/sim/v1/metrics");
+  EXPECT_NE(metrics.body.find("gcsim_early_drops_total{client=\"demo-client\"} 1\n"), std::string::npos)
+      << metrics.body;
+  EXPECT_NE(metrics.body.find("gcsim_drop_lateness_seconds_count{client=\"demo-client\"} 0\n"),
+            std::string::npos) << metrics.body;
+}
+
 }  // namespace
 }  // namespace gcsim::http::testing

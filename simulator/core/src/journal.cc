@@ -10,6 +10,7 @@ nlohmann::json ToJson(const JournalEntry& entry) {
   };
   put("method", entry.method);
   put("path", entry.path);
+  put("route", entry.route);
   put("clientId", entry.client_id);
   put("correlationId", entry.correlation_id);
   if (entry.status != 0) out["status"] = entry.status;
@@ -17,6 +18,7 @@ nlohmann::json ToJson(const JournalEntry& entry) {
   put("participantId", entry.participant_id);
   if (!entry.ignored_fields.empty()) out["ignoredFields"] = entry.ignored_fields;
   put("effect", entry.effect);
+  if (entry.changed_nothing) out["changedNothing"] = true;
   put("hint", entry.hint);
   if (entry.changed_nothing) out["changedNothing"] = true;
   if (entry.drop_silent_since) {
@@ -35,6 +37,7 @@ uint64_t Journal::Append(JournalEntry entry) {
   std::lock_guard lock(mu_);
   entry.sequence = next_sequence_++;
   if (tap_) tap_(entry);
+  traffic_.Observe(entry);
   entries_.push_back(std::move(entry));
   while (entries_.size() > limit_) {
     entries_.pop_front();

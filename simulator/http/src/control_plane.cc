@@ -5,6 +5,7 @@
 
 #include "gcsim/core/api_errors.h"
 #include "gcsim/common/routes.h"
+#include "prometheus.h"
 
 namespace gcsim::http {
 namespace {
@@ -95,6 +96,10 @@ json ClockJson(const ControlPlane& control) {
   const Clock& clock = control.simulator->clock();
   json out = {{"now", FormatIso8601(clock.Now())},
               {"mode", control.manual_clock != nullptr ? "manual" : "real"}};
+  if (const auto* scaled = dynamic_cast<const ScaledClock*>(&clock)) {
+    out["mode"] = "scaled";
+    out["timeScale"] = scaled->factor();
+  }
   if (const auto next = clock.NextWakeup()) out["nextWakeup"] = FormatIso8601(*next);
   return out;
 }
@@ -292,6 +297,11 @@ void AddControlRoutes(Router& router, const ControlPlane& control) {
   add("POST", routes::kSimLegMedia, BodyKind::kJson, true, SetLegMedia);
   add("GET", routes::kSimMedia, BodyKind::kNone, true, SilentMedia);
   add("GET", routes::kSimJournal, BodyKind::kNone, false, ReadJournal);
+  // Not journaled either: a scraper every few seconds would crowd out the requests it counts.
+  add("GET", routes::kSimMetrics, BodyKind::kNone, false, [](const ControlPlane& c, Exchange&) {
+    Reply reply{.text = PrometheusText(*c.simulator), .content_type = kPrometheusContentType};
+    return reply;
+  });
 }
 
 }  // namespace gcsim::http

@@ -411,6 +411,7 @@ class ServerImpl final : public Server {
     const Route& route = *match.route;
     journal = journal && route.journal;
     ex.path_params = std::move(match.params);
+    ex.journal.route = route.pattern;
     ex.journal.conversation_id = ex.Param("conversationId");
     ex.journal.participant_id = ex.Param("participantId");
 

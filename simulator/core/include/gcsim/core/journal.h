@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "gcsim/common/time.h"
+#include "gcsim/core/traffic.h"
 
 namespace gcsim::core {
 
@@ -22,6 +23,7 @@ struct JournalEntry {
   std::string kind = "request";  // "request", or "effect" for a delayed change (a drop landing)
   std::string method;
   std::string path;
+  std::string route;  // the route template the path matched, e.g. "/api/v2/conversations/{conversationId}"
   std::string client_id;
   std::string correlation_id;
   int status = 0;
@@ -29,6 +31,7 @@ struct JournalEntry {
   std::string participant_id;
   std::vector<std::string> ignored_fields;
   std::string effect;  // what changed, or "nothing changed"
+  bool changed_nothing = false;  // a write answered 2xx that changed nothing (the seed's trap)
   std::string hint;    // what the caller probably meant, when it can be told
   // A request that asked to drop live legs: the silent_since of the most recently heard one,
   // so that a drop of a leg heard within the idle timeout can be told after the fact.
@@ -58,7 +61,12 @@ class Journal {
   // The newest `count` entries, oldest first.
   std::vector<JournalEntry> Tail(size_t count) const;
   uint64_t dropped() const;
+  // Clears the entries; the traffic counts go on.
   void Clear();
+
+  // Every request appended, counted by client; never limited, never cleared.
+  TrafficMetrics& traffic() { return traffic_; }
+  const TrafficMetrics& traffic() const { return traffic_; }
 
  private:
   const size_t limit_;
@@ -67,6 +75,7 @@ class Journal {
   uint64_t next_sequence_ = 1;
   uint64_t dropped_ = 0;
   Tap tap_;
+  TrafficMetrics traffic_;
 };
 
 }  // namespace gcsim::core
