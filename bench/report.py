@@ -214,6 +214,21 @@ if ui:
             row(f"live view poll, {n:,} live conversations: KiB per answer (baseline: /sim/v1/state)",
                 size[view] / 1024, size[state] / 1024, "KiB", fmt="{:,.0f}")
 
+# --- an external client -------------------------------------------------------------------
+external = load_json("external_client.json")
+if external:
+    e = external["scenarios"][0]
+    scale = e["client"]["timeScale"]
+    simulated_s = e["wallMs"] / 1000 * e["speed"]
+    row(f"external client (examples/fixed_reaper.py, x{scale:g}): wall time of {simulated_s / 60:.0f} simulated "
+        "minutes (baseline: runFor / timeScale)", e["wallMs"] / 1000, simulated_s / scale, "s",
+        "< 60 s, ≤ 1.10", e["wallMs"] < 60000 and e["wallMs"] / 1000 <= 1.10 * simulated_s / scale, fmt="{:.2f}")
+    row("external client: achieved speed (simulated / wall) against the time scale asked",
+        e["speed"], scale, "", "", None, fmt="{:.1f}")
+    m = e["metrics"]
+    row("external client: result; drops / early / idle legs left", f"{e['result']}; {m['drops']} / {m['earlyDrops']} / {m['idleLegsLeft']}",
+        "PASS; 2 / 0 / 0", "", "", e["result"] == "PASS" and m["earlyDrops"] == 0 and m["idleLegsLeft"] == 0)
+
 # --- memory -------------------------------------------------------------------------------
 mem = load_json("memory.json")
 if mem:

@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "gcsim/harness/html_report.h"
+#include "gcsim/common/clock.h"
 #include "gcsim/harness/report.h"
 #include "gcsim/harness/runner.h"
 #include "gcsim/harness/scenario.h"
@@ -22,7 +23,16 @@ void SetupRun(CLI::App& parent, RunCommandOptions& options) {
   app.add_option("--html", options.html_path,
                  "Write one self-contained HTML page with a timeline of each scenario to FILE");
   app.add_option("--seed", options.seed, "Seed for ids and jitter, unless a scenario sets one");
-  app.add_flag("-v,--verbose", options.verbose, "Print the whole journal of failing scenarios");
+  app.add_flag("-v,--verbose", options.verbose,
+               "Print the whole journal (and an external client's output) of failing scenarios");
+  app.add_option("--client-cmd", options.client_cmd,
+                 "Run this shell command as the client under test of every scenario with a "
+                 "client (it replaces the bundled reaper), e.g. 'python3 my_reaper.py'")
+      ->type_name("CMD");
+  app.add_option("--time-scale", options.time_scale,
+                 "How many times as fast as real time scenarios with an external client run "
+                 "(default: the scenario's timeScale, else 60)")
+      ->check(CLI::Range(kMinTimeScale, kMaxTimeScale));
 }
 
 namespace {
@@ -78,10 +88,12 @@ int RunRun(const RunCommandOptions& options) {
     if (!options.filter.empty() && fnmatch(options.filter.c_str(), scenario->name.c_str(), 0) != 0) {
       continue;
     }
-    results.push_back(harness::RunScenario(
-        *scenario, {.seed = options.seed,
-                    .trace = !options.html_path.empty(),
-                    .progress = progress.For(index, files->size(), *scenario)}));
+    harness::RunOptions run{.seed = options.seed,
+                            .trace = !options.html_path.empty(),
+                            .progress = progress.For(index, files->size(), *scenario),
+                            .time_scale = options.time_scale};
+    if (!options.client_cmd.empty()) run.client_command = options.client_cmd;
+    results.push_back(harness::RunScenario(*scenario, run));
   }
   progress.Done();
   if (results.empty()) {

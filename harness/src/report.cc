@@ -1,6 +1,8 @@
 #include "gcsim/harness/report.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <fstream>
 
@@ -21,7 +23,40 @@ std::string Pad(std::string text, size_t width) {
 
 const char* Verdict(const ScenarioResult& r) {
   if (!r.error.empty()) return "ERROR";
+  if (r.passed && r.expected_failure) return "XFAIL";
   return r.passed ? "PASS" : "FAIL";
+}
+
+// Simulated time per wall time: "x59.7", "x120", "x123456".
+std::string Speed(double speed) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, speed >= 100 ? "x%.0f" : "x%.1f", speed);
+  return buf;
+}
+
+// An external client's run in a line: what ran, at what speed, how it ended.
+std::string ClientLine(const ClientReport& client) {
+  char scale[32];
+  std::snprintf(scale, sizeof scale, "%g", client.time_scale);
+  return "client: " + client.command + " (time scale x" + scale +
+         "): " + (client.exit.empty() ? "did not run" : client.exit);
+}
+
+// The last `count` lines of `text`, each indented.
+std::string LastLines(const std::string& text, size_t count, const std::string& indent) {
+  size_t end = text.size();
+  while (end > 0 && text[end - 1] == '\n') --end;
+  size_t start = end;
+  for (size_t seen = 0; start > 0; --start) {
+    if (text[start - 1] == '\n' && ++seen == count) break;
+  }
+  std::string out;
+  for (size_t pos = start; pos < end;) {
+    const size_t newline = std::min(text.find('\n', pos), end);
+    out += indent + text.substr(pos, newline - pos) + "\n";
+    pos = newline + 1;
+  }
+  return out;
 }
 
 // Escaped for XML 1.0 text and attributes. Control characters (other than tab and newlines)
@@ -88,20 +123,32 @@ void PrintReport(std::ostream& out, const std::vector<ScenarioResult>& results, 
   size_t width = 8;
   for (const auto& r : results) width = std::max(width, r.name.size());
   out << Pad("SCENARIO", width + 2) << Pad("RESULT", 8) << Pad("SIMULATED", 11) << Pad("WALL", 9)
-      << Pad("DROPS", 8) << "REQUESTS\n";
+      << Pad("SPEED", 9) << Pad("DROPS", 8) << "REQUESTS\n";
   size_t passed = 0;
   for (const auto& r : results) {
     passed += r.passed;
     out << Pad(r.name, width + 2) << Pad(Verdict(r), 8) << Pad(FormatDuration(r.simulated), 11)
-        << Pad(Seconds(r.wall) + "s", 9) << Pad(std::to_string(r.metrics.drops), 8)
+        << Pad(Seconds(r.wall) + "s", 9) << Pad(Speed(r.speed), 9)
+        << Pad(std::to_string(r.metrics.drops), 8)
         << r.metrics.requests + r.metrics.script_requests << "\n";
   }
   for (const auto& r : results) {
-    if (r.passed) continue;
-    out << "\n" << Verdict(r) << " " << r.name << " (" << r.path << ")\n";
+    if (r.passed && !r.expected_failure) continue;
+    out << "\n" << Verdict(r) << " " << r.name << " (" << r.path << ")"
+        << (r.expected_failure && r.passed ? ": fails as the scenario expects" : "") << "\n";
     if (!r.error.empty()) out << "  " << r.error << "\n";
     for (const Failure& f : r.failures) out << "  " << FailureText(f) << "\n";
+    for (const std::string& finding : r.findings) out << "  finding: " << finding << "\n";
     for (const std::string& note : r.notes) out << "  note: " << note << "\n";
+    if (r.client) {
+      out << "  " << ClientLine(*r.client) << "\n";
+      if (verbose) {
+        if (!r.client->out.empty()) out << "  client stdout:\n" << LastLines(r.client->out, SIZE_MAX, "    ");
+        if (!r.client->err.empty()) out << "  client stderr:\n" << LastLines(r.client->err, SIZE_MAX, "    ");
+      } else if (!r.client->err.empty() && r.error.empty()) {
+        out << "  client stderr (last lines; -v for all):\n" << LastLines(r.client->err, 8, "    ");
+      }
+    }
     if (verbose && !r.journal.empty()) {
       out << "  journal:\n";
       for (const auto& entry : r.journal) out << "    " << Dump(core::ToJson(entry)) << "\n";
@@ -116,7 +163,7 @@ Status WriteJunit(const std::string& path, const std::vector<ScenarioResult>& re
   size_t failures = 0, errors = 0;
   Duration total{};
   for (const auto& r : results) {
-    failures += r.error.empty() && !r.passed;
+    failures += r.error.empty() && !r.passed;  // an expected failure passes
     errors += !r.error.empty();
     total += r.wall;
   }
@@ -128,12 +175,32 @@ Status WriteJunit(const std::string& path, const std::vector<ScenarioResult>& re
   for (const auto& r : results) {
     out << "    <testcase classname=\"gcsim.scenarios\" name=\"" << XmlEscape(r.name)
         << "\" file=\"" << XmlEscape(r.path) << "\" time=\"" << Seconds(r.wall) << "\">\n";
+    out << "      <properties>\n"
+        << "        <property name=\"speed\" value=\"" << Speed(r.speed) << "\"/>\n";
+    if (r.client) {
+      out << "        <property name=\"client.command\" value=\"" << XmlEscape(r.client->command) << "\"/>\n"
+          << "        <property name=\"client.exit\" value=\"" << XmlEscape(r.client->exit) << "\"/>\n";
+    }
+    out << "      </properties>\n";
     if (!r.error.empty()) {
       out << "      <error message=\"" << XmlEscape(r.error) << "\"/>\n";
     }
+    // An expected failure passes: what failed goes to system-out, where it is shown.
+    std::string expected;
     for (const Failure& f : r.failures) {
+      if (r.expected_failure && r.passed) {
+        expected += "expected failure: " + FailureText(f) + "\n";
+        continue;
+      }
       out << "      <failure message=\"" << XmlEscape("expected " + f.expectation + "; got " + f.actual)
           << "\">" << XmlEscape(FailureText(f)) << "</failure>\n";
+    }
+    for (const std::string& finding : r.findings) expected += "finding: " + finding + "\n";
+    std::string system_out = expected;
+    if (r.client) system_out += ClientLine(*r.client) + "\n" + r.client->out;
+    if (!system_out.empty()) out << "      <system-out>" << XmlEscape(system_out) << "</system-out>\n";
+    if (r.client && !r.client->err.empty()) {
+      out << "      <system-err>" << XmlEscape(r.client->err) << "</system-err>\n";
     }
     out << "    </testcase>\n";
   }
@@ -161,10 +228,21 @@ Status WriteJson(const std::string& path, const std::vector<ScenarioResult>& res
     }
     nlohmann::json item = {{"name", r.name}, {"path", r.path}, {"result", Verdict(r)},
                            {"simulated", FormatDuration(r.simulated)}, {"wallMs", r.wall.count()},
+                           {"speed", r.speed},
                            {"expectations", r.expectations}, {"failures", failures},
                            {"metrics", MetricsJson(r.metrics)}};
     if (!r.error.empty()) item["error"] = r.error;
+    if (r.expected_failure) item["expectFailure"] = true;
+    if (!r.findings.empty()) item["findings"] = r.findings;
     if (!r.notes.empty()) item["notes"] = r.notes;
+    if (r.client) {
+      nlohmann::json client = {{"command", r.client->command}, {"timeScale", r.client->time_scale},
+                               {"exit", r.client->exit}, {"stdout", r.client->out},
+                               {"stderr", r.client->err}};
+      if (r.client->exit_code) client["exitCode"] = *r.client->exit_code;
+      if (r.client->exit_signal) client["exitSignal"] = *r.client->exit_signal;
+      item["client"] = std::move(client);
+    }
     list.push_back(std::move(item));
   }
   std::ofstream out(path);

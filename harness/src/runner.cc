@@ -1,6 +1,8 @@
 #include "gcsim/harness/runner.h"
 
 #include <algorithm>
+#include <condition_variable>
+#include <cstdio>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -14,12 +16,92 @@
 #include "gcsim/common/clock.h"
 #include "gcsim/core/simulator.h"
 #include "gcsim/http/server.h"
+#include "client_process.h"
 #include "trace_recorder.h"
 
 namespace gcsim::harness {
 namespace {
 
 std::string Since(TimePoint t0, TimePoint t) { return FormatDuration(t - t0); }
+
+// An external client gets this many server workers at least: it opens connections as it likes,
+// and a keep-alive connection holds a worker.
+constexpr size_t kExternalClientServerThreads = 16;
+// Lines of an external client's stderr quoted in an error.
+constexpr size_t kStderrLinesQuoted = 12;
+
+// Figures only the bundled reaper reports about itself; an external client cannot be asked.
+bool IsReaperOwnMetric(const std::string& name) {
+  return name == "verified" || name == "stuck" || name == "retries";
+}
+
+// --client-cmd's words, split as a shell splits them (blanks; quotes and backslashes keep them
+// together) but expanding nothing: the program is started directly, so that its own clock
+// starts with it, not with a shell's. Quoting left open ends the text as if it were closed.
+std::vector<std::string> SplitCommand(const std::string& text) {
+  std::vector<std::string> words;
+  std::string word;
+  bool in_word = false;
+  char quote = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (quote != 0) {
+      if (c == quote) quote = 0;
+      else if (c == '\\' && quote == '"' && i + 1 < text.size() &&
+               (text[i + 1] == '"' || text[i + 1] == '\\')) word += text[++i];
+      else word += c;
+    } else if (c == '\'' || c == '"') {
+      quote = c;
+      in_word = true;
+    } else if (c == '\\' && i + 1 < text.size()) {
+      word += text[++i];
+      in_word = true;
+    } else if (c == ' ' || c == '\t' || c == '\n') {
+      if (in_word) words.push_back(std::move(word));
+      word.clear();
+      in_word = false;
+    } else {
+      word += c;
+      in_word = true;
+    }
+  }
+  if (in_word) words.push_back(std::move(word));
+  return words;
+}
+
+// The client that runs as a program of its own, if any: the scenario's, or --client-cmd in
+// place of the scenario's client (keeping its OAuth client and environment).
+std::optional<ExternalClient> ExternalClientOf(const Scenario& scenario, const RunOptions& options) {
+  std::optional<ExternalClient> client = scenario.client;
+  if (options.client_command && (scenario.reaper || scenario.client)) {
+    if (!client) client.emplace();
+    if (scenario.reaper) {
+      client->client_id = scenario.reaper->client_id;
+      client->client_secret = scenario.reaper->client_secret;
+    }
+    client->command = SplitCommand(*options.client_command);
+    client->working_dir.clear();
+  }
+  if (client && options.time_scale) client->time_scale = *options.time_scale;
+  return client;
+}
+
+// The last `lines` lines of `text`.
+std::string Tail(const std::string& text, size_t lines) {
+  size_t end = text.size();
+  while (end > 0 && text[end - 1] == '\n') --end;
+  size_t start = end;
+  for (size_t seen = 0; start > 0; --start) {
+    if (text[start - 1] == '\n' && ++seen == lines) break;
+  }
+  return text.substr(start, end - start);
+}
+
+std::string Joined(const std::vector<std::string>& words) {
+  std::string out;
+  for (const std::string& word : words) out += (out.empty() ? "" : " ") + word;
+  return out;
+}
 
 // One scenario's run. Members are declared so that clients go before the server they talk to:
 // an open keep-alive connection would hold the server's Stop() for its idle timeout.
@@ -29,7 +111,14 @@ class Run {
       : scenario_(scenario),
         options_(options),
         seed_(scenario.seed.value_or(options.seed)),
-        clock_({.advance_on_wait = true}),
+        external_(ExternalClientOf(scenario, options)),
+        manual_({.advance_on_wait = true}),
+        // Stopped until the client's own clock starts (RunExternal).
+        scaled_(external_ ? std::make_unique<ScaledClock>(
+                                wall_, ScaledClockOptions{.factor = external_->time_scale,
+                                                          .running = false})
+                          : nullptr),
+        clock_(scaled_ ? static_cast<Clock&>(*scaled_) : manual_),
         t0_(clock_.Now()),
         logger_(null_log_, clock_,
                 {.min_level = client::LogLevel::kDebug,
@@ -45,18 +134,45 @@ class Run {
       result_.error = started.message();
     } else {
       Schedule();
-      Loop();
-      Finish();
+      if (external_) {
+        RunExternal();
+      } else {
+        Loop();
+        Finish();
+      }
     }
+    EndTimers();
     Stop();
-    result_.simulated = clock_.Now() - t0_;
+    if (!finished_) result_.simulated = clock_.Now() - t0_;
     result_.wall = wall_.Now() - wall_start;
+    if (result_.wall.count() > 0) {
+      result_.speed = static_cast<double>(result_.simulated.count()) / result_.wall.count();
+    }
     result_.passed = result_.error.empty() && result_.failures.empty();
+    if (scenario_.expect_failure && !options_.client_command && result_.error.empty()) {
+      // The scenario shows a client that fails: that it fails is the pass.
+      result_.expected_failure = true;
+      result_.passed = !result_.failures.empty();
+      if (!result_.passed) {
+        result_.failures.push_back(
+            {.expectation = "at least one expectation fails (expectFailure: the scenario shows a "
+                            "client that fails)",
+             .pointer = "/expectFailure",
+             .actual = "every expectation held"});
+      }
+    }
     result_.notes = std::move(notes_);
-    if ((!result_.passed || options_.keep_journal) && sim_) result_.journal = sim_->journal().Entries();
+    if ((!result_.passed || result_.expected_failure || options_.keep_journal) && sim_) {
+      result_.journal = sim_->journal().Entries();
+    }
     if (recorder_ && sim_) {
-      sim_->Read([this](const core::WorldView& world) {
-        result_.trace = recorder_->Finish(world, lateness_);
+      std::vector<Duration> lateness;
+      {
+        std::lock_guard lock(drops_mu_);
+        lateness = lateness_;
+      }
+      sim_->Read([this, &lateness](const core::WorldView& world) {
+        result_.trace = recorder_->Finish(world, lateness);
       });
     }
     return std::move(result_);
@@ -77,16 +193,21 @@ class Run {
       if (entry.drop_silent_since) NoteDropRequest(entry);
       if (recorder_) recorder_->NoteEntry(entry);
     });
-    auto server = http::Server::Create({.simulator = sim_.get(), .manual_clock = &clock_,
-                                        .initial_world = scenario_.world,
-                                        .threads = options_.server_threads, .seed = seed_});
+    sim_->journal().traffic().set_idle_timeout(scenario_.safety.idle_timeout);
+    auto server = http::Server::Create(
+        {.simulator = sim_.get(), .manual_clock = external_ ? nullptr : &manual_,
+         .initial_world = scenario_.world,
+         .threads = external_ ? std::max(options_.server_threads, kExternalClientServerThreads)
+                              : options_.server_threads,
+         .seed = seed_});
     if (!server.ok()) return server.status();
     server_ = std::move(server).value();
     auto port = server_->Start();
     if (!port.ok()) return port.status();
     const std::string url = "http://127.0.0.1:" + std::to_string(*port);
+    url_ = url;
     transport_ = std::make_unique<client::HttpTransport>();
-    if (const auto& r = scenario_.reaper) {
+    if (const auto& r = scenario_.reaper; r && !external_) {
       reaper_client_ = std::make_unique<client::ApiClient>(
           client::ApiClientOptions{.api_url = url, .client_id = r->client_id,
                                    .client_secret = r->client_secret, .jitter_seed = seed_},
@@ -111,6 +232,7 @@ class Run {
   }
 
   void Stop() {
+    process_.reset();
     reaper_.reset();
     source_.reset();
     reaper_client_.reset();
@@ -123,23 +245,140 @@ class Run {
   // that at equal times a check sees what the events and requests did.
   void Schedule() {
     for (const TimelineEvent& event : scenario_.timeline) {
-      clock_.Schedule(t0_ + event.at, [this, &event] { Apply(event); });
+      At(t0_ + event.at, [this, &event] { Apply(event); });
     }
     if (scenario_.script) {
       for (size_t i = 0; i < scenario_.script->steps.size(); ++i) {
-        clock_.Schedule(t0_ + scenario_.script->steps[i].at, [this, i] { Send(i); });
+        At(t0_ + scenario_.script->steps[i].at, [this, i] { Send(i); });
       }
     }
     for (const Expectation& e : scenario_.expectations) {
-      if (e.at) clock_.Schedule(t0_ + *e.at, [this, &e] { Check(e); });
+      if (e.at) At(t0_ + *e.at, [this, &e] { Check(e); });
     }
     // Last, so that a sample sees what the events at its instant did.
     if (recorder_) {
       for (const Duration at : recorder_->SampleTimes()) {
-        clock_.Schedule(t0_ + at, [this] {
+        At(t0_ + at, [this] {
           sim_->Read([this](const core::WorldView& world) { recorder_->Sample(world); });
         });
       }
+    }
+  }
+
+  // Runs `fn` when the clock reaches `at`, unless the run is over by then. With an external
+  // client the clock's timers fire on its own thread: one at a time, never after EndTimers().
+  void At(TimePoint at, std::function<void()> fn) {
+    std::weak_ptr<Lifeline> weak = lifeline_;
+    clock_.Schedule(at, [weak, fn = std::move(fn)] {
+      const auto life = weak.lock();
+      if (!life) return;
+      std::lock_guard lock(life->mu);
+      if (life->alive) fn();
+    });
+  }
+
+  // Waits for a timer that is running, and keeps any other from running.
+  void EndTimers() {
+    std::lock_guard lock(lifeline_->mu);
+    lifeline_->alive = false;
+  }
+
+  // The run with an external client: the simulator on the scaled clock, the client a child
+  // process under libfaketime at the same instant and speed, until runFor has passed.
+  void RunExternal() {
+    const TimePoint end = t0_ + scenario_.run_for;
+    // Scheduled after every other timer, so it fires after all those due at `end`: the
+    // end-of-run checks see the world as it is at `end`, the client still running.
+    At(end, [this] {
+      Finish();
+      std::lock_guard lock(run_mu_);
+      reached_end_ = true;
+      run_cv_.notify_all();
+    });
+    const auto faketime = FindLibfaketime();
+    if (!faketime.ok()) {
+      result_.error = "/client: " + faketime.status().message();
+      return;
+    }
+    char speed[32];
+    std::snprintf(speed, sizeof speed, "%g", external_->time_scale);
+    const char* preload = std::getenv("LD_PRELOAD");
+    ProcessLaunch launch{.argv = external_->command, .working_dir = external_->working_dir};
+    launch.env = {
+        {"GENESYS_API_URL", url_},
+        {"GENESYS_LOGIN_URL", url_},
+        {"GENESYS_CLIENT_ID", external_->client_id},
+        {"GENESYS_CLIENT_SECRET", external_->client_secret},
+        {"GCSIM_CONTROL_URL", url_ + "/sim/v1"},
+        {"LD_PRELOAD", *faketime + (preload != nullptr && *preload ? std::string(":") + preload : "")},
+        // "@<epoch seconds> x<speed>": start at the simulation's start, run that fast. Seconds
+        // since the epoch, not a date, which libfaketime would read in the child's time zone.
+        {"FAKETIME_FMT", "%s"},
+        {"FAKETIME", "@" + std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
+                                              t0_.time_since_epoch()).count()) +
+                         " x" + speed},
+        // Re-read the setting on every call instead of caching it for 10 s.
+        {"FAKETIME_NO_CACHE", "1"},
+        // Python buffers a pipe's output, and a client stopped by SIGTERM would lose it.
+        {"PYTHONUNBUFFERED", "1"}};
+    launch.env.insert(launch.env.end(), external_->env.begin(), external_->env.end());
+    ClockStartWatch watch;
+    auto process = ClientProcess::Start(launch, [this] {
+      std::lock_guard lock(run_mu_);
+      if (!client_ended_at_) client_ended_at_ = clock_.Now();
+      run_cv_.notify_all();
+    });
+    result_.client = ClientReport{.command = Joined(external_->command),
+                                  .time_scale = external_->time_scale};
+    if (!process.ok()) {
+      scaled_->Start();
+      result_.error = "/client: " + process.status().message();
+      return;
+    }
+    process_ = std::move(process).value();
+    // The simulation starts when the client's clock does: a program can take a second to load
+    // on a busy machine, two simulated minutes at x120.
+    const std::optional<TimePoint> client_clock_start = watch.Wait(process_->pid(), [this] {
+      return process_->exit().has_value();
+    });
+    if (!client_clock_start) {
+      notes_.push_back("the client's clock start was not seen (libfaketime made no " +
+                       ClockStartWatch::Name(process_->pid()) +
+                       "): the simulation started without it, and the client's clock may run behind by "
+                       "its start-up time");
+    }
+    scaled_->Start(client_clock_start);
+    std::optional<TimePoint> ended_early;
+    {
+      std::unique_lock lock(run_mu_);
+      run_cv_.wait(lock, [this] { return reached_end_ || client_ended_at_.has_value(); });
+      if (!reached_end_) ended_early = client_ended_at_;
+    }
+    EndTimers();
+    const ClientProcess::StopResult stop = process_->Stop(options_.stop_grace);
+    ClientReport& report = *result_.client;
+    report.exit = stop.exit.Describe();
+    if (stop.exit.signal == 0) report.exit_code = stop.exit.code;
+    else report.exit_signal = stop.exit.signal;
+    report.out = process_->out();
+    report.err = process_->err();
+    if (ended_early) {
+      std::string why = "/client: the client " + report.exit + " at " + Since(t0_, *ended_early) +
+                        " of " + FormatDuration(scenario_.run_for) +
+                        ", before the run's end: a client under test must run until it is stopped";
+      if (stop.exit.code == 127) why += " (status 127: the command was not found)";
+      if (stop.exit.code == 126) why += " (status 126: the command could not be run)";
+      const std::string tail = Tail(report.err, kStderrLinesQuoted);
+      why += tail.empty() ? "; it wrote nothing on stderr" : "; its stderr ends:\n" + tail;
+      result_.error = std::move(why);
+      if (!finished_) Finish();
+    }
+    if (stop.ignored_sigterm) {
+      const std::string grace = FormatDuration(options_.stop_grace);
+      result_.failures.push_back(
+          {.expectation = "the client stops within " + grace + " (wall time) of SIGTERM",
+           .pointer = "/client",
+           .actual = "still running " + grace + " after SIGTERM: killed with SIGKILL"});
     }
   }
 
@@ -148,7 +387,7 @@ class Run {
     const TimePoint end = t0_ + scenario_.run_for;
     TimePoint next_tick = t0_;
     while (true) {
-      clock_.AdvanceTo(reaper_ ? std::min(next_tick, end) : end);
+      manual_.AdvanceTo(reaper_ ? std::min(next_tick, end) : end);
       if (clock_.Now() >= end) break;
       if (reaper_ && clock_.Now() >= next_tick) {
         const TimePoint tick = clock_.Now();
@@ -271,7 +510,14 @@ class Run {
     const Duration silent_for = entry.at - *entry.drop_silent_since;
     std::lock_guard lock(drops_mu_);
     if (!entry.participant_id.empty()) reported_.insert(entry.participant_id);
-    if (silent_for >= scenario_.safety.idle_timeout) return;
+    if (silent_for >= scenario_.safety.idle_timeout) {
+      // An external client's lateness comes from the journal: each drop it got accepted.
+      if (external_ && entry.client_id == external_->client_id && entry.status >= 200 &&
+          entry.status < 300) {
+        lateness_.push_back(silent_for - scenario_.safety.idle_timeout);
+      }
+      return;
+    }
     early_.push_back({.sequence = entry.sequence, .at = entry.at,
                       .participant_id = entry.participant_id,
                       .text = (entry.participant_id.empty() ? "conversation " + entry.conversation_id
@@ -304,35 +550,49 @@ class Run {
   // Early drops are not judged here but from every drop request in the journal, whoever sent it.
   void Record(const client::StepReport& report) {
     const Duration timeout = scenario_.reaper->options.idle_timeout;
+    std::vector<Duration> lateness;
     sim_->Read([&](const core::WorldView& world) {
       for (const client::DroppedLeg& drop : report.dropped) {
         if (drop.attempt != 1) continue;
         const core::Participant* leg = world.FindParticipant(drop.leg.participant_id);
         if (leg == nullptr) continue;
-        lateness_.push_back(drop.at - (world.Media(*leg).silent_since + timeout));
+        lateness.push_back(drop.at - (world.Media(*leg).silent_since + timeout));
       }
     });
+    std::lock_guard lock(drops_mu_);
+    lateness_.insert(lateness_.end(), lateness.begin(), lateness.end());
   }
 
   // The run's figures as of now: a metric expectation with "at" is judged on these then.
   RunMetrics MetricsNow() const {
     RunMetrics m = result_.metrics;  // counted as they happen: script requests
     std::set<std::string> reported;
+    std::vector<Duration> lateness;
     {
       std::lock_guard lock(drops_mu_);
       m.early_drops = early_.size();
       reported = reported_;
+      lateness = lateness_;
     }
-    if (reaper_) {
-      const client::ReaperTotals totals = reaper_->totals();
-      m.drops = totals.dropped;
-      m.verified = totals.verified;
-      m.stuck = totals.stuck;
-      m.requests = totals.requests;
-      m.too_many_requests = totals.rate_limited;
-      m.retries = totals.retries;
+    m.no_op_patches = sim_->journal().traffic().Client(ClientUnderTest()).no_op_patches;
+    if (reaper_ || external_) {
+      if (reaper_) {
+        const client::ReaperTotals totals = reaper_->totals();
+        m.drops = totals.dropped;
+        m.verified = totals.verified;
+        m.stuck = totals.stuck;
+        m.requests = totals.requests;
+        m.too_many_requests = totals.rate_limited;
+        m.retries = totals.retries;
+      } else {
+        // Only what the simulator saw: requests with the client's token or credentials.
+        const core::ClientTraffic traffic = sim_->journal().traffic().Client(external_->client_id);
+        m.drops = traffic.drops;
+        m.requests = traffic.requests;
+        m.too_many_requests = traffic.too_many_requests;
+      }
       m.requests_per_drop = m.drops ? static_cast<double>(m.requests) / m.drops : 0;
-      const client::ReaperOptions& r = scenario_.reaper->options;
+      const client::ReaperOptions r = JudgedSettings();
       const auto idle = sim_->SilentLegs(r.idle_timeout + r.poll_interval);
       const auto allowed = [&r](const core::SilentLeg& leg) {
         return std::find(r.purposes.begin(), r.purposes.end(), core::ToString(leg.purpose)) !=
@@ -343,28 +603,49 @@ class Run {
       // why not. The signals source can only see legs muted or held.
       Duration latency{};
       sim_->Read([&latency](const core::WorldView& world) { latency = world.disconnect_latency(); });
-      const bool signals = scenario_.reaper->activity == "signals";
+      const bool signals = reaper_ && scenario_.reaper->activity == "signals";
       for (const core::SilentLeg& leg : *sim_->SilentLegs(r.idle_timeout + r.poll_interval + latency)) {
         if (allowed(leg) && (!signals || leg.muted || leg.held) && !reported.count(leg.participant_id)) {
           ++m.idle_legs_unhandled;
         }
       }
     }
-    if (!lateness_.empty()) {
-      std::vector<Duration> sorted = lateness_;
-      std::sort(sorted.begin(), sorted.end());
-      m.max_lateness = sorted.back();
-      m.p50_lateness = sorted[sorted.size() / 2];
+    if (!lateness.empty()) {
+      std::sort(lateness.begin(), lateness.end());
+      m.max_lateness = lateness.back();
+      m.p50_lateness = lateness[lateness.size() / 2];
     }
     return m;
   }
 
+  // The OAuth client whose requests are the client under test's.
+  std::string ClientUnderTest() const {
+    if (external_) return external_->client_id;
+    if (scenario_.reaper) return scenario_.reaper->client_id;
+    return scenario_.script ? scenario_.script->client_id : "";
+  }
+
+  // What idle legs left at the end are judged by: the bundled reaper's settings, which an
+  // external client replacing it inherits; else the defaults at the safety idle timeout.
+  client::ReaperOptions JudgedSettings() const {
+    if (scenario_.reaper) return scenario_.reaper->options;
+    client::ReaperOptions options;
+    options.idle_timeout = scenario_.safety.idle_timeout;
+    return options;
+  }
+
   void Finish() {
+    finished_ = true;
+    result_.simulated = clock_.Now() - t0_;
     result_.metrics = MetricsNow();
     for (const Expectation& e : scenario_.expectations) {
       if (!e.at) Check(e);
     }
     CheckSafety();
+    const std::string no_ops = core::DescribeNoOpPatches(sim_->journal().traffic().Client(ClientUnderTest()));
+    if (!no_ops.empty()) {
+      result_.findings.push_back(no_ops + ": only {\"state\":\"disconnected\"} drops a leg");
+    }
   }
 
   // Built into every scenario: no drop, first or retry, by any client, reached a leg heard
@@ -409,9 +690,18 @@ class Run {
     std::string conversation_id = e.conversation;
     switch (e.kind) {
       case Kind::kMetric: {
+        if (external_ && IsReaperOwnMetric(e.name)) {
+          notes_.push_back(e.pointer + ": " + e.name +
+                           " not judged: only the bundled reaper reports it, and an external "
+                           "client is judged from the simulator's journal");
+          return;
+        }
         const double value = MetricValue(MetricsNow(), e.name);
         held = Within(e, value);
         actual = e.name + " = " + nlohmann::json(value).dump();
+        if (e.name == "noOpPatches" && value > 0) {
+          actual += " (" + core::DescribeNoOpPatches(sim_->journal().traffic().Client(ClientUnderTest())) + ")";
+        }
         std::lock_guard lock(drops_mu_);
         if (e.name == "earlyDrops" && !early_.empty()) actual += " (" + early_.front().text + ")";
         break;
@@ -506,12 +796,27 @@ class Run {
     return -1;  // unreachable: the loader accepts only known names
   }
 
+  struct Lifeline {
+    std::recursive_mutex mu;  // a timer's callback may advance the manual clock: timers nest
+    bool alive = true;
+  };
+
   const Scenario& scenario_;
   const RunOptions options_;
   const uint64_t seed_;
-  RealClock wall_;  // only to report how long the run took
-  ManualClock clock_;
+  const std::optional<ExternalClient> external_;
+  RealClock wall_;  // how long the run took; the base of the scaled clock
+  ManualClock manual_;  // the scenario's time, unless an external client runs
+  std::unique_ptr<ScaledClock> scaled_;  // wall time sped up, for an external client
+  Clock& clock_;  // the one of the two in use
   const TimePoint t0_;
+  std::shared_ptr<Lifeline> lifeline_ = std::make_shared<Lifeline>();
+  std::mutex run_mu_;  // guards reached_end_, client_ended_at_
+  std::condition_variable run_cv_;
+  bool reached_end_ = false;
+  std::optional<TimePoint> client_ended_at_;
+  bool finished_ = false;  // Finish() ran
+  std::string url_;
   std::ostream null_log_{nullptr};  // the logger's lines go to the journal instead
   client::Logger logger_;
   // Set when RunOptions::trace. Before the server, whose threads feed it until they stop.
@@ -523,6 +828,7 @@ class Run {
   std::unique_ptr<client::ActivitySource> source_;
   std::unique_ptr<client::Reaper> reaper_;
   std::unique_ptr<client::ApiClient> script_client_;
+  std::unique_ptr<ClientProcess> process_;  // an external client
   std::map<std::string, std::string> names_;  // "as" names -> participant ids
   std::set<std::string> unresolved_;          // "as" names whose event was skipped
   std::vector<std::string> notes_;
@@ -555,7 +861,8 @@ std::vector<std::pair<std::string, double>> NamedMetrics(const RunMetrics& m) {
           {"idleLegsLeft", m.idle_legs_left},
           {"idleLegsUnhandled", m.idle_legs_unhandled},
           {"requestsPerDrop", m.requests_per_drop},
-          {"scriptRequests", m.script_requests}};
+          {"scriptRequests", m.script_requests},
+          {"noOpPatches", m.no_op_patches}};
 }
 
 ScenarioResult RunScenario(const Scenario& scenario, const RunOptions& options) {
@@ -568,6 +875,10 @@ ScenarioResult RunScenario(const Scenario& scenario, const RunOptions& options) 
     result.name = scenario.name;
     return result;
   }
+}
+
+bool RunsExternalClient(const Scenario& scenario, const RunOptions& options) {
+  return ExternalClientOf(scenario, options).has_value();
 }
 
 ScenarioResult BrokenScenario(const std::string& path, const Status& error) {

@@ -5,6 +5,7 @@
 #include <map>
 #include <set>
 
+#include "gcsim/common/clock.h"
 #include "gcsim/core/json_reader.h"
 #include "gcsim/harness/runner.h"
 
@@ -117,6 +118,50 @@ Status ReadReaper(const json& value, const std::string& where, ReaperSettings& r
       in.Fail(in.At(valid.reason()), valid.message());
     }
   }
+  return in.Finish();
+}
+
+Status ReadClient(const json& value, const std::string& where, ExternalClient& client) {
+  ObjectReader in(value, where);
+  const json* command = in.Get("command", true);
+  if (command != nullptr) {
+    if (!command->is_array() || command->empty()) {
+      in.Fail(in.At("command"), "expected a non-empty array of strings: the program and its arguments");
+    } else {
+      for (size_t i = 0; i < command->size() && in.ok(); ++i) {
+        const json& arg = (*command)[i];
+        if (!arg.is_string()) in.Fail(in.At("command") + "/" + std::to_string(i), "expected a string");
+        else client.command.push_back(arg.get<std::string>());
+      }
+      if (in.ok() && client.command[0].empty()) in.Fail(in.At("command") + "/0", "the program is empty");
+    }
+  }
+  if (const json* env = in.Get("env")) {
+    if (!env->is_object()) {
+      in.Fail(in.At("env"), "expected an object of variable names to strings");
+    } else {
+      for (const auto& [name, v] : env->items()) {
+        if (name.empty() || name.find('=') != std::string::npos) {
+          in.Fail(in.At("env") + "/" + name, "not a variable name");
+        } else if (!v.is_string()) {
+          in.Fail(in.At("env") + "/" + name, "expected a string");
+        } else {
+          client.env.emplace_back(name, v.get<std::string>());
+        }
+      }
+    }
+  }
+  if (const json* scale = in.Get("timeScale")) {
+    if (!scale->is_number() || scale->get<double>() < kMinTimeScale ||
+        scale->get<double>() > kMaxTimeScale) {
+      in.Fail(in.At("timeScale"), "expected a number from " + nlohmann::json(kMinTimeScale).dump() +
+                                      " to " + nlohmann::json(kMaxTimeScale).dump());
+    } else {
+      client.time_scale = scale->get<double>();
+    }
+  }
+  in.String("clientId", client.client_id);
+  in.String("clientSecret", client.client_secret);
   return in.Finish();
 }
 
@@ -366,6 +411,12 @@ Result<Scenario> ParseScenario(const json& value, const std::string& path) {
     Status read = ReadReaper(*reaper, "/reaper", scenario.reaper.emplace());
     if (!read.ok()) return InvalidArgumentError(path + ": " + read.message());
   }
+  if (const json* client = in.Get("client")) {
+    Status read = ReadClient(*client, "/client", scenario.client.emplace());
+    if (!read.ok()) return InvalidArgumentError(path + ": " + read.message());
+    scenario.client->working_dir = std::filesystem::path(path).parent_path().string();
+  }
+  in.Bool("expectFailure", scenario.expect_failure);
   if (const json* script = in.Get("script")) {
     ScriptClient& client = scenario.script.emplace();
     ObjectReader s(*script, "/script");
@@ -390,8 +441,13 @@ Result<Scenario> ParseScenario(const json& value, const std::string& path) {
     return ReadExpectation(item, at, scenario.expectations.emplace_back());
   });
   if (Status read = in.Finish(); !read.ok()) return InvalidArgumentError(path + ": " + read.message());
-  if (!scenario.reaper && !scenario.script) {
-    return InvalidArgumentError(path + ": /: a scenario needs a client under test: \"reaper\", \"script\" or both");
+  if (!scenario.reaper && !scenario.script && !scenario.client) {
+    return InvalidArgumentError(path + ": /: a scenario needs a client under test: \"reaper\", "
+                                       "\"client\" or \"script\"");
+  }
+  if (scenario.reaper && scenario.client) {
+    return InvalidArgumentError(path + ": /client: one client under test: \"reaper\" (the bundled "
+                                       "one) or \"client\" (a program of your own), not both");
   }
   if (scenario.script) {
     for (size_t i = 0; i < scenario.script->steps.size(); ++i) {

@@ -18,7 +18,6 @@ nlohmann::json ToJson(const JournalEntry& entry) {
   put("participantId", entry.participant_id);
   if (!entry.ignored_fields.empty()) out["ignoredFields"] = entry.ignored_fields;
   put("effect", entry.effect);
-  if (entry.changed_nothing) out["changedNothing"] = true;
   put("hint", entry.hint);
   if (entry.changed_nothing) out["changedNothing"] = true;
   if (entry.drop_silent_since) {

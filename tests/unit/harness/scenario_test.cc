@@ -228,5 +228,47 @@ TEST(BundledScenariosTest, EveryBundledFileLoads) {
   }
 }
 
+TEST(ParseScenarioTest, ReadsAnExternalClientThatRunsInTheFilesFolder) {
+  json s = Minimal();
+  s.erase("reaper");
+  s["client"] = json::parse(R"({"command": ["python3", "my_reaper.py", "--fast"],
+                                "env": {"REAPER_IDLE_SECONDS": "600"}, "timeScale": 120,
+                                "clientId": "c", "clientSecret": "s"})");
+  s["expectFailure"] = true;
+  auto parsed = ParseScenario(s, "suite/mine/s.json");
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  ASSERT_TRUE(parsed->client.has_value());
+  EXPECT_EQ(parsed->client->command, (std::vector<std::string>{"python3", "my_reaper.py", "--fast"}));
+  EXPECT_EQ(parsed->client->env.at(0), (std::pair<std::string, std::string>{"REAPER_IDLE_SECONDS", "600"}));
+  EXPECT_EQ(parsed->client->time_scale, 120);
+  EXPECT_EQ(parsed->client->client_id, "c");
+  EXPECT_EQ(parsed->client->working_dir, "suite/mine");
+  EXPECT_TRUE(parsed->expect_failure);
+}
+
+TEST(ParseScenarioTest, RefusesABadExternalClient) {
+  const auto with_client = [](const char* client) {
+    json s = Minimal();
+    s.erase("reaper");
+    s["client"] = json::parse(client);
+    return ErrorOf(s);
+  };
+  EXPECT_EQ(with_client(R"({})"), "s.json: /client: missing required field \"command\"");
+  EXPECT_EQ(with_client(R"({"command": []})"),
+            "s.json: /client/command: expected a non-empty array of strings: the program and its arguments");
+  EXPECT_EQ(with_client(R"({"command": ["x", 1]})"), "s.json: /client/command/1: expected a string");
+  EXPECT_EQ(with_client(R"({"command": [""]})"), "s.json: /client/command/0: the program is empty");
+  EXPECT_EQ(with_client(R"({"command": ["x"], "env": {"A=B": "1"}})"), "s.json: /client/env/A=B: not a variable name");
+  EXPECT_EQ(with_client(R"({"command": ["x"], "env": {"A": 1}})"), "s.json: /client/env/A: expected a string");
+  EXPECT_EQ(with_client(R"({"command": ["x"], "timeScale": 0})"),
+            "s.json: /client/timeScale: expected a number from 0.001 to 100000.0");
+  EXPECT_EQ(with_client(R"({"command": ["x"], "speed": 2})"), "s.json: /client/speed: unknown field \"speed\"");
+  json both = Minimal();
+  both["client"] = json::parse(R"({"command": ["x"]})");
+  EXPECT_EQ(ErrorOf(both),
+            "s.json: /client: one client under test: \"reaper\" (the bundled one) or \"client\" "
+            "(a program of your own), not both");
+}
+
 }  // namespace
 }  // namespace gcsim::harness

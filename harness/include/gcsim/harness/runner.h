@@ -1,10 +1,14 @@
 // Runs a scenario: the simulator and the client under test in one process on one ManualClock,
-// talking real HTTP over loopback, jumping from event to event instead of waiting.
+// talking real HTTP over loopback, jumping from event to event instead of waiting. An external
+// client (a program of its own) runs as a child process instead, with the simulator on a
+// scaled real clock and the child's clock kept in step by libfaketime.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -22,7 +26,8 @@ struct RunOptions {
   uint64_t seed = 1;
   // Keep the whole journal in the result (always kept when an expectation fails).
   bool keep_journal = false;
-  // Server worker threads; the runner's clients use one connection each.
+  // Server worker threads; the runner's clients use one connection each. An external client
+  // gets at least 16: it may open connections as it likes.
   size_t server_threads = 4;
   // Record what the scenario looked like over time (ScenarioResult::trace), for
   // `gcsim run --html`. Reads the world a few hundred times per run.
@@ -31,6 +36,14 @@ struct RunOptions {
   // at the end) with the time reached; for a progress line. Must not block.
   using ProgressFn = std::function<void(Duration simulated)>;
   ProgressFn progress;
+  // `gcsim run --client-cmd`: this command is the client under test of every scenario that has
+  // one (a bundled reaper or a client command), which then ignores expectFailure. Split into
+  // words as a shell would (quotes, backslashes) and started directly: no expansion, no shell.
+  std::optional<std::string> client_command;
+  // `gcsim run --time-scale`: the speed of every scenario with an external client.
+  std::optional<double> time_scale;
+  // How long an external client has to stop after SIGTERM before it is killed (wall time).
+  std::chrono::milliseconds stop_grace{3000};
 };
 
 // Figures of one run; the names match the scenario file's "metric" expectations.
@@ -51,6 +64,8 @@ struct RunMetrics {
   Duration max_lateness{};         // maxLatenessMs: drop time minus (silent since + timeout)
   Duration p50_lateness{};         // p50LatenessMs
   double requests_per_drop = 0;    // requestsPerDrop
+  uint64_t no_op_patches = 0;      // noOpPatches: the client under test's PATCHes answered 2xx
+                                   // that changed nothing
 };
 
 // Every figure by the name scenario files use, in a fixed order: the one table behind
@@ -64,6 +79,17 @@ struct Failure {
   std::vector<std::string> journal;  // the journal lines that matter
 };
 
+// An external client's run: what it was, how it ended, what it wrote.
+struct ClientReport {
+  std::string command;  // as run, arguments joined with spaces
+  double time_scale = 1;
+  std::string exit;     // "exited with status 0", "ended by SIGTERM", ...
+  std::optional<int> exit_code;    // when it exited
+  std::optional<int> exit_signal;  // when a signal ended it
+  std::string out;  // its stdout (the last 64 KiB)
+  std::string err;  // its stderr (the last 64 KiB)
+};
+
 struct ScenarioResult {
   std::string name;
   std::string path;
@@ -74,6 +100,10 @@ struct ScenarioResult {
   size_t expectations = 0;
   RunMetrics metrics;
   std::vector<Failure> failures;
+  double speed = 0;  // simulated time / wall time
+  bool expected_failure = false;  // expectFailure applied: passed means an expectation failed
+  std::optional<ClientReport> client;  // an external client's run
+  std::vector<std::string> findings;   // what the client under test did that needs a look
   std::vector<std::string> notes;  // timeline events that could not happen, and why
   std::vector<core::JournalEntry> journal;
   std::shared_ptr<const ScenarioTrace> trace;  // null unless RunOptions::trace
@@ -81,6 +111,14 @@ struct ScenarioResult {
 
 // Never throws; whatever goes wrong ends up in the result.
 ScenarioResult RunScenario(const Scenario& scenario, const RunOptions& options = {});
+
+// The client under test runs as a program of its own: a scenario's "client", or any client
+// replaced by options.client_command.
+bool RunsExternalClient(const Scenario& scenario, const RunOptions& options);
+
+// Where libfaketime's preload library is (GCSIM_LIBFAKETIME, else the usual install paths), or
+// an error that says how to install it.
+Result<std::string> FindLibfaketime();
 
 // A result for a file that could not be loaded.
 ScenarioResult BrokenScenario(const std::string& path, const Status& error);

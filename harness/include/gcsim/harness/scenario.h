@@ -59,6 +59,24 @@ struct ReaperSettings {
   client::ReaperOptions options;  // checked by client::ValidateReaperOptions, as the CLI does
 };
 
+// A client under test that is a program of its own, in any language: run as a child process
+// against the simulator on a scaled real clock, its own clock kept in step by libfaketime, and
+// judged from the simulator's journal by its OAuth client.
+struct ExternalClient {
+  // argv; argv[0] is looked up on PATH. `gcsim run --client-cmd CMD` gives CMD's words.
+  std::vector<std::string> command;
+  // Added to the runner's environment, after the connection variables (so they can be changed).
+  std::vector<std::pair<std::string, std::string>> env;
+  // How many times as fast as real time the run goes (simulator and client alike).
+  double time_scale = 60;
+  // The OAuth client it gets (GENESYS_CLIENT_ID / GENESYS_CLIENT_SECRET) and is judged as.
+  std::string client_id = "demo-client";
+  std::string client_secret = "demo-secret";
+  // Where it runs: a scenario file's command in the file's folder, so that its relative paths
+  // are the file's; empty: the runner's own working directory (--client-cmd).
+  std::string working_dir;
+};
+
 // The harness's own check, in every scenario: no drop request, first or retry, by any client,
 // reaches a leg heard within the idle timeout.
 struct SafetySettings {
@@ -107,9 +125,14 @@ struct Scenario {
   std::vector<TimelineEvent> timeline;
   std::optional<ReaperSettings> reaper;
   std::optional<ScriptClient> script;
+  std::optional<ExternalClient> client;  // never together with `reaper`
   SafetySettings safety;
   Duration run_for{};
   std::vector<Expectation> expectations;
+  // The scenario shows a client that fails: it passes when an expectation fails (reported as
+  // XFAIL with every failure), and fails when all of them hold. Not applied when
+  // `gcsim run --client-cmd` replaces its client.
+  bool expect_failure = false;
 };
 
 // A script path with each "{leg:NAME}" replaced by resolve(NAME); an error for a "{leg:"

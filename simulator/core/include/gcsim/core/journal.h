@@ -31,7 +31,6 @@ struct JournalEntry {
   std::string participant_id;
   std::vector<std::string> ignored_fields;
   std::string effect;  // what changed, or "nothing changed"
-  bool changed_nothing = false;  // a write answered 2xx that changed nothing (the seed's trap)
   std::string hint;    // what the caller probably meant, when it can be told
   // A request that asked to drop live legs: the silent_since of the most recently heard one,
   // so that a drop of a leg heard within the idle timeout can be told after the fact.

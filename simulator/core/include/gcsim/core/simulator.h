@@ -87,7 +87,6 @@ struct UpdateOutcome {
   std::vector<std::string> ignored_fields;  // unknown fields, sorted
   std::vector<FieldError> field_errors;     // details[] of a refusal
   std::string effect_text;                  // "drop accepted: ..." / "nothing changed: ..."
-  bool changed_nothing = false;             // accepted, and nothing changed (the seed's trap)
   std::string hint;                         // e.g. only state:disconnected drops a leg
   bool changed_nothing = false;             // accepted, and nothing changed (the seed's trap)
   // Set when the request asked to drop live legs: when the most recently heard of them was

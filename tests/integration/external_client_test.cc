@@ -1,0 +1,225 @@
+// External clients: real programs run as child processes against the simulator on a scaled
+// clock, under libfaketime. Nothing here reads the wall clock: time is checked on the
+// simulator's clock and on what the clients' own clocks said, both simulated.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <sstream>
+
+#include "gcsim/harness/runner.h"
+#include "gcsim/harness/scenario.h"
+
+namespace gcsim::harness {
+namespace {
+
+using nlohmann::json;
+
+#define REQUIRE_FAKETIME()                                                          \
+  if (const auto lib = FindLibfaketime(); !lib.ok()) {                              \
+    GTEST_SKIP() << "skipped: " << lib.status().message();                         \
+  }
+
+bool OnPath(const std::string& program) {
+  const char* path = std::getenv("PATH");
+  std::stringstream dirs(path == nullptr ? "" : path);
+  for (std::string dir; std::getline(dirs, dir, ':');) {
+    if (access((dir + "/" + program).c_str(), X_OK) == 0) return true;
+  }
+  return false;
+}
+
+// A bridge with one leg silent from the start, and a client running `command`.
+Scenario WithClient(std::vector<std::string> command, const std::string& run_for, double scale = 120) {
+  json s = {
+      {"name", "external"},
+      {"world",
+       {{"oauthClients", {{{"clientId", "demo-client"}, {"clientSecret", "demo-secret"}}}},
+        {"conversations",
+         {{{"id", "5f3c2a10-8e4b-4d6a-9c1e-7b2d4f6a8c01"},
+           {"participants",
+            {{{"id", "9f8e7d6c-5b4a-3210-abcd-ef1234567890"}, {"purpose", "user"}},
+             {{"purpose", "customer"}, {"speech", "always"}},
+             {{"purpose", "agent"}, {"speech", "always"}}}}}}}}},
+      {"client", {{"command", command}, {"timeScale", scale}}},
+      {"runFor", run_for}};
+  auto parsed = ParseScenario(s, "external.json");
+  EXPECT_TRUE(parsed.ok()) << parsed.status().ToString();
+  return parsed.ok() ? *parsed : Scenario{};
+}
+
+Scenario LoadBundled(const std::string& name) {
+  auto parsed = LoadScenarioFile(std::string(GCSIM_SCENARIOS_DIR) + "/your-client/" + name);
+  EXPECT_TRUE(parsed.ok()) << parsed.status().ToString();
+  return parsed.ok() ? *parsed : Scenario{};
+}
+
+// Each line a client printed: its own clock (seconds since the epoch) and the simulator's.
+// Both must agree, and each line must come one simulated minute after the one before.
+void ExpectKeptTime(const ScenarioResult& result) {
+  ASSERT_TRUE(result.client.has_value()) << result.error;
+  std::stringstream lines(result.client->out);
+  std::vector<std::pair<TimePoint, TimePoint>> seen;  // (client's clock, simulator's clock)
+  double own = 0;
+  std::string simulated;
+  while (lines >> own >> simulated) {
+    const auto sim = ParseIso8601(simulated);
+    ASSERT_TRUE(sim.ok()) << simulated;
+    seen.emplace_back(TimePoint(Duration(static_cast<int64_t>(own * 1000))), *sim);
+  }
+  ASSERT_GE(seen.size(), 3u) << "stdout: " << result.client->out << "\nstderr: " << result.client->err;
+  for (size_t i = 0; i < seen.size(); ++i) {
+    // A request's round trip, a few milliseconds, is a few simulated seconds at x120; a
+    // client on the wall clock would be off by 56 years, one that started late by minutes.
+    EXPECT_LT(std::chrono::abs(seen[i].first - seen[i].second), std::chrono::seconds(5))
+        << FormatIso8601(seen[i].first) << " vs " << FormatIso8601(seen[i].second);
+    if (i == 0) continue;
+    const Duration step = seen[i].second - seen[i - 1].second;
+    EXPECT_GE(step, std::chrono::seconds(59));  // a minute's sleep, give or take rounding
+    EXPECT_LT(step, std::chrono::seconds(66)) << "a minute's sleep took " << FormatDuration(step);
+  }
+}
+
+TEST(ExternalClientTest, PythonSleepKeepsTheSimulatorsTime) {
+  REQUIRE_FAKETIME();
+  const char* program = R"(
+import json, os, time, urllib.request
+for _ in range(4):
+    time.sleep(60)
+    now = json.load(urllib.request.urlopen(os.environ["GCSIM_CONTROL_URL"] + "/clock"))["now"]
+    print(f"{time.time():.3f} {now}", flush=True)
+time.sleep(3600)
+)";
+  const ScenarioResult result = RunScenario(WithClient({"python3", "-c", program}, "5m"));
+  EXPECT_TRUE(result.passed) << result.error;
+  EXPECT_TRUE(result.notes.empty()) << result.notes[0];  // the client's clock start was seen
+  ExpectKeptTime(result);
+  EXPECT_EQ(result.client->exit, "ended by SIGTERM");
+}
+
+TEST(ExternalClientTest, NodeSetTimeoutKeepsTheSimulatorsTime) {
+  REQUIRE_FAKETIME();
+  if (!OnPath("node")) GTEST_SKIP() << "skipped: node is not installed (no `node` on PATH)";
+  const char* program = R"(
+const http = require("http");
+let left = 4;
+function tick() {
+  http.get(process.env.GCSIM_CONTROL_URL + "/clock", (res) => {
+    let body = "";
+    res.on("data", (d) => (body += d));
+    res.on("end", () => {
+      console.log((Date.now() / 1000).toFixed(3) + " " + JSON.parse(body).now);
+      if (--left > 0) setTimeout(tick, 60000); else setTimeout(() => {}, 3600000);
+    });
+  });
+}
+setTimeout(tick, 60000);
+)";
+  const ScenarioResult result = RunScenario(WithClient({"node", "-e", program}, "5m"));
+  EXPECT_TRUE(result.passed) << result.error;
+  ExpectKeptTime(result);
+}
+
+TEST(ExternalClientTest, AProgramNotFoundIsAClearError) {
+  REQUIRE_FAKETIME();
+  const ScenarioResult result = RunScenario(WithClient({"gcsim-no-such-program"}, "1m"));
+  EXPECT_FALSE(result.passed);
+  EXPECT_EQ(result.error,
+            "/client: the client command could not start: gcsim-no-such-program: not found on PATH");
+}
+
+// --client-cmd is split into words as a shell would split it, and started without a shell.
+TEST(ExternalClientTest, ClientCmdIsSplitIntoWordsAndStartedDirectly) {
+  REQUIRE_FAKETIME();
+  RunOptions options;
+  options.client_command = "gcsim-no-such-program --fast";
+  ScenarioResult result = RunScenario(WithClient({"unused"}, "10m"), options);
+  EXPECT_EQ(result.error,
+            "/client: the client command could not start: gcsim-no-such-program: not found on PATH");
+  options.client_command = R"(sh -c 'echo "sh: 1: my_reaper: not found" >&2; exit 127')";
+  result = RunScenario(WithClient({"unused"}, "10m"), options);
+  EXPECT_EQ(result.client->command, R"(sh -c echo "sh: 1: my_reaper: not found" >&2; exit 127)");
+  EXPECT_NE(result.error.find("/client: the client exited with status 127 at "), std::string::npos)
+      << result.error;
+  EXPECT_NE(result.error.find("(status 127: the command was not found); its stderr ends:\nsh: 1: my_reaper: not found"),
+            std::string::npos)
+      << result.error;
+}
+
+TEST(ExternalClientTest, AClientThatExitsAtOnceIsAnErrorWithItsStderr) {
+  REQUIRE_FAKETIME();
+  const ScenarioResult result = RunScenario(WithClient(
+      {"python3", "-c", "import sys; print('no token for you', file=sys.stderr); sys.exit(3)"}, "10m"));
+  EXPECT_FALSE(result.passed);
+  EXPECT_NE(result.error.find("/client: the client exited with status 3 at "), std::string::npos)
+      << result.error;
+  EXPECT_NE(result.error.find("a client under test must run until it is stopped; its stderr ends:\nno token for you"),
+            std::string::npos)
+      << result.error;
+  EXPECT_EQ(result.client->exit_code, 3);
+}
+
+TEST(ExternalClientTest, AClientThatIgnoresSigtermIsKilledAndFails) {
+  REQUIRE_FAKETIME();
+  RunOptions options;
+  options.stop_grace = std::chrono::milliseconds(200);
+  const ScenarioResult result = RunScenario(
+      WithClient({"/bin/sh", "-c", "trap '' TERM; echo ready; sleep 3600"}, "1m"),
+      options);
+  EXPECT_FALSE(result.passed);
+  EXPECT_TRUE(result.error.empty()) << result.error;
+  ASSERT_EQ(result.failures.size(), 1u);
+  EXPECT_EQ(result.failures[0].pointer, "/client");
+  EXPECT_EQ(result.failures[0].actual, "still running 200ms after SIGTERM: killed with SIGKILL");
+  EXPECT_EQ(result.client->exit, "ended by SIGKILL");
+  EXPECT_EQ(result.client->out, "ready\n");
+}
+
+TEST(ExternalClientTest, WithoutLibfaketimeTheScenarioSaysWhatToInstall) {
+  setenv("GCSIM_LIBFAKETIME", "/nonexistent/libfaketime.so.1", 1);
+  const ScenarioResult result = RunScenario(WithClient({"python3", "-c", "pass"}, "1m"));
+  unsetenv("GCSIM_LIBFAKETIME");
+  EXPECT_FALSE(result.passed);
+  EXPECT_EQ(result.error, "/client: GCSIM_LIBFAKETIME=/nonexistent/libfaketime.so.1: no such readable file");
+}
+
+// The bundled example of the seed's trap fails, as it declares, and the report names why.
+TEST(ExternalClientTest, TheNaiveReaperFailsWithItsNoOpPatchesNamed) {
+  REQUIRE_FAKETIME();
+  const ScenarioResult result = RunScenario(LoadBundled("naive-patch.json"));
+  EXPECT_TRUE(result.error.empty()) << result.error;
+  EXPECT_TRUE(result.expected_failure);
+  EXPECT_TRUE(result.passed);  // it failed, as expected
+  EXPECT_GE(result.metrics.no_op_patches, 2u);
+  bool named = false;
+  for (const Failure& failure : result.failures) {
+    named |= failure.actual.find(" PATCHes answered 204 and changed nothing; fields ignored: "
+                                 "dispositionCode, dropReason") != std::string::npos;
+  }
+  EXPECT_TRUE(named);
+  ASSERT_EQ(result.findings.size(), 1u);
+  EXPECT_NE(result.findings[0].find("changed nothing; fields ignored: dispositionCode, dropReason"),
+            std::string::npos);
+}
+
+// --client-cmd puts your program in place of the file's client, and the file's expectFailure
+// no longer applies: the fixed reaper passes the naive reaper's scenario.
+TEST(ExternalClientTest, ClientCmdRunsYourProgramInstead) {
+  REQUIRE_FAKETIME();
+  RunOptions options;
+  options.client_command = "python3 " + std::string(GCSIM_EXAMPLES_DIR) + "/fixed_reaper.py";
+  const ScenarioResult result = RunScenario(LoadBundled("naive-patch.json"), options);
+  std::string failures;
+  for (const Failure& f : result.failures) failures += f.pointer + ": " + f.actual + "\n";
+  EXPECT_TRUE(result.passed) << result.error << failures << result.client->err;
+  EXPECT_FALSE(result.expected_failure);
+  EXPECT_EQ(result.metrics.no_op_patches, 0u);
+  EXPECT_EQ(result.metrics.drops, 1u);
+  EXPECT_EQ(result.metrics.early_drops, 0u);
+  EXPECT_NE(result.client->out.find("verified: 9f8e7d6c-5b4a-3210-abcd-ef1234567890 is gone"),
+            std::string::npos)
+      << result.client->out;
+}
+
+}  // namespace
+}  // namespace gcsim::harness
