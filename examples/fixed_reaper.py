@@ -149,7 +149,8 @@ class Reaper:
         for participant, entry in list(self.pending.items()):
             if "sent" not in entry or time.monotonic() - entry["sent"] < 1:
                 continue
-            status, conversation = self.api.genesys("GET", f"/api/v2/conversations/{entry['conversation']}")
+            # The call view: each participant with its state (the generic view nests it in calls).
+            status, conversation = self.api.genesys("GET", f"/api/v2/conversations/calls/{entry['conversation']}")
             if status != 200:
                 continue
             leg = next((p for p in conversation["participants"] if p["id"] == participant), None)

@@ -198,7 +198,8 @@ void ScaledClock::Start(std::optional<TimePoint> base_start) {
   std::lock_guard lock(mu_);
   if (running_) return;
   running_ = true;
-  base_start_ = base_start.value_or(base_.Now());
+  // Never later than now: time must not go back from where it stood.
+  base_start_ = std::min(base_start.value_or(base_.Now()), base_.Now());
   for (auto& [key, fn] : pending_) ScheduleOnBaseLocked(key.second, key.first, std::move(fn));
   pending_.clear();
   pending_at_.clear();

@@ -28,6 +28,9 @@ namespace {
 // How long Stop() waits for the process to go after SIGKILL, and for output still on its way.
 constexpr std::chrono::seconds kKillWait{10};
 constexpr int kDrainMs = 500;
+// Where libfaketime 0.9.x writes its clock's start in its shared memory object.
+constexpr size_t kPageBytes = 4096;
+constexpr size_t kStartOffset = 16;
 
 std::string SignalName(int signal) {
   switch (signal) {
@@ -113,6 +116,9 @@ Result<std::unique_ptr<ClientProcess>> ClientProcess::Start(const ProcessLaunch&
   close(out[1]);
   close(err[1]);
   if (spawned != 0) {
+    // Nothing runs: the destructor must signal nothing (a pid of -1 would name every process).
+    process->pid_ = -1;
+    process->stopped_ = true;
     close(out[0]);
     close(err[0]);
     std::string why = std::strerror(spawned);
@@ -219,6 +225,7 @@ void ClientProcess::Pump() {
 
 ClientProcess::StopResult ClientProcess::Stop(std::chrono::milliseconds grace) {
   StopResult result;
+  if (pid_ <= 0) return result;  // never started: there is no group to signal
   {
     std::unique_lock lock(mu_);
     stopped_ = true;
@@ -266,25 +273,47 @@ ClockStartWatch::~ClockStartWatch() {
 
 std::string ClockStartWatch::Name(pid_t pid) { return "/dev/shm/faketime_shm_" + std::to_string(pid); }
 
-std::optional<TimePoint> ClockStartWatch::Wait(pid_t pid, const std::function<bool()>& ended) {
+std::optional<TimePoint> ClockStartWatch::Wait(pid_t pid, TimePoint spawned,
+                                               const std::function<bool()>& ended) {
   const std::string name = Name(pid);
   const auto deadline = std::chrono::steady_clock::now() + kMaxWait;
-  while (true) {
+  int fd = -1;
+  void* shared = MAP_FAILED;
+  std::optional<TimePoint> start;
+  while (!start && !ended() && std::chrono::steady_clock::now() < deadline) {
+    if (fd < 0) fd = open(name.c_str(), O_RDONLY | O_CLOEXEC);
     struct stat info {};
-    if (stat(name.c_str(), &info) == 0) {
-      const auto since_epoch = std::chrono::seconds(info.st_mtim.tv_sec) +
-                               std::chrono::nanoseconds(info.st_mtim.tv_nsec);
-      return TimePoint(std::chrono::duration_cast<Duration>(since_epoch));
+    if (fd >= 0 && shared == MAP_FAILED && fstat(fd, &info) == 0 && info.st_size > 0) {
+      // The object is 8 bytes long and the instant is written past its end, in the same page:
+      // readable once the object has a size (a page wholly past the end would fault).
+      shared = mmap(nullptr, kPageBytes, PROT_READ, MAP_SHARED, fd, 0);
     }
-    if (ended() || std::chrono::steady_clock::now() >= deadline) return std::nullopt;
-    // Woken by any file made in /dev/shm; without inotify, checked every few milliseconds.
-    pollfd fd{inotify_fd_, POLLIN, 0};
-    if (poll(&fd, inotify_fd_ >= 0 ? 1 : 0, 5) > 0) {
+    if (shared != MAP_FAILED) {
+      timespec written{};
+      std::memcpy(&written, static_cast<const char*>(shared) + kStartOffset, sizeof written);
+      if (written.tv_nsec >= 0 && written.tv_nsec < 1'000'000'000 && written.tv_sec > 0) {
+        const TimePoint at(std::chrono::duration_cast<Duration>(
+            std::chrono::seconds(written.tv_sec) + std::chrono::nanoseconds(written.tv_nsec)));
+        // Only an instant between the process's start and now is one.
+        if (at + std::chrono::seconds(1) < spawned ||
+            at > TimePoint(std::chrono::time_point_cast<Duration>(std::chrono::system_clock::now()))) {
+          break;
+        }
+        start = at;
+        break;
+      }
+    }
+    // Woken by files made in /dev/shm; the instant itself is polled every millisecond.
+    pollfd watch{inotify_fd_, POLLIN, 0};
+    if (poll(&watch, inotify_fd_ >= 0 && fd < 0 ? 1 : 0, fd < 0 ? 5 : 1) > 0) {
       char events[4096];
       while (read(inotify_fd_, events, sizeof events) > 0) {
       }
     }
   }
+  if (shared != MAP_FAILED) munmap(shared, kPageBytes);
+  if (fd >= 0) close(fd);
+  return start;
 }
 
 Result<std::string> FindLibfaketime() {

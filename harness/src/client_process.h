@@ -87,10 +87,13 @@ class ClientProcess {
   std::thread pump_;
 };
 
-// When libfaketime started a child's clock. libfaketime (0.9.x) makes the shared memory object
-// /dev/shm/faketime_shm_<pid> as it starts in a process, right before it takes the instant its
-// clock counts from; the file's modification time is that instant. Watches /dev/shm from
-// construction, so make it before the child.
+// When libfaketime started a child's clock: the instant its clock counts from, which can come
+// a second after the process was started on a busy machine (two simulated minutes at x120).
+// libfaketime 0.9.x makes a shared memory object /dev/shm/faketime_shm_<pid> as it starts in a
+// process and writes that instant into it (bytes 16-31: a timespec, after two 64-bit counters;
+// tv_nsec -1 until written). Read only, and only believed when it falls between the process's
+// start and now, so that another layout is never mistaken for an instant. Watches /dev/shm
+// from construction, so make it before the child.
 class ClockStartWatch {
  public:
   // How long Wait() waits at most (wall time).
@@ -101,9 +104,9 @@ class ClockStartWatch {
   ClockStartWatch(const ClockStartWatch&) = delete;
   ClockStartWatch& operator=(const ClockStartWatch&) = delete;
 
-  // The instant the clock of process `pid` started, once its file appears; nothing when it does
-  // not within kMaxWait or `ended()` turns true first.
-  std::optional<TimePoint> Wait(pid_t pid, const std::function<bool()>& ended);
+  // The instant the clock of process `pid` (started at `spawned`) counts from; nothing when it
+  // cannot be read within kMaxWait, or `ended()` turns true first.
+  std::optional<TimePoint> Wait(pid_t pid, TimePoint spawned, const std::function<bool()>& ended);
   static std::string Name(pid_t pid);  // "/dev/shm/faketime_shm_<pid>"
 
  private:

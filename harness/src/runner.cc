@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -14,6 +15,7 @@
 #include "gcsim/client/reaper.h"
 #include "gcsim/client/transport.h"
 #include "gcsim/common/clock.h"
+#include "gcsim/common/strings.h"
 #include "gcsim/core/simulator.h"
 #include "gcsim/http/server.h"
 #include "client_process.h"
@@ -95,12 +97,6 @@ std::string Tail(const std::string& text, size_t lines) {
     if (text[start - 1] == '\n' && ++seen == lines) break;
   }
   return text.substr(start, end - start);
-}
-
-std::string Joined(const std::vector<std::string>& words) {
-  std::string out;
-  for (const std::string& word : words) out += (out.empty() ? "" : " ") + word;
-  return out;
 }
 
 // One scenario's run. Members are declared so that clients go before the server they talk to:
@@ -319,16 +315,21 @@ class Run {
                          " x" + speed},
         // Re-read the setting on every call instead of caching it for 10 s.
         {"FAKETIME_NO_CACHE", "1"},
+        // Count from the instant libfaketime first starts in the process, the one the simulation
+        // starts at (ClockStartWatch), not from its first time call, and let the programs it
+        // starts count from there too.
+        {"FAKETIME_DONT_RESET", "1"},
         // Python buffers a pipe's output, and a client stopped by SIGTERM would lose it.
         {"PYTHONUNBUFFERED", "1"}};
     launch.env.insert(launch.env.end(), external_->env.begin(), external_->env.end());
     ClockStartWatch watch;
+    const TimePoint spawned = wall_.Now();
     auto process = ClientProcess::Start(launch, [this] {
       std::lock_guard lock(run_mu_);
       if (!client_ended_at_) client_ended_at_ = clock_.Now();
       run_cv_.notify_all();
     });
-    result_.client = ClientReport{.command = Joined(external_->command),
+    result_.client = ClientReport{.command = Join(external_->command, " "),
                                   .time_scale = external_->time_scale};
     if (!process.ok()) {
       scaled_->Start();
@@ -338,7 +339,7 @@ class Run {
     process_ = std::move(process).value();
     // The simulation starts when the client's clock does: a program can take a second to load
     // on a busy machine, two simulated minutes at x120.
-    const std::optional<TimePoint> client_clock_start = watch.Wait(process_->pid(), [this] {
+    const std::optional<TimePoint> client_clock_start = watch.Wait(process_->pid(), spawned, [this] {
       return process_->exit().has_value();
     });
     if (!client_clock_start) {

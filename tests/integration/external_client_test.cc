@@ -90,7 +90,7 @@ for _ in range(4):
     print(f"{time.time():.3f} {now}", flush=True)
 time.sleep(3600)
 )";
-  const ScenarioResult result = RunScenario(WithClient({"python3", "-c", program}, "5m"));
+  const ScenarioResult result = RunScenario(WithClient({"python3", "-c", program}, "6m"));
   EXPECT_TRUE(result.passed) << result.error;
   EXPECT_TRUE(result.notes.empty()) << result.notes[0];  // the client's clock start was seen
   ExpectKeptTime(result);
@@ -115,7 +115,7 @@ function tick() {
 }
 setTimeout(tick, 60000);
 )";
-  const ScenarioResult result = RunScenario(WithClient({"node", "-e", program}, "5m"));
+  const ScenarioResult result = RunScenario(WithClient({"node", "-e", program}, "6m"));
   EXPECT_TRUE(result.passed) << result.error;
   ExpectKeptTime(result);
 }

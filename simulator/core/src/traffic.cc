@@ -1,5 +1,6 @@
 #include "gcsim/core/traffic.h"
 
+#include "gcsim/common/strings.h"
 #include "gcsim/core/journal.h"
 
 namespace gcsim::core {
@@ -27,12 +28,7 @@ std::string DescribeNoOpPatches(const ClientTraffic& traffic) {
                      (traffic.no_op_patches == 1 ? " PATCH" : " PATCHes") + " answered " +
                      statuses + " and changed nothing";
   if (!traffic.ignored_fields.empty()) {
-    text += "; fields ignored: ";
-    bool first = true;
-    for (const std::string& field : traffic.ignored_fields) {
-      text += (first ? "" : ", ") + field;
-      first = false;
-    }
+    text += "; fields ignored: " + Join(traffic.ignored_fields, ", ");
   } else {
     text += " (every field already had the value sent)";
   }
