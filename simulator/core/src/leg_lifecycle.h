@@ -46,6 +46,7 @@ class LegLifecycle {
       if (!leg.segments.empty() && !leg.segments.back().end) leg.segments.back().end = now;
       OpenSegment(leg, now);
     }
+    world_.silence.Update(leg, now);
   }
 
   // Why `flag` (held, muted, ...) may not become `value` on `leg` now, or Ok. Setting a flag to

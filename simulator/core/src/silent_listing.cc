@@ -4,6 +4,80 @@
 #include <tuple>
 
 namespace gcsim::core {
+namespace {
+
+SilentLeg ToSilentLeg(const Participant& leg, const MediaState& media) {
+  return {leg.conversation_id, leg.id, leg.purpose, leg.state, leg.muted, leg.held, media};
+}
+
+void SortListing(std::vector<SilentLeg>& listing) {
+  std::sort(listing.begin(), listing.end(), [](const SilentLeg& a, const SilentLeg& b) {
+    return std::tie(a.media.silent_since, a.participant_id) <
+           std::tie(b.media.silent_since, b.participant_id);
+  });
+}
+
+// Walks the bursts of speech that `leg`'s script still has ahead of `now`, in order: the
+// longest silence between them and the instant the last one ends (see SilenceIndex).
+class SilenceAhead {
+ public:
+  explicit SilenceAhead(TimePoint silent_since) : silent_from_(silent_since) {}
+
+  void Burst(TimePoint start, std::optional<TimePoint> end) {
+    if (start > silent_from_) longest_gap_ = std::max(longest_gap_, start - silent_from_);
+    if (!end) {
+      endless_ = true;
+    } else {
+      silent_from_ = std::max(silent_from_, *end);
+    }
+  }
+  Duration longest_gap() const { return longest_gap_; }
+  std::optional<TimePoint> quiet_since() const {
+    return endless_ ? std::nullopt : std::optional(silent_from_);
+  }
+
+ private:
+  TimePoint silent_from_;
+  Duration longest_gap_{};
+  bool endless_ = false;
+};
+
+SilenceAhead Foresee(const Participant& leg, TimePoint now) {
+  SilenceAhead ahead(ComputeMedia(leg, now).silent_since);
+  if (!IsAudible(leg)) return ahead;  // what it says is not heard: quiet already
+  const SpeechScript& script = leg.speech;
+  const TimePoint anchor = leg.speech_anchor;
+  switch (script.kind) {
+    case SpeechScript::Kind::kNever:
+      break;
+    case SpeechScript::Kind::kAlways:
+      ahead.Burst(anchor, std::nullopt);
+      break;
+    case SpeechScript::Kind::kPeriodic: {
+      if (script.every <= Duration::zero() || script.talk_for <= Duration::zero()) break;
+      const TimePoint first = anchor + script.offset;
+      // The burst under way or next: one gap to it, then the same gap every period.
+      TimePoint next = first;
+      if (now > first) next = first + (now - first) / script.every * script.every;
+      if (next + script.talk_for <= now) next += script.every;
+      ahead.Burst(next, next + std::min(script.talk_for, script.every));
+      if (script.talk_for < script.every) {
+        ahead.Burst(next + script.every, std::nullopt);  // records the gap between bursts
+      } else {
+        ahead.Burst(next, std::nullopt);  // talks without a break
+      }
+      break;
+    }
+    case SpeechScript::Kind::kIntervals:
+      for (const auto& [start, end] : script.intervals) {
+        if (anchor + end > now) ahead.Burst(anchor + start, anchor + end);
+      }
+      break;
+  }
+  return ahead;
+}
+
+}  // namespace
 
 std::vector<SilentLeg> ListSilentLegs(const std::deque<Participant>& legs, TimePoint now,
                                       Duration silent_for) {
@@ -12,17 +86,54 @@ std::vector<SilentLeg> ListSilentLegs(const std::deque<Participant>& legs, TimeP
     if (leg.state != LegState::kConnected) continue;  // no media: skip the arithmetic
     const MediaState media = ComputeMedia(leg, now);
     if (!media.flowing || media.silent_for < silent_for) continue;
-    out.push_back({leg.conversation_id, leg.id, leg.purpose, leg.state, leg.muted, leg.held, media});
+    out.push_back(ToSilentLeg(leg, media));
   }
-  std::sort(out.begin(), out.end(), [](const SilentLeg& a, const SilentLeg& b) {
-    return std::tie(a.media.silent_since, a.participant_id) <
-           std::tie(b.media.silent_since, b.participant_id);
-  });
+  SortListing(out);
+  return out;
+}
+
+void SilenceIndex::Update(const Participant& leg, TimePoint now) {
+  if (const auto it = filed_.find(&leg); it != filed_.end()) {
+    by_longest_gap_.erase({it->second.longest_gap, &leg});
+    if (it->second.quiet_since) by_quiet_since_.erase({*it->second.quiet_since, &leg});
+    filed_.erase(it);
+  }
+  if (leg.state != LegState::kConnected) return;  // media stopped: never listed again
+  const SilenceAhead ahead = Foresee(leg, now);
+  const Filing filing{ahead.longest_gap(), ahead.quiet_since()};
+  if (filing.longest_gap <= Duration::zero() && !filing.quiet_since) return;  // always heard
+  filed_.emplace(&leg, filing);
+  if (filing.longest_gap > Duration::zero()) by_longest_gap_.emplace(filing.longest_gap, &leg);
+  if (filing.quiet_since) by_quiet_since_.emplace(*filing.quiet_since, &leg);
+}
+
+std::vector<SilentLeg> SilenceIndex::List(TimePoint now, Duration silent_for) const {
+  std::vector<SilentLeg> out;
+  auto add_if_silent = [&](const Participant& leg) {
+    const MediaState media = ComputeMedia(leg, now);
+    if (media.flowing && media.silent_for >= silent_for) out.push_back(ToSilentLeg(leg, media));
+  };
+  // Legs that may be between two bursts long enough apart.
+  for (auto it = by_longest_gap_.lower_bound({silent_for, nullptr}); it != by_longest_gap_.end();
+       ++it) {
+    add_if_silent(*it->second);
+  }
+  // Legs done talking, quiet since at most now - silent_for; those with a gap that long were
+  // seen above.
+  if (silent_for <= now.time_since_epoch()) {
+    const TimePoint latest = now - silent_for;
+    for (auto it = by_quiet_since_.begin(); it != by_quiet_since_.end() && it->first <= latest;
+         ++it) {
+      if (filed_.at(it->second).longest_gap < silent_for) add_if_silent(*it->second);
+    }
+  }
+  SortListing(out);
   return out;
 }
 
 std::shared_ptr<const std::vector<SilentLeg>> SilentListingCache::Get(
-    const std::deque<Participant>& legs, TimePoint now, uint64_t generation, Duration silent_for) {
+    const std::deque<Participant>& legs, const SilenceIndex& index, TimePoint now,
+    uint64_t generation, Duration silent_for) {
   {
     std::lock_guard lock(mu_);
     if (last_.legs && last_.silent_for == silent_for && last_.now == now &&
@@ -30,8 +141,10 @@ std::shared_ptr<const std::vector<SilentLeg>> SilentListingCache::Get(
       return last_.legs;
     }
   }
-  auto listing =
-      std::make_shared<const std::vector<SilentLeg>>(ListSilentLegs(legs, now, silent_for));
+  // Every leg whose media flows is silent for at least nothing: no index narrows that down.
+  auto listing = std::make_shared<const std::vector<SilentLeg>>(
+      silent_for > Duration::zero() ? index.List(now, silent_for)
+                                    : ListSilentLegs(legs, now, silent_for));
   std::lock_guard lock(mu_);
   last_ = {silent_for, now, generation, listing};
   return listing;

@@ -1,12 +1,15 @@
 // The bulk media view's listing: every leg whose media flows and that has been silent for at
-// least a while, and the cache that lets a client page through one listing at one instant for
-// the cost of one scan.
+// least a while, the index that finds those legs without walking the world, and the cache that
+// lets a client page through one listing at one instant for the cost of one lookup.
 #pragma once
 
 #include <cstdint>
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <set>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "gcsim/core/model.h"
@@ -15,17 +18,51 @@
 namespace gcsim::core {
 
 // Connected legs whose media flows, silent for at least `silent_for` at `now`, ordered by
-// silent_since then participant id. Linear in `legs`.
+// silent_since then participant id. Linear in `legs`: the reference the index is checked against.
 std::vector<SilentLeg> ListSilentLegs(const std::deque<Participant>& legs, TimePoint now,
                                       Duration silent_for);
+
+// Where each connected leg's silence can be long enough to list, kept as legs change, so that a
+// listing costs in proportion to the legs it may contain, not to the world.
+//
+// A leg's silence only ends when its script makes it heard. From the moment a leg last changed,
+// its script says (1) the longest silence it will have between bursts of speech, and (2) when
+// its last burst ends, if it ever does: from then on it stays silent since that instant (its
+// `quiet_since`; a muted, held or never-speaking leg is quiet already). A leg silent for T at
+// some instant is therefore either in a gap between bursts (so its longest gap is at least T),
+// or quiet since at most now - T. The index keeps both orders.
+//
+// Not thread-safe: Update runs with the world locked, List with the world at least shared.
+class SilenceIndex {
+ public:
+  // After anything about `leg` changed at `now` (and when it is added): files it again, or
+  // forgets it once its media no longer flows.
+  void Update(const Participant& leg, TimePoint now);
+
+  // The same listing as ListSilentLegs over every leg filed here, for `silent_for` > 0.
+  std::vector<SilentLeg> List(TimePoint now, Duration silent_for) const;
+
+  size_t size() const { return filed_.size(); }
+
+ private:
+  struct Filing {
+    Duration longest_gap{};         // zero: never silent between bursts
+    std::optional<TimePoint> quiet_since;  // empty: speaks on forever
+  };
+  void Forget(const Participant* leg, const Filing& filing);
+
+  std::unordered_map<const Participant*, Filing> filed_;
+  std::set<std::pair<Duration, const Participant*>> by_longest_gap_;  // gaps > 0 only
+  std::set<std::pair<TimePoint, const Participant*>> by_quiet_since_;
+};
 
 // The last listing, kept while the world stays the same. Thread-safe; the caller holds the
 // world at least shared while it calls Get and bumps `generation` on every write to it.
 class SilentListingCache {
  public:
   std::shared_ptr<const std::vector<SilentLeg>> Get(const std::deque<Participant>& legs,
-                                                    TimePoint now, uint64_t generation,
-                                                    Duration silent_for);
+                                                    const SilenceIndex& index, TimePoint now,
+                                                    uint64_t generation, Duration silent_for);
 
  private:
   struct Entry {
@@ -34,7 +71,7 @@ class SilentListingCache {
     uint64_t generation = 0;
     std::shared_ptr<const std::vector<SilentLeg>> legs;
   };
-  std::mutex mu_;  // guards last_; readers of the world scan outside it
+  std::mutex mu_;  // guards last_; readers of the world look up outside it
   Entry last_;
 };
 

@@ -109,7 +109,8 @@ class SimulatorImpl final : public Simulator {
 
   std::shared_ptr<const std::vector<SilentLeg>> SilentLegs(Duration silent_for) const override {
     std::shared_lock lock(mu_);
-    return silent_listing_.Get(world_.leg_storage, clock_.Now(), generation_, silent_for);
+    return silent_listing_.Get(world_.leg_storage, world_.silence, clock_.Now(), generation_,
+                               silent_for);
   }
 
   // --- API writes -------------------------------------------------------------------------

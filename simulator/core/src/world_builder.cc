@@ -119,6 +119,7 @@ Result<std::string> AddLegTo(WorldState& world, IdGenerator& ids, Conversation& 
   leg.speech_anchor = now;
   leg.audible_since = now;
   OpenSegment(leg, now);
+  world.silence.Update(leg, now);
   conv.participants.push_back(&leg);
   return id;
 }

@@ -11,6 +11,7 @@
 
 #include "gcsim/core/model.h"
 #include "gcsim/core/simulator.h"
+#include "silent_listing.h"
 
 namespace gcsim::core {
 
@@ -26,6 +27,7 @@ struct WorldState {
   std::vector<Queue> queues;
   std::unordered_map<std::string, size_t> user_index;
   std::unordered_map<std::string, size_t> queue_index;
+  SilenceIndex silence;  // updated on every change to a leg (LegLifecycle::ChangeLeg)
 
   Conversation* FindConversation(const std::string& id) {
     const auto it = conversations.find(id);

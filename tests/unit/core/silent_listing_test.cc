@@ -1,12 +1,19 @@
-// The bulk media view's listing and its cache, on a deque of legs built by hand.
+// The bulk media view's listing, its index and its cache: on legs built by hand, and the index
+// against the plain listing over seeded random worlds that change under it.
 #include "silent_listing.h"
 
+#include <random>
+
 #include <gtest/gtest.h>
+
+#include "leg_lifecycle.h"
+#include "world_builder.h"
 
 namespace gcsim::core {
 namespace {
 
 using std::chrono::minutes;
+using std::chrono::seconds;
 
 const TimePoint kStart = TimePoint(std::chrono::sys_days(std::chrono::year(2026) / 1 / 1));
 
@@ -44,15 +51,143 @@ TEST(SilentListingTest, FlowingLegsSilentLongEnoughOldestSilenceFirst) {
 TEST(SilentListingTest, CacheServesOneInstantAndGenerationAndRescansOtherwise) {
   std::deque<Participant> legs;
   legs.push_back(Leg("a", minutes(0)));
+  SilenceIndex index;
+  index.Update(legs.front(), kStart);
   SilentListingCache cache;
   const TimePoint now = kStart + minutes(10);
-  const auto first = cache.Get(legs, now, 7, minutes(5));
-  EXPECT_EQ(cache.Get(legs, now, 7, minutes(5)), first);  // the same listing, not a rescan
-  EXPECT_NE(cache.Get(legs, now, 8, minutes(5)), first);  // the world changed
-  const auto later = cache.Get(legs, now + minutes(1), 8, minutes(5));
+  const auto first = cache.Get(legs, index, now, 7, minutes(5));
+  EXPECT_EQ(cache.Get(legs, index, now, 7, minutes(5)), first);  // the same listing, not a rescan
+  EXPECT_NE(cache.Get(legs, index, now, 8, minutes(5)), first);  // the world changed
+  const auto later = cache.Get(legs, index, now + minutes(1), 8, minutes(5));
   EXPECT_EQ(later->at(0).media.silent_for, minutes(11));
-  EXPECT_TRUE(cache.Get(legs, now + minutes(1), 8, minutes(20))->empty());
+  EXPECT_TRUE(cache.Get(legs, index, now + minutes(1), 8, minutes(20))->empty());
 }
+
+TEST(SilenceIndexTest, FindsQuietLegsAndLegsBetweenLongGapsButNotTalkers) {
+  std::deque<Participant> legs;
+  legs.push_back(Leg("quiet", minutes(0)));
+  Participant talker = Leg("talker", minutes(0));
+  talker.speech = SpeechScript::Always();
+  legs.push_back(talker);
+  Participant chatty = Leg("chatty", minutes(0));  // 10s of every 30s: never silent for 1m
+  chatty.speech = {.kind = SpeechScript::Kind::kPeriodic, .every = seconds(30), .talk_for = seconds(10)};
+  legs.push_back(chatty);
+  Participant sparse = Leg("sparse", minutes(0));  // 10s of every 20m
+  sparse.speech = {.kind = SpeechScript::Kind::kPeriodic, .every = minutes(20), .talk_for = seconds(10)};
+  legs.push_back(sparse);
+  Participant done = Leg("done", minutes(0));  // talks once, then never again
+  done.speech = {.kind = SpeechScript::Kind::kIntervals, .intervals = {{minutes(1), minutes(2)}}};
+  legs.push_back(done);
+  Participant muted = Leg("muted", minutes(0));
+  muted.speech = SpeechScript::Always();
+  muted.muted = true;
+  legs.push_back(muted);
+
+  SilenceIndex index;
+  for (const Participant& leg : legs) index.Update(leg, kStart);
+  EXPECT_EQ(index.size(), 5u);  // the unmuted talker can never be listed: not filed
+  auto ids = [&](TimePoint now) {
+    std::vector<std::string> out;
+    for (const SilentLeg& leg : index.List(now, minutes(10))) out.push_back(leg.participant_id);
+    return out;
+  };
+  EXPECT_EQ(ids(kStart + minutes(10)), (std::vector<std::string>{"muted", "quiet"}));
+  // "sparse" talked until 10s: silent for ten minutes from 10m10s, until it talks at 20m00s.
+  EXPECT_EQ(ids(kStart + minutes(12)), (std::vector<std::string>{"muted", "quiet", "sparse", "done"}));
+  EXPECT_EQ(ids(kStart + minutes(20)), (std::vector<std::string>{"muted", "quiet", "done"}));
+  // It talked at 20m00s..20m10s: silent for ten minutes again at 30m10s.
+  EXPECT_EQ(ids(kStart + minutes(30)), (std::vector<std::string>{"muted", "quiet", "done"}));
+  EXPECT_EQ(ids(kStart + minutes(30) + seconds(10)),
+            (std::vector<std::string>{"muted", "quiet", "done", "sparse"}));
+}
+
+// The index must list exactly what a walk over every leg lists, whatever happens to the legs:
+// seeded random scripts, mutes, holds, new scripts, drops and answers, at random instants.
+class SilenceIndexPropertyTest : public testing::TestWithParam<uint64_t> {};
+
+SpeechScript RandomScript(std::mt19937_64& rng) {
+  auto pick = [&](int from, int to) { return std::uniform_int_distribution<int>(from, to)(rng); };
+  switch (pick(0, 4)) {
+    case 0: return SpeechScript::Never();
+    case 1: return SpeechScript::Always();
+    case 2:
+    case 3:
+      return {.kind = SpeechScript::Kind::kPeriodic, .every = seconds(30 * pick(0, 40)),
+              .talk_for = seconds(30 * pick(0, 10)), .offset = seconds(30 * pick(0, 30))};
+    default: {
+      SpeechScript script{.kind = SpeechScript::Kind::kIntervals};
+      for (int i = pick(0, 4); i > 0; --i) {
+        const int start = 30 * pick(0, 80);
+        script.intervals.emplace_back(seconds(start), seconds(start + 30 * pick(1, 20)));
+      }
+      std::sort(script.intervals.begin(), script.intervals.end());
+      return script;
+    }
+  }
+}
+
+std::vector<std::pair<std::string, TimePoint>> Summary(const std::vector<SilentLeg>& listing) {
+  std::vector<std::pair<std::string, TimePoint>> out;
+  for (const SilentLeg& leg : listing) out.emplace_back(leg.participant_id, leg.media.silent_since);
+  return out;
+}
+
+TEST_P(SilenceIndexPropertyTest, ListsWhatAWalkOverEveryLegLists) {
+  std::mt19937_64 rng(GetParam());
+  auto pick = [&](int from, int to) { return std::uniform_int_distribution<int>(from, to)(rng); };
+  ManualClock clock(ManualClockOptions{.start = kStart});
+  Journal journal;
+  WorldState world;
+  LegLifecycle lifecycle(world, clock, journal, [&](TimePoint at, std::function<void(TimerId)> fire) {
+    auto id = std::make_shared<TimerId>(0);
+    *id = clock.Schedule(at, [id, fire = std::move(fire)] { fire(*id); });
+    return *id;
+  });
+  lifecycle.set_disconnect_latency(seconds(pick(0, 5)));
+  WorldSpec spec;
+  for (int c = 0; c < 30; ++c) {
+    ConversationSpec& conv = spec.conversations.emplace_back();
+    for (int l = pick(2, 5); l > 0; --l) {
+      conv.legs.push_back({.state = pick(0, 5) == 0 ? LegState::kAlerting : LegState::kConnected,
+                           .held = pick(0, 6) == 0, .muted = pick(0, 6) == 0,
+                           .speech = RandomScript(rng)});
+    }
+  }
+  IdGenerator ids(GetParam());
+  ASSERT_TRUE(BuildWorld(spec, world, ids, clock.Now(), GetParam()).ok());
+
+  // Scripts, steps and thresholds on a coarse grid, so that silences of exactly the threshold
+  // (the boundaries an index gets wrong) happen often.
+  const Duration thresholds[] = {seconds(1), seconds(30), minutes(5), minutes(10), minutes(15),
+                                 minutes(25)};
+  for (int step = 0; step < 400; ++step) {
+    clock.Advance(seconds(10 * pick(0, 12)));
+    Participant& leg = world.leg_storage[pick(0, static_cast<int>(world.leg_storage.size()) - 1)];
+    const TimePoint now = clock.Now();
+    if (IsLive(leg.state)) {
+      switch (pick(0, 9)) {
+        case 0: case 1: (void)lifecycle.SetFlag(leg, &Participant::muted, !leg.muted, now); break;
+        case 2: case 3:
+          if (LegLifecycle::CheckFlag(leg, &Participant::held, !leg.held).ok()) {
+            (void)lifecycle.SetFlag(leg, &Participant::held, !leg.held, now);
+          }
+          break;
+        case 4: case 5: lifecycle.SetSpeech(leg, RandomScript(rng), now); break;
+        case 6: if (leg.state == LegState::kAlerting) lifecycle.Answer(leg, now); break;
+        case 7: lifecycle.ScheduleDrop(leg, now); break;
+        default: break;  // time passes
+      }
+    }
+    for (Duration threshold : thresholds) {
+      ASSERT_EQ(Summary(world.silence.List(clock.Now(), threshold)),
+                Summary(ListSilentLegs(world.leg_storage, clock.Now(), threshold)))
+          << "seed " << GetParam() << ", step " << step << ", silent for "
+          << std::chrono::duration_cast<seconds>(threshold).count() << "s";
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Seeds, SilenceIndexPropertyTest, testing::Range<uint64_t>(1, 41));
 
 }  // namespace
 }  // namespace gcsim::core
