@@ -18,10 +18,14 @@
 #include "gcsim/core/world.h"
 #include "render.h"  // private to gcsim_server: the JSON a GET answers with
 #include "requests.h"  // private to gcsim_server: request bodies as the core takes them
+#include "silent_listing.h"  // private to gcsim_core: the silence index and the walk it replaced
+#include "world_builder.h"   // private to gcsim_core: a world without a Simulator around it
+#include "world_state.h"
 
 namespace gcsim::bench {
 namespace {
 
+using core::WorldState;
 using nlohmann::json;
 
 constexpr int64_t kSmall = 10'000;
@@ -157,6 +161,57 @@ BENCHMARK(BM_Core_SilentLegs)
     ->Range(kSmall, kLarge)
     ->Complexity(benchmark::oN)
     ->Unit(benchmark::kMillisecond);
+
+// --- the silence index: a listing costs the legs it lists ---------------------------------
+
+// A world of `legs` legs where 1% never talk and the rest talk 30s of every minute, ten
+// minutes in: what a reaper's tick asks of a large, mostly busy org.
+struct OnePercentIdle {
+  WorldState world;
+  TimePoint now;
+};
+
+OnePercentIdle& OnePercentIdleWorld(int64_t legs) {
+  static std::map<int64_t, std::unique_ptr<OnePercentIdle>> cache;
+  auto& slot = cache[legs];
+  if (!slot) {
+    slot = std::make_unique<OnePercentIdle>();
+    core::WorldSpec spec = LoadWorld(static_cast<int>(legs / kLegsPerBridge));
+    spec.generated[0].silent_fraction = 0.01;
+    IdGenerator ids(1);
+    if (!core::BuildWorld(spec, slot->world, ids, kSimulationStart, 1).ok()) std::abort();
+    slot->now = kSimulationStart + kIdleTimeout;
+  }
+  return *slot;
+}
+
+// The index's listing (what SilentLegs serves)...
+void BM_SilenceIndex_OnePercentIdle(benchmark::State& state) {
+  OnePercentIdle& f = OnePercentIdleWorld(state.range(0));
+  size_t found = 0;
+  for (auto _ : state) {
+    const auto legs = f.world.silence.List(f.now, kIdleTimeout);
+    found = legs.size();
+    benchmark::DoNotOptimize(legs.data());
+  }
+  SetSize(state, state.range(0));
+  state.counters["matched"] = static_cast<double>(found);
+}
+BENCHMARK(BM_SilenceIndex_OnePercentIdle)->Arg(kSmall)->Arg(100'000)->Arg(kLarge)->Unit(benchmark::kMicrosecond);
+
+// ...and its baseline: the walk over every leg it replaced, on the same world.
+void BM_SilenceWalk_OnePercentIdle(benchmark::State& state) {
+  OnePercentIdle& f = OnePercentIdleWorld(state.range(0));
+  size_t found = 0;
+  for (auto _ : state) {
+    const auto legs = core::ListSilentLegs(f.world.leg_storage, f.now, kIdleTimeout);
+    found = legs.size();
+    benchmark::DoNotOptimize(legs.data());
+  }
+  SetSize(state, state.range(0));
+  state.counters["matched"] = static_cast<double>(found);
+}
+BENCHMARK(BM_SilenceWalk_OnePercentIdle)->Arg(kSmall)->Arg(100'000)->Arg(kLarge)->Unit(benchmark::kMicrosecond);
 
 // A whole listing the way GET /sim/v1/media serves it to the reaper (pages of 1000, the
 // client's page size): every page asks for SilentLegs and slices it. The pages of one instant

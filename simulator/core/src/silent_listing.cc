@@ -95,7 +95,7 @@ std::vector<SilentLeg> ListSilentLegs(const std::deque<Participant>& legs, TimeP
 void SilenceIndex::Update(const Participant& leg, TimePoint now) {
   if (const auto it = filed_.find(&leg); it != filed_.end()) {
     by_longest_gap_.erase({it->second.longest_gap, &leg});
-    if (it->second.quiet_since) by_quiet_since_.erase({*it->second.quiet_since, &leg});
+    if (it->second.quiet_since) by_quiet_since_.erase({*it->second.quiet_since, &leg, {}});
     filed_.erase(it);
   }
   if (leg.state != LegState::kConnected) return;  // media stopped: never listed again
@@ -104,7 +104,7 @@ void SilenceIndex::Update(const Participant& leg, TimePoint now) {
   if (filing.longest_gap <= Duration::zero() && !filing.quiet_since) return;  // always heard
   filed_.emplace(&leg, filing);
   if (filing.longest_gap > Duration::zero()) by_longest_gap_.emplace(filing.longest_gap, &leg);
-  if (filing.quiet_since) by_quiet_since_.emplace(*filing.quiet_since, &leg);
+  if (filing.quiet_since) by_quiet_since_.insert({*filing.quiet_since, &leg, filing.longest_gap});
 }
 
 std::vector<SilentLeg> SilenceIndex::List(TimePoint now, Duration silent_for) const {
@@ -122,9 +122,9 @@ std::vector<SilentLeg> SilenceIndex::List(TimePoint now, Duration silent_for) co
   // seen above.
   if (silent_for <= now.time_since_epoch()) {
     const TimePoint latest = now - silent_for;
-    for (auto it = by_quiet_since_.begin(); it != by_quiet_since_.end() && it->first <= latest;
+    for (auto it = by_quiet_since_.begin(); it != by_quiet_since_.end() && it->since <= latest;
          ++it) {
-      if (filed_.at(it->second).longest_gap < silent_for) add_if_silent(*it->second);
+      if (it->longest_gap < silent_for) add_if_silent(*it->leg);
     }
   }
   SortListing(out);

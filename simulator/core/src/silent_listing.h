@@ -8,6 +8,7 @@
 #include <memory>
 #include <mutex>
 #include <set>
+#include <tuple>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -49,11 +50,18 @@ class SilenceIndex {
     Duration longest_gap{};         // zero: never silent between bursts
     std::optional<TimePoint> quiet_since;  // empty: speaks on forever
   };
-  void Forget(const Participant* leg, const Filing& filing);
+  struct Quiet {
+    TimePoint since;
+    const Participant* leg;
+    Duration longest_gap;  // carried along, so the listing needs no lookup in filed_
+    bool operator<(const Quiet& other) const {
+      return std::tie(since, leg) < std::tie(other.since, other.leg);
+    }
+  };
 
   std::unordered_map<const Participant*, Filing> filed_;
   std::set<std::pair<Duration, const Participant*>> by_longest_gap_;  // gaps > 0 only
-  std::set<std::pair<TimePoint, const Participant*>> by_quiet_since_;
+  std::set<Quiet> by_quiet_since_;
 };
 
 // The last listing, kept while the world stays the same. Thread-safe; the caller holds the
