@@ -119,6 +119,17 @@ small, mid = bench.get("BM_Core_SilentLegsPaged/10000"), bench.get("BM_Core_Sile
 if small and mid:
     row("core SilentLegs listed in pages of 1000 as GET /sim/v1/media serves it: ns/leg at 100k (baseline: 10k)",
         mid / 1e5, small / 1e4, "ns", "≤ 2 (linear)", (mid / 1e5) / (small / 1e4) <= 2, fmt="{:,.0f}")
+for size, label in [(100000, "100k"), (1000000, "1M")]:
+    index, walk = bench.get(f"BM_SilenceIndex_OnePercentIdle/{size}"), bench.get(f"BM_SilenceWalk_OnePercentIdle/{size}")
+    if index and walk:
+        row(f"core silence index, 1% idle: µs per listing at {label} legs (baseline: the walk over every leg)",
+            index / 1e3, walk / 1e3, "µs", fmt="{:,.0f}")
+index_mid, index_large = bench.get("BM_SilenceIndex_OnePercentIdle/100000"), bench.get("BM_SilenceIndex_OnePercentIdle/1000000")
+if index_mid and index_large:
+    # 1% idle: ten times the legs listed at 1M, so "flat" is per leg listed.
+    growth = (index_large / 1e4) / (index_mid / 1e3)
+    row("core silence index: ns per listed leg at 1M legs (baseline: 100k legs)", index_large / 1e4, index_mid / 1e3,
+        "ns", "≤ 2 (flat)", growth <= 2, fmt="{:,.0f}")
 per_leg("BM_Analytics_DetailsQuery", "analytics details query, page 1 of 100")
 per_leg("BM_Core_ObserveQueue", "queue observation")
 if bench.get("BM_Core_WorldLoad/100000") and bench.get("BM_Json_ParseWorldText/100000"):
@@ -173,6 +184,24 @@ if scale and direct:
         "", "", "yes", agree)
     row("scale-10k-bridges: peak RSS (ru_maxrss)", scale["peak_rss_bytes"] / 2**20, direct["peak_rss_bytes"] / 2**20,
         "MiB", fmt="{:.0f}")
+
+big = load_json("scenario_scale-100k-bridges_harness.json")
+big_direct = load_json("scenario_scale-100k-bridges_direct.json")
+if big and big_direct:
+    m = big["metrics"]
+    wall, base_wall = big["wall_ms"] / 1000, big_direct["wall_ms"] / 1000
+    row("scale-100k-bridges (500k legs, 30 min): wall time (harness vs ideal in-process reaper)", wall, base_wall,
+        "s", "< 45 s", wall < 45, fmt="{:.2f}")
+    row("scale-100k-bridges: peak RSS (ru_maxrss)", big["peak_rss_bytes"] / 2**20,
+        big_direct["peak_rss_bytes"] / 2**20, "MiB", "< 1024 MiB", big["peak_rss_bytes"] < 2**30, fmt="{:.0f}")
+    row("scale-100k-bridges: legs dropped / early / missed (baseline: ideal reaper's drops)",
+        f"{m['drops']} / {m['earlyDrops']} / {m['idleLegsLeft']}", big_direct["drops"], "", "all / 0 / 0",
+        big["passed"] and m["drops"] == big_direct["drops"] and m["earlyDrops"] == 0 and m["idleLegsLeft"] == 0,
+        ratio=None)
+if scale and direct:
+    ratio = scale["wall_ms"] / max(direct["wall_ms"], 1)
+    row("scale-10k-bridges: harness wall time / ideal in-process reaper's", ratio, 1, "×", "≤ 2", ratio <= 2,
+        ratio=None, fmt="{:.1f}")
 
 drain = load_json("scenario_rate-limited-drain_harness.json")
 if drain:
