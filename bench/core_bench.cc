@@ -190,7 +190,7 @@ void BM_SilenceIndex_OnePercentIdle(benchmark::State& state) {
   OnePercentIdle& f = OnePercentIdleWorld(state.range(0));
   size_t found = 0;
   for (auto _ : state) {
-    const auto legs = f.world.silence.List(f.now, kIdleTimeout);
+    const auto legs = f.world.silence.List(f.world.leg_storage, f.now, kIdleTimeout);
     found = legs.size();
     benchmark::DoNotOptimize(legs.data());
   }

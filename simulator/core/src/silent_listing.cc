@@ -92,22 +92,22 @@ std::vector<SilentLeg> ListSilentLegs(const std::deque<Participant>& legs, TimeP
   return out;
 }
 
-void SilenceIndex::Update(const Participant& leg, TimePoint now) {
-  if (const auto it = filed_.find(&leg); it != filed_.end()) {
-    by_longest_gap_.erase({it->second.longest_gap, &leg});
-    if (it->second.quiet_since) by_quiet_since_.erase({*it->second.quiet_since, &leg, {}});
-    filed_.erase(it);
-  }
+void SilenceIndex::Update(Participant& leg, TimePoint now) {
+  if (leg.filed_longest_gap >= kShortestIndexed) by_longest_gap_.erase({leg.filed_longest_gap, &leg});
+  if (leg.filed_quiet_since) by_quiet_since_.erase({*leg.filed_quiet_since, &leg, {}});
+  leg.filed_quiet_since.reset();
+  leg.filed_longest_gap = {};
   if (leg.state != LegState::kConnected) return;  // media stopped: never listed again
   const SilenceAhead ahead = Foresee(leg, now);
-  const Filing filing{ahead.longest_gap(), ahead.quiet_since()};
-  if (filing.longest_gap <= Duration::zero() && !filing.quiet_since) return;  // always heard
-  filed_.emplace(&leg, filing);
-  if (filing.longest_gap > Duration::zero()) by_longest_gap_.emplace(filing.longest_gap, &leg);
-  if (filing.quiet_since) by_quiet_since_.insert({*filing.quiet_since, &leg, filing.longest_gap});
+  leg.filed_longest_gap = ahead.longest_gap();
+  leg.filed_quiet_since = ahead.quiet_since();
+  if (leg.filed_longest_gap >= kShortestIndexed) by_longest_gap_.emplace(leg.filed_longest_gap, &leg);
+  if (leg.filed_quiet_since) by_quiet_since_.insert({*leg.filed_quiet_since, &leg, leg.filed_longest_gap});
 }
 
-std::vector<SilentLeg> SilenceIndex::List(TimePoint now, Duration silent_for) const {
+std::vector<SilentLeg> SilenceIndex::List(const std::deque<Participant>& legs, TimePoint now,
+                                          Duration silent_for) const {
+  if (silent_for < kShortestIndexed) return ListSilentLegs(legs, now, silent_for);
   std::vector<SilentLeg> out;
   auto add_if_silent = [&](const Participant& leg) {
     const MediaState media = ComputeMedia(leg, now);
@@ -141,10 +141,7 @@ std::shared_ptr<const std::vector<SilentLeg>> SilentListingCache::Get(
       return last_.legs;
     }
   }
-  // Every leg whose media flows is silent for at least nothing: no index narrows that down.
-  auto listing = std::make_shared<const std::vector<SilentLeg>>(
-      silent_for > Duration::zero() ? index.List(now, silent_for)
-                                    : ListSilentLegs(legs, now, silent_for));
+  auto listing = std::make_shared<const std::vector<SilentLeg>>(index.List(legs, now, silent_for));
   std::lock_guard lock(mu_);
   last_ = {silent_for, now, generation, listing};
   return listing;

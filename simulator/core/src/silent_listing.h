@@ -9,7 +9,6 @@
 #include <mutex>
 #include <set>
 #include <tuple>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -29,38 +28,40 @@ std::vector<SilentLeg> ListSilentLegs(const std::deque<Participant>& legs, TimeP
 // A leg's silence only ends when its script makes it heard. From the moment a leg last changed,
 // its script says (1) the longest silence it will have between bursts of speech, and (2) when
 // its last burst ends, if it ever does: from then on it stays silent since that instant (its
-// `quiet_since`; a muted, held or never-speaking leg is quiet already). A leg silent for T at
+// quiet-since; a muted, held or never-speaking leg is quiet already). A leg silent for T at
 // some instant is therefore either in a gap between bursts (so its longest gap is at least T),
-// or quiet since at most now - T. The index keeps both orders.
+// or quiet since at most now - T. The index keeps both orders; each leg carries its filing
+// (Participant::filed_*), so the index holds nothing per leg beyond its two sets.
 //
 // Not thread-safe: Update runs with the world locked, List with the world at least shared.
 class SilenceIndex {
  public:
+  // Listings of shorter silences walk every leg: nearly every talker's gaps are that short,
+  // and filing them all would cost memory for listings nobody asks for.
+  static constexpr Duration kShortestIndexed = std::chrono::minutes(1);
+
   // After anything about `leg` changed at `now` (and when it is added): files it again, or
-  // forgets it once its media no longer flows.
-  void Update(const Participant& leg, TimePoint now);
+  // takes it out once its media no longer flows.
+  void Update(Participant& leg, TimePoint now);
 
-  // The same listing as ListSilentLegs over every leg filed here, for `silent_for` > 0.
-  std::vector<SilentLeg> List(TimePoint now, Duration silent_for) const;
+  // What ListSilentLegs(legs, now, silent_for) lists; `legs` are every leg filed here.
+  std::vector<SilentLeg> List(const std::deque<Participant>& legs, TimePoint now,
+                              Duration silent_for) const;
 
-  size_t size() const { return filed_.size(); }
+  size_t quiet_legs() const { return by_quiet_since_.size(); }
+  size_t legs_with_long_gaps() const { return by_longest_gap_.size(); }
 
  private:
-  struct Filing {
-    Duration longest_gap{};         // zero: never silent between bursts
-    std::optional<TimePoint> quiet_since;  // empty: speaks on forever
-  };
   struct Quiet {
     TimePoint since;
     const Participant* leg;
-    Duration longest_gap;  // carried along, so the listing needs no lookup in filed_
+    Duration longest_gap;  // carried along, so the listing need not read the leg to skip it
     bool operator<(const Quiet& other) const {
       return std::tie(since, leg) < std::tie(other.since, other.leg);
     }
   };
 
-  std::unordered_map<const Participant*, Filing> filed_;
-  std::set<std::pair<Duration, const Participant*>> by_longest_gap_;  // gaps > 0 only
+  std::set<std::pair<Duration, const Participant*>> by_longest_gap_;  // kShortestIndexed or more
   std::set<Quiet> by_quiet_since_;
 };
 

@@ -117,6 +117,9 @@ struct Participant {
   TimePoint speech_anchor;
   TimePoint audible_since;
   std::optional<TimePoint> heard_before;
+  // Where the simulator's silence index filed the leg at its last change (empty: not filed).
+  std::optional<TimePoint> filed_quiet_since;
+  Duration filed_longest_gap{};
 
   std::vector<Segment> segments;
   TimerId pending_drop = 0;  // the timer of an accepted drop not yet in effect, or 0
