@@ -33,6 +33,16 @@ Status BuildWorld(const WorldSpec& spec, WorldState& world, IdGenerator& ids, Ti
                                   " is not one of the world's users");
     }
   }
+  // Sized once: a million legs grown by rehashing cost seconds.
+  size_t conversations = spec.conversations.size(), legs = 0;
+  for (const ConversationSpec& conv : spec.conversations) legs += conv.legs.size();
+  for (const GeneratedBridges& gen : spec.generated) {
+    conversations += static_cast<size_t>(gen.bridges);
+    legs += static_cast<size_t>(gen.bridges) * gen.purposes.size();
+  }
+  world.conversations.reserve(world.conversations.size() + conversations);
+  world.by_start.reserve(world.by_start.size() + conversations);
+  world.legs.reserve(world.legs.size() + legs);
   for (size_t i = 0; i < spec.conversations.size(); ++i) {
     auto added = AddConversationTo(world, ids, spec.conversations[i], now);
     if (!added.ok()) {
