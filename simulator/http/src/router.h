@@ -24,6 +24,7 @@ enum class BodyKind {
   kNone,          // no body; one sent anyway is ignored
   kJson,          // a JSON object, required
   kOptionalJson,  // a JSON object or nothing
+  kJsonArray,     // a JSON array, required (notification subscriptions)
   kForm,          // application/x-www-form-urlencoded, read by the handler
 };
 

@@ -16,6 +16,7 @@
 
 #include <sys/socket.h>
 
+#include "channel_sockets.h"
 #include "connections.h"
 #include "control_plane.h"
 #include "exchange.h"
@@ -23,6 +24,7 @@
 #include "gcsim/common/json.h"
 #include "gcsim/core/api_errors.h"
 #include "genesys_routes.h"
+#include "notifications.h"
 #include "router.h"
 #include "ui/ui_routes.h"
 
@@ -140,8 +142,11 @@ class ServerImpl final : public Server {
                       .keep_alive_timeout = options_.keep_alive_timeout,
                       .request_timeout = options_.request_timeout}),
         http_(connections_, [this] { return RefusalBody(); }),
-        correlation_ids_(options_.seed ^ 0xc0'44e1'a710'0000ULL) {
+        correlation_ids_(options_.seed ^ 0xc0'44e1'a710'0000ULL),
+        notifications_(sim_, options_.seed),
+        channel_sockets_(notifications_, options_.host) {
     AddGenesysRoutes(router_, sim_);
+    AddNotificationRoutes(router_, notifications_);
     AddControlRoutes(router_, ControlPlane{.simulator = options_.simulator,
                                            .manual_clock = options_.manual_clock,
                                            .initial_world = std::move(options_.initial_world)});
@@ -218,6 +223,13 @@ class ServerImpl final : public Server {
                               std::to_string(options_.port) +
                               (errno != 0 ? std::string(": ") + std::strerror(errno) : ""));
     }
+    auto socket_port = channel_sockets_.Start();
+    if (!socket_port.ok()) return socket_port.status();
+    std::string socket_base = "ws://";
+    socket_base += options_.host;
+    socket_base += ":";
+    socket_base += std::to_string(*socket_port);
+    notifications_.set_socket_base(std::move(socket_base));
     started_ = true;
     port_ = port;
     thread_ = std::thread([this] {
@@ -232,6 +244,7 @@ class ServerImpl final : public Server {
   void Stop() override {
     std::lock_guard lock(lifecycle_mu_);
     if (!thread_.joinable()) return;
+    channel_sockets_.Stop();
     http_.stop();
     connections_.CloseAll();  // idle keep-alive connections would hold Stop for their timeout
     thread_.join();
@@ -474,9 +487,15 @@ class ServerImpl final : public Server {
     auto parsed = ParseJson(ex.body);
     if (!parsed.ok()) return BadRequest(ex, "Malformed JSON body: " + parsed.status().message());
     json body = std::move(*parsed);
-    if (!body.is_object()) {
-      return BadRequest(ex, std::string("The request body must be a JSON object, not ") +
-                                (body.is_array() ? "an " : "a ") + body.type_name() + ".");
+    const bool want_array = kind == BodyKind::kJsonArray;
+    if (want_array ? !body.is_array() : !body.is_object()) {
+      std::string message = "The request body must be a JSON ";
+      message += want_array ? "array" : "object";
+      message += ", not ";
+      message += body.is_array() || body.is_object() ? "an " : "a ";
+      message += body.type_name();
+      message += ".";
+      return BadRequest(ex, message);
     }
     ex.json = std::move(body);
     return std::nullopt;
@@ -563,6 +582,8 @@ class ServerImpl final : public Server {
   socket_t listen_socket_ = -1;
   std::mutex ids_mu_;  // guards correlation_ids_
   IdGenerator correlation_ids_;
+  Notifications notifications_;
+  ChannelSockets channel_sockets_;  // after notifications_: its sockets detach on destruction
   std::mutex lifecycle_mu_;  // guards started_, thread_
   bool started_ = false;
   std::thread thread_;

@@ -21,6 +21,12 @@ inline constexpr std::string_view kCallParticipants =
     "/api/v2/conversations/calls/{conversationId}/participants";
 inline constexpr std::string_view kCallParticipant =
     "/api/v2/conversations/calls/{conversationId}/participants/{participantId}";
+inline constexpr std::string_view kNotificationChannels = "/api/v2/notifications/channels";
+inline constexpr std::string_view kNotificationChannel =
+    "/api/v2/notifications/channels/{channelId}";
+inline constexpr std::string_view kNotificationSubscriptions =
+    "/api/v2/notifications/channels/{channelId}/subscriptions";
+inline constexpr std::string_view kNotificationTopics = "/api/v2/notifications/availabletopics";
 inline constexpr std::string_view kConversationDetailsQuery =
     "/api/v2/analytics/conversations/details/query";
 inline constexpr std::string_view kQueueObservationsQuery =

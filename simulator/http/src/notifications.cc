@@ -1,0 +1,417 @@
+#include "notifications.h"
+
+#include <nlohmann/json.hpp>
+
+#include "gcsim/common/routes.h"
+#include "gcsim/common/strings.h"
+#include "gcsim/common/time.h"
+#include "gcsim/core/api_errors.h"
+#include "render.h"
+
+namespace gcsim::http {
+namespace {
+
+using nlohmann::json;
+namespace codes = core::codes;
+
+constexpr char kHeartbeat[] =
+    R"({"topicName":"channel.metadata","eventBody":{"message":"WebSocket Heartbeat"}})";
+constexpr char kPong[] = R"({"topicName":"channel.metadata","eventBody":{"message":"pong"}})";
+constexpr char kClosing[] =
+    R"({"topicName":"v2.system.socket_closing","eventBody":{"message":"the channel expired"}})";
+
+// The topics gcsim models, and which conversations each covers.
+struct TopicSelector {
+  enum class Kind { kConversation, kUser, kQueue };
+  Kind kind;
+  std::string id;
+};
+
+bool IsUuid(std::string_view text) {
+  if (text.size() != 36) return false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    const char c = text[i];
+    if (dash ? c != '-' : !std::isxdigit(static_cast<unsigned char>(c))) return false;
+  }
+  return true;
+}
+
+// "prefix{id}suffix" with a UUID for {id}.
+std::optional<std::string> Between(std::string_view topic, std::string_view prefix,
+                                   std::string_view suffix) {
+  if (topic.size() != prefix.size() + 36 + suffix.size() || topic.substr(0, prefix.size()) != prefix ||
+      topic.substr(prefix.size() + 36) != suffix) {
+    return std::nullopt;
+  }
+  const std::string_view id = topic.substr(prefix.size(), 36);
+  if (!IsUuid(id)) return std::nullopt;
+  return std::string(id);
+}
+
+std::optional<TopicSelector> ParseTopic(std::string_view topic) {
+  using Kind = TopicSelector::Kind;
+  if (auto id = Between(topic, "v2.conversations.", "")) return TopicSelector{Kind::kConversation, *id};
+  if (auto id = Between(topic, "v2.users.", ".conversations.calls")) return TopicSelector{Kind::kUser, *id};
+  if (auto id = Between(topic, "v2.routing.queues.", ".conversations.calls")) {
+    return TopicSelector{Kind::kQueue, *id};
+  }
+  return std::nullopt;
+}
+
+bool Covers(const TopicSelector& selector, const core::Conversation& conv) {
+  for (const core::Participant* leg : conv.participants) {
+    if (selector.kind == TopicSelector::Kind::kUser && leg->user_id == selector.id) return true;
+    if (selector.kind == TopicSelector::Kind::kQueue && leg->queue_id == selector.id) return true;
+  }
+  return false;
+}
+
+json ChannelJson(const ChannelInfo& channel) {
+  return {{"connectUri", channel.connect_uri}, {"id", channel.id},
+          {"expires", FormatIso8601(channel.expires)}};
+}
+
+json TopicsJson(const std::vector<TopicState>& topics) {
+  json entities = json::array();
+  for (const TopicState& topic : topics) {
+    json entry = {{"id", topic.id}, {"state", topic.permitted ? "Permitted" : "Rejected"}};
+    if (!topic.permitted) entry["rejectionReason"] = topic.rejection_reason;
+    entities.push_back(std::move(entry));
+  }
+  return {{"entities", std::move(entities)}};
+}
+
+Status ChannelNotFound(const std::string& channel_id) {
+  return core::ApiStatus(codes::kNotFound, "Channel " + channel_id + " was not found (it may have expired).");
+}
+
+}  // namespace
+
+std::optional<std::string> UnmodelledTopicReason(const std::string& topic) {
+  if (ParseTopic(topic)) return std::nullopt;
+  return "gcsim does not model this topic; it streams v2.conversations.{id}, "
+         "v2.users.{id}.conversations.calls and v2.routing.queues.{id}.conversations.calls";
+}
+
+Notifications::Notifications(core::Simulator& sim, uint64_t seed, NotificationLimits limits)
+    : sim_(sim), limits_(limits), ids_(seed ^ 0x5eed'0f'c4a2'2e15ULL) {}
+
+void Notifications::set_socket_base(std::string base) {
+  std::lock_guard lock(mu_);
+  socket_base_ = std::move(base);
+}
+
+Notifications::Channel* Notifications::FindOwned(const std::string& channel_id,
+                                                 const std::string& client_id) {
+  const auto it = channels_.find(channel_id);
+  if (it == channels_.end() || it->second.client_id != client_id) return nullptr;
+  return &it->second;
+}
+
+const Notifications::Channel* Notifications::FindOwned(const std::string& channel_id,
+                                                       const std::string& client_id) const {
+  const auto it = channels_.find(channel_id);
+  if (it == channels_.end() || it->second.client_id != client_id) return nullptr;
+  return &it->second;
+}
+
+Result<ChannelInfo> Notifications::CreateChannel(const std::string& client_id) {
+  const TimePoint now = sim_.clock().Now();
+  std::lock_guard lock(mu_);
+  size_t owned = 0;
+  for (const auto& [id, channel] : channels_) owned += channel.client_id == client_id ? 1 : 0;
+  if (owned >= limits_.channels_per_client) {
+    return core::ApiStatus(codes::kBadRequest,
+                           Join({"Channel limit reached: a client may hold ",
+                                 std::to_string(limits_.channels_per_client),
+                                 " channels; reuse one (channels expire after 24 hours)."},
+                                ""));
+  }
+  Channel channel;
+  channel.info.id = ids_.NextUuid();
+  channel.info.connect_uri = socket_base_;
+  channel.info.connect_uri += "/channels/";
+  channel.info.connect_uri += channel.info.id;
+  channel.info.expires = now + limits_.channel_lifetime;
+  channel.client_id = client_id;
+  const ChannelInfo info = channel.info;
+  channels_.emplace(info.id, std::move(channel));
+  return info;
+}
+
+std::vector<ChannelInfo> Notifications::ChannelsOf(const std::string& client_id) const {
+  std::lock_guard lock(mu_);
+  std::vector<ChannelInfo> out;
+  for (const auto& [id, channel] : channels_) {
+    if (channel.client_id == client_id) out.push_back(channel.info);
+  }
+  return out;
+}
+
+bool Notifications::ChannelExists(const std::string& channel_id, const std::string& client_id) const {
+  std::lock_guard lock(mu_);
+  return FindOwned(channel_id, client_id) != nullptr;
+}
+
+Result<std::vector<TopicState>> Notifications::Subscriptions(const std::string& channel_id,
+                                                             const std::string& client_id) const {
+  std::lock_guard lock(mu_);
+  const Channel* channel = FindOwned(channel_id, client_id);
+  if (!channel) return ChannelNotFound(channel_id);
+  std::vector<TopicState> out;
+  for (const Subscription& subscription : channel->topics) out.push_back({subscription.topic});
+  return out;
+}
+
+Result<std::vector<TopicState>> Notifications::Subscribe(const std::string& channel_id,
+                                                         const std::string& client_id,
+                                                         const std::vector<std::string>& topics,
+                                                         bool replace) {
+  std::lock_guard lock(mu_);
+  Channel* channel = FindOwned(channel_id, client_id);
+  if (!channel) return ChannelNotFound(channel_id);
+  std::vector<Subscription> kept = replace ? std::vector<Subscription>{} : channel->topics;
+  std::vector<TopicState> answer;
+  for (const std::string& topic : topics) {
+    if (auto reason = UnmodelledTopicReason(topic)) {
+      answer.push_back({topic, false, *reason});
+      continue;
+    }
+    answer.push_back({topic});
+    bool already = false;
+    for (const Subscription& subscription : kept) already = already || subscription.topic == topic;
+    if (!already) kept.push_back({topic, {}});
+  }
+  if (kept.size() > limits_.topics_per_channel) {
+    return core::ApiStatus(codes::kBadRequest,
+                           Join({"A channel may have at most ",
+                                 std::to_string(limits_.topics_per_channel), " topics, not ",
+                                 std::to_string(kept.size()), "."},
+                                ""));
+  }
+  channel->topics = std::move(kept);
+  return answer;
+}
+
+Status Notifications::Unsubscribe(const std::string& channel_id, const std::string& client_id) {
+  std::lock_guard lock(mu_);
+  Channel* channel = FindOwned(channel_id, client_id);
+  if (!channel) return ChannelNotFound(channel_id);
+  channel->topics.clear();
+  return Status::Ok();
+}
+
+std::optional<uint64_t> Notifications::Attach(const std::string& channel_id, SendFn send,
+                                              CloseFn close) {
+  const TimePoint now = sim_.clock().Now();
+  CloseFn replaced;
+  uint64_t session = 0;
+  {
+    std::lock_guard lock(mu_);
+    const auto it = channels_.find(channel_id);
+    if (it == channels_.end() || now >= it->second.info.expires) return std::nullopt;
+    Channel& channel = it->second;
+    replaced = std::move(channel.close);
+    session = next_session_++;
+    channel.session = session;
+    channel.send = std::move(send);
+    channel.close = std::move(close);
+    channel.last_heartbeat = now;
+    // A new socket starts from the world as it is now: every covered conversation is news.
+    for (Subscription& subscription : channel.topics) subscription.sent.clear();
+  }
+  if (replaced) replaced();  // one connection per channel
+  return session;
+}
+
+void Notifications::Detach(const std::string& channel_id, uint64_t session) {
+  std::lock_guard lock(mu_);
+  const auto it = channels_.find(channel_id);
+  if (it == channels_.end() || it->second.session != session) return;
+  it->second.session = 0;
+  it->second.send = nullptr;
+  it->second.close = nullptr;
+}
+
+std::optional<std::string> Notifications::Answer(const std::string& message) const {
+  const json parsed = json::parse(message, nullptr, /*allow_exceptions=*/false);
+  if (parsed.is_object() && parsed.value("message", "") == "ping") return std::string(kPong);
+  return std::nullopt;
+}
+
+std::string Notifications::Frame(const std::string& topic, const std::string& body) {
+  std::string text = R"({"topicName":)";
+  text += json(topic).dump();
+  text += R"(,"version":"2","eventBody":)";
+  text += body;
+  text += R"(,"metadata":{"CorrelationId":")";
+  text += ids_.NextUuid();
+  text += "\"}}";
+  return text;
+}
+
+void Notifications::CollectEvents(Channel& channel, const core::WorldView& world,
+                                  std::vector<Outgoing>& out) {
+  for (Subscription& subscription : channel.topics) {
+    const std::optional<TopicSelector> selector = ParseTopic(subscription.topic);
+    if (!selector) continue;
+    std::vector<const core::Conversation*> covered;
+    if (selector->kind == TopicSelector::Kind::kConversation) {
+      if (const core::Conversation* conv = world.FindConversation(selector->id)) covered.push_back(conv);
+    } else {
+      for (const core::Conversation* conv : world.ConversationsByStart()) {
+        if (Covers(*selector, *conv)) covered.push_back(conv);
+      }
+    }
+    for (const core::Conversation* conv : covered) {
+      const auto sent = subscription.sent.find(conv->id);
+      // An ended conversation is news once: its last change, then it is forgotten.
+      if (conv->end_time && sent == subscription.sent.end()) continue;
+      std::string body = selector->kind == TopicSelector::Kind::kConversation
+                             ? ConversationText(*conv)
+                             : CallConversationText(world, *conv);
+      if (sent != subscription.sent.end() && sent->second == body) continue;
+      out.push_back({channel.send, Frame(subscription.topic, body)});
+      if (conv->end_time) {
+        if (sent != subscription.sent.end()) subscription.sent.erase(sent);
+      } else {
+        subscription.sent[conv->id] = std::move(body);
+      }
+    }
+  }
+}
+
+void Notifications::ForgetExpired(TimePoint now, std::vector<Outgoing>& out,
+                                  std::vector<CloseFn>& closes) {
+  for (auto it = channels_.begin(); it != channels_.end();) {
+    if (now < it->second.info.expires) {
+      ++it;
+      continue;
+    }
+    if (it->second.session) {
+      out.push_back({it->second.send, kClosing});
+      closes.push_back(it->second.close);
+    }
+    it = channels_.erase(it);
+  }
+}
+
+void Notifications::Pump() {
+  std::vector<Outgoing> out;
+  std::vector<CloseFn> closes;
+  {
+    std::lock_guard lock(mu_);
+    const TimePoint now = sim_.clock().Now();
+    ForgetExpired(now, out, closes);
+    bool attached = false;
+    for (const auto& [id, channel] : channels_) attached = attached || channel.session != 0;
+    if (attached) {
+      sim_.Read([&](const core::WorldView& world) {
+        for (auto& [id, channel] : channels_) {
+          if (!channel.session) continue;
+          CollectEvents(channel, world, out);
+          if (now - channel.last_heartbeat >= limits_.heartbeat_every) {
+            out.push_back({channel.send, kHeartbeat});
+            channel.last_heartbeat = now;
+          }
+        }
+      });
+    }
+  }
+  for (Outgoing& message : out) message.send(std::move(message.text));
+  for (CloseFn& close : closes) close();
+}
+
+// --- routes ---------------------------------------------------------------------------------
+
+namespace {
+
+// A body of ChannelTopic objects: [{"id": "v2.users.{id}.conversations.calls"}, ...].
+Result<std::vector<std::string>> ReadTopics(const json& body) {
+  std::vector<std::string> topics;
+  for (size_t i = 0; i < body.size(); ++i) {
+    const json& item = body[i];
+    if (!item.is_object() || !item.contains("id") || !item["id"].is_string()) {
+      return core::ApiStatus(codes::kBadRequest,
+                             Join({"[", std::to_string(i),
+                                   "]: expected a topic object such as "
+                                   "{\"id\":\"v2.users.{id}.conversations.calls\"}."},
+                                  ""));
+    }
+    topics.push_back(item["id"].get<std::string>());
+  }
+  return topics;
+}
+
+Reply SubscribeReply(Notifications& hub, Exchange& ex, bool replace) {
+  auto topics = ReadTopics(ex.json);
+  if (!topics.ok()) return ErrorReply(ex, topics.status());
+  auto answer = hub.Subscribe(ex.Param("channelId"), ex.caller.client_id, *topics, replace);
+  if (!answer.ok()) return ErrorReply(ex, answer.status());
+  ex.journal.effect = Join({replace ? "subscriptions replaced: " : "subscriptions added: ",
+                           std::to_string(topics->size()), " topics"},
+                          "");
+  return JsonReply(TopicsJson(*answer));
+}
+
+}  // namespace
+
+void AddNotificationRoutes(Router& router, Notifications& hub) {
+  Notifications* h = &hub;
+  const auto api = [&router](std::string method, std::string_view pattern, BodyKind body,
+                             Handler handler) {
+    router.Add({.method = std::move(method),
+                .pattern = std::string(pattern),
+                .access = Access::kBearer,
+                .body = body,
+                .handler = std::move(handler)});
+  };
+  api("POST", routes::kNotificationChannels, BodyKind::kOptionalJson, [h](Exchange& ex) {
+    auto channel = h->CreateChannel(ex.caller.client_id);
+    if (!channel.ok()) return ErrorReply(ex, channel.status());
+    ex.journal.effect = "channel created: " + channel->id;
+    return JsonReply(ChannelJson(*channel));
+  });
+  api("GET", routes::kNotificationChannels, BodyKind::kNone, [h](Exchange& ex) {
+    json entities = json::array();
+    for (const ChannelInfo& channel : h->ChannelsOf(ex.caller.client_id)) {
+      entities.push_back(ChannelJson(channel));
+    }
+    return JsonReply({{"entities", std::move(entities)}});
+  });
+  // HEAD tells whether a channel is still there (the router serves HEAD as GET).
+  api("GET", routes::kNotificationChannel, BodyKind::kNone, [h](Exchange& ex) {
+    const std::string& id = ex.Param("channelId");
+    return h->ChannelExists(id, ex.caller.client_id) ? EmptyReply(200)
+                                                      : ErrorReply(ex, ChannelNotFound(id));
+  });
+  api("GET", routes::kNotificationSubscriptions, BodyKind::kNone, [h](Exchange& ex) {
+    auto topics = h->Subscriptions(ex.Param("channelId"), ex.caller.client_id);
+    return topics.ok() ? JsonReply(TopicsJson(*topics)) : ErrorReply(ex, topics.status());
+  });
+  api("PUT", routes::kNotificationSubscriptions, BodyKind::kJsonArray,
+      [h](Exchange& ex) { return SubscribeReply(*h, ex, /*replace=*/true); });
+  api("POST", routes::kNotificationSubscriptions, BodyKind::kJsonArray,
+      [h](Exchange& ex) { return SubscribeReply(*h, ex, /*replace=*/false); });
+  api("DELETE", routes::kNotificationSubscriptions, BodyKind::kNone, [h](Exchange& ex) {
+    const Status done = h->Unsubscribe(ex.Param("channelId"), ex.caller.client_id);
+    if (!done.ok()) return ErrorReply(ex, done);
+    ex.journal.effect = "subscriptions removed";
+    return EmptyReply(200);
+  });
+  api("GET", routes::kNotificationTopics, BodyKind::kNone, [](Exchange&) {
+    const char* const topics[][2] = {
+        {"v2.conversations.{id}", "A conversation: every change to it or its participants."},
+        {"v2.users.{id}.conversations.calls", "The calls a user takes part in."},
+        {"v2.routing.queues.{id}.conversations.calls", "The calls of a queue."},
+    };
+    json entities = json::array();
+    for (const auto& [id, description] : topics) {
+      entities.push_back({{"id", id}, {"description", description}, {"requiresPermissions", json::array()}});
+    }
+    return JsonReply({{"entities", std::move(entities)}});
+  });
+}
+
+}  // namespace gcsim::http

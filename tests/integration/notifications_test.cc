@@ -1,0 +1,258 @@
+// The Notifications API over real HTTP and a real WebSocket (a client on Boost.Beast): channels
+// and subscriptions with their errors, and events on the channel's socket as the simulator's
+// clock moves: a dropped leg, heartbeats, pings, one connection per channel, expiry.
+// Boost 1.74's asio uses std::exchange without including <utility> (C++20 coroutine support).
+#include <utility>
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/websocket.hpp>
+
+#include "server_fixture.h"
+
+namespace gcsim::http::testing {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = boost::beast::websocket;
+using tcp = boost::asio::ip::tcp;
+
+const std::string kChannels = "/api/v2/notifications/channels";
+const std::string kAgentUserTopic =
+    "v2.users." + std::string(core::kDemoAgentUserId) + ".conversations.calls";
+// Generous: an event follows a change within milliseconds; this only bounds a failing test.
+constexpr auto kWaitLimit = std::chrono::seconds(10);
+
+// A WebSocket client on a channel's connectUri.
+class ChannelClient {
+ public:
+  explicit ChannelClient(const std::string& uri) : ws_(io_) {
+    const std::string rest = uri.substr(std::string("ws://").size());
+    const size_t colon = rest.find(':'), slash = rest.find('/');
+    const std::string host = rest.substr(0, colon);
+    const std::string port = rest.substr(colon + 1, slash - colon - 1);
+    tcp::resolver resolver(io_);
+    beast::get_lowest_layer(ws_).connect(resolver.resolve(host, port), error_);
+    if (!error_) ws_.handshake(handshake_, host + ":" + port, rest.substr(slash), error_);
+  }
+
+  bool open() const { return !error_; }
+  std::string error() const { return error_.message(); }
+
+  void Send(const std::string& text) { ws_.write(asio::buffer(text)); }
+
+  // The next message, or empty when none came within the limit or the socket closed.
+  std::optional<std::string> Next() {
+    std::optional<std::string> message;
+    bool done = false;
+    ws_.async_read(buffer_, [&](beast::error_code ec, size_t) {
+      done = true;
+      if (ec) {
+        closed_ = true;
+        return;
+      }
+      message = beast::buffers_to_string(buffer_.data());
+      buffer_.consume(buffer_.size());
+    });
+    io_.restart();
+    io_.run_for(kWaitLimit);
+    if (!done) {
+      beast::get_lowest_layer(ws_).cancel();
+      io_.restart();
+      io_.run();
+    }
+    return message;
+  }
+
+  // The first message on `topic` that `wanted` accepts, skipping others; null when none came.
+  json NextOn(const std::string& topic, const std::function<bool(const json&)>& wanted = {}) {
+    for (int skipped = 0; skipped < 100; ++skipped) {
+      const auto text = Next();
+      if (!text) return nullptr;
+      const json message = json::parse(*text, nullptr, false);
+      if (message.value("topicName", "") == topic && (!wanted || wanted(message))) return message;
+    }
+    return nullptr;
+  }
+
+  bool closed() const { return closed_; }
+
+ private:
+  asio::io_context io_;
+  websocket::stream<beast::tcp_stream> ws_;
+  websocket::response_type handshake_;
+  beast::flat_buffer buffer_;
+  beast::error_code error_;
+  bool closed_ = false;
+};
+
+class NotificationsTest : public ServerFixture {
+ protected:
+  json CreateChannel(const std::string& token) {
+    const Response response = Send("POST", kChannels, "", Auth(token));
+    EXPECT_EQ(response.status, 200) << response.body;
+    return response.Json();
+  }
+  Response Subscribe(const std::string& method, const std::string& channel_id, const json& topics,
+                     const std::string& token) {
+    return SendJson(method, kChannels + "/" + channel_id + "/subscriptions", topics.dump(), token);
+  }
+  static std::string LegState(const json& event, const std::string& participant_id) {
+    for (const json& leg : event["eventBody"]["participants"]) {
+      if (leg.value("id", "") == participant_id) return leg.value("state", "");
+    }
+    return "";
+  }
+};
+
+TEST_F(NotificationsTest, ChannelsAndSubscriptionsAsTheApiAnswersThem) {
+  const std::string token = Token();
+  const json channel = CreateChannel(token);
+  const std::string id = channel.value("id", "");
+  EXPECT_EQ(channel.value("connectUri", "").rfind("ws://127.0.0.1:", 0), 0u) << channel;
+  EXPECT_NE(channel.value("connectUri", "").find("/channels/" + id), std::string::npos);
+  EXPECT_EQ(channel.value("expires", ""), "2026-01-02T09:00:00.000Z");  // 24 hours on the clock
+
+  const json listed = Get(kChannels, token).Json();
+  ASSERT_EQ(listed["entities"].size(), 1u);
+  EXPECT_EQ(listed["entities"][0]["id"], id);
+  EXPECT_EQ(Send("HEAD", kChannels + "/" + id, "", Auth(token)).status, 200);
+
+  const Response put = Subscribe("PUT", id,
+                                 json::array({{{"id", kAgentUserTopic}},
+                                              {{"id", "v2.users.someone.presence"}}}),
+                                 token);
+  ASSERT_EQ(put.status, 200) << put.body;
+  EXPECT_EQ(put.Json()["entities"][0]["state"], "Permitted");
+  EXPECT_EQ(put.Json()["entities"][1]["state"], "Rejected");
+  EXPECT_NE(put.Json()["entities"][1].value("rejectionReason", "").find("does not model"),
+            std::string::npos);
+  const std::string conversation_topic = "v2.conversations." + kConversationId;
+  EXPECT_EQ(Subscribe("POST", id, json::array({{{"id", conversation_topic}}}), token).status, 200);
+  json kept = Get(kChannels + "/" + id + "/subscriptions", token).Json();
+  ASSERT_EQ(kept["entities"].size(), 2u) << kept;  // the rejected topic is not kept
+  EXPECT_EQ(kept["entities"][0]["id"], kAgentUserTopic);
+  EXPECT_EQ(kept["entities"][1]["id"], conversation_topic);
+
+  EXPECT_EQ(Send("DELETE", kChannels + "/" + id + "/subscriptions", "", Auth(token)).status, 200);
+  kept = Get(kChannels + "/" + id + "/subscriptions", token).Json();
+  EXPECT_TRUE(kept["entities"].empty()) << kept;
+}
+
+TEST_F(NotificationsTest, BadRequestsAreRefusedAndChangeNothing) {
+  const std::string token = Token();
+  const std::string id = CreateChannel(token).value("id", "");
+  const Response object = SendJson("PUT", kChannels + "/" + id + "/subscriptions",
+                                   R"({"id":"v2.users.x.conversations.calls"})", token);
+  EXPECT_EQ(object.status, 400);
+  EXPECT_NE(object.body.find("must be a JSON array, not an object"), std::string::npos) << object.body;
+  const Response item = Subscribe("PUT", id, json::array({{{"topic", kAgentUserTopic}}}), token);
+  EXPECT_EQ(item.status, 400);
+  EXPECT_NE(item.body.find("[0]: expected a topic object"), std::string::npos) << item.body;
+
+  const std::string unknown = "0b6c3f6e-1d1e-4b9a-9c55-1f1f1f1f1f1f";
+  const Response missing = Subscribe("PUT", unknown, json::array({{{"id", kAgentUserTopic}}}), token);
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_EQ(missing.Json().value("code", ""), "not.found");
+  EXPECT_EQ(Send("HEAD", kChannels + "/" + unknown, "", Auth(token)).status, 404);
+  // Another client's channel is not found either.
+  EXPECT_EQ(Get(kChannels + "/" + id + "/subscriptions", AgentToken()).status, 404);
+  EXPECT_EQ(Send("POST", kChannels, "").status, 401);  // no token
+  EXPECT_TRUE(Get(kChannels + "/" + id + "/subscriptions", token).Json()["entities"].empty());
+}
+
+TEST_F(NotificationsTest, TwentyChannelsPerClient) {
+  const std::string token = Token();
+  for (int i = 0; i < 20; ++i) CreateChannel(token);
+  const Response refused = Send("POST", kChannels, "", Auth(token));
+  EXPECT_EQ(refused.status, 400);
+  EXPECT_NE(refused.body.find("Channel limit reached"), std::string::npos) << refused.body;
+  EXPECT_EQ(Send("POST", kChannels, "", Auth(AgentToken())).status, 200);  // per client
+}
+
+TEST_F(NotificationsTest, ASocketSeesTheLegGoAfterTheRightDrop) {
+  const std::string token = Token();
+  const json channel = CreateChannel(token);
+  ASSERT_EQ(Subscribe("PUT", channel["id"], json::array({{{"id", kAgentUserTopic}}}), token).status, 200);
+  ChannelClient socket(channel["connectUri"]);
+  ASSERT_TRUE(socket.open());
+
+  // The agent's call as it is now, first.
+  const json first = socket.NextOn(kAgentUserTopic);
+  ASSERT_FALSE(first.is_null()) << "no event for the agent's call";
+  EXPECT_EQ(first.value("version", ""), "2");
+  EXPECT_EQ(first["eventBody"].value("id", ""), kConversationId);
+  EXPECT_FALSE(first["metadata"].value("CorrelationId", "").empty());
+  EXPECT_EQ(LegState(first, kAgentId), "connected");
+
+  socket.Send(R"({"message":"ping"})");
+  const json pong = socket.NextOn("channel.metadata");
+  ASSERT_FALSE(pong.is_null());
+  EXPECT_EQ(pong["eventBody"].value("message", ""), "pong");
+
+  // The seed's PATCH changes nothing, so nothing is sent; the right drop lands after its latency.
+  EXPECT_LT(SendJson("PATCH", GenericParticipantPath(kConversationId, kAgentId), kSeedBody, token).status, 300);
+  ASSERT_EQ(SendJson("PATCH", GenericParticipantPath(kConversationId, kAgentId),
+                     R"({"state":"disconnected"})", token).status, 202);
+  Advance("1s");
+  const json gone = socket.NextOn(kAgentUserTopic, [](const json& event) {
+    return LegState(event, kAgentId) == "disconnected";
+  });
+  ASSERT_FALSE(gone.is_null()) << "no event with the agent's leg disconnected";
+}
+
+TEST_F(NotificationsTest, HeartbeatsEveryThirtySecondsOfSimulatedTime) {
+  const std::string token = Token();
+  const json channel = CreateChannel(token);
+  ChannelClient socket(channel["connectUri"]);
+  ASSERT_TRUE(socket.open());
+  Advance("30s");
+  const json heartbeat = socket.NextOn("channel.metadata");
+  ASSERT_FALSE(heartbeat.is_null());
+  EXPECT_EQ(heartbeat["eventBody"].value("message", ""), "WebSocket Heartbeat");
+}
+
+TEST_F(NotificationsTest, OneConnectionPerChannelAndUnknownChannelsAreRefused) {
+  const std::string token = Token();
+  const json channel = CreateChannel(token);
+  ChannelClient first(channel["connectUri"]);
+  ASSERT_TRUE(first.open());
+  ChannelClient second(channel["connectUri"]);
+  ASSERT_TRUE(second.open());
+  EXPECT_FALSE(first.Next().has_value());  // closed by the service for the newer connection
+  EXPECT_TRUE(first.closed());
+
+  std::string uri = channel["connectUri"];
+  uri.replace(uri.rfind('/') + 1, std::string::npos, "0b6c3f6e-1d1e-4b9a-9c55-1f1f1f1f1f1f");
+  ChannelClient stranger(uri);
+  EXPECT_FALSE(stranger.open());
+  EXPECT_EQ(stranger.error(), "The WebSocket handshake was declined by the remote peer");
+  // What the refusal says, as a plain HTTP client reads it.
+  const size_t port_at = uri.rfind(':') + 1;
+  httplib::Client plain("127.0.0.1", std::stoi(uri.substr(port_at, uri.find('/', port_at) - port_at)));
+  const auto refused = plain.Get(uri.substr(uri.find('/', port_at)).c_str(),
+                                 {{"Connection", "Upgrade"}, {"Upgrade", "websocket"},
+                                  {"Sec-WebSocket-Version", "13"},
+                                  {"Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="}});
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 404);
+  EXPECT_EQ(json::parse(refused->body, nullptr, false).value("code", ""), "not.found") << refused->body;
+}
+
+TEST_F(NotificationsTest, AnExpiredChannelSaysSoAndCloses) {
+  const std::string token = Token();
+  const json channel = CreateChannel(token);
+  ChannelClient socket(channel["connectUri"]);
+  ASSERT_TRUE(socket.open());
+  Advance("24h");
+  const json closing = socket.NextOn("v2.system.socket_closing");
+  ASSERT_FALSE(closing.is_null());
+  EXPECT_FALSE(socket.Next().has_value());
+  EXPECT_TRUE(socket.closed());
+  // (a token issued a day ago has expired too)
+  EXPECT_EQ(Send("HEAD", kChannels + "/" + channel.value("id", ""), "", Auth(Token())).status, 404);
+}
+
+}  // namespace
+}  // namespace gcsim::http::testing
