@@ -202,6 +202,37 @@ TEST_F(NotificationsTest, ASocketSeesTheLegGoAfterTheRightDrop) {
   ASSERT_FALSE(gone.is_null()) << "no event with the agent's leg disconnected";
 }
 
+// The demo customer talks 0s-20s of every 45s, the agent 22s-42s.
+TEST_F(NotificationsTest, TranscriptionTellsWhenEachLegStartsAndStopsBeingHeard) {
+  const std::string token = Token();
+  const json channel = CreateChannel(token);
+  const std::string topic = "v2.conversations." + kConversationId + ".transcription";
+  ASSERT_EQ(Subscribe("PUT", channel["id"], json::array({{{"id", topic}}}), token).status, 200);
+  ChannelClient socket(channel["connectUri"]);
+  ASSERT_TRUE(socket.open());
+  const auto utterance = [&](const std::string& leg, bool final) {
+    return socket.NextOn(topic, [&](const json& event) {
+      return event["eventBody"].value("communicationId", "") == leg &&
+             event["eventBody"]["transcripts"][0].value("isFinal", !final) == final;
+    });
+  };
+  const json started = utterance(kCustomerId, false);
+  ASSERT_FALSE(started.is_null()) << "no utterance as the customer talks";
+  EXPECT_EQ(started["eventBody"]["transcripts"][0].value("channel", ""), "EXTERNAL");
+
+  Advance("21s");
+  const json ended = utterance(kCustomerId, true);
+  ASSERT_FALSE(ended.is_null()) << "no final utterance once the customer stopped";
+  const json& said = ended["eventBody"]["transcripts"][0]["alternatives"][0];
+  EXPECT_EQ(said.value("offsetMs", -1), 0);
+  EXPECT_EQ(said.value("durationMs", -1), 20'000);
+
+  Advance("2s");  // 23s: the agent talks
+  const json agent = utterance(kAgentId, false);
+  ASSERT_FALSE(agent.is_null()) << "no utterance as the agent talks";
+  EXPECT_EQ(agent["eventBody"]["transcripts"][0].value("channel", ""), "INTERNAL");
+}
+
 TEST_F(NotificationsTest, HeartbeatsEveryThirtySecondsOfSimulatedTime) {
   const std::string token = Token();
   const json channel = CreateChannel(token);

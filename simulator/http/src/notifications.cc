@@ -22,7 +22,7 @@ constexpr char kClosing[] =
 
 // The topics gcsim models, and which conversations each covers.
 struct TopicSelector {
-  enum class Kind { kConversation, kUser, kQueue };
+  enum class Kind { kConversation, kTranscription, kUser, kQueue };
   Kind kind;
   std::string id;
 };
@@ -52,6 +52,9 @@ std::optional<std::string> Between(std::string_view topic, std::string_view pref
 std::optional<TopicSelector> ParseTopic(std::string_view topic) {
   using Kind = TopicSelector::Kind;
   if (auto id = Between(topic, "v2.conversations.", "")) return TopicSelector{Kind::kConversation, *id};
+  if (auto id = Between(topic, "v2.conversations.", ".transcription")) {
+    return TopicSelector{Kind::kTranscription, *id};
+  }
   if (auto id = Between(topic, "v2.users.", ".conversations.calls")) return TopicSelector{Kind::kUser, *id};
   if (auto id = Between(topic, "v2.routing.queues.", ".conversations.calls")) {
     return TopicSelector{Kind::kQueue, *id};
@@ -91,7 +94,8 @@ Status ChannelNotFound(const std::string& channel_id) {
 std::optional<std::string> UnmodelledTopicReason(const std::string& topic) {
   if (ParseTopic(topic)) return std::nullopt;
   return "gcsim does not model this topic; it streams v2.conversations.{id}, "
-         "v2.users.{id}.conversations.calls and v2.routing.queues.{id}.conversations.calls";
+         "v2.conversations.{id}.transcription, v2.users.{id}.conversations.calls and "
+         "v2.routing.queues.{id}.conversations.calls";
 }
 
 Notifications::Notifications(core::Simulator& sim, uint64_t seed, NotificationLimits limits)
@@ -219,7 +223,11 @@ std::optional<uint64_t> Notifications::Attach(const std::string& channel_id, Sen
     channel.close = std::move(close);
     channel.last_heartbeat = now;
     // A new socket starts from the world as it is now: every covered conversation is news.
-    for (Subscription& subscription : channel.topics) subscription.sent.clear();
+    for (Subscription& subscription : channel.topics) {
+      subscription.sent.clear();
+      subscription.voices.clear();
+      subscription.last_look.reset();
+    }
   }
   if (replaced) replaced();  // one connection per channel
   return session;
@@ -256,6 +264,12 @@ void Notifications::CollectEvents(Channel& channel, const core::WorldView& world
   for (Subscription& subscription : channel.topics) {
     const std::optional<TopicSelector> selector = ParseTopic(subscription.topic);
     if (!selector) continue;
+    if (selector->kind == TopicSelector::Kind::kTranscription) {
+      if (const core::Conversation* conv = world.FindConversation(selector->id)) {
+        CollectUtterances(subscription, *conv, world, channel.send, out);
+      }
+      continue;
+    }
     std::vector<const core::Conversation*> covered;
     if (selector->kind == TopicSelector::Kind::kConversation) {
       if (const core::Conversation* conv = world.FindConversation(selector->id)) covered.push_back(conv);
@@ -279,6 +293,77 @@ void Notifications::CollectEvents(Channel& channel, const core::WorldView& world
         subscription.sent[conv->id] = std::move(body);
       }
     }
+  }
+}
+
+namespace {
+
+int64_t Milliseconds(Duration d) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+}
+
+// A TranscriptionTopicTranscriptionMessage with one utterance. gcsim knows when a leg talks, not
+// what it says: the transcript is a placeholder.
+json Utterance(const core::Conversation& conv, const core::Participant& leg, TimePoint now,
+               const std::string& utterance_id, bool final, TimePoint start, Duration duration) {
+  const bool external = leg.purpose == core::Purpose::kCustomer || leg.purpose == core::Purpose::kExternal;
+  return {{"eventTime", FormatIso8601(now)},
+          {"conversationId", conv.id},
+          {"communicationId", leg.id},
+          {"transcripts",
+           json::array({{{"utteranceId", utterance_id},
+                         {"isFinal", final},
+                         {"channel", external ? "EXTERNAL" : "INTERNAL"},
+                         {"alternatives",
+                          json::array({{{"confidence", 1.0},
+                                        {"offsetMs", Milliseconds(start - conv.start_time)},
+                                        {"durationMs", Milliseconds(duration)},
+                                        {"transcript", "(speech)"},
+                                        {"words", json::array()}}})}}})}};
+}
+
+}  // namespace
+
+// Utterances at the edges of each burst of speech others hear: one not final when a leg starts
+// being heard, a final one when it stops. A burst that starts and ends between two looks (a
+// manual clock advanced past it) is told once, final, ending when the leg was last heard.
+void Notifications::CollectUtterances(Subscription& subscription, const core::Conversation& conv,
+                                      const core::WorldView& world, SendFn& send,
+                                      std::vector<Outgoing>& out) {
+  const TimePoint now = world.now();
+  const TimePoint previous_look = subscription.last_look.value_or(now);
+  subscription.last_look = now;
+  for (const core::Participant* leg : conv.participants) {
+    const core::MediaState media = world.Media(*leg);
+    const bool heard = media.last_heard_at && *media.last_heard_at == now && media.flowing;
+    Voice& voice = subscription.voices[leg->id];
+    const bool first_look = !voice.seen;
+    voice.seen = true;
+    const bool news = media.last_heard_at && (!voice.reported || *media.last_heard_at > *voice.reported);
+    if (heard && !voice.heard) {
+      voice.burst_start = now;
+      out.push_back({send, Frame(subscription.topic, Utterance(conv, *leg, now, ids_.NextUuid(), false,
+                                                               now, Duration::zero()).dump())});
+    } else if (!heard && voice.heard) {
+      const TimePoint end = media.last_heard_at.value_or(voice.burst_start);
+      out.push_back({send, Frame(subscription.topic, Utterance(conv, *leg, now, ids_.NextUuid(), true,
+                                                               voice.burst_start, end - voice.burst_start).dump())});
+    } else if (!heard && news && !first_look) {
+      const TimePoint end = *media.last_heard_at;
+      const TimePoint start = std::min(previous_look, end);
+      out.push_back({send, Frame(subscription.topic, Utterance(conv, *leg, now, ids_.NextUuid(), true,
+                                                               start, end - start).dump())});
+    }
+    voice.heard = heard;
+    voice.reported = media.last_heard_at;
+  }
+  if (conv.end_time && !subscription.ended_told) {
+    subscription.ended_told = true;
+    const json ended = {{"eventTime", FormatIso8601(now)},
+                        {"conversationId", conv.id},
+                        {"status", {{"status", "SESSION_ENDED"},
+                                    {"offsetMs", Milliseconds(*conv.end_time - conv.start_time)}}}};
+    out.push_back({send, Frame(subscription.topic, ended.dump())});
   }
 }
 
@@ -403,6 +488,8 @@ void AddNotificationRoutes(Router& router, Notifications& hub) {
   api("GET", routes::kNotificationTopics, BodyKind::kNone, [](Exchange&) {
     const char* const topics[][2] = {
         {"v2.conversations.{id}", "A conversation: every change to it or its participants."},
+        {"v2.conversations.{id}.transcription",
+         "When each leg starts and stops being heard (gcsim has no words: the transcript is a placeholder)."},
         {"v2.users.{id}.conversations.calls", "The calls a user takes part in."},
         {"v2.routing.queues.{id}.conversations.calls", "The calls of a queue."},
     };

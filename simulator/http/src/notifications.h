@@ -77,10 +77,21 @@ class Notifications {
   void Pump();
 
  private:
+  // What a transcription subscription last saw of one leg.
+  struct Voice {
+    bool seen = false;                  // looked at before
+    bool heard = false;                 // being heard at the last look
+    TimePoint burst_start;              // when the burst under way began (heard)
+    std::optional<TimePoint> reported;  // last_heard_at already told
+  };
   struct Subscription {
     std::string topic;
     // Conversation id -> the event body last sent for it on this topic.
     std::map<std::string, std::string> sent;
+    // Transcription topics: participant id -> its voice; the conversation's end told once.
+    std::map<std::string, Voice> voices;
+    std::optional<TimePoint> last_look;
+    bool ended_told = false;
   };
   struct Channel {
     ChannelInfo info;
@@ -100,6 +111,8 @@ class Notifications {
   const Channel* FindOwned(const std::string& channel_id, const std::string& client_id) const;
   void ForgetExpired(TimePoint now, std::vector<Outgoing>& out, std::vector<CloseFn>& closes);
   void CollectEvents(Channel& channel, const core::WorldView& world, std::vector<Outgoing>& out);
+  void CollectUtterances(Subscription& subscription, const core::Conversation& conv,
+                         const core::WorldView& world, SendFn& send, std::vector<Outgoing>& out);
   std::string Frame(const std::string& topic, const std::string& body);
 
   core::Simulator& sim_;
@@ -112,8 +125,8 @@ class Notifications {
 };
 
 // Why gcsim cannot stream `topic`, or empty when it models it:
-// "v2.conversations.{id}", "v2.users.{id}.conversations.calls",
-// "v2.routing.queues.{id}.conversations.calls".
+// "v2.conversations.{id}", "v2.conversations.{id}.transcription",
+// "v2.users.{id}.conversations.calls", "v2.routing.queues.{id}.conversations.calls".
 std::optional<std::string> UnmodelledTopicReason(const std::string& topic);
 
 // The /api/v2/notifications routes; `hub` must outlive the router.
