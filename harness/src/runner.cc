@@ -179,6 +179,9 @@ class Run {
     auto sim = core::Simulator::Create({.clock = &clock_, .seed = seed_}, scenario_.world);
     if (!sim.ok()) return InvalidArgumentError("/world: " + sim.status().message());
     sim_ = std::move(sim).value();
+    for (const nlohmann::json& fault : scenario_.faults) {
+      sim_->faults().Add(*core::ParseFault(fault, clock_.Now()));
+    }
     // Every drop request reaches the journal; the tap sees each one even when the journal's
     // limit would drop it later.
     if (options_.trace) {

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "gcsim/common/clock.h"
+#include "gcsim/core/faults.h"
 #include "gcsim/core/json_reader.h"
 #include "gcsim/harness/runner.h"
 
@@ -406,6 +407,12 @@ Result<Scenario> ParseScenario(const json& value, const std::string& path) {
   }
   in.Array("timeline", [&](const json& item, const std::string& at) {
     return ReadEvent(item, at, scenario.timeline.emplace_back());
+  });
+  in.Array("faults", [&](const json& item, const std::string& at) {
+    auto fault = core::ParseFault(item, TimePoint{}, at);
+    if (!fault.ok()) return fault.status();
+    scenario.faults.push_back(item);
+    return Status::Ok();
   });
   if (const json* reaper = in.Get("reaper")) {
     Status read = ReadReaper(*reaper, "/reaper", scenario.reaper.emplace());

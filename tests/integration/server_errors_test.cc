@@ -175,7 +175,7 @@ TEST_F(ErrorsTest, EachBadRequestIsTheRightErrorBodyAndChangesNothing) {
        .message_part = "/api/v2/users/me"},
       {.name = "unknown control route",
        .method = "GET",
-       .path = "/sim/v1/faults",
+       .path = "/sim/v1/chaos",
        .status = 404,
        .code = "not.found"},
       {.name = "wrong method",

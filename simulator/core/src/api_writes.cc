@@ -29,8 +29,8 @@ UpdateOutcome& RefuseField(UpdateOutcome& out, const std::string& field, std::st
 }  // namespace
 
 ApiWrites::ApiWrites(WorldState& world, IdGenerator& ids, LegLifecycle& lifecycle, Clock& clock,
-                     const WorldLimits& limits)
-    : world_(world), ids_(ids), lifecycle_(lifecycle), clock_(clock), limits_(limits) {}
+                     const WorldLimits& limits, FaultBook& faults)
+    : world_(world), ids_(ids), lifecycle_(lifecycle), clock_(clock), limits_(limits), faults_(faults) {}
 
 UpdateOutcome ApiWrites::UpdateParticipant(const std::string& conversation_id,
                                            const std::string& participant_id,
@@ -138,6 +138,13 @@ UpdateOutcome ApiWrites::UpdateParticipant(const std::string& conversation_id,
     out.drop_silent_since = ComputeMedia(*leg, now).silent_since;
     if (leg->pending_drop != 0) {
       changes.push_back("drop already accepted; it lands after disconnectLatency");
+    } else if (const auto lost = faults_.Hit({.method = "PATCH",
+                                              .client_id = caller.client_id,
+                                              .conversation_id = conversation_id,
+                                              .participant_id = participant_id},
+                                             {FaultKind::kLostDrop}, now)) {
+      changes.push_back("drop accepted, then lost (fault " + lost->id +
+                        " lostDrop): the leg stays connected");
     } else {
       changes.push_back("drop accepted: the leg disconnects at " +
                         FormatIso8601(now + lifecycle_.disconnect_latency()) + " (disconnectLatency " +

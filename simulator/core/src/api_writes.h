@@ -13,6 +13,7 @@
 #include "gcsim/core/requests.h"
 #include "gcsim/core/simulator.h"
 #include "leg_lifecycle.h"
+#include "gcsim/core/faults.h"
 #include "world_state.h"
 
 namespace gcsim::core {
@@ -21,7 +22,7 @@ class ApiWrites {
  public:
   // Every reference must outlive this object.
   ApiWrites(WorldState& world, IdGenerator& ids, LegLifecycle& lifecycle, Clock& clock,
-            const WorldLimits& limits);
+            const WorldLimits& limits, FaultBook& faults);
 
   UpdateOutcome UpdateParticipant(const std::string& conversation_id,
                                   const std::string& participant_id,
@@ -47,6 +48,7 @@ class ApiWrites {
   LegLifecycle& lifecycle_;
   Clock& clock_;
   const WorldLimits& limits_;
+  FaultBook& faults_;
 };
 
 }  // namespace gcsim::core

@@ -20,6 +20,7 @@ nlohmann::json ToJson(const JournalEntry& entry) {
   put("effect", entry.effect);
   put("hint", entry.hint);
   if (entry.changed_nothing) out["changedNothing"] = true;
+  if (!entry.fault.empty()) out["fault"] = entry.fault;
   if (entry.drop_silent_since) {
     out["dropSilentSince"] = FormatIso8601(*entry.drop_silent_since);
     out["dropSilentFor"] = FormatDuration(entry.at - *entry.drop_silent_since);

@@ -36,12 +36,13 @@ class SimulatorImpl final : public Simulator {
         ids_(options.seed),
         org_(clock_, options.seed, options.rate_limit),
         journal_(options.journal_limit),
+        faults_(options.seed),
         lifeline_(std::make_shared<Lifeline>()),
         lifecycle_(world_, clock_, journal_,
                    [this](TimePoint at, std::function<void(TimerId)> fire) {
                      return ScheduleLocked(at, std::move(fire));
                    }),
-        writes_(world_, ids_, lifecycle_, clock_, options_.limits) {}
+        writes_(world_, ids_, lifecycle_, clock_, options_.limits, faults_) {}
 
   ~SimulatorImpl() override {
     {
@@ -85,6 +86,7 @@ class SimulatorImpl final : public Simulator {
     return profile_;
   }
   Journal& journal() override { return journal_; }
+  FaultBook& faults() override { return faults_; }
 
   // --- OAuth and budgets: the org's own lock, never the world's -----------------------------
 
@@ -245,6 +247,7 @@ class SimulatorImpl final : public Simulator {
   uint64_t generation_ = 0;  // bumped by every write (LockForWrite)
   Org org_;                  // its own lock
   Journal journal_;          // its own lock
+  FaultBook faults_;         // its own lock
   std::shared_ptr<Lifeline> lifeline_;
   LegLifecycle lifecycle_;
   ApiWrites writes_;

@@ -5,6 +5,7 @@
 
 #include "gcsim/core/api_errors.h"
 #include "gcsim/common/routes.h"
+#include "gcsim/common/strings.h"
 #include "prometheus.h"
 
 namespace gcsim::http {
@@ -270,6 +271,34 @@ Reply ReadJournal(const ControlPlane& control, const Exchange& ex) {
 
 }  // namespace
 
+// POST /sim/v1/faults: one episode, or {"faults":[...]}; all or nothing.
+Reply AddFaults(const ControlPlane& c, Exchange& ex) {
+  const TimePoint now = c.simulator->clock().Now();
+  const bool many = ex.json.contains("faults");
+  if (many && !ex.json["faults"].is_array()) return BadRequest(ex, "/faults: expected an array");
+  const json items = many ? ex.json["faults"] : json::array({ex.json});
+  std::vector<core::FaultEpisode> parsed;
+  for (size_t i = 0; i < items.size(); ++i) {
+    auto episode = core::ParseFault(items[i], now, many ? Join({"/faults/", std::to_string(i)}, "") : "");
+    if (!episode.ok()) return BadRequest(ex, episode.status().message());
+    parsed.push_back(std::move(*episode));
+  }
+  json added = json::array();
+  for (core::FaultEpisode& episode : parsed) {
+    added.push_back(core::ToJson(c.simulator->faults().Add(std::move(episode))));
+  }
+  ex.journal.effect = Join({"faults added: ", std::to_string(parsed.size())}, "");
+  return JsonReply({{"faults", std::move(added)}});
+}
+
+json FaultsJson(const ControlPlane& c) {
+  json list = json::array();
+  for (const core::FaultEpisode& episode : c.simulator->faults().List()) {
+    list.push_back(core::ToJson(episode));
+  }
+  return {{"faults", std::move(list)}};
+}
+
 void AddControlRoutes(Router& router, const ControlPlane& control) {
   // One copy shared by every handler: the initial world may be large.
   const auto shared = std::make_shared<const ControlPlane>(control);
@@ -297,6 +326,14 @@ void AddControlRoutes(Router& router, const ControlPlane& control) {
   add("POST", routes::kSimLegMedia, BodyKind::kJson, true, SetLegMedia);
   add("GET", routes::kSimMedia, BodyKind::kNone, true, SilentMedia);
   add("GET", routes::kSimJournal, BodyKind::kNone, false, ReadJournal);
+  add("POST", routes::kSimFaults, BodyKind::kJson, true, AddFaults);
+  add("GET", routes::kSimFaults, BodyKind::kNone, true,
+      [](const ControlPlane& c, Exchange&) { return JsonReply(FaultsJson(c)); });
+  add("DELETE", routes::kSimFaults, BodyKind::kNone, true, [](const ControlPlane& c, Exchange& ex) {
+    c.simulator->faults().Clear();
+    ex.journal.effect = "faults cleared";
+    return EmptyReply(204);
+  });
   // Not journaled either: a scraper every few seconds would crowd out the requests it counts.
   add("GET", routes::kSimMetrics, BodyKind::kNone, false, [](const ControlPlane& c, Exchange&) {
     Reply reply{.text = PrometheusText(*c.simulator), .content_type = kPrometheusContentType};

@@ -432,6 +432,15 @@ class ServerImpl final : public Server {
       if (auto refused = Authenticate(ex)) return std::move(*refused);
       rate = sim_.ChargeRequest(ex.caller.client_id);
       if (rate->limited) return RateLimited(ex, *rate);
+      if (auto fault = sim_.faults().Hit({.method = ex.method,
+                                          .route = route.pattern,
+                                          .client_id = ex.caller.client_id,
+                                          .conversation_id = ex.Param("conversationId"),
+                                          .participant_id = ex.Param("participantId")},
+                                         {core::FaultKind::kStatus, core::FaultKind::kThrottle},
+                                         sim_.clock().Now())) {
+        return FaultReply(ex, *fault);
+      }
     }
     for (const auto& [name, value] : ex.path_params) {
       if (!IsUuid(value)) return BadRequest(ex, name + " [" + value + "] is not a valid UUID.");
@@ -451,6 +460,34 @@ class ServerImpl final : public Server {
     ex.caller = std::move(*caller);
     ex.journal.client_id = ex.caller.client_id;
     return std::nullopt;
+  }
+
+  // What a fault episode answers instead of the API, with the bodies the real service gives:
+  // an ErrorBody from the service for 500, 503 and 429; the gateway's own shape for 502 and 504.
+  static Reply FaultReply(Exchange& ex, const core::FaultEpisode& fault) {
+    ex.journal.fault = fault.id;
+    ex.journal.fault += " ";
+    ex.journal.fault += core::ToString(fault.kind);
+    Reply reply;
+    if (fault.kind == core::FaultKind::kThrottle) {
+      reply = ErrorReply(ex, core::ApiStatus(codes::kTooManyRequests,
+                                             "Rate limit exceeded the maximum. Retry the request later."));
+    } else if (fault.status == 502 || fault.status == 504) {
+      reply = JsonReply({{"message", fault.status == 502 ? "Bad Gateway" : "Gateway Timeout"},
+                         {"status", fault.status}},
+                        fault.status);
+    } else {
+      reply = ErrorReply(ex, fault.status == 503
+                                 ? core::ApiStatus(codes::kUnavailable, "The service is temporarily unavailable.")
+                                 : core::ApiStatus(codes::kInternal, "An internal server error occurred."));
+    }
+    if (fault.retry_after) {
+      reply.headers.emplace_back(
+          "Retry-After",
+          std::to_string(std::chrono::ceil<std::chrono::seconds>(*fault.retry_after).count()));
+    }
+    ex.journal.effect = "fault " + ex.journal.fault + ": answered " + std::to_string(reply.status);
+    return reply;
   }
 
   static Reply RateLimited(const Exchange& ex, const core::RateDecision& rate) {

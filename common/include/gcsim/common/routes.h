@@ -43,6 +43,7 @@ inline constexpr std::string_view kSimLegMedia =
 inline constexpr std::string_view kSimMedia = "/sim/v1/media";
 inline constexpr std::string_view kSimJournal = "/sim/v1/journal";
 inline constexpr std::string_view kSimMetrics = "/sim/v1/metrics";
+inline constexpr std::string_view kSimFaults = "/sim/v1/faults";
 // The live view: the page (its files beside it) and the snapshot it polls.
 inline constexpr std::string_view kSimUi = "/sim/v1/ui/";
 inline constexpr std::string_view kSimUiView = "/sim/v1/ui/view";

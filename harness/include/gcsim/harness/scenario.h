@@ -123,6 +123,9 @@ struct Scenario {
   std::optional<uint64_t> seed;  // overrides the run's seed
   core::WorldSpec world;
   std::vector<TimelineEvent> timeline;
+  // Fault episodes in force from the start (POST /sim/v1/faults bodies; `from` and `until`
+  // count from the start), checked when the file is read.
+  std::vector<nlohmann::json> faults;
   std::optional<ReaperSettings> reaper;
   std::optional<ScriptClient> script;
   std::optional<ExternalClient> client;  // never together with `reaper`

@@ -38,6 +38,8 @@ struct JournalEntry {
   // A request the API answered with success that changed nothing (the seed's PATCH): what the
   // live view marks as a phantom leg.
   bool changed_nothing = false;
+  // A request a fault episode answered instead of the API: "fault-2 status 503".
+  std::string fault;
 };
 
 nlohmann::json ToJson(const JournalEntry& entry);

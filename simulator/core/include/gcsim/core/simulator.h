@@ -10,6 +10,7 @@
 
 #include "gcsim/common/clock.h"
 #include "gcsim/common/status.h"
+#include "gcsim/core/faults.h"
 #include "gcsim/core/journal.h"
 #include "gcsim/core/model.h"
 #include "gcsim/core/queries.h"
@@ -141,6 +142,8 @@ class Simulator {
   virtual Clock& clock() const = 0;
   virtual Profile profile() const = 0;
   virtual Journal& journal() = 0;
+  // The fault episodes in force (a reset keeps them: they are the run's, not the world's).
+  virtual FaultBook& faults() = 0;
 
   // --- OAuth and rate budgets ---
   virtual Result<TokenGrant> IssueToken(const std::string& client_id,

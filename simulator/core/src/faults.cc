@@ -1,0 +1,156 @@
+#include "gcsim/core/faults.h"
+
+#include "gcsim/core/json_reader.h"
+
+namespace gcsim::core {
+namespace {
+
+using nlohmann::json;
+
+std::optional<FaultKind> ParseKind(const std::string& text) {
+  if (text == "status") return FaultKind::kStatus;
+  if (text == "throttle") return FaultKind::kThrottle;
+  if (text == "lostDrop") return FaultKind::kLostDrop;
+  return std::nullopt;
+}
+
+bool Matches(const std::string& wanted, const std::string& actual) {
+  return wanted.empty() || wanted == actual;
+}
+
+}  // namespace
+
+const char* ToString(FaultKind kind) {
+  switch (kind) {
+    case FaultKind::kStatus: return "status";
+    case FaultKind::kThrottle: return "throttle";
+    case FaultKind::kLostDrop: return "lostDrop";
+  }
+  return "status";
+}
+
+Result<FaultEpisode> ParseFault(const json& value, TimePoint now, const std::string& pointer) {
+  if (!value.is_object()) return InvalidArgumentError(pointer + ": a fault must be a JSON object");
+  ObjectReader in(value, pointer);
+  FaultEpisode episode;
+  std::string kind;
+  in.String("kind", kind, /*required=*/true);
+  if (in.ok()) {
+    if (auto parsed = ParseKind(kind)) {
+      episode.kind = *parsed;
+    } else {
+      in.Fail(in.At("kind"), "unknown fault kind \"" + kind +
+                                 "\" (gcsim models \"status\", \"throttle\" and \"lostDrop\")");
+    }
+  }
+  in.String("method", episode.select.method);
+  in.String("route", episode.select.route);
+  in.String("clientId", episode.select.client_id);
+  in.Id("conversationId", episode.select.conversation_id);
+  in.Id("participantId", episode.select.participant_id);
+  Duration from{};
+  in.DurationField("from", from);
+  episode.from = now + from;
+  if (value.contains("until")) {
+    Duration until{};
+    in.DurationField("until", until);
+    if (in.ok() && until <= from) in.Fail(in.At("until"), "must be after from");
+    episode.until = now + until;
+  }
+  if (value.contains("count")) {
+    int count = 0;
+    in.Int("count", count, 1);
+    episode.count = count;
+  }
+  if (const json* p = in.Get("probability")) {
+    if (!p->is_number() || p->get<double>() <= 0 || p->get<double>() > 1) {
+      in.Fail(in.At("probability"), "expected a number in (0, 1]");
+    } else {
+      episode.probability = p->get<double>();
+    }
+  }
+  in.Int("status", episode.status, 100);
+  if (in.ok() && value.contains("status") && episode.kind != FaultKind::kStatus) {
+    in.Fail(in.At("status"), "only a \"status\" fault has a status");
+  }
+  if (in.ok() && episode.kind == FaultKind::kStatus && episode.status != 500 &&
+      episode.status != 502 && episode.status != 503 && episode.status != 504) {
+    in.Fail(in.At("status"), "expected 500, 502, 503 or 504");
+  }
+  if (value.contains("retryAfter")) {
+    Duration retry_after{};
+    in.DurationField("retryAfter", retry_after);
+    episode.retry_after = retry_after;
+    if (in.ok() && episode.kind == FaultKind::kLostDrop) {
+      in.Fail(in.At("retryAfter"), "a lostDrop fault answers 202: it has no Retry-After");
+    }
+  }
+  if (Status done = in.Finish(); !done.ok()) return done;
+  return episode;
+}
+
+json ToJson(const FaultEpisode& episode) {
+  json out = {{"id", episode.id}, {"kind", ToString(episode.kind)}, {"from", FormatIso8601(episode.from)},
+              {"probability", episode.probability}, {"hits", episode.hits}};
+  if (episode.kind == FaultKind::kStatus) out["status"] = episode.status;
+  if (episode.retry_after) out["retryAfter"] = FormatDuration(*episode.retry_after);
+  if (episode.until) out["until"] = FormatIso8601(*episode.until);
+  if (episode.count) out["count"] = *episode.count;
+  const std::pair<const char*, const std::string*> fields[] = {
+      {"method", &episode.select.method}, {"route", &episode.select.route},
+      {"clientId", &episode.select.client_id}, {"conversationId", &episode.select.conversation_id},
+      {"participantId", &episode.select.participant_id}};
+  for (const auto& [name, field] : fields) {
+    if (!field->empty()) out[name] = *field;
+  }
+  return out;
+}
+
+FaultEpisode FaultBook::Add(FaultEpisode episode) {
+  std::lock_guard lock(mu_);
+  episode.id = "fault-";
+  episode.id += std::to_string(next_id_++);
+  episode.hits = 0;
+  episodes_.push_back(episode);
+  return episode;
+}
+
+std::vector<FaultEpisode> FaultBook::List() const {
+  std::lock_guard lock(mu_);
+  return episodes_;
+}
+
+void FaultBook::Clear() {
+  std::lock_guard lock(mu_);
+  episodes_.clear();
+}
+
+std::optional<FaultEpisode> FaultBook::Hit(const FaultTarget& target,
+                                           std::initializer_list<FaultKind> kinds, TimePoint now) {
+  std::lock_guard lock(mu_);
+  for (FaultEpisode& episode : episodes_) {
+    bool wanted_kind = false;
+    for (FaultKind kind : kinds) wanted_kind = wanted_kind || kind == episode.kind;
+    if (!wanted_kind || now < episode.from || (episode.until && now >= *episode.until) ||
+        (episode.count && episode.hits >= *episode.count)) {
+      continue;
+    }
+    const FaultSelector& s = episode.select;
+    if (!Matches(s.method, target.method) || !Matches(s.route, target.route) ||
+        !Matches(s.client_id, target.client_id) ||
+        !Matches(s.conversation_id, target.conversation_id) ||
+        !Matches(s.participant_id, target.participant_id)) {
+      continue;
+    }
+    // Drawn only for requests that match, so that unrelated traffic does not move the dice.
+    if (episode.probability < 1.0 &&
+        std::uniform_real_distribution<double>(0.0, 1.0)(rng_) >= episode.probability) {
+      continue;
+    }
+    ++episode.hits;
+    return episode;
+  }
+  return std::nullopt;
+}
+
+}  // namespace gcsim::core
