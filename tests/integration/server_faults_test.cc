@@ -67,6 +67,22 @@ TEST_F(FaultsTest, ALostDropIsAcceptedAndForgottenTheNextOneLands) {
   EXPECT_EQ(CallLeg(token, kSupervisorId).value("state", ""), "disconnected");
 }
 
+TEST_F(FaultsTest, AStuckLegTakesDropsAndGoesOnlyAtTheAttemptNamed) {
+  const std::string token = Token();
+  const Response added = AddFault({{"kind", "stuckMedia"}, {"participantId", kSupervisorId}, {"attempts", 3}});
+  ASSERT_EQ(added.status, 200) << added.body;
+  EXPECT_EQ(added.Json()["faults"][0].value("attempts", 0), 3);
+  for (int attempt = 1; attempt <= 2; ++attempt) {
+    EXPECT_EQ(Drop(token, kSupervisorId).status, 202);
+    Advance("5s");
+    EXPECT_EQ(CallLeg(token, kSupervisorId).value("state", ""), "connected") << "attempt " << attempt;
+  }
+  EXPECT_EQ(Drop(token, kSupervisorId).status, 202);
+  Advance("5s");
+  EXPECT_EQ(CallLeg(token, kSupervisorId).value("state", ""), "disconnected");
+  EXPECT_EQ(CallLeg(token, kCustomerId).value("state", ""), "connected");  // only the leg named
+}
+
 TEST_F(FaultsTest, BadEpisodesAreRefusedWholeAndDeleteClearsThem) {
   const Response refused = SendJson("POST", "/sim/v1/faults",
                                     R"({"faults":[{"kind":"status"},{"kind":"meteor"}]})");

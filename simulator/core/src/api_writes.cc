@@ -142,9 +142,9 @@ UpdateOutcome ApiWrites::UpdateParticipant(const std::string& conversation_id,
                                               .client_id = caller.client_id,
                                               .conversation_id = conversation_id,
                                               .participant_id = participant_id},
-                                             {FaultKind::kLostDrop}, now)) {
-      changes.push_back("drop accepted, then lost (fault " + lost->id +
-                        " lostDrop): the leg stays connected");
+                                             {FaultKind::kLostDrop, FaultKind::kStuckMedia}, now)) {
+      changes.push_back("drop accepted, then lost (fault " + lost->id + " " + ToString(lost->kind) +
+                        "): the leg stays connected");
     } else {
       changes.push_back("drop accepted: the leg disconnects at " +
                         FormatIso8601(now + lifecycle_.disconnect_latency()) + " (disconnectLatency " +

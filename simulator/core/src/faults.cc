@@ -11,6 +11,7 @@ std::optional<FaultKind> ParseKind(const std::string& text) {
   if (text == "status") return FaultKind::kStatus;
   if (text == "throttle") return FaultKind::kThrottle;
   if (text == "lostDrop") return FaultKind::kLostDrop;
+  if (text == "stuckMedia") return FaultKind::kStuckMedia;
   return std::nullopt;
 }
 
@@ -25,6 +26,7 @@ const char* ToString(FaultKind kind) {
     case FaultKind::kStatus: return "status";
     case FaultKind::kThrottle: return "throttle";
     case FaultKind::kLostDrop: return "lostDrop";
+    case FaultKind::kStuckMedia: return "stuckMedia";
   }
   return "status";
 }
@@ -40,7 +42,8 @@ Result<FaultEpisode> ParseFault(const json& value, TimePoint now, const std::str
       episode.kind = *parsed;
     } else {
       in.Fail(in.At("kind"), "unknown fault kind \"" + kind +
-                                 "\" (gcsim models \"status\", \"throttle\" and \"lostDrop\")");
+                                 "\" (gcsim models \"status\", \"throttle\", \"lostDrop\" and "
+                                 "\"stuckMedia\")");
     }
   }
   in.String("method", episode.select.method);
@@ -85,6 +88,24 @@ Result<FaultEpisode> ParseFault(const json& value, TimePoint now, const std::str
       in.Fail(in.At("retryAfter"), "a lostDrop fault answers 202: it has no Retry-After");
     }
   }
+  if (episode.kind == FaultKind::kStuckMedia) {
+    if (in.ok() && episode.select.participant_id.empty()) {
+      in.Fail(in.At("participantId"), "a stuckMedia fault names the leg that will not go");
+    }
+    if (in.ok() && value.contains("count")) {
+      in.Fail(in.At("count"), "a stuckMedia fault counts its drops with \"attempts\"");
+    }
+    if (value.contains("attempts")) {
+      int attempts = 0;
+      in.Int("attempts", attempts, 2);
+      episode.count = attempts - 1;  // the drops before the one that lands are lost
+    }
+  } else if (in.ok() && value.contains("attempts")) {
+    in.Fail(in.At("attempts"), "only a stuckMedia fault has attempts");
+  }
+  if (in.ok() && value.contains("retryAfter") && episode.kind == FaultKind::kStuckMedia) {
+    in.Fail(in.At("retryAfter"), "a stuckMedia fault answers 202: it has no Retry-After");
+  }
   if (Status done = in.Finish(); !done.ok()) return done;
   return episode;
 }
@@ -95,7 +116,13 @@ json ToJson(const FaultEpisode& episode) {
   if (episode.kind == FaultKind::kStatus) out["status"] = episode.status;
   if (episode.retry_after) out["retryAfter"] = FormatDuration(*episode.retry_after);
   if (episode.until) out["until"] = FormatIso8601(*episode.until);
-  if (episode.count) out["count"] = *episode.count;
+  if (episode.count) {
+    if (episode.kind == FaultKind::kStuckMedia) {
+      out["attempts"] = *episode.count + 1;
+    } else {
+      out["count"] = *episode.count;
+    }
+  }
   const std::pair<const char*, const std::string*> fields[] = {
       {"method", &episode.select.method}, {"route", &episode.select.route},
       {"clientId", &episode.select.client_id}, {"conversationId", &episode.select.conversation_id},

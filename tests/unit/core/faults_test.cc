@@ -33,6 +33,10 @@ TEST(FaultsTest, BadEpisodesSayWhichFieldAndWhy) {
       {json{{"kind", "lostDrop"}, {"retryAfter", "5s"}}, "/retryAfter"},
       {json{{"kind", "status"}, {"participantId", "not-a-uuid"}}, "/participantId"},
       {json::array(), "a fault must be a JSON object"},
+      {json{{"kind", "stuckMedia"}}, "/participantId: a stuckMedia fault names the leg"},
+      {json{{"kind", "stuckMedia"}, {"participantId", "9f8e7d6c-5b4a-3210-abcd-ef1234567890"}, {"count", 2}},
+       "/count: a stuckMedia fault counts its drops with \"attempts\""},
+      {json{{"kind", "status"}, {"attempts", 2}}, "/attempts: only a stuckMedia fault has attempts"},
   };
   for (const auto& [value, wanted] : cases) {
     const auto episode = ParseFault(value, kNow);

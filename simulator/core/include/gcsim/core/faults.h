@@ -23,6 +23,7 @@ enum class FaultKind {
   kStatus,    // answer 500, 502, 503 or 504 instead of serving the request
   kThrottle,  // answer 429 too.many.requests.retry.after, whatever the client's budget
   kLostDrop,  // a drop answered 202 is never carried out
+  kStuckMedia,  // a leg whose drops are answered 202 and never land (or land at attempt N)
 };
 const char* ToString(FaultKind kind);
 
@@ -52,7 +53,8 @@ struct FaultEpisode {
 
 // Reads an episode: {"kind":"status","status":503,"retryAfter":"5s","method":"PATCH",
 // "route":"...","clientId":"...","conversationId":"...","participantId":"...","from":"30s",
-// "until":"2m","count":3,"probability":0.5}. `from` and `until` count from `now` (when the
+// "until":"2m","count":3,"probability":0.5}; a stuckMedia fault names its participantId and may
+// give "attempts": N (its Nth drop lands; none does without it). `from` and `until` count from `now` (when the
 // episode is added). Errors name the field, as a JSON pointer below `pointer`.
 Result<FaultEpisode> ParseFault(const nlohmann::json& json, TimePoint now, const std::string& pointer = "");
 nlohmann::json ToJson(const FaultEpisode& episode);
