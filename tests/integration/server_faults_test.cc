@@ -83,6 +83,18 @@ TEST_F(FaultsTest, AStuckLegTakesDropsAndGoesOnlyAtTheAttemptNamed) {
   EXPECT_EQ(CallLeg(token, kCustomerId).value("state", ""), "connected");  // only the leg named
 }
 
+TEST_F(FaultsTest, RevokedTokensGet401UntilANewOneIsFetched) {
+  const std::string old_token = Token();
+  Advance("1s");
+  ASSERT_EQ(AddFault({{"kind", "revokeTokens"}, {"clientId", "demo-client"}}).status, 200);
+  const Response refused = Get("/api/v2/conversations/" + kConversationId, old_token);
+  EXPECT_EQ(refused.status, 401);
+  EXPECT_EQ(refused.Json().value("code", ""), "bad.credentials");
+  EXPECT_EQ(Get("/api/v2/conversations/" + kConversationId, AgentToken()).status, 200);  // another client
+  EXPECT_EQ(Get("/api/v2/conversations/" + kConversationId, Token()).status, 200);       // a new token
+  EXPECT_EQ(Get("/api/v2/conversations/" + kConversationId, old_token).status, 401);     // still revoked
+}
+
 TEST_F(FaultsTest, BadEpisodesAreRefusedWholeAndDeleteClearsThem) {
   const Response refused = SendJson("POST", "/sim/v1/faults",
                                     R"({"faults":[{"kind":"status"},{"kind":"meteor"}]})");

@@ -12,6 +12,7 @@ std::optional<FaultKind> ParseKind(const std::string& text) {
   if (text == "throttle") return FaultKind::kThrottle;
   if (text == "lostDrop") return FaultKind::kLostDrop;
   if (text == "stuckMedia") return FaultKind::kStuckMedia;
+  if (text == "revokeTokens") return FaultKind::kRevokeTokens;
   return std::nullopt;
 }
 
@@ -27,6 +28,7 @@ const char* ToString(FaultKind kind) {
     case FaultKind::kThrottle: return "throttle";
     case FaultKind::kLostDrop: return "lostDrop";
     case FaultKind::kStuckMedia: return "stuckMedia";
+    case FaultKind::kRevokeTokens: return "revokeTokens";
   }
   return "status";
 }
@@ -42,8 +44,8 @@ Result<FaultEpisode> ParseFault(const json& value, TimePoint now, const std::str
       episode.kind = *parsed;
     } else {
       in.Fail(in.At("kind"), "unknown fault kind \"" + kind +
-                                 "\" (gcsim models \"status\", \"throttle\", \"lostDrop\" and "
-                                 "\"stuckMedia\")");
+                                 "\" (gcsim models \"status\", \"throttle\", \"lostDrop\", "
+                                 "\"stuckMedia\" and \"revokeTokens\")");
     }
   }
   in.String("method", episode.select.method);
@@ -102,6 +104,15 @@ Result<FaultEpisode> ParseFault(const json& value, TimePoint now, const std::str
     }
   } else if (in.ok() && value.contains("attempts")) {
     in.Fail(in.At("attempts"), "only a stuckMedia fault has attempts");
+  }
+  if (episode.kind == FaultKind::kRevokeTokens) {
+    // An instant, not a window: a revoked token stays revoked.
+    for (const char* key : {"until", "count", "probability", "retryAfter", "method", "route",
+                            "conversationId", "participantId"}) {
+      if (in.ok() && value.contains(key)) {
+        in.Fail(in.At(key), "a revokeTokens fault has only \"from\" and \"clientId\"");
+      }
+    }
   }
   if (in.ok() && value.contains("retryAfter") && episode.kind == FaultKind::kStuckMedia) {
     in.Fail(in.At("retryAfter"), "a stuckMedia fault answers 202: it has no Retry-After");
@@ -172,6 +183,20 @@ std::optional<FaultEpisode> FaultBook::Hit(const FaultTarget& target,
     // Drawn only for requests that match, so that unrelated traffic does not move the dice.
     if (episode.probability < 1.0 &&
         std::uniform_real_distribution<double>(0.0, 1.0)(rng_) >= episode.probability) {
+      continue;
+    }
+    ++episode.hits;
+    return episode;
+  }
+  return std::nullopt;
+}
+
+std::optional<FaultEpisode> FaultBook::Revoked(const std::string& client_id, TimePoint issued_at,
+                                               TimePoint now) {
+  std::lock_guard lock(mu_);
+  for (FaultEpisode& episode : episodes_) {
+    if (episode.kind != FaultKind::kRevokeTokens || now < episode.from || issued_at >= episode.from ||
+        !Matches(episode.select.client_id, client_id)) {
       continue;
     }
     ++episode.hits;

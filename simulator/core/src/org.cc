@@ -31,7 +31,8 @@ Result<TokenGrant> Org::IssueToken(const std::string& client_id,
                   "invalid_client");
   }
   const std::string token = "gcsim-" + token_ids_.NextHex(40);
-  tokens_[token] = {client_id, it->second.user_id, clock_.Now() + it->second.token_lifetime};
+  const TimePoint now = clock_.Now();
+  tokens_[token] = {client_id, it->second.user_id, now, now + it->second.token_lifetime};
   return TokenGrant{token, it->second.token_lifetime};
 }
 
@@ -43,7 +44,7 @@ Result<Caller> Org::Authenticate(const std::string& access_token) {
     tokens_.erase(it);
     return ApiStatus(codes::kBadCredentials, "The access token has expired.");
   }
-  return Caller{it->second.client_id, it->second.user_id};
+  return Caller{it->second.client_id, it->second.user_id, it->second.issued_at};
 }
 
 RateDecision Org::ChargeRequest(const std::string& client_id) {

@@ -36,6 +36,7 @@ class Org {
   struct TokenRecord {
     std::string client_id;
     std::string user_id;
+    TimePoint issued_at;
     TimePoint expires_at;
   };
   struct RateWindow {

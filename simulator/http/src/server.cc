@@ -459,6 +459,12 @@ class ServerImpl final : public Server {
     if (!caller.ok()) return ErrorReply(ex, caller.status());
     ex.caller = std::move(*caller);
     ex.journal.client_id = ex.caller.client_id;
+    if (auto revoked = sim_.faults().Revoked(ex.caller.client_id, ex.caller.token_issued_at,
+                                             sim_.clock().Now())) {
+      ex.journal.fault = revoked->id;
+      ex.journal.fault += " revokeTokens";
+      return ErrorReply(ex, core::ApiStatus(codes::kBadCredentials, "The access token was revoked."));
+    }
     return std::nullopt;
   }
 

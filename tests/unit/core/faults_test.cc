@@ -37,6 +37,7 @@ TEST(FaultsTest, BadEpisodesSayWhichFieldAndWhy) {
       {json{{"kind", "stuckMedia"}, {"participantId", "9f8e7d6c-5b4a-3210-abcd-ef1234567890"}, {"count", 2}},
        "/count: a stuckMedia fault counts its drops with \"attempts\""},
       {json{{"kind", "status"}, {"attempts", 2}}, "/attempts: only a stuckMedia fault has attempts"},
+      {json{{"kind", "revokeTokens"}, {"until", "1m"}}, "/until: a revokeTokens fault has only"},
   };
   for (const auto& [value, wanted] : cases) {
     const auto episode = ParseFault(value, kNow);

@@ -24,6 +24,7 @@ enum class FaultKind {
   kThrottle,  // answer 429 too.many.requests.retry.after, whatever the client's budget
   kLostDrop,  // a drop answered 202 is never carried out
   kStuckMedia,  // a leg whose drops are answered 202 and never land (or land at attempt N)
+  kRevokeTokens,  // at `from`, every token issued before is refused 401 until a new one is fetched
 };
 const char* ToString(FaultKind kind);
 
@@ -82,6 +83,9 @@ class FaultBook {
   // when none does. Episodes are tried in the order they were added.
   std::optional<FaultEpisode> Hit(const FaultTarget& target, std::initializer_list<FaultKind> kinds,
                                   TimePoint now);
+  // The revokeTokens episode that has revoked a token of `client_id` issued at `issued_at`, if
+  // any, counted as a hit.
+  std::optional<FaultEpisode> Revoked(const std::string& client_id, TimePoint issued_at, TimePoint now);
 
  private:
   mutable std::mutex mu_;

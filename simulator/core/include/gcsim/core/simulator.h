@@ -58,6 +58,7 @@ struct SimulatorOptions {
 struct Caller {
   std::string client_id;
   std::string user_id;  // empty: client credentials without user context
+  TimePoint token_issued_at;  // when its token was issued (a revokeTokens fault tells by it)
 };
 
 struct TokenGrant {
