@@ -305,7 +305,9 @@ Result<HttpResponse> ApiClient::Send(const std::string& base_url, HttpRequest re
       // The budget is spent until then: the next request of any kind waits for it too.
       if (authenticated) paced_until_ = clock_.Now() + *wait;
     } else if (response.status >= 500) {
-      wait = Backoff(retry);
+      // A service that says when to come back (a 503 with Retry-After) is taken at its word.
+      wait = ParseSeconds(response.Header("Retry-After"));
+      if (!wait) wait = Backoff(retry);
     }
     if (!wait) return result;
     if (retry >= options_.max_retries || !may_wait) {

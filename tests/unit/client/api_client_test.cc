@@ -216,6 +216,18 @@ TEST_F(ClientApiTest, BacksOffWithJitterOn5xxThenSucceeds) {
   EXPECT_EQ(transport2.sent()[2].at - transport2.sent()[1].at, first);
 }
 
+TEST_F(ClientApiTest, A5xxWithRetryAfterWaitsWhatItSays) {
+  transport_.Push(TokenResponse("tok1"));
+  transport_.Push(ErrorResponse(503, "service.unavailable", {{"Retry-After", "7"}}));
+  transport_.Push(JsonResponse(200, kConversation));
+  ApiClient client(Options(), clock_, transport_);
+  ASSERT_TRUE(client.GetCallConversation("c1").ok());
+  const auto& sent = transport_.sent();
+  ASSERT_EQ(sent.size(), 3u);
+  EXPECT_EQ(sent[2].at - sent[1].at, seconds(7));
+  EXPECT_EQ(client.counters().retries, 1u);
+}
+
 TEST_F(ClientApiTest, GivesUpAfterMaxRetriesOnTransportErrors) {
   ApiClientOptions options = Options();
   options.max_retries = 2;

@@ -1,5 +1,5 @@
 // A Genesys Cloud Platform API v2 client: OAuth client credentials, retries that honour
-// Retry-After and back off on 5xx, a rate budget read from the inin-ratelimit-* headers, and
+// Retry-After (429, and 5xx that send it) and back off on other 5xx, a rate budget read from the inin-ratelimit-* headers, and
 // the typed calls the reaper needs. Works against real regions and against gcsim.
 #pragma once
 
