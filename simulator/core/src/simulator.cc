@@ -74,6 +74,7 @@ class SimulatorImpl final : public Simulator {
       lifecycle_.set_disconnect_latency(
           options_.disconnect_latency.value_or(spec.disconnect_latency));
       rate_limit_ = options_.rate_limit.value_or(spec.rate_limit);
+      analytics_lag_ = spec.analytics_lag;
       org_.Reset(spec.oauth_clients, spec.rate_limit);
       journal_.Clear();
     }
@@ -106,7 +107,7 @@ class SimulatorImpl final : public Simulator {
   void Read(const std::function<void(const WorldView&)>& reader) const override {
     std::shared_lock lock(mu_);
     reader(WorldStateView(world_, clock_.Now(), profile_, lifecycle_.disconnect_latency(),
-                          rate_limit_));
+                          rate_limit_, analytics_lag_));
   }
 
   std::shared_ptr<const std::vector<SilentLeg>> SilentLegs(Duration silent_for) const override {
@@ -244,6 +245,7 @@ class SimulatorImpl final : public Simulator {
   IdGenerator ids_;
   Profile profile_ = Profile::kObserved;
   int rate_limit_ = 0;
+  Duration analytics_lag_{};
   uint64_t generation_ = 0;  // bumped by every write (LockForWrite)
   Org org_;                  // its own lock
   Journal journal_;          // its own lock

@@ -47,16 +47,18 @@ struct WorldState {
 class WorldStateView final : public WorldView {
  public:
   WorldStateView(const WorldState& world, TimePoint now, Profile profile,
-                 Duration disconnect_latency, int rate_limit)
+                 Duration disconnect_latency, int rate_limit, Duration analytics_lag)
       : world_(world),
         now_(now),
         profile_(profile),
         disconnect_latency_(disconnect_latency),
-        rate_limit_(rate_limit) {}
+        rate_limit_(rate_limit),
+        analytics_lag_(analytics_lag) {}
   TimePoint now() const override { return now_; }
   Profile profile() const override { return profile_; }
   Duration disconnect_latency() const override { return disconnect_latency_; }
   int rate_limit() const override { return rate_limit_; }
+  Duration analytics_lag() const override { return analytics_lag_; }
   const Conversation* FindConversation(const std::string& id) const override {
     return world_.FindConversation(id);
   }
@@ -83,6 +85,7 @@ class WorldStateView final : public WorldView {
   const Profile profile_;
   const Duration disconnect_latency_;
   const int rate_limit_;
+  const Duration analytics_lag_;
 };
 
 }  // namespace gcsim::core

@@ -88,6 +88,7 @@ json StateJson(const core::WorldView& world) {
           {"profile", core::ToString(world.profile())},
           {"disconnectLatency", FormatDuration(world.disconnect_latency())},
           {"rateLimit", world.rate_limit()},
+          {"analyticsLag", FormatDuration(world.analytics_lag())},
           {"conversations", std::move(conversations)},
           {"users", std::move(users)},
           {"queues", std::move(queues)}};

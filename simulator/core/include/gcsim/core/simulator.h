@@ -106,6 +106,8 @@ class WorldView {
   virtual Duration disconnect_latency() const = 0;
   // Requests per minute for clients without a budget of their own; 0: unlimited.
   virtual int rate_limit() const = 0;
+  // How far analytics trail the world (the world's analyticsLag).
+  virtual Duration analytics_lag() const = 0;
   virtual const Conversation* FindConversation(const std::string& id) const = 0;
   virtual const Participant* FindParticipant(const std::string& id) const = 0;
   // Every conversation, ordered by start time then id (deterministic listings).

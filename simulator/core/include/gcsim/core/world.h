@@ -56,6 +56,9 @@ struct WorldSpec {
   Profile profile = Profile::kObserved;
   Duration disconnect_latency = std::chrono::milliseconds(250);
   int rate_limit = 300;  // requests per minute per OAuth client; 0: unlimited
+  // How far analytics (the details query, queue observations) trail the world: the real
+  // pipeline is eventually consistent. 0: analytics show the world as it is.
+  Duration analytics_lag{};
   std::vector<User> users;
   std::vector<Queue> queues;
   std::vector<OAuthClient> oauth_clients;

@@ -1,0 +1,53 @@
+// The world as it looked a while ago, for the faults that show old data (staleAnalytics,
+// staleReads) and the world's analyticsLag: the real analytics pipeline and read replicas are
+// eventually consistent. Rebuilt from what each leg records (when it joined, connected and
+// ended, its segments), so no history is kept: conversations that started later are absent,
+// ended ones are live again, open segments end later, and mute and hold read as their segments
+// said then.
+#pragma once
+
+#include <deque>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "gcsim/core/simulator.h"
+
+namespace gcsim::core {
+
+// A WorldView over `live` at `as_of` (clamped to live.now()). Valid while `live` is; not
+// thread-safe (it builds what it shows on first use).
+class PastView final : public WorldView {
+ public:
+  PastView(const WorldView& live, TimePoint as_of);
+
+  TimePoint now() const override { return as_of_; }
+  Profile profile() const override { return live_.profile(); }
+  Duration disconnect_latency() const override { return live_.disconnect_latency(); }
+  int rate_limit() const override { return live_.rate_limit(); }
+  Duration analytics_lag() const override { return live_.analytics_lag(); }
+  const Conversation* FindConversation(const std::string& id) const override;
+  const Participant* FindParticipant(const std::string& id) const override;
+  const std::vector<const Conversation*>& ConversationsByStart() const override;
+  const std::vector<User>& users() const override { return live_.users(); }
+  const std::vector<Queue>& queues() const override { return live_.queues(); }
+  const User* FindUser(const std::string& id) const override { return live_.FindUser(id); }
+  const Queue* FindQueue(const std::string& id) const override { return live_.FindQueue(id); }
+
+ private:
+  // The conversation as it was (nullptr when it had not started), built once.
+  const Conversation* Past(const Conversation& now) const;
+
+  const WorldView& live_;
+  const TimePoint as_of_;
+  mutable std::deque<Conversation> conversations_;
+  mutable std::deque<Participant> legs_;
+  mutable std::unordered_map<const Conversation*, const Conversation*> built_;
+  mutable std::optional<std::vector<const Conversation*>> by_start_;
+};
+
+// `leg` as it was at `as_of`, which must be at or after it joined.
+Participant LegAsOf(const Participant& leg, TimePoint as_of);
+
+}  // namespace gcsim::core

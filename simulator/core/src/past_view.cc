@@ -1,0 +1,78 @@
+#include "gcsim/core/past_view.h"
+
+#include <algorithm>
+
+namespace gcsim::core {
+
+Participant LegAsOf(const Participant& leg, TimePoint as_of) {
+  Participant past = leg;
+  past.segments.clear();
+  for (const Segment& segment : leg.segments) {
+    if (segment.start > as_of) break;  // segments are in time order
+    Segment& kept = past.segments.emplace_back(segment);
+    if (kept.end && *kept.end > as_of) kept.end.reset();
+  }
+  // Mute and hold as the open segment said then; a leg without segments keeps its flags.
+  if (!past.segments.empty() && !past.segments.back().end) {
+    past.held = past.segments.back().type == "hold";
+    past.muted = past.segments.back().audio_muted;
+  }
+  if (leg.end_time && *leg.end_time > as_of) {
+    past.end_time.reset();
+    past.disconnect_type.clear();
+    past.wrapup.reset();
+    past.state = LegState::kConnected;
+  }
+  if (leg.connected_time && *leg.connected_time > as_of) {
+    past.connected_time.reset();
+    past.state = LegState::kAlerting;
+  }
+  return past;
+}
+
+PastView::PastView(const WorldView& live, TimePoint as_of)
+    : live_(live), as_of_(std::min(as_of, live.now())) {}
+
+const Conversation* PastView::Past(const Conversation& now) const {
+  if (now.start_time > as_of_) return nullptr;
+  if (const auto it = built_.find(&now); it != built_.end()) return it->second;
+  Conversation& past = conversations_.emplace_back(now);
+  if (past.end_time && *past.end_time > as_of_) past.end_time.reset();
+  past.pending_end = 0;
+  past.participants.clear();
+  for (const Participant* leg : now.participants) {
+    if (leg->start_time > as_of_) continue;  // joined later
+    past.participants.push_back(&legs_.emplace_back(LegAsOf(*leg, as_of_)));
+  }
+  built_.emplace(&now, &past);
+  return &past;
+}
+
+const Conversation* PastView::FindConversation(const std::string& id) const {
+  const Conversation* now = live_.FindConversation(id);
+  return now == nullptr ? nullptr : Past(*now);
+}
+
+const Participant* PastView::FindParticipant(const std::string& id) const {
+  const Participant* now = live_.FindParticipant(id);
+  if (now == nullptr || now->start_time > as_of_) return nullptr;
+  const Conversation* conversation = FindConversation(now->conversation_id);
+  if (conversation == nullptr) return nullptr;
+  for (const Participant* leg : conversation->participants) {
+    if (leg->id == id) return leg;
+  }
+  return nullptr;
+}
+
+const std::vector<const Conversation*>& PastView::ConversationsByStart() const {
+  if (!by_start_) {
+    by_start_.emplace();
+    for (const Conversation* now : live_.ConversationsByStart()) {
+      if (now->start_time > as_of_) break;  // ordered by start
+      by_start_->push_back(Past(*now));
+    }
+  }
+  return *by_start_;
+}
+
+}  // namespace gcsim::core
