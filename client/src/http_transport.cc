@@ -2,6 +2,7 @@
 #include <httplib.h>
 
 #include <atomic>
+#include <csignal>
 #include <mutex>
 #include <unordered_map>
 
@@ -42,6 +43,9 @@ struct HttpTransport::Impl {
 
 HttpTransport::HttpTransport(HttpTransportOptions options) : impl_(std::make_unique<Impl>()) {
   impl_->options = options;
+  // cpp-httplib writes without MSG_NOSIGNAL: a server that resets the connection would end the
+  // process with SIGPIPE instead of failing the request.
+  std::signal(SIGPIPE, SIG_IGN);
 }
 
 HttpTransport::~HttpTransport() = default;

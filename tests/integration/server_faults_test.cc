@@ -1,6 +1,9 @@
 // Fault episodes over real HTTP: POST/GET/DELETE /sim/v1/faults, the answers a faulted request
 // gets (the real bodies, Retry-After, the correlation and rate headers), the journal's mark, and
 // a lost drop that leaves the leg up until it is dropped again.
+#include <future>
+#include <thread>
+
 #include "server_fixture.h"
 
 namespace gcsim::http::testing {
@@ -107,6 +110,126 @@ TEST_F(FaultsTest, BadEpisodesAreRefusedWholeAndDeleteClearsThem) {
   EXPECT_EQ(Send("DELETE", "/sim/v1/faults").status, 204);
   EXPECT_TRUE(Get("/sim/v1/faults").Json()["faults"].empty());
   EXPECT_EQ(Get("/api/v2/conversations/" + kConversationId, Token()).status, 200);
+}
+
+// A latency fault holds the answer until the manual clock reaches it; the request was
+// carried out when it came (the journal says when), and other clients are not held up.
+TEST_F(FaultsTest, LatencyHoldsTheAnswerUntilTheClockReachesIt) {
+  core::WorldSpec world = core::DemoWorld();
+  world.disconnect_latency = Duration::zero();  // the drop shows at once, while its answer waits
+  StartServer(world);
+  const std::string token = Token();
+  ASSERT_EQ(AddFault({{"kind", "latency"}, {"method", "PATCH"}, {"delay", "30s"}, {"count", 1}}).status, 200);
+  std::promise<Response> answer;
+  std::thread dropper([&] {
+    auto client = NewClient();
+    answer.set_value(Send(*client, "PATCH", GenericParticipantPath(kConversationId, kSupervisorId),
+                          R"({"state":"disconnected"})", JsonAuth(token)));
+  });
+  std::future<Response> held = answer.get_future();
+  bool carried_out = false;  // bounded by a count, not by wall time
+  for (int i = 0; i < 100000 && !carried_out; ++i) {
+    carried_out = CallLeg(token, kSupervisorId).value("state", "") == "disconnected";
+  }
+  EXPECT_TRUE(carried_out);
+  EXPECT_EQ(held.wait_for(std::chrono::seconds(0)), std::future_status::timeout);
+  Advance("29s");
+  EXPECT_EQ(held.wait_for(std::chrono::seconds(0)), std::future_status::timeout);
+  Advance("1s");
+  ASSERT_EQ(held.wait_for(std::chrono::seconds(60)), std::future_status::ready);
+  dropper.join();
+  EXPECT_EQ(held.get().status, 202);
+  bool marked = false;
+  for (const json& entry : Journal()) {
+    if (entry.value("fault", "") != "fault-1 latency") continue;
+    marked = true;
+    EXPECT_EQ(entry.value("at", ""), "2026-01-01T09:00:00.000Z") << entry.dump();
+    EXPECT_NE(entry.value("effect", "").find("answered after 30s"), std::string::npos) << entry.dump();
+  }
+  EXPECT_TRUE(marked) << Journal().dump();
+}
+
+// Stopping the server lets go of an answer a latency fault holds.
+TEST_F(FaultsTest, StoppingTheServerReleasesAHeldAnswer) {
+  const std::string token = Token();
+  ASSERT_EQ(AddFault({{"kind", "latency"}, {"method", "GET"}, {"delay", "1h"}}).status, 200);
+  std::thread reader([&] {
+    auto client = NewClient();
+    Send(*client, "GET", "/api/v2/conversations/" + kConversationId, "", Auth(token));
+  });
+  for (int i = 0; i < 100000 && Get("/sim/v1/faults").Json()["faults"][0].value("hits", 0) == 0; ++i) {
+  }
+  StopServer();  // returns: the held answer does not keep a worker
+  reader.join();
+}
+
+// reset and close: the request is carried out, the client gets no whole answer.
+TEST_F(FaultsTest, ResetAndCloseCarryTheRequestOutAndLoseTheAnswer) {
+  const std::string token = Token();
+  ASSERT_EQ(AddFault({{"faults", {{{"kind", "reset"}, {"participantId", kSupervisorId}, {"count", 1}},
+                                  {{"kind", "close"}, {"participantId", kAgentId}, {"count", 1}}}}}).status,
+            200);
+  auto reset_client = NewClient();
+  const Response reset = Send(*reset_client, "PATCH", GenericParticipantPath(kConversationId, kSupervisorId),
+                              R"({"state":"disconnected"})", JsonAuth(token));
+  EXPECT_EQ(reset.status, 0) << reset.body;  // no answer at all
+  auto close_client = NewClient();
+  const Response closed = Send(*close_client, "PATCH", GenericParticipantPath(kConversationId, kAgentId),
+                               R"({"state":"disconnected"})", JsonAuth(token));
+  EXPECT_EQ(closed.status, 0) << closed.body;  // headers, then the connection closed: no whole answer
+  Advance("1s");
+  EXPECT_EQ(CallLeg(token, kSupervisorId).value("disconnectType", ""), "client");
+  EXPECT_EQ(CallLeg(token, kAgentId).value("disconnectType", ""), "client");
+  int lost = 0;
+  for (const json& entry : Journal()) lost += entry.value("answerLost", false);
+  EXPECT_EQ(lost, 2) << Journal().dump();
+  const std::string metrics = Get("/sim/v1/metrics").body;
+  EXPECT_NE(metrics.find("gcsim_failed_requests_total{client=\"demo-client\"} 2"), std::string::npos)
+      << metrics;
+}
+
+// staleReads: a GET of the conversation shows it as it was; writes and other routes see now.
+TEST_F(FaultsTest, StaleReadsShowTheConversationAsItWas) {
+  const std::string token = Token();
+  Advance("2m");
+  ASSERT_EQ(Drop(token, kSupervisorId).status, 202);
+  Advance("10s");
+  ASSERT_EQ(AddFault({{"kind", "staleReads"}, {"lag", "1m"}}).status, 200);
+  EXPECT_EQ(CallLeg(token, kSupervisorId).value("state", ""), "connected");  // a minute ago
+  const Response conversation = Get("/api/v2/conversations/" + kConversationId, token);
+  EXPECT_EQ(conversation.status, 200);
+  EXPECT_EQ(conversation.body.find("\"disconnected\""), std::string::npos) << conversation.body;
+  EXPECT_EQ(Media(kSupervisorId).value("flowing", true), false);  // the control plane is never stale
+  Advance("1m");
+  EXPECT_EQ(CallLeg(token, kSupervisorId).value("state", ""), "disconnected");
+  EXPECT_EQ(Send("DELETE", "/sim/v1/faults").status, 204);
+}
+
+// staleAnalytics and the world's analyticsLag: the observation trails the world.
+TEST_F(FaultsTest, StaleAnalyticsTrailTheWorld) {
+  const std::string token = Token();
+  Advance("2m");
+  const int before = Observe(token, "oInteracting");
+  ASSERT_GT(before, 0);
+  ASSERT_EQ(Drop(token, kAgentId).status, 202);
+  Advance("10s");
+  EXPECT_EQ(Observe(token, "oInteracting"), before - 1);
+  ASSERT_EQ(AddFault({{"kind", "staleAnalytics"}, {"lag", "30s"}}).status, 200);
+  EXPECT_EQ(Observe(token, "oInteracting"), before);  // the world of 20 s before the drop
+  Advance("30s");
+  EXPECT_EQ(Observe(token, "oInteracting"), before - 1);
+  const json listed = Get("/sim/v1/faults").Json();
+  EXPECT_EQ(listed["faults"][0].value("lag", ""), "30s");
+  EXPECT_EQ(listed["faults"][0].value("hits", 0), 2);
+}
+
+TEST_F(FaultsTest, EachTimingKindNeedsItsDurationAndOnlyIt) {
+  EXPECT_NE(AddFault({{"kind", "latency"}}).body.find("delay"), std::string::npos);
+  EXPECT_NE(AddFault({{"kind", "staleReads"}}).body.find("lag"), std::string::npos);
+  const Response wrong = AddFault({{"kind", "reset"}, {"delay", "5s"}});
+  EXPECT_EQ(wrong.status, 400);
+  EXPECT_NE(wrong.body.find("only a \\\"latency\\\" fault has a delay"), std::string::npos) << wrong.body;
+  EXPECT_EQ(AddFault({{"kind", "latency"}, {"delay", "0s"}}).status, 400);
 }
 
 }  // namespace

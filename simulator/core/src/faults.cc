@@ -13,6 +13,11 @@ std::optional<FaultKind> ParseKind(const std::string& text) {
   if (text == "lostDrop") return FaultKind::kLostDrop;
   if (text == "stuckMedia") return FaultKind::kStuckMedia;
   if (text == "revokeTokens") return FaultKind::kRevokeTokens;
+  if (text == "latency") return FaultKind::kLatency;
+  if (text == "reset") return FaultKind::kReset;
+  if (text == "close") return FaultKind::kClose;
+  if (text == "staleAnalytics") return FaultKind::kStaleAnalytics;
+  if (text == "staleReads") return FaultKind::kStaleReads;
   return std::nullopt;
 }
 
@@ -29,6 +34,11 @@ const char* ToString(FaultKind kind) {
     case FaultKind::kLostDrop: return "lostDrop";
     case FaultKind::kStuckMedia: return "stuckMedia";
     case FaultKind::kRevokeTokens: return "revokeTokens";
+    case FaultKind::kLatency: return "latency";
+    case FaultKind::kReset: return "reset";
+    case FaultKind::kClose: return "close";
+    case FaultKind::kStaleAnalytics: return "staleAnalytics";
+    case FaultKind::kStaleReads: return "staleReads";
   }
   return "status";
 }
@@ -44,8 +54,9 @@ Result<FaultEpisode> ParseFault(const json& value, TimePoint now, const std::str
       episode.kind = *parsed;
     } else {
       in.Fail(in.At("kind"), "unknown fault kind \"" + kind +
-                                 "\" (gcsim models \"status\", \"throttle\", \"lostDrop\", "
-                                 "\"stuckMedia\" and \"revokeTokens\")");
+                                 "\" (gcsim models \"status\", \"throttle\", \"latency\", "
+                                 "\"reset\", \"close\", \"lostDrop\", \"stuckMedia\", "
+                                 "\"revokeTokens\", \"staleAnalytics\" and \"staleReads\")");
     }
   }
   in.String("method", episode.select.method);
@@ -114,8 +125,23 @@ Result<FaultEpisode> ParseFault(const json& value, TimePoint now, const std::str
       }
     }
   }
-  if (in.ok() && value.contains("retryAfter") && episode.kind == FaultKind::kStuckMedia) {
-    in.Fail(in.At("retryAfter"), "a stuckMedia fault answers 202: it has no Retry-After");
+  if (in.ok() && value.contains("retryAfter") && episode.kind != FaultKind::kStatus &&
+      episode.kind != FaultKind::kThrottle) {
+    in.Fail(in.At("retryAfter"), "only a \"status\" or \"throttle\" fault has a Retry-After");
+  }
+  // The one duration each timing kind needs, and only those kinds.
+  const bool stale = episode.kind == FaultKind::kStaleAnalytics || episode.kind == FaultKind::kStaleReads;
+  if (episode.kind == FaultKind::kLatency) {
+    in.DurationField("delay", episode.delay, /*required=*/true);
+    if (in.ok() && episode.delay <= Duration::zero()) in.Fail(in.At("delay"), "must be more than 0s");
+  } else if (in.ok() && value.contains("delay")) {
+    in.Fail(in.At("delay"), "only a \"latency\" fault has a delay");
+  }
+  if (stale) {
+    in.DurationField("lag", episode.lag, /*required=*/true);
+    if (in.ok() && episode.lag <= Duration::zero()) in.Fail(in.At("lag"), "must be more than 0s");
+  } else if (in.ok() && value.contains("lag")) {
+    in.Fail(in.At("lag"), "only a \"staleAnalytics\" or \"staleReads\" fault has a lag");
   }
   if (Status done = in.Finish(); !done.ok()) return done;
   return episode;
@@ -126,6 +152,10 @@ json ToJson(const FaultEpisode& episode) {
               {"probability", episode.probability}, {"hits", episode.hits}};
   if (episode.kind == FaultKind::kStatus) out["status"] = episode.status;
   if (episode.retry_after) out["retryAfter"] = FormatDuration(*episode.retry_after);
+  if (episode.kind == FaultKind::kLatency) out["delay"] = FormatDuration(episode.delay);
+  if (episode.kind == FaultKind::kStaleAnalytics || episode.kind == FaultKind::kStaleReads) {
+    out["lag"] = FormatDuration(episode.lag);
+  }
   if (episode.until) out["until"] = FormatIso8601(*episode.until);
   if (episode.count) {
     if (episode.kind == FaultKind::kStuckMedia) {
@@ -163,8 +193,13 @@ void FaultBook::Clear() {
   episodes_.clear();
 }
 
+uint64_t FaultBook::TotalHits() const {
+  std::lock_guard lock(mu_);
+  return total_hits_;
+}
+
 std::optional<FaultEpisode> FaultBook::Hit(const FaultTarget& target,
-                                           std::initializer_list<FaultKind> kinds, TimePoint now) {
+                                           const std::vector<FaultKind>& kinds, TimePoint now) {
   std::lock_guard lock(mu_);
   for (FaultEpisode& episode : episodes_) {
     bool wanted_kind = false;
@@ -186,6 +221,7 @@ std::optional<FaultEpisode> FaultBook::Hit(const FaultTarget& target,
       continue;
     }
     ++episode.hits;
+    ++total_hits_;
     return episode;
   }
   return std::nullopt;
@@ -200,6 +236,7 @@ std::optional<FaultEpisode> FaultBook::Revoked(const std::string& client_id, Tim
       continue;
     }
     ++episode.hits;
+    ++total_hits_;
     return episode;
   }
   return std::nullopt;

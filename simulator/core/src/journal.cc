@@ -21,6 +21,7 @@ nlohmann::json ToJson(const JournalEntry& entry) {
   put("hint", entry.hint);
   if (entry.changed_nothing) out["changedNothing"] = true;
   if (!entry.fault.empty()) out["fault"] = entry.fault;
+  if (entry.answer_lost) out["answerLost"] = true;
   if (entry.drop_silent_since) {
     out["dropSilentSince"] = FormatIso8601(*entry.drop_silent_since);
     out["dropSilentFor"] = FormatDuration(entry.at - *entry.drop_silent_since);

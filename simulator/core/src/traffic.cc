@@ -56,6 +56,7 @@ void TrafficMetrics::Observe(const JournalEntry& entry) {
   ClientTraffic& client = it->second;
   ++client.requests;
   if (entry.status == 429) ++client.too_many_requests;
+  if (entry.status == 429 || entry.status >= 500 || entry.answer_lost) ++client.failed_requests;
   ++client.by_route[{.route = entry.route.empty() ? "unmatched" : entry.route,
                      .method = entry.method,
                      .status = entry.status}];

@@ -372,12 +372,13 @@ Result<ObservationQuery> ParseObservationQuery(const json& query) {
 
 }  // namespace
 
-Result<json> QueryConversationDetails(const core::Simulator& sim, const json& body) {
+Result<json> QueryConversationDetails(const core::Simulator& sim, const json& body,
+                                      Duration stale_lag) {
   auto query = ParseDetailQuery(body);
   if (!query.ok()) return query.status();
   json conversations = json::array();
   size_t total = 0;
-  sim.Read([&](const core::WorldView& world) {
+  ReadWorld(sim, Reads::kAnalytics, stale_lag, [&](const core::WorldView& world) {
     total = core::RunDetailQuery(world, *query, [&](const core::Conversation& conv) {
       conversations.push_back(AnalyticsConversationJson(conv));
     });
@@ -388,11 +389,12 @@ Result<json> QueryConversationDetails(const core::Simulator& sim, const json& bo
   return out;
 }
 
-Result<json> QueryQueueObservations(const core::Simulator& sim, const json& body) {
+Result<json> QueryQueueObservations(const core::Simulator& sim, const json& body,
+                                    Duration stale_lag) {
   auto query = ParseObservationQuery(body);
   if (!query.ok()) return query.status();
   json results = json::array();
-  sim.Read([&](const core::WorldView& world) {
+  ReadWorld(sim, Reads::kAnalytics, stale_lag, [&](const core::WorldView& world) {
     for (const std::string& queue_id : query->queue_ids) {
       const core::QueueObservation observed = core::ObserveQueue(world, queue_id);
       json data = json::array();

@@ -11,13 +11,16 @@
 
 namespace gcsim::http {
 
+// Both show the world as it was the world's analyticsLag ago, or `stale_lag` ago when longer
+// (a staleAnalytics fault).
+
 // POST /api/v2/analytics/conversations/details/query -> AnalyticsConversationQueryResponse.
 Result<nlohmann::json> QueryConversationDetails(const core::Simulator& sim,
-                                                const nlohmann::json& query);
+                                                const nlohmann::json& query, Duration stale_lag = {});
 
 // POST /api/v2/analytics/queues/observations/query -> QueueObservationQueryResponse
 // (oInteracting, oWaiting).
 Result<nlohmann::json> QueryQueueObservations(const core::Simulator& sim,
-                                              const nlohmann::json& query);
+                                              const nlohmann::json& query, Duration stale_lag = {});
 
 }  // namespace gcsim::http

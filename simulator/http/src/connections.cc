@@ -150,6 +150,16 @@ void Connections::ResponseSent(bool connection_closing) {
   if (!connection_closing && !AwaitRequest(connection->sock)) ::shutdown(connection->sock, SHUT_RD);
 }
 
+void Connections::ResetCurrent() {
+  auto* connection = static_cast<Connection*>(current_connection);
+  if (connection == nullptr) return;
+  // Closing with a zero linger sends a reset; until the library closes the socket, nothing
+  // more can be read or written on it.
+  const linger abort{.l_onoff = 1, .l_linger = 0};
+  ::setsockopt(connection->sock, SOL_SOCKET, SO_LINGER, &abort, sizeof abort);
+  ::shutdown(connection->sock, SHUT_RDWR);
+}
+
 bool Connections::AwaitRequest(int sock) const {
   pollfd peer{.fd = sock, .events = POLLIN, .revents = 0};
   const auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(limits_.keep_alive_timeout);

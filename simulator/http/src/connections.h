@@ -75,6 +75,9 @@ class Connections {
   // for the keep-alive timeout.
   void RequestRead();
   void ResponseSent(bool connection_closing);
+  // Called on the connection's own worker thread: the connection is reset, and the response
+  // being written is lost (a reset fault).
+  void ResetCurrent();
   // Whether the current worker's connection was closed for a request that came too slowly.
   bool TimedOut() const;
 

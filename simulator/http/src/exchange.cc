@@ -5,6 +5,7 @@
 #include <charconv>
 
 #include "gcsim/core/api_errors.h"
+#include "gcsim/core/past_view.h"
 
 namespace gcsim::http {
 
@@ -23,6 +24,22 @@ std::optional<std::string> Exchange::Query(const std::string& name) const {
   const auto it = query->find(name);
   if (it == query->end()) return std::nullopt;
   return it->second;
+}
+
+void ReadWorld(const core::Simulator& sim, Reads reads, Duration stale_lag,
+               const std::function<void(const core::WorldView&)>& reader) {
+  sim.Read([&](const core::WorldView& live) {
+    Duration lag = stale_lag;
+    if (reads == Reads::kAnalytics) lag = std::max(lag, live.analytics_lag());
+    if (lag <= Duration::zero()) return reader(live);
+    const core::PastView past(live, live.now() - lag);
+    reader(past);
+  });
+}
+
+void ReadWorld(const core::Simulator& sim, const Exchange& exchange,
+               const std::function<void(const core::WorldView&)>& reader) {
+  ReadWorld(sim, exchange.reads, exchange.stale_lag, reader);
 }
 
 Reply JsonReply(json body, int status) { return Reply{status, std::move(body), {}}; }

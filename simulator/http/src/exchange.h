@@ -3,6 +3,7 @@
 // into the HTTP response (adding correlation and rate headers) after.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "gcsim/common/status.h"
+#include "gcsim/core/faults.h"
 #include "gcsim/core/journal.h"
 #include "gcsim/core/simulator.h"
 
@@ -21,6 +23,13 @@ namespace gcsim::http {
 using QueryParams = std::multimap<std::string, std::string>;
 // Path parameters by name, in pattern order: {"conversationId", "..."}.
 using PathParams = std::vector<std::pair<std::string, std::string>>;
+
+// What a route reads, for the settings and faults that show old data.
+enum class Reads {
+  kWorldAsItIs,   // writes, the control plane: always the world as it is
+  kConversation,  // GET of a conversation: a staleReads fault applies
+  kAnalytics,     // analytics: the world's analyticsLag and a staleAnalytics fault apply
+};
 
 struct Exchange {
   std::string method;
@@ -34,6 +43,11 @@ struct Exchange {
   core::Caller caller;                 // /api/v2 routes: who the bearer token belongs to
   std::string correlation_id;          // ININ-Correlation-Id and every ErrorBody's contextId
   core::JournalEntry journal;          // handlers add what they learned: effect, hint, ids
+  // Set before the handler runs: what the route reads, how old a stale view shows the world
+  // (staleReads, staleAnalytics), and the fault that befalls the answer (latency, reset, close).
+  Reads reads = Reads::kWorldAsItIs;
+  Duration stale_lag{};
+  std::optional<core::FaultEpisode> answer_fault;
 
   // The path parameter `name` ("" when absent).
   const std::string& Param(std::string_view name) const;
@@ -48,6 +62,13 @@ struct Reply {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string content_type = "application/json";  // of `text` or `body`
 };
+
+// Reads the world as the exchange's route shows it: as it is, or as it was a while ago (the
+// world's analyticsLag for analytics, a stale view's lag).
+void ReadWorld(const core::Simulator& sim, Reads reads, Duration stale_lag,
+               const std::function<void(const core::WorldView&)>& reader);
+void ReadWorld(const core::Simulator& sim, const Exchange& exchange,
+               const std::function<void(const core::WorldView&)>& reader);
 
 Reply JsonReply(nlohmann::json body, int status = 200);
 Reply EmptyReply(int status);

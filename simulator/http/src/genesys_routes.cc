@@ -93,7 +93,7 @@ template <typename Render>
 Reply ReadConversation(const core::Simulator& sim, const Exchange& ex, Render&& render) {
   const std::string& id = ex.Param("conversationId");
   Reply reply;
-  sim.Read([&](const core::WorldView& world) {
+  ReadWorld(sim, ex, [&](const core::WorldView& world) {
     if (const core::Conversation* conv = world.FindConversation(id)) reply.text = render(world, *conv);
   });
   return reply.text.empty() ? ErrorReply(ex, core::ConversationNotFound(id)) : reply;
@@ -116,7 +116,7 @@ Reply ListCalls(const core::Simulator& sim, const Exchange& ex) {
   if (!paging.ok()) return ErrorReply(ex, paging.status());
   json entities = json::array();
   size_t total = 0;
-  sim.Read([&](const core::WorldView& world) {
+  ReadWorld(sim, ex, [&](const core::WorldView& world) {
     const std::vector<const core::Conversation*> calls = core::LiveCallsOf(world, ex.caller.user_id);
     total = calls.size();
     const size_t end = std::min(total, paging->first() + paging->page_size);
@@ -204,11 +204,12 @@ Reply Analytics(Exchange& ex, const Result<json>& result) {
 void AddGenesysRoutes(Router& router, core::Simulator& sim) {
   core::Simulator* s = &sim;
   const auto api = [&router](std::string method, std::string_view pattern, BodyKind body,
-                             Handler handler) {
+                             Handler handler, Reads reads = Reads::kWorldAsItIs) {
     router.Add({.method = std::move(method),
                 .pattern = std::string(pattern),
                 .access = Access::kBearer,
                 .body = body,
+                .reads = reads,
                 .handler = std::move(handler)});
   };
   router.Add({.method = "POST",
@@ -217,11 +218,11 @@ void AddGenesysRoutes(Router& router, core::Simulator& sim) {
               .handler = [s](Exchange& ex) { return IssueToken(*s, ex); }});
 
   api("GET", routes::kConversation, BodyKind::kNone,
-      [s](Exchange& ex) { return GetConversation(*s, ex); });
+      [s](Exchange& ex) { return GetConversation(*s, ex); }, Reads::kConversation);
   api("GET", routes::kCall, BodyKind::kNone,
-      [s](Exchange& ex) { return GetCallConversation(*s, ex); });
+      [s](Exchange& ex) { return GetCallConversation(*s, ex); }, Reads::kConversation);
   api("GET", routes::kCalls, BodyKind::kNone,
-      [s](Exchange& ex) { return ListCalls(*s, ex); });
+      [s](Exchange& ex) { return ListCalls(*s, ex); }, Reads::kConversation);
   api("PATCH", routes::kConversationParticipant, BodyKind::kJson,
       [s](Exchange& ex) { return PatchParticipant(*s, ex, core::ParticipantRoute::kGeneric); });
   api("PATCH", routes::kCallParticipant, BodyKind::kJson,
@@ -235,9 +236,11 @@ void AddGenesysRoutes(Router& router, core::Simulator& sim) {
   api("POST", routes::kCallParticipants, BodyKind::kJson,
       [s](Exchange& ex) { return AddParticipants(*s, ex); });
   api("POST", routes::kConversationDetailsQuery, BodyKind::kJson,
-      [s](Exchange& ex) { return Analytics(ex, QueryConversationDetails(*s, ex.json)); });
+      [s](Exchange& ex) { return Analytics(ex, QueryConversationDetails(*s, ex.json, ex.stale_lag)); },
+      Reads::kAnalytics);
   api("POST", routes::kQueueObservationsQuery, BodyKind::kJson,
-      [s](Exchange& ex) { return Analytics(ex, QueryQueueObservations(*s, ex.json)); });
+      [s](Exchange& ex) { return Analytics(ex, QueryQueueObservations(*s, ex.json, ex.stale_lag)); },
+      Reads::kAnalytics);
 }
 
 }  // namespace gcsim::http

@@ -59,6 +59,9 @@ std::string PrometheusText(core::Simulator& simulator) {
           .append(std::to_string(value(counts))).append("\n");
     }
   };
+  per_client("gcsim_failed_requests_total",
+             "Requests answered 429 or 5xx, or whose answer a fault lost, by OAuth client.",
+             [](const core::ClientTraffic& c) { return c.failed_requests; });
   per_client("gcsim_drops_total", "Drop requests accepted, by OAuth client.",
              [](const core::ClientTraffic& c) { return c.drops; });
   per_client("gcsim_early_drops_total",

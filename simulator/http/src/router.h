@@ -34,6 +34,7 @@ struct Route {
   Access access = Access::kOpen;
   BodyKind body = BodyKind::kNone;
   bool journal = true;  // false: not recorded (reading the journal must not grow it)
+  Reads reads = Reads::kWorldAsItIs;
   Handler handler;
 };
 

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cctype>
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <mutex>
 #include <optional>
@@ -206,6 +207,9 @@ class ServerImpl final : public Server {
   Result<int> Start() override {
     std::lock_guard lock(lifecycle_mu_);
     if (started_) return FailedPreconditionError("the server was already started");
+    // cpp-httplib writes without MSG_NOSIGNAL: a peer that is gone (or a reset fault) would
+    // end the process with SIGPIPE instead of failing the write.
+    std::signal(SIGPIPE, SIG_IGN);
     errno = 0;
     int port = options_.port;
     if (port == 0) {
@@ -244,6 +248,7 @@ class ServerImpl final : public Server {
   void Stop() override {
     std::lock_guard lock(lifecycle_mu_);
     if (!thread_.joinable()) return;
+    stopping_.request_stop();  // answers held by a latency fault go out now
     channel_sockets_.Stop();
     http_.stop();
     connections_.CloseAll();  // idle keep-alive connections would hold Stop for their timeout
@@ -271,7 +276,8 @@ class ServerImpl final : public Server {
     for (const auto& [name, value] : request.headers) req.headers.emplace(name, value);
     req.remote_addr = "in-process";
     httplib::Response res;
-    Handle(req, res, request.body);
+    const Delivery delivery = Answer(req, res, request.body);
+    if (delivery != Delivery::kWhole) return {.connection_lost = true};
     return {res.status, {res.headers.begin(), res.headers.end()}, std::move(res.body)};
   }
 
@@ -383,8 +389,20 @@ class ServerImpl final : public Server {
         });
   }
 
+  // Serves a request read off a connection; a reset or close fault then befalls the connection.
   void Handle(const httplib::Request& req, httplib::Response& res, std::string_view body) {
     connections_.RequestRead();
+    switch (Answer(req, res, body)) {
+      case Delivery::kWhole: break;
+      case Delivery::kReset: connections_.ResetCurrent(); break;
+      case Delivery::kHeadersOnly: CloseAfterHeaders(res); break;
+    }
+  }
+
+  // How much of an answer reaches the client: all of it, or not all (reset and close faults).
+  enum class Delivery { kWhole, kReset, kHeadersOnly };
+
+  Delivery Answer(const httplib::Request& req, httplib::Response& res, std::string_view body) {
     // A form body's fields join the query parameters, as cpp-httplib does for bodies it reads.
     QueryParams form;
     const bool is_form = AsciiLower(req.get_header_value("Content-Type"))
@@ -404,8 +422,48 @@ class ServerImpl final : public Server {
     } catch (...) {
       reply = ErrorReply(ex, InternalError("unexpected error"));
     }
+    const Delivery delivery = ex.answer_fault ? Befall(ex, *ex.answer_fault, reply) : Delivery::kWhole;
     Respond(reply, ex, rate, res);
     if (journal) Record(ex, reply.status);
+    return delivery;
+  }
+
+  // A fault that befalls a request's answer once the request has been carried out: the answer
+  // waits on the simulator's clock (a manual clock holds it until time is advanced), or the
+  // client never gets all of it.
+  Delivery Befall(Exchange& ex, const core::FaultEpisode& fault, const Reply& reply) {
+    std::string& effect = ex.journal.effect;
+    if (!effect.empty()) effect += "; ";
+    effect += "fault ";
+    effect += ex.journal.fault;
+    switch (fault.kind) {
+      case core::FaultKind::kLatency:
+        // The journal tells when the request was carried out; the answer comes later.
+        effect += ": answered after " + FormatDuration(fault.delay);
+        ex.journal.at = sim_.clock().Now();
+        sim_.clock().WaitUntil(ex.journal.at + fault.delay, stopping_.get_token());
+        return Delivery::kWhole;
+      case core::FaultKind::kReset:
+        ex.journal.answer_lost = true;
+        effect += ": carried out, then the connection was reset without the answer (" +
+                  std::to_string(reply.status) + ")";
+        return Delivery::kReset;
+      default:
+        ex.journal.answer_lost = true;
+        effect += ": carried out, then the connection was closed after the headers of the answer (" +
+                  std::to_string(reply.status) + ")";
+        return Delivery::kHeadersOnly;
+    }
+  }
+
+  // The status line and headers go out, then the connection closes before the body: cpp-httplib
+  // 0.11 closes a connection when a content provider reports failure.
+  static void CloseAfterHeaders(httplib::Response& res) {
+    const size_t length = std::max<size_t>(res.body.size(), 1);
+    res.body.clear();
+    res.set_header("Connection", "close");  // nothing is awaited on it after
+    res.set_content_provider(length, res.get_header_value("Content-Type"),
+                             [](size_t, size_t, httplib::DataSink&) { return false; });
   }
 
   Reply Dispatch(Exchange& ex, std::optional<core::RateDecision>& rate, bool& journal) {
@@ -423,6 +481,7 @@ class ServerImpl final : public Server {
     }
     const Route& route = *match.route;
     journal = journal && route.journal;
+    ex.reads = route.reads;
     ex.path_params = std::move(match.params);
     ex.journal.route = route.pattern;
     ex.journal.conversation_id = ex.Param("conversationId");
@@ -432,14 +491,26 @@ class ServerImpl final : public Server {
       if (auto refused = Authenticate(ex)) return std::move(*refused);
       rate = sim_.ChargeRequest(ex.caller.client_id);
       if (rate->limited) return RateLimited(ex, *rate);
+      // One episode per request: the first added that hits it.
+      using Kind = core::FaultKind;
+      std::vector<Kind> kinds = {Kind::kStatus, Kind::kThrottle, Kind::kLatency, Kind::kReset, Kind::kClose};
+      if (route.reads == Reads::kAnalytics) kinds.push_back(Kind::kStaleAnalytics);
+      if (route.reads == Reads::kConversation) kinds.push_back(Kind::kStaleReads);
       if (auto fault = sim_.faults().Hit({.method = ex.method,
                                           .route = route.pattern,
                                           .client_id = ex.caller.client_id,
                                           .conversation_id = ex.Param("conversationId"),
                                           .participant_id = ex.Param("participantId")},
-                                         {core::FaultKind::kStatus, core::FaultKind::kThrottle},
-                                         sim_.clock().Now())) {
-        return FaultReply(ex, *fault);
+                                         kinds, sim_.clock().Now())) {
+        ex.journal.fault = fault->id;
+        ex.journal.fault += " ";
+        ex.journal.fault += core::ToString(fault->kind);
+        if (fault->kind == Kind::kStatus || fault->kind == Kind::kThrottle) return FaultReply(ex, *fault);
+        if (fault->kind == Kind::kStaleAnalytics || fault->kind == Kind::kStaleReads) {
+          ex.stale_lag = fault->lag;
+        } else {
+          ex.answer_fault = std::move(fault);
+        }
       }
     }
     for (const auto& [name, value] : ex.path_params) {
@@ -471,9 +542,6 @@ class ServerImpl final : public Server {
   // What a fault episode answers instead of the API, with the bodies the real service gives:
   // an ErrorBody from the service for 500, 503 and 429; the gateway's own shape for 502 and 504.
   static Reply FaultReply(Exchange& ex, const core::FaultEpisode& fault) {
-    ex.journal.fault = fault.id;
-    ex.journal.fault += " ";
-    ex.journal.fault += core::ToString(fault.kind);
     Reply reply;
     if (fault.kind == core::FaultKind::kThrottle) {
       reply = ErrorReply(ex, core::ApiStatus(codes::kTooManyRequests,
@@ -578,7 +646,7 @@ class ServerImpl final : public Server {
     for (std::string& field : entry.ignored_fields) Truncate(field, kJournalTextBytes);
     Truncate(entry.effect, kJournalTextBytes);
     Truncate(entry.hint, kJournalTextBytes);
-    entry.at = sim_.clock().Now();
+    if (entry.at == TimePoint{}) entry.at = sim_.clock().Now();
     entry.method = ex.method;
     entry.path = ex.path;
     Truncate(entry.path, kJournalTextBytes);
@@ -628,6 +696,7 @@ class ServerImpl final : public Server {
   Notifications notifications_;
   ChannelSockets channel_sockets_;  // after notifications_: its sockets detach on destruction
   std::mutex lifecycle_mu_;  // guards started_, thread_
+  std::stop_source stopping_;  // requested by Stop()
   bool started_ = false;
   std::thread thread_;
   std::atomic<int> port_{0};

@@ -109,6 +109,9 @@ class SimWorld {
                               .body = request.body};
     for (const auto& [name, value] : request.headers) in.headers.emplace_back(name, value);
     const http::InProcessResponse out = server_->AnswerInProcess(in);
+    if (out.connection_lost) {
+      return UnavailableError(request.method + " " + request.target + " failed: the connection was lost");
+    }
     HttpResponse response;
     response.status = out.status;
     for (const auto& [name, value] : out.headers) response.headers.emplace(name, value);

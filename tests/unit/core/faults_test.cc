@@ -38,12 +38,35 @@ TEST(FaultsTest, BadEpisodesSayWhichFieldAndWhy) {
        "/count: a stuckMedia fault counts its drops with \"attempts\""},
       {json{{"kind", "status"}, {"attempts", 2}}, "/attempts: only a stuckMedia fault has attempts"},
       {json{{"kind", "revokeTokens"}, {"until", "1m"}}, "/until: a revokeTokens fault has only"},
+      {json{{"kind", "latency"}}, "missing required field \"delay\""},
+      {json{{"kind", "latency"}, {"delay", "-1s"}}, "/delay"},
+      {json{{"kind", "staleAnalytics"}}, "missing required field \"lag\""},
+      {json{{"kind", "staleReads"}, {"lag", "0s"}}, "/lag: must be more than 0s"},
+      {json{{"kind", "close"}, {"lag", "1m"}}, "/lag: only a \"staleAnalytics\" or \"staleReads\" fault has a lag"},
+      {json{{"kind", "staleReads"}, {"lag", "1m"}, {"delay", "1s"}}, "/delay: only a \"latency\" fault has a delay"},
+      {json{{"kind", "reset"}, {"retryAfter", "1s"}}, "/retryAfter: only a \"status\" or \"throttle\""},
   };
   for (const auto& [value, wanted] : cases) {
     const auto episode = ParseFault(value, kNow);
     ASSERT_FALSE(episode.ok()) << value;
     EXPECT_NE(episode.status().message().find(wanted), std::string::npos)
         << value << " -> " << episode.status().message();
+  }
+}
+
+TEST(FaultsTest, TimingKindsKeepTheirDurationThroughTheirJson) {
+  const FaultEpisode latency = Parse({{"kind", "latency"}, {"delay", "2m30s"}, {"method", "PATCH"}});
+  EXPECT_EQ(latency.kind, FaultKind::kLatency);
+  EXPECT_EQ(latency.delay, seconds(150));
+  EXPECT_EQ(ToJson(latency).value("delay", ""), "2m30s");
+  const FaultEpisode stale = Parse({{"kind", "staleAnalytics"}, {"lag", "5m"}});
+  EXPECT_EQ(stale.lag, std::chrono::minutes(5));
+  EXPECT_EQ(ToJson(stale).value("lag", ""), "5m");
+  EXPECT_FALSE(ToJson(stale).contains("delay"));
+  for (const char* kind : {"reset", "close", "staleReads"}) {
+    json value = {{"kind", kind}};
+    if (std::string(kind) == "staleReads") value["lag"] = "1s";
+    EXPECT_EQ(ToJson(Parse(value)).value("kind", ""), kind);
   }
 }
 
@@ -67,6 +90,7 @@ TEST(FaultsTest, AnEpisodeHitsMatchingRequestsInsideItsWindowUpToItsCount) {
   EXPECT_FALSE(book.Hit(kPatch, {FaultKind::kThrottle}, kNow + seconds(60)));  // window over
   book.Clear();
   EXPECT_TRUE(book.List().empty());
+  EXPECT_EQ(book.TotalHits(), 3u);  // cleared episodes still count
 }
 
 TEST(FaultsTest, TheSameSeedHitsTheSameRequests) {

@@ -38,8 +38,10 @@ struct JournalEntry {
   // A request the API answered with success that changed nothing (the seed's PATCH): what the
   // live view marks as a phantom leg.
   bool changed_nothing = false;
-  // A request a fault episode answered instead of the API: "fault-2 status 503".
+  // A request a fault episode befell: "fault-2 status", "fault-3 reset".
   std::string fault;
+  // The request was carried out but its client never got the whole answer (reset, close).
+  bool answer_lost = false;
 };
 
 nlohmann::json ToJson(const JournalEntry& entry);

@@ -40,6 +40,7 @@ struct RouteStatus {
 struct ClientTraffic {
   uint64_t requests = 0;           // requests made with the client's token or credentials
   uint64_t too_many_requests = 0;  // answered 429
+  uint64_t failed_requests = 0;    // answered 429 or 5xx, or whose answer was lost (a fault)
   std::map<RouteStatus, uint64_t> by_route;
   uint64_t drops = 0;        // drop requests accepted (a participant's or a whole conversation's)
   uint64_t early_drops = 0;  // drop requests that reached a leg heard within the idle timeout

@@ -62,6 +62,7 @@ struct InProcessResponse {
   int status = 0;
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  bool connection_lost = false;  // a reset or close fault: the client gets no whole answer
 };
 
 // What the server has done with connections since it started.
