@@ -22,6 +22,20 @@ std::optional<TimePoint> SilentSinceBySegments(const AnalyticsParticipant& parti
   return silent_since;
 }
 
+// Analytics trail the world (eventual consistency): whether the conversation itself still shows
+// the leg connected and muted or held, so that no leg is dropped on stale analytics alone.
+// False when the leg was unmuted, resumed or is gone; an error when the read failed.
+Result<bool> StillSilentOnConversation(ApiClient& client, const std::string& conversation_id,
+                                       const std::string& participant_id) {
+  Result<CallConversation> conversation = client.GetCallConversation(conversation_id);
+  if (!conversation.ok()) {
+    if (conversation.status().code() == StatusCode::kNotFound) return false;
+    return conversation.status();
+  }
+  const CallParticipant* leg = conversation->FindParticipant(participant_id);
+  return leg != nullptr && leg->state == "connected" && (leg->muted || leg->held);
+}
+
 }  // namespace
 
 Result<std::vector<Candidate>> SimActivitySource::Candidates(TimePoint now, Duration idle_timeout) {
@@ -72,6 +86,10 @@ Result<std::vector<Candidate>> SignalsActivitySource::Candidates(TimePoint now,
     for (const AnalyticsParticipant& participant : conversation.participants) {
       const std::optional<TimePoint> silent_since = SilentSinceBySegments(participant);
       if (!silent_since || now - *silent_since < idle_timeout) continue;
+      // Unconfirmed (or the read failed): not a candidate this tick.
+      Result<bool> confirmed =
+          StillSilentOnConversation(client_, conversation.conversation_id, participant.participant_id);
+      if (!confirmed.ok() || !*confirmed) continue;
       candidates.push_back({conversation.conversation_id, participant.participant_id,
                             participant.purpose, *silent_since});
     }
@@ -87,7 +105,12 @@ Result<std::optional<TimePoint>> SignalsActivitySource::SilentSince(
   for (const AnalyticsConversation& conversation : *conversations) {
     if (conversation.conversation_id != conversation_id || conversation.conversation_end) continue;
     for (const AnalyticsParticipant& participant : conversation.participants) {
-      if (participant.participant_id == participant_id) return SilentSinceBySegments(participant);
+      if (participant.participant_id != participant_id) continue;
+      const std::optional<TimePoint> silent_since = SilentSinceBySegments(participant);
+      if (!silent_since) return silent_since;
+      Result<bool> confirmed = StillSilentOnConversation(client_, conversation_id, participant_id);
+      if (!confirmed.ok()) return confirmed.status();
+      return *confirmed ? silent_since : std::optional<TimePoint>();
     }
   }
   return std::optional<TimePoint>();

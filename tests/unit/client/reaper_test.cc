@@ -14,6 +14,7 @@
 
 #include "fake_transport.h"
 #include "gcsim/common/routes.h"
+#include "gcsim/core/faults.h"
 #include "sim_world.h"
 
 namespace gcsim::client {
@@ -106,14 +107,16 @@ class ClientReaperTest : public ::testing::Test {
     return routes::FillPath(routes::kSimLegMedia, {leg.conversation_id, leg.participant_id});
   }
 
-  // The lostDrop fault, not modelled by gcsim yet: a drop is answered 202 and never lands.
-  void LoseDrops() {
-    world_->fault = [](const HttpRequest& request) -> std::optional<HttpResponse> {
-      if (IsDrop(request)) return testing::JsonResponse(202, "");
-      return std::nullopt;
-    };
+  // A fault episode of the simulator's own on every PATCH (the reaper's only PATCHes are drops).
+  void FaultDrops(nlohmann::json episode) {
+    episode["method"] = "PATCH";
+    auto parsed = core::ParseFault(episode, Now());
+    ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+    world_->sim().faults().Add(*parsed);
   }
-  // A status fault on every drop, not modelled by gcsim yet.
+  // gcsim's lostDrop fault: a drop is answered 202 and never lands.
+  void LoseDrops() { FaultDrops({{"kind", "lostDrop"}}); }
+  // An API refusal of every drop that gcsim's world cannot be made to give: scripted.
   void AnswerDropsWith(HttpResponse response) {
     world_->fault = [response](const HttpRequest& request) -> std::optional<HttpResponse> {
       if (IsDrop(request)) return response;
@@ -624,12 +627,12 @@ TEST_F(ClientReaperTest, ALegHeardWhileTheTickWaitedOutA429IsNotDropped) {
 
 // The PATCH itself never waits: a 429 on it is a failed attempt, and the next tick decides
 // again on fresh evidence (here: still silent, dropped). A 429 on the PATCH alone, after an
-// allowed GET, is a status fault gcsim does not model yet: scripted.
+// allowed GET: gcsim's throttle fault.
 TEST_F(ClientReaperTest, ADropThatWouldWaitIsAFailedAttemptDecidedAgainLater) {
   Join("c1", "idle", Purpose::kCustomer);
   Join("c1", "peer", Purpose::kAgent, kAlways);
   clock_.Advance(minutes(11));
-  AnswerDropsWith(ErrorResponse(429, "too.many.requests.retry.after", {{"Retry-After", "20"}}));
+  FaultDrops({{"kind", "throttle"}, {"retryAfter", "20s"}});
   Reaper& reaper = MakeReaper();
   const TimePoint t0 = Now();
   StepReport report = reaper.Step(t0);
@@ -641,7 +644,7 @@ TEST_F(ClientReaperTest, ADropThatWouldWaitIsAFailedAttemptDecidedAgainLater) {
   EXPECT_EQ(reaper.totals().failed_attempts, 1u);
   EXPECT_EQ(reaper.totals().failed_requests, 1u);
 
-  world_->fault = nullptr;
+  world_->sim().faults().Clear();
   clock_.Advance(seconds(15));
   report = reaper.Step(Now());
   ASSERT_EQ(Legs(report.dropped), (std::vector<LegId>{L("c1", "idle")}));
@@ -805,13 +808,12 @@ TEST_F(ClientReaperTest, ALegUnreachableForFifteenMinutesIsReportedStuckThenDrop
             std::string::npos);
 }
 
-// Failed PATCHes count too, and are not retried inside the tick. (A 503 is a status fault gcsim
-// does not model yet: scripted.)
+// Failed PATCHes count too, and are not retried inside the tick (gcsim's status fault: 503).
 TEST_F(ClientReaperTest, FailedDropsCountTowardMaxAttempts) {
   Join("c1", "idle", Purpose::kCustomer);
   Join("c1", "peer", Purpose::kAgent, kAlways);
   clock_.Advance(minutes(11));
-  AnswerDropsWith(ErrorResponse(503, "service.unavailable"));
+  FaultDrops({{"kind", "status"}, {"status", 503}});
   Reaper& reaper = MakeReaper({.max_attempts = 3});
   const TimePoint t0 = Now();
   std::vector<StuckLeg> stuck;
@@ -839,7 +841,7 @@ TEST_F(ClientReaperTest, FailedAttemptsAreForgottenOnceTheLegIsHeard) {
   Join("c1", "idle", Purpose::kCustomer);
   Join("c1", "peer", Purpose::kAgent, kAlways);
   clock_.Advance(minutes(11));
-  AnswerDropsWith(ErrorResponse(503, "service.unavailable"));
+  FaultDrops({{"kind", "status"}, {"status", 503}});
   Reaper& reaper = MakeReaper({.max_attempts = 2});
   reaper.Step(Now());
   world_->Hear("c1", "idle");

@@ -79,7 +79,9 @@ struct SignalsActivitySourceOptions {
 };
 
 // What the real API can show: a voice leg whose open analytics segments are all `hold` or
-// audioMuted, since at least the idle timeout (muted or held for the whole timeout).
+// audioMuted, since at least the idle timeout (muted or held for the whole timeout). Analytics
+// trail the world, so each such leg is confirmed on its conversation (GET of the call: still
+// connected, still muted or held) before it is a candidate or its silence is trusted again.
 // Holds a reference to the client.
 class SignalsActivitySource final : public ActivitySource {
  public:
