@@ -413,6 +413,16 @@ class Run {
     using Kind = TimelineEvent::Kind;
     const std::string leg = Resolve(event.leg);
     const std::string what = EventText(event);
+    if (event.kind == Kind::kFault || event.kind == Kind::kClearFaults) {
+      std::string effect = what;
+      if (event.kind == Kind::kFault) {
+        effect += ": " + sim_->faults().Add(*core::ParseFault(event.fault, clock_.Now())).id;
+      } else {
+        sim_->faults().Clear();
+      }
+      sim_->journal().Append({.at = clock_.Now(), .kind = "timeline", .effect = std::move(effect)});
+      return;
+    }
     if (event.kind != Kind::kJoin && unresolved_.count(event.leg)) {
       if (!event.as.empty()) unresolved_.insert(event.as);  // and so on down the chain
       return Note(event, leg, what + " skipped: the event that names \"" + event.leg + "\" was skipped");
@@ -437,6 +447,8 @@ class Run {
         if (joined.ok()) made = *joined;
         break;
       }
+      case Kind::kFault:
+      case Kind::kClearFaults: break;  // handled above
     }
     if (!event.as.empty()) {
       if (made.empty()) unresolved_.insert(event.as);
@@ -474,6 +486,8 @@ class Run {
       case Kind::kHangUp: return text + "the far end hangs up";
       case Kind::kTransfer: return text + "transfer away and back";
       case Kind::kJoin: return text + "a new leg joins";
+      case Kind::kFault: return text + "fault " + event.fault.value("kind", "") + " added";
+      case Kind::kClearFaults: return text + "faults cleared";
     }
     return text;
   }
@@ -501,6 +515,7 @@ class Run {
       text = std::string(client::LogLevelName(level)) + ": " + text;
       std::lock_guard lock(drops_mu_);
       if (!entry.participant_id.empty()) reported_.insert(entry.participant_id);
+      if (event == "stuck" && !entry.participant_id.empty()) reported_stuck_.insert(entry.participant_id);
     }
     if (recorder_ && level >= client::LogLevel::kWarn && !entry.participant_id.empty()) {
       recorder_->NoteWarning(entry.at, entry.participant_id, text);
@@ -578,7 +593,10 @@ class Run {
       reported = reported_;
       lateness = lateness_;
     }
-    m.no_op_patches = sim_->journal().traffic().Client(ClientUnderTest()).no_op_patches;
+    const core::ClientTraffic traffic = sim_->journal().traffic().Client(ClientUnderTest());
+    m.no_op_patches = traffic.no_op_patches;
+    m.failed_requests = traffic.failed_requests;
+    m.faults_injected = sim_->faults().TotalHits();
     if (reaper_ || external_) {
       if (reaper_) {
         const client::ReaperTotals totals = reaper_->totals();
@@ -590,7 +608,6 @@ class Run {
         m.retries = totals.retries;
       } else {
         // Only what the simulator saw: requests with the client's token or credentials.
-        const core::ClientTraffic traffic = sim_->journal().traffic().Client(external_->client_id);
         m.drops = traffic.drops;
         m.requests = traffic.requests;
         m.too_many_requests = traffic.too_many_requests;
@@ -756,6 +773,12 @@ class Run {
               held = leg->disconnect_type != "client";
               actual = state;
               break;
+            case Kind::kLegReportedStuck: {
+              std::lock_guard lock(drops_mu_);
+              held = reported_stuck_.count(leg_id) > 0;
+              actual = held ? "reported stuck" : "never reported stuck; leg " + state;
+              break;
+            }
             case Kind::kLegState:
               held = e.value == core::ToString(leg->state);
               actual = state;
@@ -847,6 +870,7 @@ class Run {
   mutable std::mutex drops_mu_;  // the journal's tap writes from server threads
   std::vector<EarlyDrop> early_;
   std::set<std::string> reported_;  // legs a drop request reached, or the reaper warned about
+  std::set<std::string> reported_stuck_;  // legs the reaper reported stuck
   ScenarioResult result_;
 };
 
@@ -866,7 +890,9 @@ std::vector<std::pair<std::string, double>> NamedMetrics(const RunMetrics& m) {
           {"idleLegsUnhandled", m.idle_legs_unhandled},
           {"requestsPerDrop", m.requests_per_drop},
           {"scriptRequests", m.script_requests},
-          {"noOpPatches", m.no_op_patches}};
+          {"noOpPatches", m.no_op_patches},
+          {"faultsInjected", m.faults_injected},
+          {"failedRequests", m.failed_requests}};
 }
 
 ScenarioResult RunScenario(const Scenario& scenario, const RunOptions& options) {

@@ -52,14 +52,24 @@ Status ReadEvent(const json& value, const std::string& where, TimelineEvent& eve
     }
     event.join = world->conversations[0].legs[0];
   }
+  if (const json* fault = action("fault", TimelineEvent::Kind::kFault)) {
+    auto parsed = core::ParseFault(*fault, TimePoint{}, in.At("fault"));
+    if (!parsed.ok()) return parsed.status();
+    event.fault = *fault;
+  }
+  if (const json* clear = action("clearFaults", TimelineEvent::Kind::kClearFaults);
+      clear != nullptr && *clear != true) {
+    in.Fail(in.At("clearFaults"), "expected true");
+  }
   if (event.kind == TimelineEvent::Kind::kJoin) {
     in.Id("conversation", event.conversation, true);
-  } else {
+  } else if (event.kind != TimelineEvent::Kind::kFault && event.kind != TimelineEvent::Kind::kClearFaults) {
     in.String("leg", event.leg, true);
   }
   in.String("as", event.as);
   if (in.ok() && actions != 1) {
-    in.Fail(where, "an event does exactly one of speech, mute, hold, confine, hangUp, transfer, join");
+    in.Fail(where, "an event does exactly one of speech, mute, hold, confine, hangUp, transfer, "
+                   "join, fault, clearFaults");
   }
   return in.Finish();
 }
@@ -221,6 +231,9 @@ Status ReadExpectation(const json& value, const std::string& where, Expectation&
   } else if (const json* never = in.Get("neverDropped")) {
     e.kind = Expectation::Kind::kLegNeverDropped;
     if (*never != true) in.Fail(in.At("neverDropped"), "expected true");
+  } else if (const json* stuck = in.Get("reportedStuck")) {
+    e.kind = Expectation::Kind::kLegReportedStuck;
+    if (*stuck != true) in.Fail(in.At("reportedStuck"), "expected true");
   } else if (in.Get("state")) {
     e.kind = Expectation::Kind::kLegState;
     in.String("state", e.value);
@@ -255,11 +268,12 @@ Status ReadExpectation(const json& value, const std::string& where, Expectation&
     }
     ReadBounds(in, e);
   } else {
-    in.Fail(where, "say what to expect: disconnectedBetween, neverDropped, state, media, ended, "
-                   "oInteracting, oWaiting or metric");
+    in.Fail(where, "say what to expect: disconnectedBetween, neverDropped, reportedStuck, state, "
+                   "media, ended, oInteracting, oWaiting or metric");
   }
   const bool needs_leg = e.kind == Expectation::Kind::kLegDisconnectedBetween ||
                          e.kind == Expectation::Kind::kLegNeverDropped ||
+                         e.kind == Expectation::Kind::kLegReportedStuck ||
                          e.kind == Expectation::Kind::kLegState || e.kind == Expectation::Kind::kLegMedia;
   if (in.ok() && needs_leg && e.leg.empty()) in.Fail(where, "this expectation needs a \"leg\"");
   const bool needs_at = e.kind == Expectation::Kind::kLegState || e.kind == Expectation::Kind::kLegMedia ||
@@ -318,7 +332,7 @@ class References {
       if (event.kind == TimelineEvent::Kind::kJoin) {
         check(Conversation(event.conversation, event.pointer + "/conversation"));
         check(core::CheckLegReferences(event.join, scenario_.world, event.pointer + "/join"));
-      } else {
+      } else if (!event.leg.empty()) {
         check(Leg(event.leg, event.at, event.pointer + "/leg"));
       }
     }
@@ -379,6 +393,7 @@ std::string Expectation::Describe() const {
     case Kind::kLegDisconnectedBetween:
       return "leg " + leg + " disconnected between " + FormatDuration(from) + " and " + FormatDuration(to);
     case Kind::kLegNeverDropped: return "leg " + leg + " never dropped";
+    case Kind::kLegReportedStuck: return "leg " + leg + " reported stuck";
     case Kind::kLegState: return "leg " + leg + " " + value + when;
     case Kind::kLegMedia: return "leg " + leg + " media " + value + when;
     case Kind::kConversationEnded:

@@ -198,5 +198,44 @@ TEST(ReaperBinaryTest, DaemonStoppedWithADropUnverifiedExitsThree) {
   EXPECT_EQ(testing::Wait(serve.child), 0);
 }
 
+// Issue 11: a restarted simulator. gcsim serve is killed and started again on its port; the
+// daemon logs each tick it cannot make, goes on, and drops the idle leg of the new world.
+TEST(ReaperBinaryTest, DaemonGoesOnWhenTheSimulatorIsRestarted) {
+  ManualServe first = StartManualServe();
+  ASSERT_NE(first.port, 0) << first.address;
+  testing::Child reaper = testing::Spawn(
+      GCSIM_REAPER_BINARY, {"--api-url", first.url, "--client-id", "demo-client", "--client-secret",
+                            "demo-secret", "--activity", "sim", "--poll-interval", "100ms"});
+  kill(first.child.pid, SIGKILL);
+  testing::Wait(first.child);
+
+  std::string log;
+  const auto read_until = [&](const std::string& wanted) {
+    for (std::string line; !(line = testing::ReadLine(reaper.err)).empty();) {  // empty: EOF
+      log += line + "\n";
+      if (line.find(wanted) != std::string::npos) return true;
+    }
+    return false;
+  };
+  ASSERT_TRUE(read_until("activity_source_failed")) << log;
+
+  testing::Child second = testing::Spawn(
+      GCSIM_BINARY, {"serve", "--port", std::to_string(first.port), "--clock", "manual"});
+  const std::string address = testing::ReadLine(second.out);
+  ASSERT_NE(address.find(std::to_string(first.port)), std::string::npos) << address;
+  ASSERT_TRUE(Advance(first.port, "10m"));
+  ASSERT_TRUE(read_until("dropped")) << log;
+  EXPECT_NE(log.rfind(kSupervisor), std::string::npos) << log;
+  ASSERT_TRUE(Advance(first.port, "1s"));
+  ASSERT_TRUE(read_until("verified")) << log;
+
+  kill(reaper.pid, SIGTERM);
+  const std::string summary = testing::ReadAll(reaper.out);
+  EXPECT_EQ(testing::Wait(reaper), 1) << summary << log;  // requests failed while it was down
+  EXPECT_NE(summary.find("dropped 1, verified 1, stuck 0"), std::string::npos) << summary;
+  kill(second.pid, SIGTERM);
+  EXPECT_EQ(testing::Wait(second), 0);
+}
+
 }  // namespace
 }  // namespace gcsim

@@ -181,6 +181,29 @@ TEST(ParseScenarioTest, BrokenFilesNameThePointerAndTheProblem) {
   EXPECT_NE(ErrorOf(s).find("/timeline/0/join/purpose: unknown purpose"), std::string::npos) << ErrorOf(s);
 }
 
+TEST(ParseScenarioTest, FaultEventsAndStuckExpectationsAreChecked) {
+  json s = Minimal();
+  s["timeline"] = json::parse(R"([{"at": "1m", "fault": {"kind": "latency", "delay": "5s"}},
+                                  {"at": "2m", "clearFaults": true}])");
+  s["expect"] = json::parse(R"([{"leg": "9f8e7d6c-5b4a-3210-abcd-ef1234567890", "reportedStuck": true},
+                                {"metric": "faultsInjected", "atLeast": 1},
+                                {"metric": "failedRequests", "equals": 0}])");
+  auto parsed = ParseScenario(s, "s.json");
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_EQ(parsed->timeline[0].kind, TimelineEvent::Kind::kFault);
+  EXPECT_EQ(parsed->timeline[1].kind, TimelineEvent::Kind::kClearFaults);
+  EXPECT_EQ(parsed->expectations[0].kind, Expectation::Kind::kLegReportedStuck);
+
+  s["timeline"] = json::parse(R"([{"at": "1m", "fault": {"kind": "latency"}}])");
+  EXPECT_NE(ErrorOf(s).find("/timeline/0/fault: missing required field \"delay\""), std::string::npos)
+      << ErrorOf(s);
+  s["timeline"] = json::parse(R"([{"at": "1m", "clearFaults": false}])");
+  EXPECT_NE(ErrorOf(s).find("/timeline/0/clearFaults: expected true"), std::string::npos) << ErrorOf(s);
+  s["timeline"] = json::array();
+  s["expect"] = json::parse(R"([{"reportedStuck": true}])");
+  EXPECT_NE(ErrorOf(s).find("/expect/0: this expectation needs a \"leg\""), std::string::npos) << ErrorOf(s);
+}
+
 TEST(LoadScenarioFileTest, SyntaxErrorsGiveFileLineAndColumn) {
   const std::string path = testing::TempDir() + "/broken_scenario.json";
   std::ofstream(path) << "{\n  \"name\": \"x\",\n  \"runFor\": 10m\n}\n";

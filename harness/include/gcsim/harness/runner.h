@@ -66,6 +66,9 @@ struct RunMetrics {
   double requests_per_drop = 0;    // requestsPerDrop
   uint64_t no_op_patches = 0;      // noOpPatches: the client under test's PATCHes answered 2xx
                                    // that changed nothing
+  uint64_t faults_injected = 0;    // faultsInjected: requests and drops fault episodes befell
+  uint64_t failed_requests = 0;    // failedRequests: the client under test's requests answered
+                                   // 429 or 5xx, or whose answer a fault lost
 };
 
 // Every figure by the name scenario files use, in a fixed order: the one table behind

@@ -22,7 +22,7 @@ namespace gcsim::harness {
 // Something the world does by itself at a simulated time. Legs are named by participant id,
 // or by the name an earlier "transfer" or "join" event gave with "as".
 struct TimelineEvent {
-  enum class Kind { kSpeech, kMute, kHold, kConfine, kHangUp, kTransfer, kJoin };
+  enum class Kind { kSpeech, kMute, kHold, kConfine, kHangUp, kTransfer, kJoin, kFault, kClearFaults };
   Duration at{};
   Kind kind = Kind::kSpeech;
   std::string leg;             // every kind but kJoin
@@ -31,6 +31,7 @@ struct TimelineEvent {
   bool value = true;           // kMute, kHold, kConfine
   core::LegSpec join;          // kJoin
   std::string as;              // kTransfer, kJoin: a name for the new participant
+  nlohmann::json fault;        // kFault: an episode, its from/until counted from `at`
   std::string pointer;         // where in the file, for messages
 };
 
@@ -93,6 +94,7 @@ struct Expectation {
   enum class Kind {
     kLegDisconnectedBetween,  // leg disconnected, its endTime within [from, to]
     kLegNeverDropped,         // no client drop ever reached the leg
+    kLegReportedStuck,        // the bundled reaper reported the leg stuck
     kLegState,                // leg state at `at`
     kLegMedia,                // "flowing" or "stopped" at `at`
     kConversationEnded,       // ended (or not) at `at`
