@@ -511,6 +511,10 @@ class Run {
       else if (key == "participant") entry.participant_id = value;
       else text += " " + key + "=" + value;
     }
+    // The server's port changes from run to run; the journal must not (same seed, same journal).
+    for (size_t at = text.find(url_); !url_.empty() && at != std::string::npos; at = text.find(url_, at)) {
+      text.replace(at, url_.size(), "gcsim");
+    }
     if (level >= client::LogLevel::kWarn) {
       text = std::string(client::LogLevelName(level)) + ": " + text;
       std::lock_guard lock(drops_mu_);

@@ -262,5 +262,27 @@ TEST(RunScenarioTest, ThirtySimulatedMinutesOfTheSeedRun) {
   EXPECT_EQ(result.simulated, std::chrono::minutes(30));
 }
 
+// Issue 11's "same seed, same faults, same journal": each bundled fault scenario, run twice,
+// passes both times with the same journal, entry for entry.
+TEST(RunScenarioTest, FaultScenariosReplayTheSameJournal) {
+  auto files = FindScenarioFiles({std::string(GCSIM_SCENARIOS_DIR) + "/faults"});
+  ASSERT_TRUE(files.ok()) << files.status().ToString();
+  ASSERT_GE(files->size(), 9u);
+  for (const std::string& file : *files) {
+    auto scenario = LoadScenarioFile(file);
+    ASSERT_TRUE(scenario.ok()) << scenario.status().ToString();
+    const ScenarioResult first = RunScenario(*scenario, {.keep_journal = true});
+    const ScenarioResult second = RunScenario(*scenario, {.keep_journal = true});
+    EXPECT_TRUE(first.failures.empty() && first.error.empty()) << file;
+    if (file.find("stale-analytics-30s") == std::string::npos) {  // the world's lag, not a fault
+      EXPECT_GT(first.metrics.faults_injected, 0u) << file;
+    }
+    ASSERT_EQ(first.journal.size(), second.journal.size()) << file;
+    for (size_t i = 0; i < first.journal.size(); ++i) {
+      ASSERT_EQ(core::ToJson(first.journal[i]), core::ToJson(second.journal[i])) << file << " entry " << i;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace gcsim::harness
