@@ -267,7 +267,7 @@ TEST(RunScenarioTest, ThirtySimulatedMinutesOfTheSeedRun) {
 TEST(RunScenarioTest, FaultScenariosReplayTheSameJournal) {
   auto files = FindScenarioFiles({std::string(GCSIM_SCENARIOS_DIR) + "/faults"});
   ASSERT_TRUE(files.ok()) << files.status().ToString();
-  ASSERT_GE(files->size(), 9u);
+  ASSERT_GE(files->size(), 10u);
   for (const std::string& file : *files) {
     auto scenario = LoadScenarioFile(file);
     ASSERT_TRUE(scenario.ok()) << scenario.status().ToString();
