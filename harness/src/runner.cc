@@ -16,6 +16,7 @@
 #include "gcsim/client/transport.h"
 #include "gcsim/common/clock.h"
 #include "gcsim/common/strings.h"
+#include "gcsim/core/queries.h"
 #include "gcsim/core/simulator.h"
 #include "gcsim/http/server.h"
 #include "client_process.h"
@@ -735,6 +736,15 @@ class Run {
         const int status = script_statuses_[e.script_step];
         held = status == e.status;
         actual = status == 0 ? "never sent" : "answered " + std::to_string(status);
+        break;
+      }
+      case Kind::kUserRoutingStatus: {
+        sim_->Read([&](const core::WorldView& world) {
+          const core::User* user = world.FindUser(e.user);
+          const std::string status = user ? core::ToString(core::RoutingStatusOf(world, *user).status) : "no such user";
+          held = status == e.value;
+          actual = "routing status " + status;
+        });
         break;
       }
       case Kind::kQueueObservation: {

@@ -210,6 +210,7 @@ Status ReadExpectation(const json& value, const std::string& where, Expectation&
   in.String("leg", e.leg);
   in.Id("conversation", e.conversation);
   in.Id("queue", e.queue);
+  in.Id("user", e.user);
   if (!in.ok()) return in.status();
   if (const json* window = in.Get("disconnectedBetween")) {
     e.kind = Expectation::Kind::kLegDisconnectedBetween;
@@ -255,6 +256,16 @@ Status ReadExpectation(const json& value, const std::string& where, Expectation&
     in.Int(e.name, count, 0);
     e.equals = count;
     if (in.ok() && e.queue.empty()) in.Fail(where, "\"" + e.name + "\" needs a \"queue\"");
+  } else if (in.Get("routingStatus")) {
+    e.kind = Expectation::Kind::kUserRoutingStatus;
+    in.String("routingStatus", e.value);
+    static const char* const kStatuses[] = {"OFF_QUEUE", "IDLE", "INTERACTING", "COMMUNICATING",
+                                            "NOT_RESPONDING"};
+    if (in.ok() && std::find(std::begin(kStatuses), std::end(kStatuses), e.value) == std::end(kStatuses)) {
+      in.Fail(in.At("routingStatus"),
+              "expected OFF_QUEUE, IDLE, INTERACTING, COMMUNICATING or NOT_RESPONDING");
+    }
+    if (in.ok() && e.user.empty()) in.Fail(where, "\"routingStatus\" needs a \"user\"");
   } else if (in.Get("metric")) {
     e.kind = Expectation::Kind::kMetric;
     in.String("metric", e.name);
@@ -269,7 +280,7 @@ Status ReadExpectation(const json& value, const std::string& where, Expectation&
     ReadBounds(in, e);
   } else {
     in.Fail(where, "say what to expect: disconnectedBetween, neverDropped, reportedStuck, state, "
-                   "media, ended, oInteracting, oWaiting or metric");
+                   "media, ended, oInteracting, oWaiting, routingStatus or metric");
   }
   const bool needs_leg = e.kind == Expectation::Kind::kLegDisconnectedBetween ||
                          e.kind == Expectation::Kind::kLegNeverDropped ||
@@ -277,7 +288,8 @@ Status ReadExpectation(const json& value, const std::string& where, Expectation&
                          e.kind == Expectation::Kind::kLegState || e.kind == Expectation::Kind::kLegMedia;
   if (in.ok() && needs_leg && e.leg.empty()) in.Fail(where, "this expectation needs a \"leg\"");
   const bool needs_at = e.kind == Expectation::Kind::kLegState || e.kind == Expectation::Kind::kLegMedia ||
-                        e.kind == Expectation::Kind::kQueueObservation;
+                        e.kind == Expectation::Kind::kQueueObservation ||
+                        e.kind == Expectation::Kind::kUserRoutingStatus;
   if (in.ok() && needs_at && !e.at) in.Fail(where, "this expectation needs an \"at\" time");
   return in.Finish();
 }
@@ -294,6 +306,7 @@ class References {
       }
     }
     for (const core::Queue& queue : scenario.world.queues) queues_.insert(queue.id);
+    for (const core::User& user : scenario.world.users) users_.insert(user.id);
     for (const TimelineEvent& event : scenario.timeline) {
       if (!event.as.empty()) named_at_.emplace(event.as, event.at);
     }
@@ -349,13 +362,16 @@ class References {
       if (!e.leg.empty()) check(Leg(e.leg, e.at, e.pointer + "/leg"));
       check(Conversation(e.conversation, e.pointer + "/conversation"));
       check(Queue(e.queue, e.pointer + "/queue"));
+      if (!e.user.empty() && !users_.count(e.user)) {
+        check(InvalidArgumentError(e.pointer + "/user: user " + e.user + " is not one of the world's users"));
+      }
     }
     return status;
   }
 
  private:
   const Scenario& scenario_;
-  std::set<std::string> legs_, conversations_, queues_;
+  std::set<std::string> legs_, conversations_, queues_, users_;
   std::map<std::string, Duration> named_at_;
 };
 
@@ -399,6 +415,7 @@ std::string Expectation::Describe() const {
     case Kind::kConversationEnded:
       return "conversation " + conversation + (ended ? " ended" : " still live") + when;
     case Kind::kQueueObservation: return name + " of queue " + queue + bounds + when;
+    case Kind::kUserRoutingStatus: return "routing status of user " + user + " " + value + when;
     case Kind::kMetric: return name + bounds;
     case Kind::kScriptStatus:
       return "script request " + std::to_string(script_step) + " answered " + std::to_string(status);

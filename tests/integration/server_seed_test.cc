@@ -44,7 +44,8 @@ class SeedTest : public ServerFixture {
     EXPECT_EQ(
         explained["effect"],
         "nothing changed: no field the API acts on (ignored: dispositionCode, dropReason, id); "
-        "the leg stays connected");
+        "the leg stays connected; the user's routing status now reads IDLE (the field report's "
+        "phantom)");
     EXPECT_NE(explained["hint"].get<std::string>().find(R"({"state":"disconnected"})"),
               std::string::npos);
 

@@ -46,6 +46,10 @@ Status ConversationNotFound(const std::string& id) {
   return ApiStatus(codes::kNotFound, "Conversation " + id + " not found.");
 }
 
+Status UserNotFound(const std::string& id) {
+  return ApiStatus(codes::kNotFound, "User " + id + " not found.");
+}
+
 Status ParticipantNotFound(const std::string& id) {
   return ApiStatus(codes::kNotFound, "Participant " + id + " not found.");
 }

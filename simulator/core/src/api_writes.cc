@@ -155,12 +155,18 @@ UpdateOutcome ApiWrites::UpdateParticipant(const std::string& conversation_id,
 
   out.http_status = profile == Profile::kObserved && changes.empty() ? 204 : 202;
   out.changed_nothing = changes.empty();
+  // The field report: after such a PATCH the supervisor view showed the user idle while the leg
+  // stayed up (not documented behaviour; the observed profile reproduces it).
+  const bool reads_idle = profile == Profile::kObserved && changes.empty() && live &&
+                          !leg->user_id.empty() && !leg->reads_idle_since;
+  if (reads_idle) leg->reads_idle_since = now;
   if (changes.empty()) {
     out.effect_text = out.ignored_fields.empty()
                           ? "nothing changed: every field already had the value sent"
                           : "nothing changed: no field the API acts on (ignored: " +
                                 Join(out.ignored_fields, ", ") + "); the leg stays " +
                                 ToString(leg->state);
+    if (reads_idle) out.effect_text += "; the user's routing status now reads IDLE (the field report's phantom)";
   } else {
     out.effect_text = Join(changes, "; ");
   }

@@ -17,6 +17,7 @@ Participant LegAsOf(const Participant& leg, TimePoint as_of) {
     past.held = past.segments.back().type == "hold";
     past.muted = past.segments.back().audio_muted;
   }
+  if (leg.reads_idle_since && *leg.reads_idle_since > as_of) past.reads_idle_since.reset();
   if (leg.end_time && *leg.end_time > as_of) {
     past.end_time.reset();
     past.disconnect_type.clear();

@@ -1,6 +1,7 @@
 #include "gcsim/core/queries.h"
 
 #include <algorithm>
+#include <optional>
 
 #include "gcsim/core/simulator.h"
 
@@ -101,6 +102,39 @@ size_t RunDetailQuery(const WorldView& world, const ConversationDetailQuery& que
     std::for_each(all.begin(), all.end(), visit);
   }
   return total;
+}
+
+const char* ToString(RoutingStatus status) {
+  switch (status) {
+    case RoutingStatus::kOffQueue: return "OFF_QUEUE";
+    case RoutingStatus::kIdle: return "IDLE";
+    case RoutingStatus::kInteracting: return "INTERACTING";
+    case RoutingStatus::kCommunicating: return "COMMUNICATING";
+    case RoutingStatus::kNotResponding: return "NOT_RESPONDING";
+  }
+  return "IDLE";
+}
+
+UserRoutingStatus RoutingStatusOf(const WorldView& world, const User& user) {
+  const std::vector<const Conversation*>& conversations = world.ConversationsByStart();
+  std::optional<TimePoint> on_queue_call, other_call;  // since when, the earliest
+  TimePoint idle_since = conversations.empty() ? world.now() : conversations.front()->start_time;
+  for (const Conversation* conv : conversations) {
+    for (const Participant* leg : conv->participants) {
+      if (leg->user_id != user.id) continue;
+      if (!IsLive(leg->state) || leg->reads_idle_since) {
+        const std::optional<TimePoint> ended = leg->reads_idle_since ? leg->reads_idle_since : leg->end_time;
+        if (ended) idle_since = std::max(idle_since, *ended);
+        continue;
+      }
+      std::optional<TimePoint>& call = leg->queue_id.empty() ? other_call : on_queue_call;
+      const TimePoint since = leg->connected_time.value_or(leg->start_time);
+      call = call ? std::min(*call, since) : since;
+    }
+  }
+  if (on_queue_call) return {RoutingStatus::kInteracting, *on_queue_call};
+  if (other_call) return {RoutingStatus::kCommunicating, *other_call};
+  return {user.on_queue ? RoutingStatus::kIdle : RoutingStatus::kOffQueue, idle_since};
 }
 
 std::vector<const Conversation*> LiveCallsOf(const WorldView& world, const std::string& user_id) {

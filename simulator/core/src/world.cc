@@ -112,6 +112,7 @@ Result<WorldSpec> ParseWorld(const json& value, std::string_view pointer_prefix)
     User& out = world.users.emplace_back();
     user.Id("id", out.id, true);
     user.String("name", out.name);
+    user.Bool("onQueue", out.on_queue);
     return user.Finish();
   });
   in.Array("queues", [&](const json& item, const std::string& at) {

@@ -109,6 +109,28 @@ Reply GetCallConversation(const core::Simulator& sim, const Exchange& ex) {
   return ReadConversation(sim, ex, CallConversationText);
 }
 
+// A paged entity listing as the API writes them, for `base` (a path without a query).
+json PagedListing(json entities, const Paging& paging, size_t total, std::string_view base) {
+  const int pages = paging.PageCount(total);
+  const auto uri = [&](int page) {
+    return std::string(base) + "?pageSize=" + std::to_string(paging.page_size) +
+           "&pageNumber=" + std::to_string(page);
+  };
+  json out = {{"entities", std::move(entities)},
+              {"pageSize", paging.page_size},
+              {"pageNumber", paging.page_number},
+              {"total", total},
+              {"pageCount", pages},
+              {"selfUri", uri(paging.page_number)},
+              {"firstUri", uri(1)},
+              {"lastUri", uri(std::max(pages, 1))}};
+  if (paging.page_number < pages) out["nextUri"] = uri(paging.page_number + 1);
+  if (paging.page_number > 1) {
+    out["previousUri"] = uri(std::min(paging.page_number - 1, std::max(pages, 1)));
+  }
+  return out;
+}
+
 // The calling user's live calls, oldest first.
 Reply ListCalls(const core::Simulator& sim, const Exchange& ex) {
   if (ex.caller.user_id.empty()) return ErrorReply(ex, core::ApiStatus(codes::kNotAUser));
@@ -124,24 +146,75 @@ Reply ListCalls(const core::Simulator& sim, const Exchange& ex) {
       entities.push_back(json::parse(CallConversationText(world, *calls[i])));  // a rare listing
     }
   });
-  const int pages = paging->PageCount(total);
-  const auto uri = [&](int page) {
-    return std::string(routes::kCalls) + "?pageSize=" + std::to_string(paging->page_size) +
-           "&pageNumber=" + std::to_string(page);
-  };
-  json out = {{"entities", std::move(entities)},
-              {"pageSize", paging->page_size},
-              {"pageNumber", paging->page_number},
-              {"total", total},
-              {"pageCount", pages},
-              {"selfUri", uri(paging->page_number)},
-              {"firstUri", uri(1)},
-              {"lastUri", uri(std::max(pages, 1))}};
-  if (paging->page_number < pages) out["nextUri"] = uri(paging->page_number + 1);
-  if (paging->page_number > 1) {
-    out["previousUri"] = uri(std::min(paging->page_number - 1, std::max(pages, 1)));
-  }
-  return JsonReply(std::move(out));
+  return JsonReply(PagedListing(std::move(entities), *paging, total, routes::kCalls));
+}
+
+// GET /api/v2/conversations: the calling user's active conversations, as Conversations
+// (a ConversationEntityListing; the real API does not page it).
+Reply ListConversations(const core::Simulator& sim, const Exchange& ex) {
+  if (ex.caller.user_id.empty()) return ErrorReply(ex, core::ApiStatus(codes::kNotAUser));
+  json entities = json::array();
+  ReadWorld(sim, ex, [&](const core::WorldView& world) {
+    for (const core::Conversation* conv : core::LiveCallsOf(world, ex.caller.user_id)) {
+      entities.push_back(json::parse(ConversationText(*conv)));  // a rare listing
+    }
+  });
+  return JsonReply({{"entities", std::move(entities)}});
+}
+
+// --- users and routing -----------------------------------------------------------------------
+
+json UserJson(const core::User& user) {
+  return {{"id", user.id}, {"name", user.name}, {"state", "active"},
+          {"selfUri", routes::FillPath(routes::kUser, {user.id})}};
+}
+
+// GET /api/v2/users/{userId} and /api/v2/users/me (the token's user).
+Reply GetUser(const core::Simulator& sim, const Exchange& ex, bool me) {
+  if (me && ex.caller.user_id.empty()) return ErrorReply(ex, core::ApiStatus(codes::kNotAUser));
+  const std::string& id = me ? ex.caller.user_id : ex.Param("userId");
+  Reply reply;
+  sim.Read([&](const core::WorldView& world) {
+    const core::User* user = world.FindUser(id);
+    reply = user ? JsonReply(UserJson(*user)) : ErrorReply(ex, core::UserNotFound(id));
+  });
+  return reply;
+}
+
+// GET /api/v2/users/{userId}/routingstatus.
+Reply GetRoutingStatus(const core::Simulator& sim, const Exchange& ex) {
+  const std::string& id = ex.Param("userId");
+  Reply reply;
+  sim.Read([&](const core::WorldView& world) {
+    const core::User* user = world.FindUser(id);
+    if (user == nullptr) {
+      reply = ErrorReply(ex, core::UserNotFound(id));
+      return;
+    }
+    const core::UserRoutingStatus routing = core::RoutingStatusOf(world, *user);
+    reply = JsonReply({{"userId", id},
+                       {"status", core::ToString(routing.status)},
+                       {"startTime", FormatIso8601(routing.since)}});
+  });
+  return reply;
+}
+
+// GET /api/v2/routing/queues: the world's queues, paged.
+Reply ListQueues(const core::Simulator& sim, const Exchange& ex) {
+  auto paging = ParsePaging(ex, kDefaultPageSize, kMaxPageSize);
+  if (!paging.ok()) return ErrorReply(ex, paging.status());
+  json entities = json::array();
+  size_t total = 0;
+  sim.Read([&](const core::WorldView& world) {
+    total = world.queues().size();
+    const size_t end = std::min(total, paging->first() + paging->page_size);
+    for (size_t i = paging->first(); i < end; ++i) {
+      const core::Queue& queue = world.queues()[i];
+      entities.push_back({{"id", queue.id}, {"name", queue.name},
+                          {"selfUri", std::string(routes::kRoutingQueues) + "/" + queue.id}});
+    }
+  });
+  return JsonReply(PagedListing(std::move(entities), *paging, total, routes::kRoutingQueues));
 }
 
 // Journal notes and the answer for a write the core judged.
@@ -223,6 +296,13 @@ void AddGenesysRoutes(Router& router, core::Simulator& sim) {
       [s](Exchange& ex) { return GetCallConversation(*s, ex); }, Reads::kConversation);
   api("GET", routes::kCalls, BodyKind::kNone,
       [s](Exchange& ex) { return ListCalls(*s, ex); }, Reads::kConversation);
+  api("GET", routes::kConversations, BodyKind::kNone,
+      [s](Exchange& ex) { return ListConversations(*s, ex); }, Reads::kConversation);
+  api("GET", routes::kUserMe, BodyKind::kNone, [s](Exchange& ex) { return GetUser(*s, ex, true); });
+  api("GET", routes::kUser, BodyKind::kNone, [s](Exchange& ex) { return GetUser(*s, ex, false); });
+  api("GET", routes::kUserRoutingStatus, BodyKind::kNone,
+      [s](Exchange& ex) { return GetRoutingStatus(*s, ex); });
+  api("GET", routes::kRoutingQueues, BodyKind::kNone, [s](Exchange& ex) { return ListQueues(*s, ex); });
   api("PATCH", routes::kConversationParticipant, BodyKind::kJson,
       [s](Exchange& ex) { return PatchParticipant(*s, ex, core::ParticipantRoute::kGeneric); });
   api("PATCH", routes::kCallParticipant, BodyKind::kJson,

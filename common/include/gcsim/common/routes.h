@@ -21,6 +21,11 @@ inline constexpr std::string_view kCallParticipants =
     "/api/v2/conversations/calls/{conversationId}/participants";
 inline constexpr std::string_view kCallParticipant =
     "/api/v2/conversations/calls/{conversationId}/participants/{participantId}";
+inline constexpr std::string_view kConversations = "/api/v2/conversations";
+inline constexpr std::string_view kUserMe = "/api/v2/users/me";
+inline constexpr std::string_view kUser = "/api/v2/users/{userId}";
+inline constexpr std::string_view kUserRoutingStatus = "/api/v2/users/{userId}/routingstatus";
+inline constexpr std::string_view kRoutingQueues = "/api/v2/routing/queues";
 inline constexpr std::string_view kNotificationChannels = "/api/v2/notifications/channels";
 inline constexpr std::string_view kNotificationChannel =
     "/api/v2/notifications/channels/{channelId}";

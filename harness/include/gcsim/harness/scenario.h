@@ -99,6 +99,7 @@ struct Expectation {
     kLegMedia,                // "flowing" or "stopped" at `at`
     kConversationEnded,       // ended (or not) at `at`
     kQueueObservation,        // oInteracting / oWaiting of a queue at `at`
+    kUserRoutingStatus,       // a user's routing status at `at`
     kMetric,                  // a run figure within bounds (see RunMetrics)
     kScriptStatus,            // a script step answered `status`
   };
@@ -107,9 +108,10 @@ struct Expectation {
   std::string leg;
   std::string conversation;
   std::string queue;
+  std::string user;
   std::string name;  // kQueueObservation: the metric; kMetric: the figure
   Duration from{}, to{};
-  std::string value;  // kLegState: a state; kLegMedia: flowing|stopped
+  std::string value;  // kLegState: a state; kLegMedia: flowing|stopped; kUserRoutingStatus
   bool ended = true;
   std::optional<double> equals, at_most, at_least;
   size_t script_step = 0;

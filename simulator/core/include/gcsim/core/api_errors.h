@@ -25,6 +25,7 @@ Status ApiStatus(std::string_view code, std::string message = {});
 // The API's 404s for an unknown conversation or participant id.
 Status ConversationNotFound(const std::string& id);
 Status ParticipantNotFound(const std::string& id);
+Status UserNotFound(const std::string& id);
 
 // HTTP status for any Status: the table's for a known reason, else by StatusCode.
 int HttpStatusOf(const Status& status);

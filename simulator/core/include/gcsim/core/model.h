@@ -110,6 +110,9 @@ struct Participant {
   std::string coached_participant_id;
   std::string barged_participant_id;
   std::optional<Wrapup> wrapup;  // the WrapupInput last sent
+  // The field report's phantom (observed profile): since a PATCH that changed nothing, the
+  // user's routing status reads IDLE while this leg stays connected and its audio flows.
+  std::optional<TimePoint> reads_idle_since;
 
   // Media bookkeeping. What the leg said before `audible_since` is folded into `heard_before`,
   // so lastHeardAt is computed from the script without a timer per burst of speech.
@@ -151,6 +154,7 @@ struct Conversation {
 struct User {
   std::string id;
   std::string name;
+  bool on_queue = true;  // false: OFF_QUEUE while not on a call
 };
 
 struct Queue {

@@ -62,6 +62,19 @@ struct ConversationDetailQuery {
 size_t RunDetailQuery(const WorldView& world, const ConversationDetailQuery& query,
                       const std::function<void(const Conversation&)>& on_page);
 
+// A user's routing status as GET /api/v2/users/{id}/routingstatus shows it.
+enum class RoutingStatus { kOffQueue, kIdle, kInteracting, kCommunicating, kNotResponding };
+const char* ToString(RoutingStatus status);
+struct UserRoutingStatus {
+  RoutingStatus status = RoutingStatus::kIdle;
+  TimePoint since;
+};
+// INTERACTING while the user has a live leg routed through a queue (alerting or connected),
+// COMMUNICATING while only other live legs; else IDLE (OFF_QUEUE when the user is not on
+// queue) since the user's last leg ended. A leg with reads_idle_since (the phantom of the
+// observed profile) counts as no leg from then on. Linear in the world.
+UserRoutingStatus RoutingStatusOf(const WorldView& world, const User& user);
+
 // The live conversations (not ended) where `user_id` has a live leg, oldest first: what
 // GET /api/v2/conversations/calls lists for the calling user.
 std::vector<const Conversation*> LiveCallsOf(const WorldView& world, const std::string& user_id);
