@@ -6,6 +6,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "gcsim/harness/report.h"
+
 namespace gcsim::harness {
 namespace {
 
@@ -334,11 +336,6 @@ void RequestsOverTime(std::ostream& out, const ScenarioTrace& trace) {
   out << "</svg>\n";
 }
 
-const char* Verdict(const ScenarioResult& r) {
-  if (!r.error.empty()) return "ERROR";
-  return r.passed ? "PASS" : "FAIL";
-}
-
 void ScenarioSection(std::ostream& out, const ScenarioResult& r, size_t index) {
   out << "<section class=\"scenario " << (r.passed ? "pass" : "fail") << "\" id=\"scenario-"
       << index << "\">\n<h2><span class=\"verdict\">" << Verdict(r) << "</span> "
@@ -392,6 +389,7 @@ table.summary td, table.summary th { padding: 3px 12px; border-bottom: 1px solid
 .verdict { display: inline-block; padding: 0 8px; border-radius: 8px; color: #fff; background: #1f7a3f; font-size: 12px; }
 .fail .verdict, .summary .FAIL, .summary .ERROR { background: #b3261e; color: #fff; }
 .summary .PASS { background: #1f7a3f; color: #fff; }
+.summary .XFAIL { background: #5f6368; color: #fff; }
 .summary .verdict-cell { padding: 0 8px; border-radius: 8px; font-size: 12px; }
 .muted { color: #68717d; }
 .failure { background: #fdecea; border-left: 4px solid #b3261e; padding: 6px 10px; margin: 6px 0; }

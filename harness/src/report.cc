@@ -21,12 +21,6 @@ std::string Pad(std::string text, size_t width) {
   return text;
 }
 
-const char* Verdict(const ScenarioResult& r) {
-  if (!r.error.empty()) return "ERROR";
-  if (r.passed && r.expected_failure) return "XFAIL";
-  return r.passed ? "PASS" : "FAIL";
-}
-
 // Simulated time per wall time: "x59.7", "x120", "x123456".
 std::string Speed(double speed) {
   char buf[32];
@@ -118,6 +112,12 @@ std::string FailureText(const Failure& f) {
 }
 
 }  // namespace
+
+const char* Verdict(const ScenarioResult& r) {
+  if (!r.error.empty()) return "ERROR";
+  if (r.passed && r.expected_failure) return "XFAIL";
+  return r.passed ? "PASS" : "FAIL";
+}
 
 void PrintReport(std::ostream& out, const std::vector<ScenarioResult>& results, bool verbose) {
   size_t width = 8;

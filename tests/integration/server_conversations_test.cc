@@ -22,7 +22,8 @@ TEST_F(ConversationsTest, GetConversation) {
   EXPECT_EQ(conversation["name"], "Support bridge");
   EXPECT_EQ(conversation["startTime"], "2026-01-01T09:00:00.000Z");
   EXPECT_FALSE(conversation.contains("endTime"));
-  EXPECT_EQ(conversation["recordingState"], "none");
+  EXPECT_EQ(conversation["state"], "connected");
+  EXPECT_EQ(conversation["recordingState"], "NONE");  // Conversation's enum; CallConversation's is lower case
   EXPECT_EQ(conversation["maxParticipants"], 10);
   EXPECT_EQ(conversation["divisions"], json::array());
   EXPECT_EQ(conversation["selfUri"], "/api/v2/conversations/" + kConversationId);

@@ -1,5 +1,6 @@
 #include "render.h"
 
+#include <cctype>
 #include <cstdio>
 #include <optional>
 #include <string_view>
@@ -204,6 +205,13 @@ void WriteCallMediaParticipant(JsonWriter& w, const core::WorldView& world,
   w.Close('}');
 }
 
+// The Conversation model spells recordingState in capitals (ACTIVE, PAUSED, NONE) where
+// CallConversation uses none, active, paused: each as its published model says.
+std::string UpperCase(std::string text) {
+  for (char& c : text) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return text;
+}
+
 }  // namespace
 
 std::string ConversationUri(const std::string& conversation_id) {
@@ -219,7 +227,8 @@ std::string ConversationText(const core::Conversation& conv) {
   w.Key("participants").Open('[');
   for (const core::Participant* leg : conv.participants) WriteParticipant(w, *leg);
   w.Close(']')
-      .Field("recordingState", std::string_view(conv.recording_state))
+      .Field("state", std::string_view(conv.end_time ? "terminated" : "connected"))
+      .Field("recordingState", UpperCase(conv.recording_state))
       .Field("maxParticipants", kMaxParticipants)
       .Key("divisions").Literal("[]")
       .Field("selfUri", ConversationUri(conv.id))

@@ -15,6 +15,9 @@ namespace gcsim::harness {
 // One row per scenario (scenario, result, simulated time, wall time, drops, requests), then
 // for each failure what was expected, what happened and the journal lines that matter.
 // `verbose`: the whole journal of each failing scenario too.
+// PASS, FAIL, XFAIL (an expectFailure scenario that failed as expected) or ERROR.
+const char* Verdict(const ScenarioResult& result);
+
 void PrintReport(std::ostream& out, const std::vector<ScenarioResult>& results, bool verbose);
 
 // The run's figures as a JSON object keyed by metric name; counts stay whole numbers.
