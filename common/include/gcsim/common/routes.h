@@ -21,6 +21,19 @@ inline constexpr std::string_view kCallParticipants =
     "/api/v2/conversations/calls/{conversationId}/participants";
 inline constexpr std::string_view kCallParticipant =
     "/api/v2/conversations/calls/{conversationId}/participants/{participantId}";
+inline constexpr std::string_view kCallParticipantCommunication =
+    "/api/v2/conversations/calls/{conversationId}/participants/{participantId}/communications/"
+    "{communicationId}";
+inline constexpr std::string_view kCallParticipantCommunicationWrapup =
+    "/api/v2/conversations/calls/{conversationId}/participants/{participantId}/communications/"
+    "{communicationId}/wrapup";
+inline constexpr std::string_view kCallParticipantWrapup =
+    "/api/v2/conversations/calls/{conversationId}/participants/{participantId}/wrapup";
+inline constexpr std::string_view kCallParticipantWrapupCodes =
+    "/api/v2/conversations/calls/{conversationId}/participants/{participantId}/wrapupcodes";
+inline constexpr std::string_view kWrapupCodes = "/api/v2/routing/wrapupcodes";
+inline constexpr std::string_view kQueueWrapupCodes =
+    "/api/v2/routing/queues/{queueId}/wrapupcodes";
 inline constexpr std::string_view kNotificationChannels = "/api/v2/notifications/channels";
 inline constexpr std::string_view kNotificationChannel =
     "/api/v2/notifications/channels/{channelId}";
