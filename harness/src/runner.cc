@@ -797,6 +797,14 @@ class Run {
               held = e.value == core::ToString(leg->state);
               actual = state;
               break;
+            case Kind::kLegWrapupCode: {
+              const bool coded = leg->wrapup && !leg->wrapup->code.empty() &&
+                                 !leg->wrapup->provisional.value_or(false);
+              held = coded ? leg->wrapup->code == e.value : e.value.empty();
+              actual = coded ? "wrap-up code " + leg->wrapup->code : std::string("no wrap-up code");
+              actual += ", leg " + state;
+              break;
+            }
             case Kind::kLegMedia: {
               const core::MediaState media = world.Media(*leg);
               held = media.flowing == (e.value == "flowing");

@@ -245,6 +245,9 @@ Status ReadExpectation(const json& value, const std::string& where, Expectation&
     if (in.ok() && e.value != "flowing" && e.value != "stopped") {
       in.Fail(in.At("media"), "expected \"flowing\" or \"stopped\"");
     }
+  } else if (in.Get("wrapupCode")) {
+    e.kind = Expectation::Kind::kLegWrapupCode;
+    in.String("wrapupCode", e.value);
   } else if (in.Get("ended")) {
     e.kind = Expectation::Kind::kConversationEnded;
     in.Bool("ended", e.ended);
@@ -280,14 +283,16 @@ Status ReadExpectation(const json& value, const std::string& where, Expectation&
     ReadBounds(in, e);
   } else {
     in.Fail(where, "say what to expect: disconnectedBetween, neverDropped, reportedStuck, state, "
-                   "media, ended, oInteracting, oWaiting, routingStatus or metric");
+                   "media, wrapupCode, ended, oInteracting, oWaiting, routingStatus or metric");
   }
   const bool needs_leg = e.kind == Expectation::Kind::kLegDisconnectedBetween ||
                          e.kind == Expectation::Kind::kLegNeverDropped ||
                          e.kind == Expectation::Kind::kLegReportedStuck ||
-                         e.kind == Expectation::Kind::kLegState || e.kind == Expectation::Kind::kLegMedia;
+                         e.kind == Expectation::Kind::kLegState || e.kind == Expectation::Kind::kLegMedia ||
+                         e.kind == Expectation::Kind::kLegWrapupCode;
   if (in.ok() && needs_leg && e.leg.empty()) in.Fail(where, "this expectation needs a \"leg\"");
   const bool needs_at = e.kind == Expectation::Kind::kLegState || e.kind == Expectation::Kind::kLegMedia ||
+                        e.kind == Expectation::Kind::kLegWrapupCode ||
                         e.kind == Expectation::Kind::kQueueObservation ||
                         e.kind == Expectation::Kind::kUserRoutingStatus;
   if (in.ok() && needs_at && !e.at) in.Fail(where, "this expectation needs an \"at\" time");
@@ -412,6 +417,8 @@ std::string Expectation::Describe() const {
     case Kind::kLegReportedStuck: return "leg " + leg + " reported stuck";
     case Kind::kLegState: return "leg " + leg + " " + value + when;
     case Kind::kLegMedia: return "leg " + leg + " media " + value + when;
+    case Kind::kLegWrapupCode:
+      return "leg " + leg + (value.empty() ? std::string(" without a wrap-up code") : " wrap-up code " + value) + when;
     case Kind::kConversationEnded:
       return "conversation " + conversation + (ended ? " ended" : " still live") + when;
     case Kind::kQueueObservation: return name + " of queue " + queue + bounds + when;

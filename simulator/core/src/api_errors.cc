@@ -5,13 +5,16 @@
 namespace gcsim::core {
 namespace {
 
-constexpr std::array<ApiError, 18> kApiErrors{{
+constexpr std::array<ApiError, 21> kApiErrors{{
     {codes::kBadRequest, 400, StatusCode::kInvalidArgument, "The request could not be understood by the server due to malformed syntax."},
     {codes::kInvalidValue, 400, StatusCode::kInvalidArgument, "Value is not valid for the field type."},
     {codes::kInvalidDate, 400, StatusCode::kInvalidArgument, "Dates must be specified as ISO-8601 strings. For example: yyyy-MM-ddTHH:mm:ss.SSSZ"},
     {codes::kCallDisconnected, 400, StatusCode::kFailedPrecondition, "The call is already disconnected."},
     {codes::kHoldAlerting, 400, StatusCode::kFailedPrecondition, "An alerting call cannot be held."},
     {codes::kNotAUser, 400, StatusCode::kPermissionDenied, "This request requires a user context. Client credentials cannot be used for requests to this resource."},
+    {codes::kWrapupCodeRequired, 400, StatusCode::kInvalidArgument, "A wrap-up code is required."},
+    {codes::kWrapupCannotSkip, 400, StatusCode::kFailedPrecondition, "Wrap-up cannot be skipped for this participant."},
+    {codes::kCommunicationStateRequired, 400, StatusCode::kInvalidArgument, "A communication state is required."},
     {codes::kNotParticipant, 404, StatusCode::kNotFound, "User is not a participant in the conversation."},
     {codes::kNotFound, 404, StatusCode::kNotFound, "The requested resource was not found."},
     {codes::kAuthRequired, 401, StatusCode::kUnauthenticated, "No authentication bearer token specified in authorization header."},

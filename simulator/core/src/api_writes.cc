@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "gcsim/common/routes.h"
 #include "gcsim/common/strings.h"
 #include "gcsim/core/api_errors.h"
 #include "world_builder.h"
@@ -11,6 +12,28 @@ namespace {
 
 constexpr char kDropHint[] =
     "the API ignores fields it does not know; only {\"state\":\"disconnected\"} drops a leg";
+
+// Fields a client sends when it means to disposition the call: the API knows none of them.
+bool MeansWrapup(const std::string& field) {
+  static constexpr std::string_view kDispositionFields[] = {
+      "dispositionCode", "disposition", "wrapupCode", "wrapUpCode", "wrapUp"};
+  return std::find(std::begin(kDispositionFields), std::end(kDispositionFields), field) !=
+         std::end(kDispositionFields);
+}
+
+// What the journal tells a caller whose fields were ignored; a disposition field gets the
+// wrap-up call it meant, with this leg's ids filled in.
+std::string IgnoredFieldsHint(const std::vector<std::string>& ignored, const Participant& leg) {
+  std::string hint = kDropHint;
+  if (std::any_of(ignored.begin(), ignored.end(), MeansWrapup)) {
+    hint += "; to disposition the call, drop the leg, then send the wrap-up: POST ";
+    hint += routes::FillPath(routes::kCallParticipantCommunicationWrapup,
+                             {leg.conversation_id, leg.id, leg.id});
+    hint += " with {\"code\":\"<wrap-up code id>\"} (or {\"wrapup\":{\"code\":...}} in "
+            "this PATCH); GET /api/v2/routing/wrapupcodes lists the codes";
+  }
+  return hint;
+}
 
 UpdateOutcome& Refuse(UpdateOutcome& out, Status status) {
   out.status = std::move(status);
@@ -32,20 +55,39 @@ ApiWrites::ApiWrites(WorldState& world, IdGenerator& ids, LegLifecycle& lifecycl
                      const WorldLimits& limits, FaultBook& faults)
     : world_(world), ids_(ids), lifecycle_(lifecycle), clock_(clock), limits_(limits), faults_(faults) {}
 
+Participant* ApiWrites::FindTarget(const std::string& conversation_id,
+                                   const std::string& participant_id,
+                                   const std::string* communication_id, UpdateOutcome& out) {
+  if (world_.FindConversation(conversation_id) == nullptr) {
+    Refuse(out, ConversationNotFound(conversation_id));
+    return nullptr;
+  }
+  Participant* leg = world_.FindLeg(participant_id);
+  if (leg == nullptr || leg->conversation_id != conversation_id) {
+    Refuse(out, ApiStatus(codes::kNotParticipant,
+                          "Participant " + participant_id +
+                              " is not a participant in conversation " + conversation_id + "."));
+    return nullptr;
+  }
+  // gcsim models one call per leg, rendered with the leg's id (calls[0].id).
+  if (communication_id != nullptr && *communication_id != leg->id) {
+    Refuse(out, ApiStatus(codes::kNotFound, "Communication " + *communication_id +
+                                                " is not a communication of participant " +
+                                                participant_id + " (its call is " + leg->id +
+                                                ", calls[0].id in the conversation)."));
+    return nullptr;
+  }
+  return leg;
+}
+
 UpdateOutcome ApiWrites::UpdateParticipant(const std::string& conversation_id,
                                            const std::string& participant_id,
                                            const MediaParticipantRequest& request,
                                            const Caller& caller, ParticipantRoute route,
                                            Profile profile) {
   UpdateOutcome out;
-  Conversation* conv = world_.FindConversation(conversation_id);
-  if (conv == nullptr) return Refuse(out, ConversationNotFound(conversation_id));
-  Participant* leg = world_.FindLeg(participant_id);
-  if (leg == nullptr || leg->conversation_id != conversation_id) {
-    return Refuse(out, ApiStatus(codes::kNotParticipant,
-                                 "Participant " + participant_id +
-                                     " is not a participant in conversation " + conversation_id + "."));
-  }
+  Participant* leg = FindTarget(conversation_id, participant_id, nullptr, out);
+  if (leg == nullptr) return out;
   if (route == ParticipantRoute::kCall && profile != Profile::kObserved && caller.user_id.empty()) {
     return Refuse(out, ApiStatus(codes::kNotAUser));
   }
@@ -55,7 +97,7 @@ UpdateOutcome ApiWrites::UpdateParticipant(const std::string& conversation_id,
   if (request.wrapup_error) {
     return RefuseField(out, "wrapup", codes::kBadRequest, *request.wrapup_error);
   }
-  if (!out.ignored_fields.empty()) out.hint = kDropHint;
+  if (!out.ignored_fields.empty()) out.hint = IgnoredFieldsHint(out.ignored_fields, *leg);
   if (profile == Profile::kStrict && !out.ignored_fields.empty()) {
     for (const auto& field : out.ignored_fields) {
       out.field_errors.push_back({field, "unknown.field", "Unrecognized field " + field});
@@ -114,6 +156,17 @@ UpdateOutcome ApiWrites::UpdateParticipant(const std::string& conversation_id,
       return Refuse(out, std::move(allowed));
     }
   }
+  if (request.wrapup_skipped.present && *request.wrapup_skipped.value && !leg->wrapup_skipped) {
+    if (Status allowed = LegLifecycle::CheckSkip(*leg); !allowed.ok()) {
+      return Refuse(out, std::move(allowed));
+    }
+  }
+  if (request.wrapup) {
+    if (Status valid = LegLifecycle::CheckWrapup(world_, *leg, *request.wrapup); !valid.ok()) {
+      out.field_errors.push_back({"wrapup.code", ApiCodeOf(valid), valid.message()});
+      return Refuse(out, std::move(valid));
+    }
+  }
 
   // Apply.
   const TimePoint now = clock_.Now();
@@ -121,14 +174,15 @@ UpdateOutcome ApiWrites::UpdateParticipant(const std::string& conversation_id,
   for (const FlagField& flag : kFlags) {
     const Sent<bool>& wanted = request.*flag.sent;
     if (!wanted.present || *wanted.value == leg->*flag.member) continue;
+    if (flag.member == &Participant::wrapup_skipped) {
+      changes.push_back(lifecycle_.SetWrapupSkipped(*leg, *wanted.value, now));
+      continue;
+    }
     lifecycle_.ChangeLeg(*leg, now, [&](Participant& p) { p.*flag.member = *wanted.value; });
     changes.push_back(std::string(flag.name) + " " +
                       (*wanted.value ? "false -> true" : "true -> false"));
   }
-  if (request.wrapup) {
-    leg->wrapup = *request.wrapup;
-    changes.push_back("wrapup recorded");
-  }
+  if (request.wrapup) changes.push_back(lifecycle_.RecordWrapup(*leg, *request.wrapup, now));
   if (request.resume_time.present) changes.push_back("resumeTime recorded");
   if (state == LegState::kConnected && leg->state == LegState::kAlerting) {
     lifecycle_.Answer(*leg, now);
@@ -169,6 +223,90 @@ UpdateOutcome ApiWrites::UpdateParticipant(const std::string& conversation_id,
     if (reads_idle) out.effect_text += "; the user's routing status now reads IDLE (the field report's phantom)";
   } else {
     out.effect_text = Join(changes, "; ");
+  }
+  return out;
+}
+
+UpdateOutcome ApiWrites::UpdateCommunication(const std::string& conversation_id,
+                                             const std::string& participant_id,
+                                             const std::string& communication_id,
+                                             const MediaParticipantRequest& request,
+                                             const Caller& caller, Profile profile) {
+  UpdateOutcome out;
+  Participant* leg = FindTarget(conversation_id, participant_id, &communication_id, out);
+  if (leg == nullptr) return out;
+  if (!request.state.present) {
+    out.ignored_fields = request.unknown_fields;
+    return Refuse(out, ApiStatus(codes::kCommunicationStateRequired,
+                                 "A communication state is required: only "
+                                 "{\"state\":\"disconnected\"} acts on this endpoint."));
+  }
+  // This endpoint only disconnects: the rest of a MediaParticipantRequest is not acted on.
+  MediaParticipantRequest drop;
+  drop.state = request.state;
+  drop.unknown_fields = request.unknown_fields;
+  std::vector<std::string> not_acted_on;
+  if (request.held.present) not_acted_on.push_back("held");
+  if (request.muted.present) not_acted_on.push_back("muted");
+  if (request.confined.present) not_acted_on.push_back("confined");
+  if (request.recording.present) not_acted_on.push_back("recording");
+  if (request.wrapup_skipped.present) not_acted_on.push_back("wrapupSkipped");
+  if (request.resume_time.present) not_acted_on.push_back("resumeTime");
+  if (request.wrapup || request.wrapup_error) not_acted_on.push_back("wrapup");
+  if (request.state.value) {
+    const auto parsed = ParseLegState(*request.state.value);
+    if (parsed && *parsed != LegState::kDisconnected) {
+      return RefuseField(out, "state", codes::kBadRequest,
+                         "A communication's state can only be set to disconnected.");
+    }
+  }
+  out = UpdateParticipant(conversation_id, participant_id, drop, caller, ParticipantRoute::kCall,
+                          profile);
+  if (!out.status.ok()) return out;
+  out.http_status = 200;
+  if (!not_acted_on.empty()) {
+    out.ignored_fields.insert(out.ignored_fields.end(), not_acted_on.begin(), not_acted_on.end());
+    std::sort(out.ignored_fields.begin(), out.ignored_fields.end());
+    out.hint = IgnoredFieldsHint(out.ignored_fields, *leg);
+    out.hint += "; this endpoint only disconnects: wrap-up goes to POST ";
+    out.hint += routes::FillPath(routes::kCallParticipantCommunicationWrapup,
+                                 {leg->conversation_id, leg->id, leg->id});
+  }
+  return out;
+}
+
+UpdateOutcome ApiWrites::ApplyWrapup(const std::string& conversation_id,
+                                     const std::string& participant_id,
+                                     const std::string& communication_id,
+                                     const WrapupRequest& request, const Caller& caller,
+                                     Profile profile) {
+  UpdateOutcome out;
+  Participant* leg = FindTarget(conversation_id, participant_id, &communication_id, out);
+  if (leg == nullptr) return out;
+  if (profile != Profile::kObserved && caller.user_id.empty()) {
+    return Refuse(out, ApiStatus(codes::kNotAUser));
+  }
+  out.ignored_fields = request.unknown_fields;
+  if (request.error || !request.wrapup) {
+    return RefuseField(out, "body", codes::kBadRequest,
+                       request.error.value_or("The body must be a WrapupInput."));
+  }
+  if (profile == Profile::kStrict && !out.ignored_fields.empty()) {
+    for (const auto& field : out.ignored_fields) {
+      out.field_errors.push_back({field, "unknown.field", "Unrecognized field " + field});
+    }
+    return Refuse(out, ApiStatus(codes::kBadRequest, "Unrecognized field(s) in WrapupInput: " +
+                                                         Join(out.ignored_fields, ", ") + "."));
+  }
+  if (Status valid = LegLifecycle::CheckWrapup(world_, *leg, *request.wrapup); !valid.ok()) {
+    out.field_errors.push_back({"code", ApiCodeOf(valid), valid.message()});
+    return Refuse(out, std::move(valid));
+  }
+  out.http_status = 202;
+  out.effect_text = lifecycle_.RecordWrapup(*leg, *request.wrapup, clock_.Now());
+  if (IsLive(leg->state)) {
+    out.effect_text += "; the leg is still ";
+    out.effect_text += ToString(leg->state);
   }
   return out;
 }

@@ -28,6 +28,14 @@ class ApiWrites {
                                   const std::string& participant_id,
                                   const MediaParticipantRequest& request, const Caller& caller,
                                   ParticipantRoute route, Profile profile);
+  UpdateOutcome UpdateCommunication(const std::string& conversation_id,
+                                    const std::string& participant_id,
+                                    const std::string& communication_id,
+                                    const MediaParticipantRequest& request, const Caller& caller,
+                                    Profile profile);
+  UpdateOutcome ApplyWrapup(const std::string& conversation_id, const std::string& participant_id,
+                            const std::string& communication_id, const WrapupRequest& request,
+                            const Caller& caller, Profile profile);
   UpdateOutcome UpdateConversation(const std::string& conversation_id,
                                    const ConversationUpdateRequest& request);
   UpdateOutcome DisconnectConversation(const std::string& conversation_id);
@@ -40,6 +48,10 @@ class ApiWrites {
   Result<std::string> AddLeg(Conversation& conv, const LegSpec& spec);
 
  private:
+  // The leg `participant_id` of `conversation_id` whose call is `communication_id` (empty: any),
+  // or null with `out` refused as the API refuses it.
+  Participant* FindTarget(const std::string& conversation_id, const std::string& participant_id,
+                          const std::string* communication_id, UpdateOutcome& out);
   // Accepts the end of the whole conversation (it lands after disconnectLatency).
   UpdateOutcome& EndLater(Conversation& conv, UpdateOutcome& out, int http_status);
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "gcsim/common/strings.h"
 #include "gcsim/core/api_errors.h"
 
 namespace gcsim::core {
@@ -99,6 +100,7 @@ void LegLifecycle::Disconnect(Participant& leg, TimePoint now, const std::string
   } else {
     effect += "; the conversation goes on with " + std::to_string(people) + " people";
   }
+  if (const std::string acw = EnterAcw(leg, now); !acw.empty()) effect += "; " + acw;
   journal_.Append({.at = now, .kind = "effect", .conversation_id = conv.id,
                    .participant_id = leg.id, .effect = effect});
 }
@@ -118,6 +120,10 @@ void LegLifecycle::EndConversation(Conversation& conv, TimePoint now,
       }
       p.state = LegState::kTerminated;
     });
+    if (const std::string acw = EnterAcw(*leg, now); !acw.empty()) {
+      journal_.Append({.at = now, .kind = "effect", .conversation_id = conv.id,
+                       .participant_id = leg->id, .effect = acw});
+    }
   }
   if (conv.pending_end) {
     clock_.Cancel(conv.pending_end);
@@ -126,9 +132,150 @@ void LegLifecycle::EndConversation(Conversation& conv, TimePoint now,
   conv.end_time = now;
 }
 
+bool LegLifecycle::WrapupDone(const Participant& leg) {
+  return leg.wrapup_skipped ||
+         (leg.wrapup && !leg.wrapup->code.empty() && !leg.wrapup->provisional.value_or(false));
+}
+
+std::string LegLifecycle::EnterAcw(Participant& leg, TimePoint now) {
+  if (!leg.acw || leg.start_acw_time) return "";
+  leg.start_acw_time = now;
+  const AcwSettings& acw = *leg.acw;
+  std::string effect = std::string("after-call work started (wrapupPrompt ") + ToString(acw.prompt);
+  if (acw.timeout) {
+    effect += Join({", timeout ", FormatDuration(*acw.timeout), ": ", kWrapupTimeoutCode,
+                    " applies at ", FormatIso8601(now + *acw.timeout), " without a code"},
+                   "");
+    const std::string id = leg.id;
+    leg.acw_timer = schedule_(now + *acw.timeout, [this, id](TimerId timer) {
+      Participant* target = world_.FindLeg(id);
+      if (target == nullptr || target->acw_timer != timer) return;
+      target->acw_timer = 0;
+      std::string ended;
+      if (WrapupDone(*target)) {
+        ended = EndAcw(*target, clock_.Now(), "the forced ACW time is over");
+      } else {
+        target->wrapup = Wrapup{.code = std::string(kWrapupTimeoutCode),
+                                .name = std::string(kWrapupTimeoutCode)};
+        ended = EndAcw(*target, clock_.Now(),
+                       Join({"ACW timed out without a code: ", kWrapupTimeoutCode, " applied"}, ""));
+      }
+      journal_.Append({.at = clock_.Now(), .kind = "effect",
+                       .conversation_id = target->conversation_id,
+                       .participant_id = target->id, .effect = ended});
+    });
+  }
+  effect += ")";
+  if (WrapupDone(leg) && acw.prompt != WrapupPrompt::kMandatoryForcedTimeout) {
+    effect += "; ";
+    effect += EndAcw(leg, now, leg.wrapup_skipped ? "wrap-up skipped during the call"
+                                                  : "wrap-up entered during the call");
+  }
+  return effect;
+}
+
+std::string LegLifecycle::EndAcw(Participant& leg, TimePoint now, const std::string& why) {
+  if (leg.acw_timer) {
+    clock_.Cancel(leg.acw_timer);
+    leg.acw_timer = 0;
+  }
+  leg.end_acw_time = now;
+  if (leg.wrapup && leg.start_acw_time) {
+    if (!leg.wrapup->duration_seconds) {
+      leg.wrapup->duration_seconds =
+          std::chrono::duration_cast<std::chrono::seconds>(now - *leg.start_acw_time).count();
+    }
+    if (!leg.wrapup->end_time) leg.wrapup->end_time = now;
+  }
+  std::string effect = "after-call work ended: " + why;
+  if (leg.wrapup && !leg.wrapup->code.empty()) effect += " (code " + leg.wrapup->code + ")";
+  return effect;
+}
+
+Status LegLifecycle::CheckWrapup(const WorldState& world, const Participant& leg,
+                                 const Wrapup& wrapup) {
+  if (wrapup.code.empty()) {
+    if (wrapup.provisional.value_or(false)) return Status::Ok();
+    return ApiStatus(codes::kWrapupCodeRequired);
+  }
+  if (world.wrapup_codes.empty()) return Status::Ok();  // a world without codes checks none
+  std::vector<const WrapupCode*> allowed;
+  const Queue* queue = world.FindQueue(leg.queue_id);
+  if (queue != nullptr && !queue->wrapup_code_ids.empty()) {
+    for (const std::string& id : queue->wrapup_code_ids) {
+      if (const WrapupCode* code = world.FindWrapupCode(id)) allowed.push_back(code);
+    }
+  } else {
+    for (const WrapupCode& code : world.wrapup_codes) allowed.push_back(&code);
+  }
+  std::string listed;
+  const WrapupCode* by_name = nullptr;
+  for (const WrapupCode* code : allowed) {
+    if (code->id == wrapup.code) return Status::Ok();
+    if (code->name == wrapup.code) by_name = code;
+    listed += (listed.empty() ? "" : ", ") + code->id + " (" + code->name + ")";
+  }
+  std::string message = "Wrap-up code [" + wrapup.code + "] is not ";
+  message += queue != nullptr ? "a wrap-up code of queue " + queue->id : "a wrap-up code of the org";
+  message += ".";
+  if (by_name != nullptr) {
+    message += " The API takes a code's id: " + by_name->name + " is " + by_name->id + ".";
+  }
+  message += listed.empty() ? " The queue has no codes." : " Codes: " + listed + ".";
+  return ApiStatus(codes::kInvalidValue, std::move(message));
+}
+
+Status LegLifecycle::CheckSkip(const Participant& leg) {
+  if (leg.acw && IsMandatory(leg.acw->prompt)) {
+    return ApiStatus(codes::kWrapupCannotSkip,
+                     Join({"Wrap-up cannot be skipped: the queue's wrapupPrompt is ",
+                           ToString(leg.acw->prompt), "."},
+                          ""));
+  }
+  return Status::Ok();
+}
+
+std::string LegLifecycle::RecordWrapup(Participant& leg, Wrapup wrapup, TimePoint now) {
+  if (wrapup.name.empty()) {
+    if (const WrapupCode* code = world_.FindWrapupCode(wrapup.code)) wrapup.name = code->name;
+  }
+  const bool replaced = leg.wrapup.has_value();
+  leg.wrapup = std::move(wrapup);
+  std::string what = replaced ? "wrapup replaced" : "wrapup recorded";
+  if (!leg.wrapup->code.empty()) what += " (code " + leg.wrapup->code + ")";
+  if (leg.end_acw_time && leg.start_acw_time) {
+    // After ACW ended: the code is corrected, the times stay those of the ACW.
+    if (!leg.wrapup->duration_seconds) {
+      leg.wrapup->duration_seconds = std::chrono::duration_cast<std::chrono::seconds>(
+                                         *leg.end_acw_time - *leg.start_acw_time)
+                                         .count();
+    }
+    if (!leg.wrapup->end_time) leg.wrapup->end_time = *leg.end_acw_time;
+  } else if (InAcw(leg) && WrapupDone(leg)) {
+    if (leg.acw->prompt == WrapupPrompt::kMandatoryForcedTimeout) {
+      what += "; ACW goes on until its forced timeout";
+    } else {
+      what += "; ";
+      what += EndAcw(leg, now, "wrap-up entered");
+    }
+  }
+  return what;
+}
+
+std::string LegLifecycle::SetWrapupSkipped(Participant& leg, bool skipped, TimePoint now) {
+  leg.wrapup_skipped = skipped;
+  std::string what = std::string("wrapupSkipped ") + (skipped ? "false -> true" : "true -> false");
+  if (skipped && InAcw(leg)) {
+    what += "; ";
+    what += EndAcw(leg, now, "wrap-up skipped");
+  }
+  return what;
+}
+
 void LegLifecycle::CancelTimers() {
   for (const Participant& leg : world_.leg_storage) {
     if (leg.pending_drop) clock_.Cancel(leg.pending_drop);
+    if (leg.acw_timer) clock_.Cancel(leg.acw_timer);
   }
   for (auto& [id, conv] : world_.conversations) {
     if (conv.pending_end) clock_.Cancel(conv.pending_end);

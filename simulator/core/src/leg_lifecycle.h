@@ -72,10 +72,34 @@ class LegLifecycle {
   // Every leg terminated (live ones get `disconnect_type` and an endTime), timers cancelled.
   void EndConversation(Conversation& conv, TimePoint now, const std::string& disconnect_type);
 
+  // --- After-call work (legs with `acw` settings; others are left alone) ---
+  // The leg stopped being live: ACW starts, with the queue's timeout on the clock when timed
+  // (ININ-WRAP-UP-TIMEOUT applies when it runs out without a code). A wrap-up already done
+  // (entered during the call, or skipped) ends it at once, but for a forced timeout.
+  // Returns what happened for the caller's journal entry ("" when the leg has no ACW).
+  std::string EnterAcw(Participant& leg, TimePoint now);
+  // Why `wrapup` may not be recorded on `leg`: a code is required unless provisional, and
+  // must be one of the codes of the leg's queue (unchecked in a world without codes).
+  static Status CheckWrapup(const WorldState& world, const Participant& leg,
+                            const Wrapup& wrapup);
+  // Why `leg` may not skip wrap-up: its queue's prompt is mandatory.
+  static Status CheckSkip(const Participant& leg);
+  // Records a checked wrap-up (the code's name filled in from the world); ends ACW when the
+  // leg is in it and the wrap-up is done. Returns what happened, for the journal.
+  std::string RecordWrapup(Participant& leg, Wrapup wrapup, TimePoint now);
+  // Sets wrapupSkipped (checked with CheckSkip); skipping ends ACW when the leg is in it.
+  std::string SetWrapupSkipped(Participant& leg, bool skipped, TimePoint now);
+
   // Cancels every pending drop and end of the world (before it is replaced or destroyed).
   void CancelTimers();
 
  private:
+  // A code entered (not provisional) or the wrap-up skipped.
+  static bool WrapupDone(const Participant& leg);
+  bool InAcw(const Participant& leg) const { return leg.start_acw_time && !leg.end_acw_time; }
+  // Returns what happened, for the journal.
+  std::string EndAcw(Participant& leg, TimePoint now, const std::string& why);
+
   WorldState& world_;
   Clock& clock_;
   Journal& journal_;

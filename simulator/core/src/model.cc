@@ -44,6 +44,19 @@ constexpr std::array<std::pair<Profile, const char*>, 3> kProfiles{{
     {Profile::kStrict, "strict"},
 }};
 
+struct PromptNames {
+  WrapupPrompt prompt;
+  const char* setting;      // AcwSettings.wrapupPrompt
+  const char* participant;  // Participant.wrapupPrompt
+};
+constexpr std::array<PromptNames, 5> kPrompts{{
+    {WrapupPrompt::kOptional, "OPTIONAL", "optional"},
+    {WrapupPrompt::kMandatory, "MANDATORY", "mandatory"},
+    {WrapupPrompt::kMandatoryTimeout, "MANDATORY_TIMEOUT", "timeout"},
+    {WrapupPrompt::kMandatoryForcedTimeout, "MANDATORY_FORCED_TIMEOUT", "forcedTimeout"},
+    {WrapupPrompt::kAgentRequested, "AGENT_REQUESTED", "agentRequested"},
+}};
+
 Result<Duration> ParseDurationField(const nlohmann::json& value, const char* field) {
   if (!value.is_string()) {
     return InvalidArgumentError(std::string(field) + ": expected a duration string like \"30s\"");
@@ -69,6 +82,32 @@ bool IsHuman(Purpose purpose) { return purpose != Purpose::kAcd && purpose != Pu
 
 const char* ToString(Profile profile) { return EnumName(kProfiles, profile); }
 std::optional<Profile> ParseProfile(std::string_view text) { return ParseEnum(kProfiles, text); }
+
+const char* ToString(WrapupPrompt prompt) {
+  for (const PromptNames& names : kPrompts) {
+    if (names.prompt == prompt) return names.setting;
+  }
+  return "unknown";
+}
+std::optional<WrapupPrompt> ParseWrapupPrompt(std::string_view text) {
+  for (const PromptNames& names : kPrompts) {
+    if (text == names.setting) return names.prompt;
+  }
+  return std::nullopt;
+}
+const char* ParticipantPromptName(WrapupPrompt prompt) {
+  for (const PromptNames& names : kPrompts) {
+    if (names.prompt == prompt) return names.participant;
+  }
+  return "unknown";
+}
+bool IsMandatory(WrapupPrompt prompt) {
+  return prompt == WrapupPrompt::kMandatory || IsTimed(prompt);
+}
+bool IsTimed(WrapupPrompt prompt) {
+  return prompt == WrapupPrompt::kMandatoryTimeout ||
+         prompt == WrapupPrompt::kMandatoryForcedTimeout;
+}
 
 bool IsLive(LegState state) {
   return state != LegState::kDisconnected && state != LegState::kTerminated;

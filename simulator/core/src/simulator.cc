@@ -126,6 +126,22 @@ class SimulatorImpl final : public Simulator {
     return writes_.UpdateParticipant(conversation_id, participant_id, request, caller, route,
                                      profile_);
   }
+  UpdateOutcome UpdateCommunication(const std::string& conversation_id,
+                                    const std::string& participant_id,
+                                    const std::string& communication_id,
+                                    const MediaParticipantRequest& request,
+                                    const Caller& caller) override {
+    auto lock = LockForWrite();
+    return writes_.UpdateCommunication(conversation_id, participant_id, communication_id, request,
+                                       caller, profile_);
+  }
+  UpdateOutcome ApplyWrapup(const std::string& conversation_id, const std::string& participant_id,
+                            const std::string& communication_id, const WrapupRequest& request,
+                            const Caller& caller) override {
+    auto lock = LockForWrite();
+    return writes_.ApplyWrapup(conversation_id, participant_id, communication_id, request, caller,
+                               profile_);
+  }
   UpdateOutcome UpdateConversation(const std::string& conversation_id,
                                    const ConversationUpdateRequest& request) override {
     auto lock = LockForWrite();

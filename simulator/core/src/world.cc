@@ -94,6 +94,35 @@ Status ReadGenerated(const json& value, const std::string& where, GeneratedBridg
   return in.Finish();
 }
 
+Status ReadAcwSettings(const json& value, const std::string& where, AcwSettings& acw) {
+  ObjectReader in(value, where);
+  if (const json* prompt = in.Get("wrapupPrompt")) {
+    const auto parsed =
+        prompt->is_string() ? ParseWrapupPrompt(prompt->get<std::string>()) : std::nullopt;
+    if (parsed) {
+      acw.prompt = *parsed;
+    } else {
+      in.Fail(in.At("wrapupPrompt"),
+              "expected \"OPTIONAL\", \"MANDATORY\", \"MANDATORY_TIMEOUT\", "
+              "\"MANDATORY_FORCED_TIMEOUT\" or \"AGENT_REQUESTED\"");
+    }
+  }
+  int timeout_ms = -1;
+  in.Int("timeoutMs", timeout_ms, 1000);
+  if (in.ok() && timeout_ms > 86'400'000) in.Fail(in.At("timeoutMs"), "at most one day (86400000)");
+  if (in.ok() && timeout_ms >= 0) {
+    if (!IsTimed(acw.prompt)) {
+      in.Fail(in.At("timeoutMs"),
+              "only MANDATORY_TIMEOUT and MANDATORY_FORCED_TIMEOUT take a timeout");
+    }
+    acw.timeout = std::chrono::milliseconds(timeout_ms);
+  }
+  if (in.ok() && IsTimed(acw.prompt) && !acw.timeout) {
+    in.Fail(in.At("timeoutMs"), std::string(ToString(acw.prompt)) + " needs timeoutMs");
+  }
+  return in.Finish();
+}
+
 }  // namespace
 
 Result<WorldSpec> ParseWorld(const json& value, std::string_view pointer_prefix) {
@@ -120,7 +149,25 @@ Result<WorldSpec> ParseWorld(const json& value, std::string_view pointer_prefix)
     Queue& out = world.queues.emplace_back();
     queue.Id("id", out.id, true);
     queue.String("name", out.name);
+    if (const json* acw = queue.Get("acwSettings")) {
+      Status read = ReadAcwSettings(*acw, queue.At("acwSettings"), out.acw);
+      if (!read.ok()) return read;
+    }
+    queue.Array("wrapupCodes", [&](const json& code, const std::string& code_at) {
+      if (!code.is_string() || !IsUuid(code.get<std::string>())) {
+        return InvalidArgumentError(code_at + ": expected a wrap-up code id (a UUID)");
+      }
+      out.wrapup_code_ids.push_back(code.get<std::string>());
+      return Status::Ok();
+    });
     return queue.Finish();
+  });
+  in.Array("wrapupCodes", [&](const json& item, const std::string& at) {
+    ObjectReader code(item, at);
+    WrapupCode& out = world.wrapup_codes.emplace_back();
+    code.Id("id", out.id, true);
+    code.String("name", out.name, true);
+    return code.Finish();
   });
   in.Array("oauthClients", [&](const json& item, const std::string& at) {
     ObjectReader client(item, at);
@@ -152,6 +199,18 @@ Result<WorldSpec> ParseWorld(const json& value, std::string_view pointer_prefix)
                                                       std::to_string(c) + "/participants/" +
                                                       std::to_string(l));
       if (!status.ok()) return status;
+    }
+  }
+  for (size_t q = 0; q < world.queues.size(); ++q) {
+    const std::vector<std::string>& ids = world.queues[q].wrapup_code_ids;
+    for (size_t i = 0; i < ids.size(); ++i) {
+      const bool listed = std::any_of(world.wrapup_codes.begin(), world.wrapup_codes.end(),
+                                      [&](const WrapupCode& code) { return code.id == ids[i]; });
+      if (!listed) {
+        return InvalidArgumentError(std::string(pointer_prefix) + "/queues/" + std::to_string(q) +
+                                    "/wrapupCodes/" + std::to_string(i) + ": wrap-up code " +
+                                    ids[i] + " is not one of the world's wrapupCodes");
+      }
     }
   }
   for (size_t g = 0; g < world.generated.size(); ++g) {

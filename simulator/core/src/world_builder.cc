@@ -23,6 +23,12 @@ Status BuildWorld(const WorldSpec& spec, WorldState& world, IdGenerator& ids, Ti
     }
     world.queues.push_back(queue);
   }
+  for (const WrapupCode& code : spec.wrapup_codes) {
+    if (!world.wrapup_code_index.emplace(code.id, world.wrapup_codes.size()).second) {
+      return InvalidArgumentError("wrap-up code " + code.id + " is listed twice");
+    }
+    world.wrapup_codes.push_back(code);
+  }
   std::unordered_set<std::string> client_ids;
   for (const OAuthClient& client : spec.oauth_clients) {
     if (!client_ids.insert(client.id).second) {
@@ -123,6 +129,10 @@ Result<std::string> AddLegTo(WorldState& world, IdGenerator& ids, Conversation& 
   leg.monitored_participant_id = spec.monitored_participant_id;
   leg.coached_participant_id = spec.coached_participant_id;
   leg.barged_participant_id = spec.barged_participant_id;
+  // A person reached through a queue wraps up after the call, as the queue says at routing.
+  if ((leg.purpose == Purpose::kAgent || leg.purpose == Purpose::kUser) && !leg.user_id.empty()) {
+    if (const Queue* queue = world.FindQueue(leg.queue_id)) leg.acw = queue->acw;
+  }
   leg.start_time = now;
   if (leg.state == LegState::kConnected) leg.connected_time = now;
   leg.speech = spec.speech;

@@ -27,6 +27,8 @@ struct WorldState {
   std::vector<Queue> queues;
   std::unordered_map<std::string, size_t> user_index;
   std::unordered_map<std::string, size_t> queue_index;
+  std::vector<WrapupCode> wrapup_codes;
+  std::unordered_map<std::string, size_t> wrapup_code_index;
   SilenceIndex silence;  // updated on every change to a leg (LegLifecycle::ChangeLeg)
 
   Conversation* FindConversation(const std::string& id) {
@@ -40,6 +42,14 @@ struct WorldState {
   Participant* FindLeg(std::string_view id) const {
     const auto it = legs.find(id);
     return it == legs.end() ? nullptr : it->second;
+  }
+  const Queue* FindQueue(const std::string& id) const {
+    const auto it = queue_index.find(id);
+    return it == queue_index.end() ? nullptr : &queues[it->second];
+  }
+  const WrapupCode* FindWrapupCode(const std::string& id) const {
+    const auto it = wrapup_code_index.find(id);
+    return it == wrapup_code_index.end() ? nullptr : &wrapup_codes[it->second];
   }
 };
 
@@ -74,9 +84,10 @@ class WorldStateView final : public WorldView {
     const auto it = world_.user_index.find(id);
     return it == world_.user_index.end() ? nullptr : &world_.users[it->second];
   }
-  const Queue* FindQueue(const std::string& id) const override {
-    const auto it = world_.queue_index.find(id);
-    return it == world_.queue_index.end() ? nullptr : &world_.queues[it->second];
+  const Queue* FindQueue(const std::string& id) const override { return world_.FindQueue(id); }
+  const std::vector<WrapupCode>& wrapup_codes() const override { return world_.wrapup_codes; }
+  const WrapupCode* FindWrapupCode(const std::string& id) const override {
+    return world_.FindWrapupCode(id);
   }
 
  private:

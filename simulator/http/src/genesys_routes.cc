@@ -131,6 +131,15 @@ json PagedListing(json entities, const Paging& paging, size_t total, std::string
   return out;
 }
 
+// The page of `all` that `paging` asks for, as a listing.
+json PageOf(json all, const Paging& paging, std::string_view base) {
+  const size_t total = all.size();
+  json entities = json::array();
+  const size_t end = std::min(total, paging.first() + paging.page_size);
+  for (size_t i = paging.first(); i < end; ++i) entities.push_back(std::move(all[i]));
+  return PagedListing(std::move(entities), paging, total, base);
+}
+
 // The calling user's live calls, oldest first.
 Reply ListCalls(const core::Simulator& sim, const Exchange& ex) {
   if (ex.caller.user_id.empty()) return ErrorReply(ex, core::ApiStatus(codes::kNotAUser));
@@ -239,6 +248,89 @@ Reply PatchParticipant(core::Simulator& sim, Exchange& ex, core::ParticipantRout
   return Answer(ex, outcome, EmptyReply(outcome.http_status));
 }
 
+Reply PatchCommunication(core::Simulator& sim, Exchange& ex) {
+  const core::UpdateOutcome outcome = sim.UpdateCommunication(
+      ex.Param("conversationId"), ex.Param("participantId"), ex.Param("communicationId"),
+      ReadMediaParticipantRequest(ex.json), ex.caller);
+  return Answer(ex, outcome, JsonReply(json::object(), outcome.http_status));
+}
+
+Reply PostWrapup(core::Simulator& sim, Exchange& ex) {
+  const core::UpdateOutcome outcome = sim.ApplyWrapup(
+      ex.Param("conversationId"), ex.Param("participantId"), ex.Param("communicationId"),
+      ReadWrapupRequest(ex.json), ex.caller);
+  return Answer(ex, outcome, EmptyReply(outcome.http_status));
+}
+
+// Reads one participant of one conversation; the API's 404s when either is unknown.
+template <typename Render>
+Reply ReadParticipant(const core::Simulator& sim, const Exchange& ex, Render&& render) {
+  const std::string& cid = ex.Param("conversationId");
+  const std::string& pid = ex.Param("participantId");
+  std::optional<Reply> reply;
+  Status missing = core::ConversationNotFound(cid);
+  ReadWorld(sim, ex, [&](const core::WorldView& world) {
+    if (world.FindConversation(cid) == nullptr) return;
+    const core::Participant* leg = world.FindParticipant(pid);
+    if (leg == nullptr || leg->conversation_id != cid) {
+      missing = core::ApiStatus(codes::kNotParticipant, "Participant " + pid +
+                                                            " is not a participant in conversation " +
+                                                            cid + ".");
+      return;
+    }
+    reply = render(world, *leg);
+  });
+  return reply ? std::move(*reply) : ErrorReply(ex, missing);
+}
+
+// The wrap-up recorded on a participant; {} while it has none.
+Reply GetParticipantWrapup(const core::Simulator& sim, const Exchange& ex) {
+  return ReadParticipant(sim, ex, [](const core::WorldView&, const core::Participant& leg) {
+    return JsonReply(leg.wrapup ? core::WrapupToJson(*leg.wrapup) : json::object());
+  });
+}
+
+// The codes the participant's queue offers; [] for a leg not routed through a queue.
+Reply GetParticipantWrapupCodes(const core::Simulator& sim, const Exchange& ex) {
+  return ReadParticipant(sim, ex, [](const core::WorldView& world, const core::Participant& leg) {
+    json codes = json::array();
+    if (const core::Queue* queue = world.FindQueue(leg.queue_id)) {
+      for (const core::WrapupCode* code : world.QueueWrapupCodes(*queue)) {
+        codes.push_back(WrapupCodeJson(*code));
+      }
+    }
+    return JsonReply(std::move(codes));
+  });
+}
+
+Reply ListWrapupCodes(const core::Simulator& sim, const Exchange& ex) {
+  auto paging = ParsePaging(ex, kDefaultPageSize, kMaxPageSize);
+  if (!paging.ok()) return ErrorReply(ex, paging.status());
+  json all = json::array();
+  ReadWorld(sim, ex, [&](const core::WorldView& world) {
+    for (const core::WrapupCode& code : world.wrapup_codes()) all.push_back(WrapupCodeJson(code));
+  });
+  return JsonReply(PageOf(std::move(all), *paging, routes::kWrapupCodes));
+}
+
+Reply ListQueueWrapupCodes(const core::Simulator& sim, const Exchange& ex) {
+  auto paging = ParsePaging(ex, kDefaultPageSize, kMaxPageSize);
+  if (!paging.ok()) return ErrorReply(ex, paging.status());
+  const std::string& queue_id = ex.Param("queueId");
+  bool found = false;
+  json all = json::array();
+  ReadWorld(sim, ex, [&](const core::WorldView& world) {
+    const core::Queue* queue = world.FindQueue(queue_id);
+    if (queue == nullptr) return;
+    found = true;
+    for (const core::WrapupCode* code : world.QueueWrapupCodes(*queue)) {
+      all.push_back(WrapupCodeJson(*code));
+    }
+  });
+  if (!found) return ErrorReply(ex, core::ApiStatus(codes::kNotFound, "Queue " + queue_id + " not found."));
+  return JsonReply(PageOf(std::move(all), *paging, routes::FillPath(routes::kQueueWrapupCodes, {queue_id})));
+}
+
 Reply PatchConversation(core::Simulator& sim, Exchange& ex) {
   const core::UpdateOutcome outcome =
       sim.UpdateConversation(ex.Param("conversationId"), ReadConversationUpdateRequest(ex.json));
@@ -307,6 +399,18 @@ void AddGenesysRoutes(Router& router, core::Simulator& sim) {
       [s](Exchange& ex) { return PatchParticipant(*s, ex, core::ParticipantRoute::kGeneric); });
   api("PATCH", routes::kCallParticipant, BodyKind::kJson,
       [s](Exchange& ex) { return PatchParticipant(*s, ex, core::ParticipantRoute::kCall); });
+  api("PATCH", routes::kCallParticipantCommunication, BodyKind::kJson,
+      [s](Exchange& ex) { return PatchCommunication(*s, ex); });
+  api("POST", routes::kCallParticipantCommunicationWrapup, BodyKind::kJson,
+      [s](Exchange& ex) { return PostWrapup(*s, ex); });
+  api("GET", routes::kCallParticipantWrapup, BodyKind::kNone,
+      [s](Exchange& ex) { return GetParticipantWrapup(*s, ex); }, Reads::kConversation);
+  api("GET", routes::kCallParticipantWrapupCodes, BodyKind::kNone,
+      [s](Exchange& ex) { return GetParticipantWrapupCodes(*s, ex); }, Reads::kConversation);
+  api("GET", routes::kWrapupCodes, BodyKind::kNone,
+      [s](Exchange& ex) { return ListWrapupCodes(*s, ex); });
+  api("GET", routes::kQueueWrapupCodes, BodyKind::kNone,
+      [s](Exchange& ex) { return ListQueueWrapupCodes(*s, ex); });
   api("PATCH", routes::kCall, BodyKind::kJson,
       [s](Exchange& ex) { return PatchConversation(*s, ex); });
   api("POST", routes::kConversationDisconnect, BodyKind::kNone,

@@ -120,6 +120,24 @@ void WriteRef(JsonWriter& w, std::string_view key, const std::string& id, const 
   w.Field("selfUri", std::string(collection) + id).Close('}');
 }
 
+// After-call work, as Participant and CallMediaParticipant both show it.
+void WriteAcw(JsonWriter& w, const core::Participant& leg) {
+  w.Field("wrapupRequired", leg.acw && core::IsMandatory(leg.acw->prompt));
+  if (leg.acw) {
+    w.Field("wrapupPrompt", core::ParticipantPromptName(leg.acw->prompt));
+    if (leg.acw->timeout) {
+      const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(*leg.acw->timeout);
+      w.Key("wrapupTimeoutMs").Literal(std::to_string(ms.count()));
+    }
+  }
+  if (leg.acw || leg.wrapup_skipped) w.Field("wrapupSkipped", leg.wrapup_skipped);
+  if (leg.wrapup) {
+    w.Key("wrapup").Literal(core::WrapupToJson(*leg.wrapup).dump(
+        -1, ' ', false, nlohmann::json::error_handler_t::replace));
+  }
+  w.Optional("startAcwTime", leg.start_acw_time).Optional("endAcwTime", leg.end_acw_time);
+}
+
 // The fields Participant and CallMediaParticipant share.
 void WriteLinks(JsonWriter& w, const core::Participant& leg) {
   w.Optional("monitoredParticipantId", leg.monitored_participant_id)
@@ -168,12 +186,8 @@ void WriteParticipant(JsonWriter& w, const core::Participant& leg) {
       .Field("purpose", core::ToString(leg.purpose))
       .Optional("userId", leg.user_id)
       .Optional("queueId", leg.queue_id)
-      .Optional("address", leg.address)
-      .Field("wrapupRequired", false);
-  if (leg.wrapup) {
-    w.Key("wrapup").Literal(
-        core::WrapupToJson(*leg.wrapup).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
-  }
+      .Optional("address", leg.address);
+  WriteAcw(w, leg);
   WriteLinks(w, leg);
   w.Key("attributes").Literal("{}");
   w.Key("calls").Open('[');
@@ -200,7 +214,7 @@ void WriteCallMediaParticipant(JsonWriter& w, const core::WorldView& world,
     const core::Queue* queue = world.FindQueue(leg.queue_id);
     WriteRef(w, "queue", leg.queue_id, queue ? &queue->name : nullptr, "/api/v2/routing/queues/");
   }
-  w.Field("wrapupRequired", false);
+  WriteAcw(w, leg);
   WriteLinks(w, leg);
   w.Close('}');
 }
@@ -213,6 +227,10 @@ std::string UpperCase(std::string text) {
 }
 
 }  // namespace
+
+nlohmann::json WrapupCodeJson(const core::WrapupCode& code) {
+  return {{"id", code.id}, {"name", code.name}, {"selfUri", std::string(routes::kWrapupCodes) + "/" + code.id}};
+}
 
 std::string ConversationUri(const std::string& conversation_id) {
   return routes::FillPath(routes::kConversation, {conversation_id});

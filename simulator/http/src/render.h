@@ -6,6 +6,8 @@
 
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "gcsim/core/model.h"
 #include "gcsim/core/simulator.h"
 
@@ -18,5 +20,8 @@ std::string ConversationText(const core::Conversation& conv);
 
 // GET /api/v2/conversations/calls/{id}: a CallConversation with CallMediaParticipants.
 std::string CallConversationText(const core::WorldView& world, const core::Conversation& conv);
+
+// A wrap-up code as GET /api/v2/routing/wrapupcodes lists it: {id, name, selfUri}.
+nlohmann::json WrapupCodeJson(const core::WrapupCode& code);
 
 }  // namespace gcsim::http

@@ -148,6 +148,18 @@ core::AddParticipantsRequest ReadAddParticipantsRequest(const json& body) {
   return out;
 }
 
+core::WrapupRequest ReadWrapupRequest(const json& body) {
+  core::WrapupRequest out;
+  auto parsed = ReadWrapup(body, out.unknown_fields);
+  if (parsed.ok()) {
+    out.wrapup = std::move(*parsed);
+    std::sort(out.unknown_fields.begin(), out.unknown_fields.end());
+  } else {
+    out.error = parsed.status().message();
+  }
+  return out;
+}
+
 Result<core::Wrapup> ReadWrapup(const json& value, std::vector<std::string>& ignored) {
   if (!value.is_object()) return InvalidArgumentError("wrapup must be a WrapupInput object.");
   core::Wrapup out;

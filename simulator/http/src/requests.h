@@ -20,6 +20,10 @@ Result<core::CreateCallRequest> ReadCreateCallRequest(const nlohmann::json& body
 // Never fails: a body of the wrong shape is kept as `malformed`, reported after the id.
 core::AddParticipantsRequest ReadAddParticipantsRequest(const nlohmann::json& body);
 
+// POST .../communications/{commId}/wrapup: a WrapupInput body. Never fails: a body of the wrong
+// shape is kept as `error`, reported after the ids.
+core::WrapupRequest ReadWrapupRequest(const nlohmann::json& body);
+
 // A WrapupInput object. Keys it does not know are listed in `ignored` as "wrapup.<key>", as the
 // API ignores them. Errors name the field ("wrapup.code must be a string.").
 Result<core::Wrapup> ReadWrapup(const nlohmann::json& value, std::vector<std::string>& ignored);

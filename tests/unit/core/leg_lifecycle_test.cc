@@ -52,7 +52,8 @@ TEST_F(LegLifecycleTest, DropLandsAfterTheLatencyAndTheBridgeGoesOn) {
   EXPECT_FALSE(Conv().end_time.has_value());
   EXPECT_EQ(LastEffect(),
             "leg disconnected (disconnectType client): drop landed, 250ms after it was accepted; "
-            "the conversation goes on with 2 people");
+            "the conversation goes on with 2 people; after-call work started (wrapupPrompt OPTIONAL)");
+  EXPECT_EQ(supervisor.start_acw_time, clock_.Now());  // a queue's person: ACW starts
   // The interact segment was cut where the leg went.
   ASSERT_FALSE(supervisor.segments.empty());
   EXPECT_EQ(supervisor.segments.back().end, clock_.Now());

@@ -26,6 +26,19 @@ inline constexpr std::string_view kUserMe = "/api/v2/users/me";
 inline constexpr std::string_view kUser = "/api/v2/users/{userId}";
 inline constexpr std::string_view kUserRoutingStatus = "/api/v2/users/{userId}/routingstatus";
 inline constexpr std::string_view kRoutingQueues = "/api/v2/routing/queues";
+inline constexpr std::string_view kCallParticipantCommunication =
+    "/api/v2/conversations/calls/{conversationId}/participants/{participantId}/communications/"
+    "{communicationId}";
+inline constexpr std::string_view kCallParticipantCommunicationWrapup =
+    "/api/v2/conversations/calls/{conversationId}/participants/{participantId}/communications/"
+    "{communicationId}/wrapup";
+inline constexpr std::string_view kCallParticipantWrapup =
+    "/api/v2/conversations/calls/{conversationId}/participants/{participantId}/wrapup";
+inline constexpr std::string_view kCallParticipantWrapupCodes =
+    "/api/v2/conversations/calls/{conversationId}/participants/{participantId}/wrapupcodes";
+inline constexpr std::string_view kWrapupCodes = "/api/v2/routing/wrapupcodes";
+inline constexpr std::string_view kQueueWrapupCodes =
+    "/api/v2/routing/queues/{queueId}/wrapupcodes";
 inline constexpr std::string_view kNotificationChannels = "/api/v2/notifications/channels";
 inline constexpr std::string_view kNotificationChannel =
     "/api/v2/notifications/channels/{channelId}";

@@ -97,6 +97,7 @@ struct Expectation {
     kLegReportedStuck,        // the bundled reaper reported the leg stuck
     kLegState,                // leg state at `at`
     kLegMedia,                // "flowing" or "stopped" at `at`
+    kLegWrapupCode,           // the leg's wrap-up code at `at` ("": none recorded)
     kConversationEnded,       // ended (or not) at `at`
     kQueueObservation,        // oInteracting / oWaiting of a queue at `at`
     kUserRoutingStatus,       // a user's routing status at `at`
@@ -111,7 +112,8 @@ struct Expectation {
   std::string user;
   std::string name;  // kQueueObservation: the metric; kMetric: the figure
   Duration from{}, to{};
-  std::string value;  // kLegState: a state; kLegMedia: flowing|stopped; kUserRoutingStatus
+  std::string value;  // kLegState: a state; kLegMedia: flowing|stopped; kLegWrapupCode: a code;
+                      // kUserRoutingStatus: a status
   bool ended = true;
   std::optional<double> equals, at_most, at_least;
   size_t script_step = 0;

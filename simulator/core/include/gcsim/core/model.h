@@ -79,6 +79,40 @@ struct Wrapup {
 
 nlohmann::json WrapupToJson(const Wrapup& wrapup);
 
+// How a queue prompts its agents for wrap-up after a call (the Queue model's
+// AcwSettings.wrapupPrompt).
+enum class WrapupPrompt {
+  kOptional,                // the agent may enter a code or skip it
+  kMandatory,               // a code is required; no time limit
+  kMandatoryTimeout,        // a code is required; after the timeout the default code applies
+  kMandatoryForcedTimeout,  // as above, and the agent stays in ACW for the whole timeout
+  kAgentRequested,          // wrap-up only when the agent asks for it: may be skipped
+};
+// The queue setting's name ("MANDATORY_TIMEOUT"), as AcwSettings spells it.
+const char* ToString(WrapupPrompt prompt);
+std::optional<WrapupPrompt> ParseWrapupPrompt(std::string_view text);
+// The participant's wrapupPrompt ("timeout"), as Participant and CallMediaParticipant spell it.
+const char* ParticipantPromptName(WrapupPrompt prompt);
+// A code is required: skipping is refused (conversation.error.wrapup.cannot.skip).
+bool IsMandatory(WrapupPrompt prompt);
+bool IsTimed(WrapupPrompt prompt);
+
+// A queue's after-call work settings.
+struct AcwSettings {
+  WrapupPrompt prompt = WrapupPrompt::kOptional;
+  // The time an agent may stay in ACW; only (and always) for the timed prompts.
+  std::optional<Duration> timeout;
+};
+
+// A wrap-up code of the org (GET /api/v2/routing/wrapupcodes).
+struct WrapupCode {
+  std::string id;
+  std::string name;
+};
+
+// The code the platform applies when a timed ACW runs out without one.
+inline constexpr std::string_view kWrapupTimeoutCode = "ININ-WRAP-UP-TIMEOUT";
+
 // An analytics segment of a leg: interact, hold or alert, open while `end` is empty.
 struct Segment {
   std::string type;
@@ -109,10 +143,18 @@ struct Participant {
   std::string monitored_participant_id;
   std::string coached_participant_id;
   std::string barged_participant_id;
-  std::optional<Wrapup> wrapup;  // the WrapupInput last sent
+  std::optional<Wrapup> wrapup;  // the WrapupInput last sent (or the timeout's default code)
   // The field report's phantom (observed profile): since a PATCH that changed nothing, the
   // user's routing status reads IDLE while this leg stays connected and its audio flows.
   std::optional<TimePoint> reads_idle_since;
+
+  // After-call work, for legs routed through a queue to a person (purpose agent or user, with
+  // userId and queueId): the queue's settings as they were when the leg joined. Empty: the leg
+  // has no wrap-up to do.
+  std::optional<AcwSettings> acw;
+  std::optional<TimePoint> start_acw_time;  // set when the leg disconnects
+  std::optional<TimePoint> end_acw_time;    // set when wrap-up is done, skipped or timed out
+  TimerId acw_timer = 0;                    // the timed ACW's timeout, or 0
 
   // Media bookkeeping. What the leg said before `audible_since` is folded into `heard_before`,
   // so lastHeardAt is computed from the script without a timer per burst of speech.
@@ -160,6 +202,9 @@ struct User {
 struct Queue {
   std::string id;
   std::string name;
+  AcwSettings acw;  // default: optional wrap-up, no timeout
+  // The ids of the wrap-up codes its agents may use; empty: every code of the world.
+  std::vector<std::string> wrapup_code_ids;
 };
 
 struct OAuthClient {

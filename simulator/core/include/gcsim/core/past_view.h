@@ -34,6 +34,10 @@ class PastView final : public WorldView {
   const std::vector<Queue>& queues() const override { return live_.queues(); }
   const User* FindUser(const std::string& id) const override { return live_.FindUser(id); }
   const Queue* FindQueue(const std::string& id) const override { return live_.FindQueue(id); }
+  const std::vector<WrapupCode>& wrapup_codes() const override { return live_.wrapup_codes(); }
+  const WrapupCode* FindWrapupCode(const std::string& id) const override {
+    return live_.FindWrapupCode(id);
+  }
 
  private:
   // The conversation as it was (nullptr when it had not started), built once.

@@ -50,6 +50,14 @@ struct MediaParticipantRequest {
   std::vector<std::string> unknown_fields;
 };
 
+// POST .../participants/{pid}/communications/{commId}/wrapup: a WrapupInput.
+struct WrapupRequest {
+  std::optional<Wrapup> wrapup;
+  // Set when the body is not a WrapupInput ("wrapup.code must be a string.").
+  std::optional<std::string> error;
+  std::vector<std::string> unknown_fields;  // as "wrapup.<key>", sorted
+};
+
 // PATCH /api/v2/conversations/calls/{cid}.
 struct ConversationUpdateRequest {
   // The state sent: a string's text, or the JSON text of any other value.

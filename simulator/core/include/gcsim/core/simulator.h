@@ -116,6 +116,21 @@ class WorldView {
   virtual const std::vector<Queue>& queues() const = 0;
   virtual const User* FindUser(const std::string& id) const = 0;
   virtual const Queue* FindQueue(const std::string& id) const = 0;
+  // The org's wrap-up codes, in the world's order.
+  virtual const std::vector<WrapupCode>& wrapup_codes() const = 0;
+  virtual const WrapupCode* FindWrapupCode(const std::string& id) const = 0;
+  // The codes an agent of `queue` may use: its own list, or every code when it lists none.
+  std::vector<const WrapupCode*> QueueWrapupCodes(const Queue& queue) const {
+    std::vector<const WrapupCode*> out;
+    if (queue.wrapup_code_ids.empty()) {
+      for (const WrapupCode& code : wrapup_codes()) out.push_back(&code);
+    } else {
+      for (const std::string& id : queue.wrapup_code_ids) {
+        if (const WrapupCode* code = FindWrapupCode(id)) out.push_back(code);
+      }
+    }
+    return out;
+  }
   MediaState Media(const Participant& leg) const { return ComputeMedia(leg, now()); }
 };
 
@@ -168,6 +183,18 @@ class Simulator {
                                           const std::string& participant_id,
                                           const MediaParticipantRequest& request,
                                           const Caller& caller, ParticipantRoute route) = 0;
+  // PATCH .../calls/{cid}/participants/{pid}/communications/{commId}: only
+  // {"state":"disconnected"} acts (the leg's drop); wrap-up fields are not for this endpoint.
+  virtual UpdateOutcome UpdateCommunication(const std::string& conversation_id,
+                                            const std::string& participant_id,
+                                            const std::string& communication_id,
+                                            const MediaParticipantRequest& request,
+                                            const Caller& caller) = 0;
+  // POST .../calls/{cid}/participants/{pid}/communications/{commId}/wrapup.
+  virtual UpdateOutcome ApplyWrapup(const std::string& conversation_id,
+                                    const std::string& participant_id,
+                                    const std::string& communication_id,
+                                    const WrapupRequest& request, const Caller& caller) = 0;
   // PATCH /api/v2/conversations/calls/{cid}: {"state":"disconnected"} ends the conversation.
   virtual UpdateOutcome UpdateConversation(const std::string& conversation_id,
                                            const ConversationUpdateRequest& request) = 0;

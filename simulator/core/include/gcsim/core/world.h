@@ -61,6 +61,8 @@ struct WorldSpec {
   Duration analytics_lag{};
   std::vector<User> users;
   std::vector<Queue> queues;
+  // The org's wrap-up codes. A world without any checks no code it is sent.
+  std::vector<WrapupCode> wrapup_codes;
   std::vector<OAuthClient> oauth_clients;
   std::vector<ConversationSpec> conversations;
   std::vector<GeneratedBridges> generated;
