@@ -109,15 +109,11 @@ Reply GetCallConversation(const core::Simulator& sim, const Exchange& ex) {
   return ReadConversation(sim, ex, CallConversationText);
 }
 
-// A paged listing as the API's *EntityListing shapes: entities, paging and the page URIs.
-json PagedListing(json all, const Paging& paging, const std::string& base_uri) {
-  const size_t total = all.size();
-  json entities = json::array();
-  const size_t end = std::min(total, paging.first() + paging.page_size);
-  for (size_t i = paging.first(); i < end; ++i) entities.push_back(std::move(all[i]));
+// A paged entity listing as the API writes them, for `base` (a path without a query).
+json PagedListing(json entities, const Paging& paging, size_t total, std::string_view base) {
   const int pages = paging.PageCount(total);
   const auto uri = [&](int page) {
-    return base_uri + "?pageSize=" + std::to_string(paging.page_size) +
+    return std::string(base) + "?pageSize=" + std::to_string(paging.page_size) +
            "&pageNumber=" + std::to_string(page);
   };
   json out = {{"entities", std::move(entities)},
@@ -250,11 +246,16 @@ Reply GetParticipantWrapupCodes(const core::Simulator& sim, const Exchange& ex) 
 Reply ListWrapupCodes(const core::Simulator& sim, const Exchange& ex) {
   auto paging = ParsePaging(ex, kDefaultPageSize, kMaxPageSize);
   if (!paging.ok()) return ErrorReply(ex, paging.status());
-  json all = json::array();
+  json entities = json::array();
+  size_t total = 0;
   ReadWorld(sim, ex, [&](const core::WorldView& world) {
-    for (const core::WrapupCode& code : world.wrapup_codes()) all.push_back(WrapupCodeJson(code));
+    const std::vector<core::WrapupCode>& codes = world.wrapup_codes();
+    total = codes.size();
+    for (size_t i = paging->first(); i < std::min(total, paging->first() + paging->page_size); ++i) {
+      entities.push_back(WrapupCodeJson(codes[i]));
+    }
   });
-  return JsonReply(PagedListing(std::move(all), *paging, std::string(routes::kWrapupCodes)));
+  return JsonReply(PagedListing(std::move(entities), *paging, total, routes::kWrapupCodes));
 }
 
 Reply ListQueueWrapupCodes(const core::Simulator& sim, const Exchange& ex) {
@@ -262,17 +263,20 @@ Reply ListQueueWrapupCodes(const core::Simulator& sim, const Exchange& ex) {
   if (!paging.ok()) return ErrorReply(ex, paging.status());
   const std::string& queue_id = ex.Param("queueId");
   bool found = false;
-  json all = json::array();
+  json entities = json::array();
+  size_t total = 0;
   ReadWorld(sim, ex, [&](const core::WorldView& world) {
     const core::Queue* queue = world.FindQueue(queue_id);
     if (queue == nullptr) return;
     found = true;
-    for (const core::WrapupCode* code : world.QueueWrapupCodes(*queue)) {
-      all.push_back(WrapupCodeJson(*code));
+    const std::vector<const core::WrapupCode*> codes = world.QueueWrapupCodes(*queue);
+    total = codes.size();
+    for (size_t i = paging->first(); i < std::min(total, paging->first() + paging->page_size); ++i) {
+      entities.push_back(WrapupCodeJson(*codes[i]));
     }
   });
   if (!found) return ErrorReply(ex, core::ApiStatus(codes::kNotFound, "Queue " + queue_id + " not found."));
-  return JsonReply(PagedListing(std::move(all), *paging,
+  return JsonReply(PagedListing(std::move(entities), *paging, total,
                                 routes::FillPath(routes::kQueueWrapupCodes, {queue_id})));
 }
 
