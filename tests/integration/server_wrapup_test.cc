@@ -107,6 +107,19 @@ TEST_F(WrapupTest, WrapupErrorsNameWhatIsWrong) {
   EXPECT_EQ(response.Json()["code"], "communication.state.required");
 }
 
+TEST_F(WrapupTest, TheCommunicationPatchDoesNotUpdateWrapup) {
+  const Response response = SendJson(
+      "PATCH", Communication(),
+      json{{"state", "disconnected"}, {"wrapup", {{"code", kNoAnswer}}}}.dump(), token_);
+  ASSERT_EQ(response.status, 200) << response.body;
+  EXPECT_EQ(response.Header("X-Gcsim-Ignored-Fields"), "wrapup");
+  Advance("1s");
+  const json leg = CallLeg(token_, kSupervisorId);
+  EXPECT_EQ(leg["state"], "disconnected");
+  EXPECT_FALSE(leg.contains("wrapup"));
+  EXPECT_TRUE(leg.contains("startAcwTime"));
+}
+
 TEST_F(WrapupTest, WrapupCodeListings) {
   Response response = Get("/api/v2/routing/wrapupcodes?pageSize=2", token_);
   ASSERT_EQ(response.status, 200) << response.body;

@@ -24,6 +24,16 @@ Participant LegAsOf(const Participant& leg, TimePoint as_of) {
     past.wrapup.reset();
     past.state = LegState::kConnected;
   }
+  // After-call work as it stood then: not begun, or not yet over (its code not yet entered).
+  if (leg.start_acw_time && *leg.start_acw_time > as_of) {
+    past.start_acw_time.reset();
+    past.wrapup_skipped = false;
+  }
+  if (leg.end_acw_time && *leg.end_acw_time > as_of) {
+    past.end_acw_time.reset();
+    past.wrapup.reset();
+    past.wrapup_skipped = false;
+  }
   if (leg.connected_time && *leg.connected_time > as_of) {
     past.connected_time.reset();
     past.state = LegState::kAlerting;

@@ -56,6 +56,13 @@ json LegStateJson(const core::WorldView& world, const core::Participant& leg) {
   put("disconnectType", leg.disconnect_type);
   if (leg.connected_time) out["connectedTime"] = FormatIso8601(*leg.connected_time);
   if (leg.end_time) out["endTime"] = FormatIso8601(*leg.end_time);
+  if (leg.acw) {
+    json acw = {{"wrapupPrompt", core::ToString(leg.acw->prompt)}};
+    if (leg.start_acw_time) acw["startAcwTime"] = FormatIso8601(*leg.start_acw_time);
+    if (leg.end_acw_time) acw["endAcwTime"] = FormatIso8601(*leg.end_acw_time);
+    out["acw"] = std::move(acw);
+  }
+  if (leg.wrapup) out["wrapup"] = core::WrapupToJson(*leg.wrapup);
   json media = {{"speech", core::SpeechToJson(leg.speech)}};
   PutMedia(media, world.Media(leg));
   out["media"] = std::move(media);

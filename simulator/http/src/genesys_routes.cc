@@ -131,15 +131,6 @@ json PagedListing(json entities, const Paging& paging, size_t total, std::string
   return out;
 }
 
-// The page of `all` that `paging` asks for, as a listing.
-json PageOf(json all, const Paging& paging, std::string_view base) {
-  const size_t total = all.size();
-  json entities = json::array();
-  const size_t end = std::min(total, paging.first() + paging.page_size);
-  for (size_t i = paging.first(); i < end; ++i) entities.push_back(std::move(all[i]));
-  return PagedListing(std::move(entities), paging, total, base);
-}
-
 // The calling user's live calls, oldest first.
 Reply ListCalls(const core::Simulator& sim, const Exchange& ex) {
   if (ex.caller.user_id.empty()) return ErrorReply(ex, core::ApiStatus(codes::kNotAUser));
@@ -306,11 +297,16 @@ Reply GetParticipantWrapupCodes(const core::Simulator& sim, const Exchange& ex) 
 Reply ListWrapupCodes(const core::Simulator& sim, const Exchange& ex) {
   auto paging = ParsePaging(ex, kDefaultPageSize, kMaxPageSize);
   if (!paging.ok()) return ErrorReply(ex, paging.status());
-  json all = json::array();
+  json entities = json::array();
+  size_t total = 0;
   ReadWorld(sim, ex, [&](const core::WorldView& world) {
-    for (const core::WrapupCode& code : world.wrapup_codes()) all.push_back(WrapupCodeJson(code));
+    const std::vector<core::WrapupCode>& codes = world.wrapup_codes();
+    total = codes.size();
+    for (size_t i = paging->first(); i < std::min(total, paging->first() + paging->page_size); ++i) {
+      entities.push_back(WrapupCodeJson(codes[i]));
+    }
   });
-  return JsonReply(PageOf(std::move(all), *paging, routes::kWrapupCodes));
+  return JsonReply(PagedListing(std::move(entities), *paging, total, routes::kWrapupCodes));
 }
 
 Reply ListQueueWrapupCodes(const core::Simulator& sim, const Exchange& ex) {
@@ -318,17 +314,21 @@ Reply ListQueueWrapupCodes(const core::Simulator& sim, const Exchange& ex) {
   if (!paging.ok()) return ErrorReply(ex, paging.status());
   const std::string& queue_id = ex.Param("queueId");
   bool found = false;
-  json all = json::array();
+  json entities = json::array();
+  size_t total = 0;
   ReadWorld(sim, ex, [&](const core::WorldView& world) {
     const core::Queue* queue = world.FindQueue(queue_id);
     if (queue == nullptr) return;
     found = true;
-    for (const core::WrapupCode* code : world.QueueWrapupCodes(*queue)) {
-      all.push_back(WrapupCodeJson(*code));
+    const std::vector<const core::WrapupCode*> codes = world.QueueWrapupCodes(*queue);
+    total = codes.size();
+    for (size_t i = paging->first(); i < std::min(total, paging->first() + paging->page_size); ++i) {
+      entities.push_back(WrapupCodeJson(*codes[i]));
     }
   });
   if (!found) return ErrorReply(ex, core::ApiStatus(codes::kNotFound, "Queue " + queue_id + " not found."));
-  return JsonReply(PageOf(std::move(all), *paging, routes::FillPath(routes::kQueueWrapupCodes, {queue_id})));
+  return JsonReply(PagedListing(std::move(entities), *paging, total,
+                                routes::FillPath(routes::kQueueWrapupCodes, {queue_id})));
 }
 
 Reply PatchConversation(core::Simulator& sim, Exchange& ex) {

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "gcsim/core/api_errors.h"
+#include "gcsim/core/past_view.h"
 #include "gcsim/core/simulator.h"
 
 namespace gcsim::core {
@@ -218,6 +219,23 @@ TEST_F(AfterCallWorkTest, TheHintForADispositionCodeNamesTheWrapupCall) {
       << out.hint;
   const UpdateOutcome other = Patch(kSupervisor, {.unknown_fields = {"dropReason"}});
   EXPECT_EQ(other.hint.find("/wrapup"), std::string::npos) << other.hint;
+}
+
+TEST_F(AfterCallWorkTest, AStaleViewShowsAcwAsItStoodThen) {
+  Start({.prompt = WrapupPrompt::kMandatory});
+  DropAndLand(kSupervisor);  // ACW from 250ms
+  clock_.Advance(seconds(10));
+  ASSERT_TRUE(Wrap(kSupervisor, {.code = kNoAnswer}).status.ok());  // ends at 11s
+  sim_->Read([&](const WorldView& live) {
+    const PastView during(live, live.now() - seconds(5));
+    const Participant* leg = during.FindParticipant(kSupervisor);
+    ASSERT_NE(leg, nullptr);
+    EXPECT_TRUE(leg->start_acw_time.has_value());
+    EXPECT_FALSE(leg->end_acw_time.has_value());
+    EXPECT_FALSE(leg->wrapup.has_value());
+    const PastView before(live, live.now() - seconds(11));
+    EXPECT_FALSE(before.FindParticipant(kSupervisor)->start_acw_time.has_value());
+  });
 }
 
 TEST(AcwWorldTest, QueuesReadAcwSettingsAndWrapupCodes) {
