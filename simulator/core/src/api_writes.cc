@@ -197,8 +197,7 @@ UpdateOutcome ApiWrites::UpdateParticipant(const std::string& conversation_id,
                                               .conversation_id = conversation_id,
                                               .participant_id = participant_id},
                                              {FaultKind::kLostDrop, FaultKind::kStuckMedia}, now)) {
-      changes.push_back("drop accepted, then lost (fault " + lost->id + " " + ToString(lost->kind) +
-                        "): the leg stays connected");
+      changes.push_back(Join({"drop accepted, then lost (fault ", Label(*lost), "): the leg stays connected"}, ""));
     } else {
       changes.push_back("drop accepted: the leg disconnects at " +
                         FormatIso8601(now + lifecycle_.disconnect_latency()) + " (disconnectLatency " +

@@ -174,6 +174,13 @@ json ToJson(const FaultEpisode& episode) {
   return out;
 }
 
+std::string Label(const FaultEpisode& episode) {
+  std::string label = episode.id;
+  label += ' ';
+  label += ToString(episode.kind);
+  return label;
+}
+
 FaultEpisode FaultBook::Add(FaultEpisode episode) {
   std::lock_guard lock(mu_);
   episode.id = "fault-";

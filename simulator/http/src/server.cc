@@ -493,18 +493,13 @@ class ServerImpl final : public Server {
       if (rate->limited) return RateLimited(ex, *rate);
       // One episode per request: the first added that hits it.
       using Kind = core::FaultKind;
-      std::vector<Kind> kinds = {Kind::kStatus, Kind::kThrottle, Kind::kLatency, Kind::kReset, Kind::kClose};
-      if (route.reads == Reads::kAnalytics) kinds.push_back(Kind::kStaleAnalytics);
-      if (route.reads == Reads::kConversation) kinds.push_back(Kind::kStaleReads);
       if (auto fault = sim_.faults().Hit({.method = ex.method,
                                           .route = route.pattern,
                                           .client_id = ex.caller.client_id,
                                           .conversation_id = ex.Param("conversationId"),
                                           .participant_id = ex.Param("participantId")},
-                                         kinds, sim_.clock().Now())) {
-        ex.journal.fault = fault->id;
-        ex.journal.fault += " ";
-        ex.journal.fault += core::ToString(fault->kind);
+                                         FaultKindsFor(route.reads), sim_.clock().Now())) {
+        ex.journal.fault = core::Label(*fault);
         if (fault->kind == Kind::kStatus || fault->kind == Kind::kThrottle) return FaultReply(ex, *fault);
         if (fault->kind == Kind::kStaleAnalytics || fault->kind == Kind::kStaleReads) {
           ex.stale_lag = fault->lag;
@@ -520,6 +515,29 @@ class ServerImpl final : public Server {
     return route.handler(ex);
   }
 
+  // The kinds a request can meet on a route that reads `reads`: built once, not per request.
+  static const std::vector<core::FaultKind>& FaultKindsFor(Reads reads) {
+    using Kind = core::FaultKind;
+    static const std::vector<Kind> kAny = {Kind::kStatus, Kind::kThrottle, Kind::kLatency, Kind::kReset,
+                                           Kind::kClose};
+    static const std::vector<Kind> kAnalytics = [] {
+      std::vector<Kind> kinds = kAny;
+      kinds.push_back(Kind::kStaleAnalytics);
+      return kinds;
+    }();
+    static const std::vector<Kind> kConversation = [] {
+      std::vector<Kind> kinds = kAny;
+      kinds.push_back(Kind::kStaleReads);
+      return kinds;
+    }();
+    switch (reads) {
+      case Reads::kAnalytics: return kAnalytics;
+      case Reads::kConversation: return kConversation;
+      case Reads::kWorldAsItIs: break;
+    }
+    return kAny;
+  }
+
   std::optional<Reply> Authenticate(Exchange& ex) {
     const std::string_view header = Trim(ex.authorization);
     if (header.size() < 7 || AsciiLower(header.substr(0, 7)) != "bearer " ||
@@ -532,8 +550,7 @@ class ServerImpl final : public Server {
     ex.journal.client_id = ex.caller.client_id;
     if (auto revoked = sim_.faults().Revoked(ex.caller.client_id, ex.caller.token_issued_at,
                                              sim_.clock().Now())) {
-      ex.journal.fault = revoked->id;
-      ex.journal.fault += " revokeTokens";
+      ex.journal.fault = core::Label(*revoked);
       return ErrorReply(ex, core::ApiStatus(codes::kBadCredentials, "The access token was revoked."));
     }
     return std::nullopt;

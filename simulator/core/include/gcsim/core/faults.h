@@ -68,6 +68,8 @@ struct FaultEpisode {
 // (when the episode is added). Errors name the field, as a JSON pointer below `pointer`.
 Result<FaultEpisode> ParseFault(const nlohmann::json& json, TimePoint now, const std::string& pointer = "");
 nlohmann::json ToJson(const FaultEpisode& episode);
+// "fault-2 status": how the journal names the episode that befell a request or a drop.
+std::string Label(const FaultEpisode& episode);
 
 // What a request or a drop looks like to the selectors.
 struct FaultTarget {
