@@ -334,7 +334,8 @@ Reply ListQueueWrapupCodes(const core::Simulator& sim, const Exchange& ex) {
 Reply PatchConversation(core::Simulator& sim, Exchange& ex) {
   const core::UpdateOutcome outcome =
       sim.UpdateConversation(ex.Param("conversationId"), ReadConversationUpdateRequest(ex.json));
-  return Answer(ex, outcome, outcome.status.ok() ? GetCallConversation(sim, ex) : Reply{});
+  // The published operation answers a Conversation, not the CallConversation a GET shows.
+  return Answer(ex, outcome, outcome.status.ok() ? GetConversation(sim, ex) : Reply{});
 }
 
 Reply Disconnect(core::Simulator& sim, Exchange& ex) {
