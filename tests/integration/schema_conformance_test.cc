@@ -189,6 +189,15 @@ TEST_F(SchemaConformanceTest, EveryConversationRouteAnswersItsModel) {
   Expect("POST", call + "/participants", 200, "Conversation", token,
          R"({"participants":[{"address":"+13175550142"}]})");
 
+  const std::string consult = CallParticipantPath(kConversationId, kCustomerId) + "/consult";
+  Expect("POST", consult, 200, "ConsultTransferResponse", agent,
+         R"({"speakTo":"DESTINATION","destination":{"address":"+13175550199"}})");
+  Expect("PATCH", consult, 200, "ConsultTransferResponse", agent, R"({"speakTo":"BOTH"})");
+  Expect("GET", call, 200, "CallConversation", token);  // confined legs
+  Expect("DELETE", consult, 200, "", agent);
+  Expect("POST", CallParticipantPath(kConversationId, kSupervisorId) + "/replace", 202, "", token,
+         R"({"address":"+13175550142"})");
+
   // The agent's leg dropped per communication, then its after-call work and wrap-up.
   std::string comm;
   const json conversation = Get("/api/v2/conversations/" + kConversationId, token).Json();
@@ -211,6 +220,7 @@ TEST_F(SchemaConformanceTest, EveryConversationRouteAnswersItsModel) {
   Expect("GET", agent_path + "/wrapup", 200, "Wrapup", token);
   Expect("POST", "/api/v2/conversations/" + created.value("id", "") + "/disconnect", 202, "",
          agent);
+  Expect("DELETE", "/api/v2/conversations/" + created.value("id", ""), 501, "ErrorBody", agent);
   Expect("GET", call, 200, "CallConversation", token);
   EXPECT_GE(checked_, 12);
 }

@@ -155,7 +155,9 @@ TEST_F(ConversationsTest, PatchConversationEndsEveryLeg) {
   ASSERT_EQ(response.status, 200) << response.body;
   EXPECT_EQ(response.Header("X-Gcsim-Ignored-Fields"), "reason");
   EXPECT_EQ(response.Json()["id"], kConversationId);
-  EXPECT_EQ(response.Json()["participants"][0]["state"], "connected") << "lands after the latency";
+  // A Conversation, as the operation's model declares: the state is on the leg's call.
+  EXPECT_EQ(response.Json()["participants"][0]["calls"][0]["state"], "connected")
+      << "lands after the latency";
   Advance("250ms");
   const json after = Get(path, token_).Json();
   for (const json& participant : after["participants"]) {

@@ -51,6 +51,24 @@ UpdateOutcome& RefuseField(UpdateOutcome& out, const std::string& field, std::st
 
 }  // namespace
 
+std::optional<SpeakTo> ParseSpeakTo(const std::string& text) {
+  for (const SpeakTo value : {SpeakTo::kDestination, SpeakTo::kObject, SpeakTo::kBoth,
+                              SpeakTo::kConference}) {
+    if (text == ToString(value)) return value;
+  }
+  return std::nullopt;
+}
+
+const char* ToString(SpeakTo speak_to) {
+  switch (speak_to) {
+    case SpeakTo::kDestination: return "DESTINATION";
+    case SpeakTo::kObject: return "OBJECT";
+    case SpeakTo::kBoth: return "BOTH";
+    case SpeakTo::kConference: return "CONFERENCE";
+  }
+  return "DESTINATION";
+}
+
 ApiWrites::ApiWrites(WorldState& world, IdGenerator& ids, LegLifecycle& lifecycle, Clock& clock,
                      const WorldLimits& limits, FaultBook& faults)
     : world_(world), ids_(ids), lifecycle_(lifecycle), clock_(clock), limits_(limits), faults_(faults) {}
@@ -386,6 +404,148 @@ Result<std::vector<std::string>> ApiWrites::AddParticipants(const std::string& c
     ids.push_back(*id);
   }
   return ids;
+}
+
+Participant* ApiWrites::FindLiveTarget(const std::string& conversation_id,
+                                       const std::string& participant_id, UpdateOutcome& out) {
+  Participant* leg = FindTarget(conversation_id, participant_id, nullptr, out);
+  if (leg != nullptr && !IsLive(leg->state)) {
+    Refuse(out, ApiStatus(codes::kCallDisconnected));
+    return nullptr;
+  }
+  return leg;
+}
+
+UpdateOutcome ApiWrites::ReplaceParticipant(const std::string& conversation_id,
+                                            const std::string& participant_id,
+                                            const TransferRequest& request) {
+  UpdateOutcome out;
+  Participant* leg = FindLiveTarget(conversation_id, participant_id, out);
+  if (leg == nullptr) return out;
+  if (!request.malformed.ok()) return Refuse(out, request.malformed);
+  if (Status valid = CheckReferences(world_, {request.target}); !valid.ok()) {
+    return Refuse(out, std::move(valid));
+  }
+  auto added = AddLeg(world_.conversations.at(conversation_id), request.target);
+  if (!added.ok()) return Refuse(out, added.status());
+  // The target joins first, so that the conversation does not end in between.
+  const TimePoint now = clock_.Now();
+  out.drop_silent_since = ComputeMedia(*leg, now).silent_since;
+  lifecycle_.ScheduleDrop(*leg, now, "transfer");
+  out.http_status = 202;
+  out.added_participant_id = *added;
+  out.effect_text = "transfer accepted: participant " + *added + " joined; the leg leaves "
+                    "(disconnectType transfer) at " +
+                    FormatIso8601(now + lifecycle_.disconnect_latency());
+  return out;
+}
+
+void ApiWrites::Speak(Conversation& conv, SpeakTo speak_to, UpdateOutcome& out) {
+  const TimePoint now = clock_.Now();
+  if (speak_to == SpeakTo::kConference) {
+    lifecycle_.EndConsult(conv, now);
+    out.effect_text = "consult merged into a conference: nobody is confined";
+    return;
+  }
+  const Conversation::Consult& consult = *conv.consult;
+  const auto confine = [&](const std::string& id, bool confined) {
+    if (Participant* leg = world_.FindLeg(id); leg != nullptr && IsLive(leg->state)) {
+      lifecycle_.SetFlag(*leg, &Participant::confined, confined, now);
+    }
+  };
+  confine(consult.object_id, speak_to == SpeakTo::kDestination);
+  confine(consult.destination_id, speak_to == SpeakTo::kObject);
+  out.effect_text = std::string("consult speaks to ") + ToString(speak_to) + ": " +
+                    (speak_to == SpeakTo::kDestination ? "the object is confined"
+                     : speak_to == SpeakTo::kObject    ? "the destination is confined"
+                                                       : "nobody is confined");
+}
+
+UpdateOutcome ApiWrites::StartConsult(const std::string& conversation_id,
+                                      const std::string& participant_id,
+                                      const ConsultRequest& request, const Caller& caller) {
+  UpdateOutcome out;
+  Participant* object = FindLiveTarget(conversation_id, participant_id, out);
+  if (object == nullptr) return out;
+  if (!request.malformed.ok()) return Refuse(out, request.malformed);
+  if (!request.destination) {
+    return RefuseField(out, "destination", codes::kBadRequest,
+                       "A ConsultTransfer needs a destination.");
+  }
+  Conversation& conv = world_.conversations.at(conversation_id);
+  if (conv.consult) {
+    return Refuse(out, ApiStatus(codes::kBadRequest,
+                                 "A consult is already in progress for participant " +
+                                     conv.consult->object_id + "."));
+  }
+  const std::string& consulting_user =
+      request.consulting_user_id.empty() ? caller.user_id : request.consulting_user_id;
+  const auto found =
+      std::find_if(conv.participants.begin(), conv.participants.end(), [&](const Participant* p) {
+        return !consulting_user.empty() && p->user_id == consulting_user && IsLive(p->state) &&
+               p->id != object->id;
+      });
+  if (found == conv.participants.end()) {
+    return RefuseField(out, "consultingUserId", codes::kBadRequest,
+                       "consultingUserId (or the token's user) must have a live leg in the "
+                       "conversation other than the object of the transfer.");
+  }
+  if (Status valid = CheckReferences(world_, {*request.destination}); !valid.ok()) {
+    return Refuse(out, std::move(valid));
+  }
+  const std::string consulting_id = (*found)->id;  // AddLeg below moves the participant list
+  auto added = AddLeg(conv, *request.destination);
+  if (!added.ok()) return Refuse(out, added.status());
+  conv.consult = Conversation::Consult{object->id, *added, consulting_id};
+  Speak(conv, request.speak_to, out);
+  out.http_status = 200;
+  out.added_participant_id = *added;
+  out.effect_text = "consult started: destination " + *added + " joined; " + out.effect_text;
+  return out;
+}
+
+Conversation::Consult* ApiWrites::FindConsult(const std::string& conversation_id,
+                                              const std::string& participant_id,
+                                              UpdateOutcome& out) {
+  if (FindLiveTarget(conversation_id, participant_id, out) == nullptr) return nullptr;
+  Conversation& conv = world_.conversations.at(conversation_id);
+  if (!conv.consult || conv.consult->object_id != participant_id) {
+    Refuse(out, ApiStatus(codes::kBadRequest, "Participant " + participant_id +
+                                                  " is not the object of a consult in progress."));
+    return nullptr;
+  }
+  return &*conv.consult;
+}
+
+UpdateOutcome ApiWrites::UpdateConsult(const std::string& conversation_id,
+                                       const std::string& participant_id,
+                                       const ConsultRequest& request) {
+  UpdateOutcome out;
+  if (FindConsult(conversation_id, participant_id, out) == nullptr) return out;
+  if (!request.malformed.ok()) return Refuse(out, request.malformed);
+  Conversation& conv = world_.conversations.at(conversation_id);
+  out.added_participant_id = conv.consult->destination_id;
+  Speak(conv, request.speak_to, out);
+  out.http_status = 200;
+  return out;
+}
+
+UpdateOutcome ApiWrites::CancelConsult(const std::string& conversation_id,
+                                       const std::string& participant_id) {
+  UpdateOutcome out;
+  Conversation::Consult* consult = FindConsult(conversation_id, participant_id, out);
+  if (consult == nullptr) return out;
+  Participant* destination = world_.FindLeg(consult->destination_id);
+  lifecycle_.EndConsult(world_.conversations.at(conversation_id), clock_.Now());
+  out.http_status = 200;
+  out.effect_text = "consult cancelled: nobody is confined";
+  if (destination != nullptr && IsLive(destination->state)) {
+    out.drop_silent_since = ComputeMedia(*destination, clock_.Now()).silent_since;
+    lifecycle_.ScheduleDrop(*destination, clock_.Now());
+    out.effect_text += "; the destination " + destination->id + " leaves at " +
+                       FormatIso8601(clock_.Now() + lifecycle_.disconnect_latency());
+  }
+  return out;
 }
 
 Result<std::string> ApiWrites::AddConversation(const ConversationSpec& spec) {

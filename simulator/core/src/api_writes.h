@@ -43,6 +43,16 @@ class ApiWrites {
   Result<std::vector<std::string>> AddParticipants(const std::string& conversation_id,
                                                    const AddParticipantsRequest& request);
 
+  UpdateOutcome ReplaceParticipant(const std::string& conversation_id,
+                                   const std::string& participant_id,
+                                   const TransferRequest& request);
+  UpdateOutcome StartConsult(const std::string& conversation_id, const std::string& participant_id,
+                             const ConsultRequest& request, const Caller& caller);
+  UpdateOutcome UpdateConsult(const std::string& conversation_id, const std::string& participant_id,
+                              const ConsultRequest& request);
+  UpdateOutcome CancelConsult(const std::string& conversation_id,
+                              const std::string& participant_id);
+
   // Additions to the live world, by the API or by the world itself, within the limits.
   Result<std::string> AddConversation(const ConversationSpec& spec);
   Result<std::string> AddLeg(Conversation& conv, const LegSpec& spec);
@@ -52,6 +62,14 @@ class ApiWrites {
   // or null with `out` refused as the API refuses it.
   Participant* FindTarget(const std::string& conversation_id, const std::string& participant_id,
                           const std::string* communication_id, UpdateOutcome& out);
+  // The live leg `participant_id` of `conversation_id`, or null with `out` refused.
+  Participant* FindLiveTarget(const std::string& conversation_id,
+                              const std::string& participant_id, UpdateOutcome& out);
+  // The consult whose object is `participant_id`, or null with `out` refused.
+  Conversation::Consult* FindConsult(const std::string& conversation_id,
+                                     const std::string& participant_id, UpdateOutcome& out);
+  // Who the consulting leg hears: the other side of the consult is confined.
+  void Speak(Conversation& conv, SpeakTo speak_to, UpdateOutcome& out);
   // Accepts the end of the whole conversation (it lands after disconnectLatency).
   UpdateOutcome& EndLater(Conversation& conv, UpdateOutcome& out, int http_status);
 

@@ -49,18 +49,19 @@ void LegLifecycle::Answer(Participant& leg, TimePoint now) {
   });
 }
 
-void LegLifecycle::ScheduleDrop(Participant& leg, TimePoint now) {
+void LegLifecycle::ScheduleDrop(Participant& leg, TimePoint now,
+                                const std::string& disconnect_type) {
   if (leg.pending_drop != 0) return;
   if (disconnect_latency_ <= Duration::zero()) {
-    Disconnect(leg, now, "client", "drop landed");
+    Disconnect(leg, now, disconnect_type, "drop landed");
     return;
   }
   const std::string id = leg.id;
-  leg.pending_drop = schedule_(now + disconnect_latency_, [this, id](TimerId timer) {
+  leg.pending_drop = schedule_(now + disconnect_latency_, [this, id, disconnect_type](TimerId timer) {
     Participant* target = world_.FindLeg(id);
     if (target == nullptr || target->pending_drop != timer) return;
     target->pending_drop = 0;
-    Disconnect(*target, clock_.Now(), "client",
+    Disconnect(*target, clock_.Now(), disconnect_type,
                "drop landed, " + FormatDuration(disconnect_latency_) + " after it was accepted");
   });
 }
@@ -90,6 +91,31 @@ void LegLifecycle::Disconnect(Participant& leg, TimePoint now, const std::string
   });
   std::string effect = "leg disconnected (disconnectType " + disconnect_type + "): " + why;
   Conversation& conv = world_.conversations.at(leg.conversation_id);
+  if (conv.consult && (conv.consult->object_id == leg.id || conv.consult->destination_id == leg.id ||
+                       conv.consult->consulting_id == leg.id)) {
+    EndConsult(conv, now);
+    effect += "; the consult is over, nobody is confined";
+  }
+  // A monitor or coach has nobody left to supervise: it leaves first, so that the count
+  // below sees who really stays.
+  if (monitors_end_with_monitored_) {
+    for (Participant* other : conv.participants) {
+      if (IsLive(other->state) && (other->monitored_participant_id == leg.id ||
+                                   other->coached_participant_id == leg.id)) {
+        if (other->pending_drop) {
+          clock_.Cancel(other->pending_drop);
+          other->pending_drop = 0;
+        }
+        ChangeLeg(*other, now, [&](Participant& p) {
+          p.state = LegState::kDisconnected;
+          p.disconnect_type = "peer";
+          p.end_time = now;
+        });
+        effect += "; its supervisor's leg " + other->id + " left with it (monitorsEndWithMonitored)";
+        if (const std::string acw = EnterAcw(*other, now); !acw.empty()) effect += "; " + acw;
+      }
+    }
+  }
   const auto people = std::count_if(conv.participants.begin(), conv.participants.end(),
                                     [](const Participant* p) {
                                       return IsHuman(p->purpose) && p->state == LegState::kConnected;
@@ -129,7 +155,17 @@ void LegLifecycle::EndConversation(Conversation& conv, TimePoint now,
     clock_.Cancel(conv.pending_end);
     conv.pending_end = 0;
   }
+  conv.consult.reset();
   conv.end_time = now;
+}
+
+void LegLifecycle::EndConsult(Conversation& conv, TimePoint now) {
+  conv.consult.reset();
+  for (Participant* leg : conv.participants) {
+    if (leg->confined && IsLive(leg->state)) {
+      ChangeLeg(*leg, now, [](Participant& p) { p.confined = false; });
+    }
+  }
 }
 
 bool LegLifecycle::WrapupDone(const Participant& leg) {

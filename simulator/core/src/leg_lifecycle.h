@@ -32,6 +32,9 @@ class LegLifecycle {
 
   Duration disconnect_latency() const { return disconnect_latency_; }
   void set_disconnect_latency(Duration latency) { disconnect_latency_ = latency; }
+  // Whether a monitor's or coach's leg leaves when the leg it supervises does (the world's
+  // monitorsEndWithMonitored).
+  void set_monitors_end_with_monitored(bool end) { monitors_end_with_monitored_ = end; }
 
   // Every change to what a leg is or says goes through here: what it said so far is folded
   // into heard_before, and its analytics segment is cut where anything visible changed.
@@ -59,9 +62,10 @@ class LegLifecycle {
   // An alerting leg answers.
   void Answer(Participant& leg, TimePoint now);
 
-  // An accepted drop: the leg disconnects (disconnectType client) after disconnect_latency,
-  // at once when that is zero. A drop already pending is not scheduled twice.
-  void ScheduleDrop(Participant& leg, TimePoint now);
+  // An accepted drop: the leg disconnects (disconnectType client, or transfer for a leg
+  // replaced) after disconnect_latency, at once when that is zero. A drop already pending is
+  // not scheduled twice.
+  void ScheduleDrop(Participant& leg, TimePoint now, const std::string& disconnect_type = "client");
   // An accepted end of the whole conversation: every leg terminates after disconnect_latency.
   void ScheduleEnd(Conversation& conv, TimePoint now);
 
@@ -69,6 +73,8 @@ class LegLifecycle {
   // journaled. Fewer than two people left connected ends the conversation.
   void Disconnect(Participant& leg, TimePoint now, const std::string& disconnect_type,
                   const std::string& why);
+  // The consult of `conv` is over (merged, or one of its legs left): nobody stays confined.
+  void EndConsult(Conversation& conv, TimePoint now);
   // Every leg terminated (live ones get `disconnect_type` and an endTime), timers cancelled.
   void EndConversation(Conversation& conv, TimePoint now, const std::string& disconnect_type);
 
@@ -105,6 +111,7 @@ class LegLifecycle {
   Journal& journal_;
   const ScheduleFn schedule_;
   Duration disconnect_latency_{};
+  bool monitors_end_with_monitored_ = true;
 };
 
 }  // namespace gcsim::core

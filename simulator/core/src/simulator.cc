@@ -75,6 +75,7 @@ class SimulatorImpl final : public Simulator {
           options_.disconnect_latency.value_or(spec.disconnect_latency));
       rate_limit_ = options_.rate_limit.value_or(spec.rate_limit);
       analytics_lag_ = spec.analytics_lag;
+      lifecycle_.set_monitors_end_with_monitored(spec.monitors_end_with_monitored);
       org_.Reset(spec.oauth_clients, spec.rate_limit);
       journal_.Clear();
     }
@@ -159,6 +160,28 @@ class SimulatorImpl final : public Simulator {
                                                    const AddParticipantsRequest& request) override {
     auto lock = LockForWrite();
     return writes_.AddParticipants(conversation_id, request);
+  }
+
+  UpdateOutcome ReplaceParticipant(const std::string& conversation_id,
+                                   const std::string& participant_id,
+                                   const TransferRequest& request) override {
+    auto lock = LockForWrite();
+    return writes_.ReplaceParticipant(conversation_id, participant_id, request);
+  }
+  UpdateOutcome StartConsult(const std::string& conversation_id, const std::string& participant_id,
+                             const ConsultRequest& request, const Caller& caller) override {
+    auto lock = LockForWrite();
+    return writes_.StartConsult(conversation_id, participant_id, request, caller);
+  }
+  UpdateOutcome UpdateConsult(const std::string& conversation_id, const std::string& participant_id,
+                              const ConsultRequest& request) override {
+    auto lock = LockForWrite();
+    return writes_.UpdateConsult(conversation_id, participant_id, request);
+  }
+  UpdateOutcome CancelConsult(const std::string& conversation_id,
+                              const std::string& participant_id) override {
+    auto lock = LockForWrite();
+    return writes_.CancelConsult(conversation_id, participant_id);
   }
 
   // --- The world by itself ----------------------------------------------------------------

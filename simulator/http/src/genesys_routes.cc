@@ -338,6 +338,38 @@ Reply PatchConversation(core::Simulator& sim, Exchange& ex) {
   return Answer(ex, outcome, outcome.status.ok() ? GetConversation(sim, ex) : Reply{});
 }
 
+Reply Replace(core::Simulator& sim, Exchange& ex) {
+  const core::UpdateOutcome outcome = sim.ReplaceParticipant(
+      ex.Param("conversationId"), ex.Param("participantId"), ReadTransferRequest(ex.json));
+  return Answer(ex, outcome, EmptyReply(outcome.http_status));
+}
+
+// POST (start, with a destination) and PATCH (speakTo) of a consult: a ConsultTransferResponse.
+Reply Consult(core::Simulator& sim, Exchange& ex, bool start) {
+  const core::ConsultRequest request = ReadConsultRequest(ex.json, start);
+  const std::string& cid = ex.Param("conversationId");
+  const std::string& pid = ex.Param("participantId");
+  const core::UpdateOutcome outcome = start ? sim.StartConsult(cid, pid, request, ex.caller)
+                                            : sim.UpdateConsult(cid, pid, request);
+  return Answer(ex, outcome,
+                JsonReply({{"destinationParticipantId", outcome.added_participant_id}},
+                          outcome.http_status));
+}
+
+Reply CancelConsult(core::Simulator& sim, Exchange& ex) {
+  const core::UpdateOutcome outcome =
+      sim.CancelConsult(ex.Param("conversationId"), ex.Param("participantId"));
+  return Answer(ex, outcome, EmptyReply(outcome.http_status));
+}
+
+// An operation of the real API that gcsim does not model: a 501 that says so, never a
+// silent success.
+Reply NotModelled(const Exchange& ex, const std::string& what) {
+  return ErrorReply(ex, core::ApiStatus(codes::kNotImplemented,
+                                        "gcsim does not model " + what + " (" + ex.method + " " +
+                                            ex.path + "); see the README's endpoint table."));
+}
+
 Reply Disconnect(core::Simulator& sim, Exchange& ex) {
   const core::UpdateOutcome outcome = sim.DisconnectConversation(ex.Param("conversationId"));
   return Answer(ex, outcome, EmptyReply(outcome.http_status));
@@ -414,6 +446,18 @@ void AddGenesysRoutes(Router& router, core::Simulator& sim) {
       [s](Exchange& ex) { return ListQueueWrapupCodes(*s, ex); });
   api("PATCH", routes::kCall, BodyKind::kJson,
       [s](Exchange& ex) { return PatchConversation(*s, ex); });
+  api("POST", routes::kCallParticipantReplace, BodyKind::kJson,
+      [s](Exchange& ex) { return Replace(*s, ex); });
+  api("POST", routes::kCallParticipantConsult, BodyKind::kJson,
+      [s](Exchange& ex) { return Consult(*s, ex, true); });
+  api("PATCH", routes::kCallParticipantConsult, BodyKind::kJson,
+      [s](Exchange& ex) { return Consult(*s, ex, false); });
+  api("DELETE", routes::kCallParticipantConsult, BodyKind::kNone,
+      [s](Exchange& ex) { return CancelConsult(*s, ex); });
+  api("DELETE", routes::kConversation, BodyKind::kNone,
+      [](Exchange& ex) { return NotModelled(ex, "deleting a conversation"); });
+  api("PATCH", routes::kCallConference, BodyKind::kJson,
+      [](Exchange& ex) { return NotModelled(ex, "conference updates"); });
   api("POST", routes::kConversationDisconnect, BodyKind::kNone,
       [s](Exchange& ex) { return Disconnect(*s, ex); });
   api("POST", routes::kCalls, BodyKind::kJson,

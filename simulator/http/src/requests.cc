@@ -148,6 +148,56 @@ core::AddParticipantsRequest ReadAddParticipantsRequest(const json& body) {
   return out;
 }
 
+core::TransferRequest ReadTransferRequest(const json& body) {
+  core::TransferRequest out;
+  // TransferRequest names the user's display name userName; a destination calls it name.
+  json target = json::object();
+  for (const char* key : {"userId", "queueId", "address"}) {
+    if (body.contains(key)) target[key] = body[key];
+  }
+  if (body.contains("userName")) target["name"] = body["userName"];
+  auto legs = ReadDestinations(json::array({target}), "TransferRequest");
+  if (legs.ok()) {
+    out.target = std::move(legs->front());
+  } else {
+    out.malformed = legs.status();
+  }
+  return out;
+}
+
+core::ConsultRequest ReadConsultRequest(const json& body, bool with_destination) {
+  core::ConsultRequest out;
+  if (const auto it = body.find("speakTo"); it != body.end()) {
+    const auto speak_to = it->is_string() ? core::ParseSpeakTo(it->get<std::string>()) : std::nullopt;
+    if (!speak_to) {
+      out.malformed = core::ApiStatus(
+          codes::kInvalidValue, "speakTo must be DESTINATION, OBJECT, BOTH or CONFERENCE, got " +
+                                    it->dump() + ".");
+      return out;
+    }
+    out.speak_to = *speak_to;
+  } else if (!with_destination) {
+    out.malformed = core::ApiStatus(codes::kBadRequest, "A ConsultTransferUpdate needs speakTo.");
+    return out;
+  }
+  if (const auto it = body.find("consultingUserId"); it != body.end()) {
+    if (!it->is_string()) {
+      out.malformed = core::ApiStatus(codes::kBadRequest, "consultingUserId must be a string.");
+      return out;
+    }
+    out.consulting_user_id = it->get<std::string>();
+  }
+  if (with_destination && body.contains("destination")) {
+    auto legs = ReadDestinations(json::array({body["destination"]}), "destination");
+    if (!legs.ok()) {
+      out.malformed = legs.status();
+      return out;
+    }
+    out.destination = std::move(legs->front());
+  }
+  return out;
+}
+
 core::WrapupRequest ReadWrapupRequest(const json& body) {
   core::WrapupRequest out;
   auto parsed = ReadWrapup(body, out.unknown_fields);

@@ -20,6 +20,13 @@ Result<core::CreateCallRequest> ReadCreateCallRequest(const nlohmann::json& body
 // Never fails: a body of the wrong shape is kept as `malformed`, reported after the id.
 core::AddParticipantsRequest ReadAddParticipantsRequest(const nlohmann::json& body);
 
+// POST .../participants/{pid}/replace: a TransferRequest (userId, queueId or address; userName).
+// Never fails: a body of the wrong shape is kept as `malformed`, reported after the ids.
+core::TransferRequest ReadTransferRequest(const nlohmann::json& body);
+// POST .../consult (a ConsultTransfer with a destination) and its PATCH (a
+// ConsultTransferUpdate: speakTo). Never fails, as above.
+core::ConsultRequest ReadConsultRequest(const nlohmann::json& body, bool with_destination);
+
 // POST .../communications/{commId}/wrapup: a WrapupInput body. Never fails: a body of the wrong
 // shape is kept as `error`, reported after the ids.
 core::WrapupRequest ReadWrapupRequest(const nlohmann::json& body);

@@ -26,6 +26,12 @@ inline constexpr std::string_view kUserMe = "/api/v2/users/me";
 inline constexpr std::string_view kUser = "/api/v2/users/{userId}";
 inline constexpr std::string_view kUserRoutingStatus = "/api/v2/users/{userId}/routingstatus";
 inline constexpr std::string_view kRoutingQueues = "/api/v2/routing/queues";
+inline constexpr std::string_view kCallParticipantReplace =
+    "/api/v2/conversations/calls/{conversationId}/participants/{participantId}/replace";
+inline constexpr std::string_view kCallParticipantConsult =
+    "/api/v2/conversations/calls/{conversationId}/participants/{participantId}/consult";
+inline constexpr std::string_view kCallConference =
+    "/api/v2/conversations/calls/{conversationId}/conference";
 inline constexpr std::string_view kCallParticipantCommunication =
     "/api/v2/conversations/calls/{conversationId}/participants/{participantId}/communications/"
     "{communicationId}";

@@ -191,6 +191,14 @@ struct Conversation {
   std::vector<Participant*> participants;  // in join order; owned by the Simulator
   std::string recording_state = "none";
   TimerId pending_end = 0;  // the timer of an accepted whole-conversation end, or 0
+  // A consult transfer in progress: the consulting leg talks to the destination, the object
+  // (the party being transferred), or both; the other side is confined. One at a time.
+  struct Consult {
+    std::string object_id;
+    std::string destination_id;
+    std::string consulting_id;
+  };
+  std::optional<Consult> consult;
 };
 
 struct User {

@@ -83,4 +83,25 @@ struct AddParticipantsRequest {
   Status malformed;
 };
 
+// POST .../participants/{pid}/replace: a TransferRequest (the leg's blind transfer).
+struct TransferRequest {
+  LegSpec target;  // the user, queue or address the leg is replaced by
+  // Why the body is not a TransferRequest naming a target; reported after the ids.
+  Status malformed;
+};
+
+// Who the consulting participant speaks to during a consult transfer.
+enum class SpeakTo { kDestination, kObject, kBoth, kConference };
+std::optional<SpeakTo> ParseSpeakTo(const std::string& text);
+const char* ToString(SpeakTo speak_to);
+
+// POST .../participants/{pid}/consult (ConsultTransfer) and PATCH of it (ConsultTransferUpdate,
+// no destination).
+struct ConsultRequest {
+  std::optional<LegSpec> destination;
+  SpeakTo speak_to = SpeakTo::kDestination;
+  std::string consulting_user_id;  // empty: the token's user
+  Status malformed;
+};
+
 }  // namespace gcsim::core

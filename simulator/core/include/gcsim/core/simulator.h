@@ -94,6 +94,7 @@ struct UpdateOutcome {
   // Set when the request asked to drop live legs: when the most recently heard of them was
   // last heard (its silent_since). The harness judges every drop's safety from this.
   std::optional<TimePoint> drop_silent_since;
+  std::string added_participant_id;  // the leg a transfer or consult added
 };
 
 // Read-only access to the world inside Simulator::Read(). Pointers are valid only during the
@@ -206,6 +207,23 @@ class Simulator {
   // New legs on a live conversation; returns the new participant ids.
   virtual Result<std::vector<std::string>> AddParticipants(
       const std::string& conversation_id, const AddParticipantsRequest& request) = 0;
+  // POST .../participants/{pid}/replace: a new leg to the target joins, the leg leaves
+  // (disconnectType transfer) after disconnectLatency.
+  virtual UpdateOutcome ReplaceParticipant(const std::string& conversation_id,
+                                           const std::string& participant_id,
+                                           const TransferRequest& request) = 0;
+  // POST, PATCH and DELETE of .../participants/{pid}/consult: `participant_id` is the object
+  // of the transfer. A consult adds the destination's leg and confines whoever the consulting
+  // leg is not speaking to; CONFERENCE (or the consulting leg leaving) ends it with everyone
+  // talking; DELETE drops the destination.
+  virtual UpdateOutcome StartConsult(const std::string& conversation_id,
+                                     const std::string& participant_id,
+                                     const ConsultRequest& request, const Caller& caller) = 0;
+  virtual UpdateOutcome UpdateConsult(const std::string& conversation_id,
+                                      const std::string& participant_id,
+                                      const ConsultRequest& request) = 0;
+  virtual UpdateOutcome CancelConsult(const std::string& conversation_id,
+                                      const std::string& participant_id) = 0;
 
   // --- What happens in the world by itself (control plane, scenario timelines) ---
   virtual Result<std::string> AddLeg(const std::string& conversation_id, const LegSpec& leg) = 0;

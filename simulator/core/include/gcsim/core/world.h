@@ -59,6 +59,9 @@ struct WorldSpec {
   // How far analytics (the details query, queue observations) trail the world: the real
   // pipeline is eventually consistent. 0: analytics show the world as it is.
   Duration analytics_lag{};
+  // Whether a monitor's or coach's leg leaves when the leg it supervises does. The docs say
+  // what a monitor hears, not whether it stays, so teams can choose; gcsim's default: it leaves.
+  bool monitors_end_with_monitored = true;
   std::vector<User> users;
   std::vector<Queue> queues;
   // The org's wrap-up codes. A world without any checks no code it is sent.
