@@ -32,6 +32,11 @@ TEST_F(TransferTest, ReplaceBringsTheTargetInAndTheLegLeavesAsATransfer) {
   const json agent = CallLeg(token_, kAgentId);
   EXPECT_EQ(agent["state"], "disconnected");
   EXPECT_EQ(agent["disconnectType"], "transfer");
+  const json generic = Get("/api/v2/conversations/" + kConversationId, token_).Json();
+  ASSERT_EQ(generic["participants"][1]["id"], kAgentId);
+  EXPECT_EQ(generic["participants"][1]["calls"][0]["disconnectReasons"][0]["code"], 16);
+  EXPECT_FALSE(generic["participants"][0]["calls"][0].contains("disconnectReasons"));
+  EXPECT_EQ(generic["participants"][0]["ani"], "tel:+13175550123") << "the customer called in";
   const json call = Get("/api/v2/conversations/calls/" + kConversationId, token_).Json();
   const json& target = call["participants"].back();
   EXPECT_EQ(target["user"]["id"], kSupervisorUser);
@@ -63,7 +68,9 @@ TEST_F(TransferTest, ConsultConfinesWhoeverTheAgentIsNotSpeakingTo) {
   const std::string destination = response.Json().value("destinationParticipantId", "");
   ASSERT_FALSE(destination.empty()) << response.body;
   EXPECT_TRUE(CallLeg(token_, kCustomerId)["confined"]);
+  EXPECT_EQ(CallLeg(token_, kCustomerId)["consultParticipantId"], destination);
   EXPECT_FALSE(CallLeg(token_, destination)["confined"]);
+  EXPECT_EQ(CallLeg(token_, destination)["dnis"], "+13175550199") << "an outside number called";
   EXPECT_FALSE(CallLeg(token_, kAgentId)["confined"]);
 
   response = SendJson("PATCH", Path(kCustomerId, "consult"), R"({"speakTo":"OBJECT"})", token_);
@@ -90,6 +97,7 @@ TEST_F(TransferTest, CancellingAConsultDropsTheDestination) {
   response = Send("DELETE", Path(kCustomerId, "consult"), "", Auth(token_));
   ASSERT_EQ(response.status, 200) << response.body;
   EXPECT_FALSE(CallLeg(token_, kCustomerId)["confined"]);
+  EXPECT_FALSE(CallLeg(token_, kCustomerId).contains("consultParticipantId"));
   Advance("1s");
   EXPECT_EQ(CallLeg(token_, destination)["state"], "disconnected");
   EXPECT_EQ(CallLeg(token_, kCustomerId)["state"], "connected");

@@ -138,11 +138,23 @@ void WriteAcw(JsonWriter& w, const core::Participant& leg) {
   w.Optional("startAcwTime", leg.start_acw_time).Optional("endAcwTime", leg.end_acw_time);
 }
 
-// The fields Participant and CallMediaParticipant share.
-void WriteLinks(JsonWriter& w, const core::Participant& leg) {
+// The fields Participant and CallMediaParticipant share: the calling and called numbers of a
+// leg to an outside party (its address is the caller's on an inbound leg, the called one on an
+// outbound leg), and its links to other legs: supervision, and the consult it is the object of.
+void WriteLinks(JsonWriter& w, const core::Conversation& conv, const core::Participant& leg) {
+  if (!leg.address.empty()) w.Field(leg.direction == "outbound" ? "dnis" : "ani", std::string_view(leg.address));
   w.Optional("monitoredParticipantId", leg.monitored_participant_id)
       .Optional("coachedParticipantId", leg.coached_participant_id)
       .Optional("bargedParticipantId", leg.barged_participant_id);
+  if (conv.consult && conv.consult->object_id == leg.id) {
+    w.Field("consultParticipantId", std::string_view(conv.consult->destination_id));
+  }
+}
+
+// Why a call ended, in the protocol's terms: gcsim's calls all end normally (Q.850 cause 16).
+void WriteDisconnectReasons(JsonWriter& w, const core::Participant& leg) {
+  if (leg.state != core::LegState::kDisconnected && leg.state != core::LegState::kTerminated) return;
+  w.Key("disconnectReasons").Literal(R"([{"type":"q850","code":16,"phrase":"Normal call clearing"}])");
 }
 
 // The call state Call and CallMediaParticipant both carry.
@@ -162,6 +174,7 @@ void WriteCall(JsonWriter& w, const core::Participant& leg) {
   WriteCallState(w, leg);
   w.Optional("connectedTime", leg.connected_time)
       .Optional("disconnectedTime", leg.end_time);
+  WriteDisconnectReasons(w, leg);
   if (!leg.segments.empty()) {
     w.Key("segments").Open('[');
     for (size_t i = 0; i < leg.segments.size(); ++i) {
@@ -176,7 +189,7 @@ void WriteCall(JsonWriter& w, const core::Participant& leg) {
   w.Close('}');
 }
 
-void WriteParticipant(JsonWriter& w, const core::Participant& leg) {
+void WriteParticipant(JsonWriter& w, const core::Conversation& conv, const core::Participant& leg) {
   w.Open('{')
       .Field("id", std::string_view(leg.id))
       .Optional("name", leg.name)
@@ -188,7 +201,7 @@ void WriteParticipant(JsonWriter& w, const core::Participant& leg) {
       .Optional("queueId", leg.queue_id)
       .Optional("address", leg.address);
   WriteAcw(w, leg);
-  WriteLinks(w, leg);
+  WriteLinks(w, conv, leg);
   w.Key("attributes").Literal("{}");
   w.Key("calls").Open('[');
   WriteCall(w, leg);
@@ -196,7 +209,7 @@ void WriteParticipant(JsonWriter& w, const core::Participant& leg) {
 }
 
 void WriteCallMediaParticipant(JsonWriter& w, const core::WorldView& world,
-                               const core::Participant& leg) {
+                               const core::Conversation& conv, const core::Participant& leg) {
   w.Open('{')
       .Field("id", std::string_view(leg.id))
       .Optional("name", leg.name)
@@ -215,7 +228,7 @@ void WriteCallMediaParticipant(JsonWriter& w, const core::WorldView& world,
     WriteRef(w, "queue", leg.queue_id, queue ? &queue->name : nullptr, "/api/v2/routing/queues/");
   }
   WriteAcw(w, leg);
-  WriteLinks(w, leg);
+  WriteLinks(w, conv, leg);
   w.Close('}');
 }
 
@@ -243,7 +256,7 @@ std::string ConversationText(const core::Conversation& conv) {
   w.Open('{').Field("id", std::string_view(conv.id)).Optional("name", conv.name);
   w.Field("startTime", conv.start_time).Optional("endTime", conv.end_time);
   w.Key("participants").Open('[');
-  for (const core::Participant* leg : conv.participants) WriteParticipant(w, *leg);
+  for (const core::Participant* leg : conv.participants) WriteParticipant(w, conv, *leg);
   w.Close(']')
       .Field("state", std::string_view(conv.end_time ? "terminated" : "connected"))
       .Field("recordingState", UpperCase(conv.recording_state))
@@ -260,7 +273,7 @@ std::string CallConversationText(const core::WorldView& world, const core::Conve
   JsonWriter w(out);
   w.Open('{').Field("id", std::string_view(conv.id)).Optional("name", conv.name);
   w.Key("participants").Open('[');
-  for (const core::Participant* leg : conv.participants) WriteCallMediaParticipant(w, world, *leg);
+  for (const core::Participant* leg : conv.participants) WriteCallMediaParticipant(w, world, conv, *leg);
   w.Close(']')
       .Field("recordingState", std::string_view(conv.recording_state))
       .Field("maxParticipants", kMaxParticipants)

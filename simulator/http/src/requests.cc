@@ -33,7 +33,8 @@ Result<std::vector<core::LegSpec>> ReadDestinations(const json& list, const std:
     if (!item.is_object()) {
       return core::ApiStatus(codes::kBadRequest, "Each of " + field + " must be an object.");
     }
-    core::LegSpec leg{.purpose = core::Purpose::kExternal};
+    // A leg the API adds is dialled out to.
+    core::LegSpec leg{.purpose = core::Purpose::kExternal, .direction = "outbound"};
     for (const char* key : {"address", "name", "userId", "queueId"}) {
       if (item.contains(key) && !item[key].is_string()) {
         return core::ApiStatus(codes::kBadRequest, field + "[]." + key + " must be a string.");
