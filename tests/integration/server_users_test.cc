@@ -65,11 +65,32 @@ TEST_F(UsersTest, RoutingStatusFollowsTheUsersLegs) {
   ASSERT_EQ(SendJson("PATCH", GenericParticipantPath(kConversationId, kSupervisorId),
                      R"({"state":"disconnected"})", token).status, 202);
   Advance("1s");
+  // The supervisor's leg is on the queue: after-call work keeps it INTERACTING until skipped.
+  EXPECT_EQ(RoutingStatus(token, kSupervisorUser).value("status", ""), "INTERACTING");
+  ASSERT_EQ(SendJson("PATCH", GenericParticipantPath(kConversationId, kSupervisorId),
+                     R"({"wrapupSkipped":true})", token).status, 202);
   status = RoutingStatus(token, kSupervisorUser);
   EXPECT_EQ(status.value("status", ""), "IDLE");
-  EXPECT_EQ(status.value("startTime", ""), "2026-01-01T09:01:00.250Z");
+  EXPECT_EQ(status.value("startTime", ""), "2026-01-01T09:01:01.000Z");
   EXPECT_EQ(RoutingStatus(token, kAgentUser).value("status", ""), "INTERACTING");
   EXPECT_EQ(Get("/api/v2/users/00000000-0000-4000-8000-000000000000/routingstatus", token).status, 404);
+}
+
+// After-call work is part of the queue's interaction: INTERACTING until the wrap-up ends it.
+TEST_F(UsersTest, AnAgentInAfterCallWorkReadsInteracting) {
+  const std::string token = Token();
+  ASSERT_EQ(SendJson("PATCH", CallParticipantPath(kConversationId, kAgentId),
+                     R"({"state":"disconnected"})", token).status, 202);
+  Advance("1m");
+  ASSERT_TRUE(CallLeg(token, kAgentId).contains("startAcwTime"));
+  EXPECT_EQ(RoutingStatus(token, kAgentUser).value("status", ""), "INTERACTING");
+  const Response wrapup = SendJson("POST", CallParticipantPath(kConversationId, kAgentId) +
+                                               "/communications/" + kAgentId + "/wrapup",
+                                   R"({"code":"resolved"})", token);
+  ASSERT_EQ(wrapup.status, 202) << wrapup.body;
+  const json status = RoutingStatus(token, kAgentUser);
+  EXPECT_EQ(status.value("status", ""), "IDLE");
+  EXPECT_EQ(status.value("startTime", ""), "2026-01-01T09:01:00.000Z") << "since ACW ended";
 }
 
 // The field report (observed profile): after the seed's PATCH, IDLE while the leg stays up.

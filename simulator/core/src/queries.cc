@@ -122,8 +122,11 @@ UserRoutingStatus RoutingStatusOf(const WorldView& world, const User& user) {
   for (const Conversation* conv : conversations) {
     for (const Participant* leg : conv->participants) {
       if (leg->user_id != user.id) continue;
-      if (!IsLive(leg->state) || leg->reads_idle_since) {
-        const std::optional<TimePoint> ended = leg->reads_idle_since ? leg->reads_idle_since : leg->end_time;
+      // After-call work is still the queue's interaction: the agent reads INTERACTING in it.
+      const bool in_acw = leg->start_acw_time && !leg->end_acw_time && !leg->queue_id.empty();
+      if ((!IsLive(leg->state) && !in_acw) || leg->reads_idle_since) {
+        const std::optional<TimePoint> ended =
+            leg->reads_idle_since ? leg->reads_idle_since : leg->end_acw_time ? leg->end_acw_time : leg->end_time;
         if (ended) idle_since = std::max(idle_since, *ended);
         continue;
       }
