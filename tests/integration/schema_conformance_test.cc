@@ -218,6 +218,8 @@ TEST_F(SchemaConformanceTest, EveryConversationRouteAnswersItsModel) {
   Expect("POST", agent_path + "/communications/" + comm + "/wrapup", 202, "", token,
          json{{"code", codes[0]["id"]}}.dump());
   Expect("GET", agent_path + "/wrapup", 200, "Wrapup", token);
+  Expect("GET", agent_path + "/communications/" + comm + "/wrapup", 200, "Wrapup", token);
+  Expect("GET", agent_path + "/communications/00000000-0000-4000-8000-000000000000/wrapup", 404, "ErrorBody", token);
   Expect("POST", "/api/v2/conversations/" + created.value("id", "") + "/disconnect", 202, "",
          agent);
   Expect("DELETE", "/api/v2/conversations/" + created.value("id", ""), 501, "ErrorBody", agent);

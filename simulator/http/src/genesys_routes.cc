@@ -274,9 +274,17 @@ Reply ReadParticipant(const core::Simulator& sim, const Exchange& ex, Render&& r
   return reply ? std::move(*reply) : ErrorReply(ex, missing);
 }
 
-// The wrap-up recorded on a participant; {} while it has none.
+// The wrap-up recorded on a participant, or on its communication (gcsim's one call per leg,
+// calls[0].id); {} while it has none.
 Reply GetParticipantWrapup(const core::Simulator& sim, const Exchange& ex) {
-  return ReadParticipant(sim, ex, [](const core::WorldView&, const core::Participant& leg) {
+  return ReadParticipant(sim, ex, [&ex](const core::WorldView&, const core::Participant& leg) {
+    const std::string& communication = ex.Param("communicationId");
+    if (!communication.empty() && communication != leg.id) {
+      return ErrorReply(ex, core::ApiStatus(codes::kNotFound,
+                                            "Communication " + communication +
+                                                " is not a communication of participant " + leg.id +
+                                                " (its call is calls[0].id in the conversation)."));
+    }
     return JsonReply(leg.wrapup ? core::WrapupToJson(*leg.wrapup) : json::object());
   });
 }
@@ -436,6 +444,8 @@ void AddGenesysRoutes(Router& router, core::Simulator& sim) {
       [s](Exchange& ex) { return PatchCommunication(*s, ex); });
   api("POST", routes::kCallParticipantCommunicationWrapup, BodyKind::kJson,
       [s](Exchange& ex) { return PostWrapup(*s, ex); });
+  api("GET", routes::kCallParticipantCommunicationWrapup, BodyKind::kNone,
+      [s](Exchange& ex) { return GetParticipantWrapup(*s, ex); }, Reads::kConversation);
   api("GET", routes::kCallParticipantWrapup, BodyKind::kNone,
       [s](Exchange& ex) { return GetParticipantWrapup(*s, ex); }, Reads::kConversation);
   api("GET", routes::kCallParticipantWrapupCodes, BodyKind::kNone,
