@@ -171,7 +171,11 @@ class NotificationsActivitySource::Impl {
   // the calls learned of since, and waits again so that their watch starts caught up.
   Status CatchUp() {
     if (!connected()) {
-      if (Status started = Connect(); !started.ok()) return started;
+      // A channel kept from before may have expired: then one new channel, at once.
+      const bool had_channel = !channel_id_.empty();
+      Status started = Connect();
+      if (!started.ok() && had_channel && channel_id_.empty()) started = Connect();
+      if (!started.ok()) return started;
     }
     if (Status synced = Sync(); !synced.ok()) return synced;
     std::vector<std::string> fresh;
