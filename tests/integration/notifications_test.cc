@@ -233,6 +233,38 @@ TEST_F(NotificationsTest, TranscriptionTellsWhenEachLegStartsAndStopsBeingHeard)
   EXPECT_EQ(agent["eventBody"]["transcripts"][0].value("channel", ""), "INTERNAL");
 }
 
+// A pong comes after every event up to the moment the ping was read: a client that has its pong
+// has caught up with the simulator's clock (the reaper's notifications source relies on it).
+TEST_F(NotificationsTest, APongFollowsEveryEventUpToIt) {
+  const std::string token = Token();
+  const json channel = CreateChannel(token);
+  ASSERT_EQ(Subscribe("PUT", channel["id"], json::array({{{"id", kAgentUserTopic}}}), token).status, 200);
+  ChannelClient socket(channel["connectUri"]);
+  ASSERT_TRUE(socket.open());
+  // Messages up to the next pong; whether one of them shows the agent's leg in `state`.
+  const auto until_pong = [&](const std::string& state) {
+    socket.Send(R"({"message":"ping"})");
+    bool seen = false;
+    for (int i = 0; i < 100; ++i) {
+      const auto text = socket.Next();
+      if (!text) return false;
+      const json message = json::parse(*text, nullptr, false);
+      if (message.value("topicName", "") == "channel.metadata" &&
+          message["eventBody"].value("message", "") == "pong") {
+        return seen;
+      }
+      seen = seen || (message.value("topicName", "") == kAgentUserTopic && LegState(message, kAgentId) == state);
+    }
+    return false;
+  };
+  EXPECT_TRUE(until_pong("connected"));  // the snapshot on connecting, before the pong
+  for (int round = 0; round < 5; ++round) EXPECT_FALSE(until_pong("connected"));  // nothing new
+  ASSERT_EQ(SendJson("PATCH", GenericParticipantPath(kConversationId, kAgentId),
+                     R"({"state":"disconnected"})", token).status, 202);
+  Advance("1s");
+  EXPECT_TRUE(until_pong("disconnected"));  // at once, not on the next look of its own
+}
+
 // Detail events: a leg's start and end, once each, for user legs and ACD legs; what happened
 // before the socket connected is not told.
 TEST_F(NotificationsTest, DetailEventsTellUserAndAcdLegsStartingAndEnding) {
