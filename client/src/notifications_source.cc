@@ -11,7 +11,6 @@
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
-#include <set>
 #include <thread>
 
 #include "gcsim/common/routes.h"
@@ -94,7 +93,6 @@ class NotificationsActivitySource::Impl {
   Result<std::vector<Candidate>> Candidates(TimePoint now, Duration idle_timeout) {
     if (Status ready = CatchUp(); !ready.ok()) return ready;
     std::vector<Candidate> candidates;
-    std::vector<std::pair<std::string, std::string>> legs;
     {
       std::lock_guard lock(mu_);
       for (const auto& [cid, conversation] : conversations_) {
