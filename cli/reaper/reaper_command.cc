@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "gcsim/client/activity_source.h"
+#include "gcsim/client/notifications_source.h"
 #include "gcsim/client/logger.h"
 #include "gcsim/client/transport.h"
 #include "gcsim/common/clock.h"
@@ -173,8 +174,9 @@ std::shared_ptr<ReaperCommandOptions> SetupReaper(CLI::App& app) {
               "Drop legs silent at least this long");
   AddDuration(app, "--poll-interval", options->reaper.poll_interval, "Time between ticks");
   app.add_option("--activity", options->activity,
-                 "Silence source: sim (gcsim media view) or signals (mute/hold in analytics)")
-      ->check(CLI::IsMember({"sim", "signals"}))
+                 "Silence source: sim (gcsim media view), signals (mute/hold in analytics) or "
+                 "notifications (transcription events on a notifications channel)")
+      ->check(CLI::IsMember({"sim", "signals", "notifications"}))
       ->capture_default_str();
   app.add_option("--purposes", options->reaper.purposes, "Comma-separated purposes to drop")
       ->delimiter(',')
@@ -255,6 +257,8 @@ int RunReaper(const ReaperCommandOptions& options) {
   std::unique_ptr<client::ActivitySource> source;
   if (options.activity == "signals") {
     source = std::make_unique<client::SignalsActivitySource>(api);
+  } else if (options.activity == "notifications") {
+    source = std::make_unique<client::NotificationsActivitySource>(api, clock);
   } else {
     source = std::make_unique<client::SimActivitySource>(api);
   }

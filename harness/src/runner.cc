@@ -10,6 +10,7 @@
 #include <set>
 
 #include "gcsim/client/activity_source.h"
+#include "gcsim/client/notifications_source.h"
 #include "gcsim/client/api_client.h"
 #include "gcsim/client/logger.h"
 #include "gcsim/client/reaper.h"
@@ -214,6 +215,8 @@ class Run {
           clock_, *transport_, &logger_);
       if (r->activity == "signals") {
         source_ = std::make_unique<client::SignalsActivitySource>(*reaper_client_);
+      } else if (r->activity == "notifications") {
+        source_ = std::make_unique<client::NotificationsActivitySource>(*reaper_client_, clock_);
       } else {
         source_ = std::make_unique<client::SimActivitySource>(*reaper_client_);
       }

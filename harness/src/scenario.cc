@@ -112,8 +112,9 @@ Status ReadReaper(const json& value, const std::string& where, ReaperSettings& r
   in.DurationField("verifyTimeout", options.verify_timeout);
   in.Int("maxAttempts", options.max_attempts, 1);
   in.String("activity", reaper.activity);
-  if (in.ok() && reaper.activity != "sim" && reaper.activity != "signals") {
-    in.Fail(in.At("activity"), "expected \"sim\" or \"signals\"");
+  if (in.ok() && reaper.activity != "sim" && reaper.activity != "signals" &&
+      reaper.activity != "notifications") {
+    in.Fail(in.At("activity"), "expected \"sim\", \"signals\" or \"notifications\"");
   }
   if (in.Get("purposes")) options.purposes.clear();
   in.Array("purposes", [&](const json& item, const std::string& at) {

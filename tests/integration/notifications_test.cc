@@ -233,6 +233,126 @@ TEST_F(NotificationsTest, TranscriptionTellsWhenEachLegStartsAndStopsBeingHeard)
   EXPECT_EQ(agent["eventBody"]["transcripts"][0].value("channel", ""), "INTERNAL");
 }
 
+// A pong comes after every event up to the moment the ping was read: a client that has its pong
+// has caught up with the simulator's clock (the reaper's notifications source relies on it).
+TEST_F(NotificationsTest, APongFollowsEveryEventUpToIt) {
+  const std::string token = Token();
+  const json channel = CreateChannel(token);
+  ASSERT_EQ(Subscribe("PUT", channel["id"], json::array({{{"id", kAgentUserTopic}}}), token).status, 200);
+  ChannelClient socket(channel["connectUri"]);
+  ASSERT_TRUE(socket.open());
+  // Messages up to the next pong; whether one of them shows the agent's leg in `state`.
+  const auto until_pong = [&](const std::string& state) {
+    socket.Send(R"({"message":"ping"})");
+    bool seen = false;
+    for (int i = 0; i < 100; ++i) {
+      const auto text = socket.Next();
+      if (!text) return false;
+      const json message = json::parse(*text, nullptr, false);
+      if (message.value("topicName", "") == "channel.metadata" &&
+          message["eventBody"].value("message", "") == "pong") {
+        return seen;
+      }
+      seen = seen || (message.value("topicName", "") == kAgentUserTopic && LegState(message, kAgentId) == state);
+    }
+    return false;
+  };
+  EXPECT_TRUE(until_pong("connected"));  // the snapshot on connecting, before the pong
+  for (int round = 0; round < 5; ++round) EXPECT_FALSE(until_pong("connected"));  // nothing new
+  ASSERT_EQ(SendJson("PATCH", GenericParticipantPath(kConversationId, kAgentId),
+                     R"({"state":"disconnected"})", token).status, 202);
+  Advance("1s");
+  EXPECT_TRUE(until_pong("disconnected"));  // at once, not on the next look of its own
+}
+
+// Detail events: a leg's start and end, once each, for user legs and ACD legs; what happened
+// before the socket connected is not told.
+TEST_F(NotificationsTest, DetailEventsTellUserAndAcdLegsStartingAndEnding) {
+  const std::string token = Token();
+  const json channel = CreateChannel(token);
+  const std::string detail = "v2.detail.events.conversation." + kConversationId + ".";
+  const std::string conversation_topic = "v2.conversations." + kConversationId;
+  const Response subscribed = Subscribe(
+      "PUT", channel["id"],
+      json::array({{{"id", detail + "user.start"}}, {{"id", detail + "user.end"}},
+                   {{"id", detail + "acd.start"}}, {{"id", detail + "acd.end"}},
+                   {{"id", conversation_topic}}}),
+      token);
+  ASSERT_EQ(subscribed.status, 200) << subscribed.body;
+  for (const json& topic : subscribed.Json()["entities"]) EXPECT_EQ(topic["state"], "Permitted") << topic;
+  ChannelClient socket(channel["connectUri"]);
+  ASSERT_TRUE(socket.open());
+  // The conversation's snapshot comes from the same first look as the detail topics'.
+  ASSERT_FALSE(socket.NextOn(conversation_topic).is_null());
+
+  Advance("1m");
+  const Response added = SendJson(
+      "POST", "/api/v2/conversations/calls/" + kConversationId + "/participants",
+      json{{"participants", json::array({{{"queueId", kQueueId}},
+                                         {{"userId", core::kDemoSupervisorUserId}}})}}.dump(),
+      token);
+  ASSERT_EQ(added.status, 200) << added.body;
+  std::string acd_leg;
+  std::string user_leg;
+  const json conversation = added.Json();
+  for (const json& leg : conversation["participants"]) {
+    if (leg.value("purpose", "") == "acd") acd_leg = leg.value("id", "");
+    if (leg.value("purpose", "") == "user" && leg.value("id", "") != kSupervisorId) user_leg = leg.value("id", "");
+  }
+  ASSERT_FALSE(acd_leg.empty()) << added.body;
+  ASSERT_FALSE(user_leg.empty()) << added.body;
+
+  // The new legs' starts; the legs there before the socket connected are history.
+  // Told in the order of the channel's topics, each in time order.
+  const json user_start = socket.NextOn(detail + "user.start");
+  ASSERT_FALSE(user_start.is_null()) << "no user.start";
+  EXPECT_EQ(user_start["eventBody"].value("participantId", ""), user_leg);
+  EXPECT_EQ(user_start["eventBody"].value("userId", ""), core::kDemoSupervisorUserId);
+  const json acd_start = socket.NextOn(detail + "acd.start");
+  ASSERT_FALSE(acd_start.is_null()) << "no acd.start";
+  const json& acd_body = acd_start["eventBody"];
+  EXPECT_EQ(acd_body.value("participantId", ""), acd_leg);
+  EXPECT_EQ(acd_body.value("conversationId", ""), kConversationId);
+  EXPECT_EQ(acd_body.value("queueId", ""), kQueueId);
+  EXPECT_EQ(acd_body.value("mediaType", ""), "VOICE");
+  EXPECT_EQ(acd_body.value("eventTime", int64_t{0}), 1767258060000);  // 2026-01-01T09:01:00Z
+  EXPECT_FALSE(acd_start["metadata"].value("CorrelationId", "").empty());
+
+  // The agent dropped: user.end with how it ended; the ACD leg ends answered by the agent.
+  ASSERT_EQ(SendJson("PATCH", GenericParticipantPath(kConversationId, kAgentId),
+                     R"({"state":"disconnected"})", token).status, 202);
+  ASSERT_EQ(SendJson("PATCH", GenericParticipantPath(kConversationId, acd_leg),
+                     R"({"state":"disconnected"})", token).status, 202);
+  Advance("1s");
+  const json user_end = socket.NextOn(detail + "user.end");
+  ASSERT_FALSE(user_end.is_null()) << "no user.end";
+  const json& end_body = user_end["eventBody"];
+  EXPECT_EQ(end_body.value("participantId", ""), kAgentId);
+  EXPECT_EQ(end_body.value("userId", ""), core::kDemoAgentUserId);
+  EXPECT_EQ(end_body.value("disconnectType", ""), "CLIENT");
+  EXPECT_EQ(end_body.value("eventTime", int64_t{0}), 1767258060250);  // + disconnectLatency
+  EXPECT_EQ(end_body.value("interactingDurationMs", int64_t{0}), 60'250);
+  const json acd_end = socket.NextOn(detail + "acd.end");
+  ASSERT_FALSE(acd_end.is_null()) << "no acd.end";
+  EXPECT_EQ(acd_end["eventBody"].value("participantId", ""), acd_leg);
+  EXPECT_EQ(acd_end["eventBody"].value("acdOutcome", ""), "ANSWERED");
+  EXPECT_EQ(acd_end["eventBody"].value("answeredUserId", ""), core::kDemoAgentUserId);
+
+  // Told once: nothing more on the detail topics as time goes on.
+  Advance("31s");
+  int told_again = 0;
+  bool heartbeat = false;
+  for (int i = 0; i < 100 && !heartbeat; ++i) {
+    const auto text = socket.Next();
+    if (!text) break;
+    const std::string topic = json::parse(*text, nullptr, false).value("topicName", "");
+    told_again += topic.rfind(detail, 0) == 0 ? 1 : 0;
+    heartbeat = topic == "channel.metadata";
+  }
+  EXPECT_TRUE(heartbeat);
+  EXPECT_EQ(told_again, 0);
+}
+
 TEST_F(NotificationsTest, HeartbeatsEveryThirtySecondsOfSimulatedTime) {
   const std::string token = Token();
   const json channel = CreateChannel(token);

@@ -107,6 +107,8 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     session_ = *session;
     beast::get_lowest_layer(ws_).expires_never();
+    beast::error_code ignored;
+    beast::get_lowest_layer(ws_).socket().set_option(tcp::no_delay(true), ignored);
     ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
     ws_.read_message_max(kMaxClientMessage);
     ws_.async_accept(request_, [self = shared_from_this()](beast::error_code ec) {
@@ -144,7 +146,14 @@ class Session : public std::enable_shared_from_this<Session> {
       if (ec) return;  // closed or broken: the session ends with its last handler
       std::string text = beast::buffers_to_string(self->in_.data());
       self->in_.consume(self->in_.size());
-      if (auto answer = self->hub_.Answer(text)) self->Send(std::move(*answer));
+      if (auto answer = self->hub_.Answer(text)) {
+        // The pong follows every event up to this moment of the simulator's clock: the hub
+        // looks at the world first, and its messages are posted ahead of the answer.
+        self->hub_.Pump();
+        asio::post(self->ws_.get_executor(), [self, answer = std::move(*answer)]() mutable {
+          self->Send(std::move(answer));
+        });
+      }
       self->Read();
     });
   }

@@ -1,5 +1,8 @@
 #include "notifications.h"
 
+#include <algorithm>
+#include <cctype>
+
 #include <nlohmann/json.hpp>
 
 #include "gcsim/common/routes.h"
@@ -22,10 +25,13 @@ constexpr char kClosing[] =
 
 // The topics gcsim models, and which conversations each covers.
 struct TopicSelector {
-  enum class Kind { kConversation, kTranscription, kUser, kQueue };
+  enum class Kind { kConversation, kTranscription, kUser, kQueue, kDetail };
   Kind kind;
   std::string id;
+  std::string detail;  // kDetail: "acd.start", "acd.end", "user.start" or "user.end"
 };
+
+constexpr const char* kDetailEvents[] = {"acd.start", "acd.end", "user.start", "user.end"};
 
 bool IsUuid(std::string_view text) {
   if (text.size() != 36) return false;
@@ -58,6 +64,11 @@ std::optional<TopicSelector> ParseTopic(std::string_view topic) {
   if (auto id = Between(topic, "v2.users.", ".conversations.calls")) return TopicSelector{Kind::kUser, *id};
   if (auto id = Between(topic, "v2.routing.queues.", ".conversations.calls")) {
     return TopicSelector{Kind::kQueue, *id};
+  }
+  for (const char* detail : kDetailEvents) {
+    if (auto id = Between(topic, "v2.detail.events.conversation.", std::string(".") + detail)) {
+      return TopicSelector{Kind::kDetail, *id, detail};
+    }
   }
   return std::nullopt;
 }
@@ -94,8 +105,9 @@ Status ChannelNotFound(const std::string& channel_id) {
 std::optional<std::string> UnmodelledTopicReason(const std::string& topic) {
   if (ParseTopic(topic)) return std::nullopt;
   return "gcsim does not model this topic; it streams v2.conversations.{id}, "
-         "v2.conversations.{id}.transcription, v2.users.{id}.conversations.calls and "
-         "v2.routing.queues.{id}.conversations.calls";
+         "v2.conversations.{id}.transcription, v2.users.{id}.conversations.calls, "
+         "v2.routing.queues.{id}.conversations.calls and "
+         "v2.detail.events.conversation.{id}.(acd|user).(start|end)";
 }
 
 Notifications::Notifications(core::Simulator& sim, uint64_t seed, NotificationLimits limits)
@@ -264,6 +276,14 @@ void Notifications::CollectEvents(Channel& channel, const core::WorldView& world
   for (Subscription& subscription : channel.topics) {
     const std::optional<TopicSelector> selector = ParseTopic(subscription.topic);
     if (!selector) continue;
+    if (selector->kind == TopicSelector::Kind::kDetail) {
+      if (const core::Conversation* conv = world.FindConversation(selector->id)) {
+        CollectDetailEvents(subscription, selector->detail, *conv, channel.send, out);
+      } else {
+        subscription.last_look = world.now();  // a conversation that starts later is news
+      }
+      continue;
+    }
     if (selector->kind == TopicSelector::Kind::kTranscription) {
       if (const core::Conversation* conv = world.FindConversation(selector->id)) {
         CollectUtterances(subscription, *conv, world, channel.send, out);
@@ -365,6 +385,91 @@ void Notifications::CollectUtterances(Subscription& subscription, const core::Co
                                     {"offsetMs", Milliseconds(*conv.end_time - conv.start_time)}}}};
     out.push_back({send, Frame(subscription.topic, ended.dump())});
   }
+}
+
+namespace {
+
+int64_t EpochMilliseconds(TimePoint t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+// Detail events spell enums in capitals: "transfer.conference" -> "TRANSFER_CONFERENCE".
+std::string DetailEnum(std::string_view value) {
+  std::string out(value);
+  for (char& c : out) c = c == '.' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// What every detail event of a voice leg carries (the published *DetailEventTopic* models).
+json DetailEventBase(const core::Conversation& conv, const core::Participant& leg, TimePoint at) {
+  json body = {{"eventTime", EpochMilliseconds(at)},
+               {"conversationId", conv.id},
+               {"participantId", leg.id},
+               {"sessionId", leg.id},  // the leg's call id, which gcsim gives the participant's id
+               {"mediaType", "VOICE"},
+               {"provider", "Edge"},
+               {"direction", DetailEnum(leg.direction)}};
+  for (const core::Participant* other : conv.participants) {
+    if (other->purpose == core::Purpose::kCustomer && !other->address.empty()) {
+      body["ani"] = other->address;
+      break;
+    }
+  }
+  if (!leg.queue_id.empty()) body["queueId"] = leg.queue_id;
+  return body;
+}
+
+bool IsUserLeg(const core::Participant& leg) {
+  return !leg.user_id.empty() &&
+         (leg.purpose == core::Purpose::kAgent || leg.purpose == core::Purpose::kUser);
+}
+
+}  // namespace
+
+// Detail events: one per leg start or end of the kind the topic names, once, in time order. What
+// happened before the first look (the socket connected) is history and is not told.
+void Notifications::CollectDetailEvents(Subscription& subscription, const std::string& detail,
+                                        const core::Conversation& conv, SendFn& send,
+                                        std::vector<Outgoing>& out) {
+  const bool first_look = !subscription.last_look;
+  subscription.last_look = sim_.clock().Now();
+  const bool acd = detail.rfind("acd.", 0) == 0;
+  const bool end = detail.ends_with(".end");
+  std::vector<std::pair<TimePoint, json>> events;
+  for (const core::Participant* leg : conv.participants) {
+    if (acd ? leg->purpose != core::Purpose::kAcd : !IsUserLeg(*leg)) continue;
+    if (end && !leg->end_time) continue;
+    if (subscription.sent.count(leg->id)) continue;
+    subscription.sent[leg->id] = detail;
+    if (first_look) continue;
+    const TimePoint at = end ? *leg->end_time : leg->start_time;
+    json body = DetailEventBase(conv, *leg, at);
+    if (!acd) body["userId"] = leg->user_id;
+    if (end) body["disconnectType"] = DetailEnum(leg->disconnect_type.empty() ? "system" : leg->disconnect_type);
+    if (end && acd) {
+      body["connectedDurationMs"] = Milliseconds(*leg->end_time - leg->start_time);
+      // Answered when a person on the same queue took the call; otherwise abandoned.
+      body["acdOutcome"] = "ABANDONED";
+      for (const core::Participant* other : conv.participants) {
+        if (IsUserLeg(*other) && other->queue_id == leg->queue_id && other->connected_time) {
+          body["acdOutcome"] = "ANSWERED";
+          body["answeredUserId"] = other->user_id;
+          break;
+        }
+      }
+    } else if (end) {
+      if (leg->connected_time) {
+        body["alertingDurationMs"] = Milliseconds(*leg->connected_time - leg->start_time);
+        body["interactingDurationMs"] = Milliseconds(*leg->end_time - *leg->connected_time);
+      } else {
+        body["alertingDurationMs"] = Milliseconds(*leg->end_time - leg->start_time);
+      }
+    }
+    events.emplace_back(at, std::move(body));
+  }
+  std::stable_sort(events.begin(), events.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (auto& [at, body] : events) out.push_back({send, Frame(subscription.topic, body.dump())});
 }
 
 void Notifications::ForgetExpired(TimePoint now, std::vector<Outgoing>& out,
@@ -492,6 +597,10 @@ void AddNotificationRoutes(Router& router, Notifications& hub) {
          "When each leg starts and stops being heard (gcsim has no words: the transcript is a placeholder)."},
         {"v2.users.{id}.conversations.calls", "The calls a user takes part in."},
         {"v2.routing.queues.{id}.conversations.calls", "The calls of a queue."},
+        {"v2.detail.events.conversation.{id}.acd.start", "An ACD leg of the conversation starts (enters the queue)."},
+        {"v2.detail.events.conversation.{id}.acd.end", "An ACD leg ends: acdOutcome ANSWERED (answeredUserId) or ABANDONED."},
+        {"v2.detail.events.conversation.{id}.user.start", "A user's leg joins the conversation."},
+        {"v2.detail.events.conversation.{id}.user.end", "A user's leg ends, with its disconnectType and durations."},
     };
     json entities = json::array();
     for (const auto& [id, description] : topics) {

@@ -86,7 +86,8 @@ class Notifications {
   };
   struct Subscription {
     std::string topic;
-    // Conversation id -> the event body last sent for it on this topic.
+    // Conversation id -> the event body last sent for it on this topic; on a detail-event
+    // topic, participant id -> the event told (each leg's start or end is told once).
     std::map<std::string, std::string> sent;
     // Transcription topics: participant id -> its voice; the conversation's end told once.
     std::map<std::string, Voice> voices;
@@ -111,6 +112,8 @@ class Notifications {
   const Channel* FindOwned(const std::string& channel_id, const std::string& client_id) const;
   void ForgetExpired(TimePoint now, std::vector<Outgoing>& out, std::vector<CloseFn>& closes);
   void CollectEvents(Channel& channel, const core::WorldView& world, std::vector<Outgoing>& out);
+  void CollectDetailEvents(Subscription& subscription, const std::string& detail,
+                           const core::Conversation& conv, SendFn& send, std::vector<Outgoing>& out);
   void CollectUtterances(Subscription& subscription, const core::Conversation& conv,
                          const core::WorldView& world, SendFn& send, std::vector<Outgoing>& out);
   std::string Frame(const std::string& topic, const std::string& body);
@@ -126,7 +129,8 @@ class Notifications {
 
 // Why gcsim cannot stream `topic`, or empty when it models it:
 // "v2.conversations.{id}", "v2.conversations.{id}.transcription",
-// "v2.users.{id}.conversations.calls", "v2.routing.queues.{id}.conversations.calls".
+// "v2.users.{id}.conversations.calls", "v2.routing.queues.{id}.conversations.calls",
+// "v2.detail.events.conversation.{id}.(acd|user).(start|end)".
 std::optional<std::string> UnmodelledTopicReason(const std::string& topic);
 
 // The /api/v2/notifications routes; `hub` must outlive the router.

@@ -56,7 +56,7 @@ struct ScriptClient {
 struct ReaperSettings {
   std::string client_id = "demo-client";
   std::string client_secret = "demo-secret";
-  std::string activity = "sim";  // sim | signals
+  std::string activity = "sim";  // sim | signals | notifications
   client::ReaperOptions options;  // checked by client::ValidateReaperOptions, as the CLI does
 };
 

@@ -1,0 +1,121 @@
+// The reaper's notifications source against a real gcsim (in-process, one ManualClock): silence
+// from transcription events on a real channel socket, never claimed for a leg heard within the
+// timeout, nor before the watch caught up again after the socket dropped.
+#include <gtest/gtest.h>
+
+#include "gcsim/client/api_client.h"
+#include "gcsim/client/notifications_source.h"
+#include "gcsim/client/transport.h"
+#include "gcsim/core/simulator.h"
+#include "gcsim/http/server.h"
+
+namespace gcsim {
+namespace {
+
+using std::chrono::hours;
+using std::chrono::minutes;
+using std::chrono::seconds;
+
+const std::string kConversation(core::kDemoConversationId);
+const std::string kCustomer(core::kDemoCustomerId);
+const std::string kSupervisor(core::kDemoSupervisorId);
+constexpr Duration kIdle = minutes(10);
+
+class NotificationsSourceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    sim_ = core::Simulator::Create({.clock = &clock_}, core::DemoWorld()).value();
+    server_ = http::Server::Create({.simulator = sim_.get(), .manual_clock = &clock_, .threads = 4}).value();
+    const int port = *server_->Start();
+    client_ = std::make_unique<client::ApiClient>(
+        client::ApiClientOptions{.api_url = "http://127.0.0.1:" + std::to_string(port),
+                                 .client_id = "demo-client", .client_secret = "demo-secret"},
+        clock_, *transport_);
+    source_ = std::make_unique<client::NotificationsActivitySource>(*client_, clock_);
+  }
+  void TearDown() override {
+    source_.reset();
+    client_.reset();
+    transport_.reset();
+    if (server_) server_->Stop();
+  }
+
+  std::vector<std::string> CandidateIds() {
+    auto candidates = source_->Candidates(clock_.Now(), kIdle);
+    EXPECT_TRUE(candidates.ok()) << candidates.status().ToString();
+    std::vector<std::string> ids;
+    if (candidates.ok()) {
+      for (const client::Candidate& candidate : *candidates) ids.push_back(candidate.participant_id);
+    }
+    return ids;
+  }
+
+  ManualClock clock_;
+  std::unique_ptr<core::Simulator> sim_;
+  std::unique_ptr<http::Server> server_;
+  std::unique_ptr<client::HttpTransport> transport_ = std::make_unique<client::HttpTransport>();
+  std::unique_ptr<client::ApiClient> client_;
+  std::unique_ptr<client::NotificationsActivitySource> source_;
+};
+
+TEST_F(NotificationsSourceTest, TheSilentSupervisorIsACandidateAndTheTalkersAreNot) {
+  const TimePoint start = clock_.Now();
+  EXPECT_TRUE(CandidateIds().empty());  // the watch starts here
+  clock_.Advance(minutes(9) + seconds(59));
+  EXPECT_TRUE(CandidateIds().empty());  // 9m59s: not yet
+  clock_.Advance(seconds(1));
+  const auto candidates = source_->Candidates(clock_.Now(), kIdle);
+  ASSERT_TRUE(candidates.ok()) << candidates.status().ToString();
+  ASSERT_EQ(candidates->size(), 1u);
+  EXPECT_EQ((*candidates)[0].participant_id, kSupervisor);
+  EXPECT_EQ((*candidates)[0].silent_since, start);
+  EXPECT_EQ(std::string(source_->name()), "notifications");
+
+  const auto supervisor = source_->SilentSince(kConversation, kSupervisor, clock_.Now());
+  ASSERT_TRUE(supervisor.ok());
+  EXPECT_EQ(*supervisor, start);
+  // The customer talks 0s-20s of every 45s: at 10m (600s = 13 * 45 + 15) it is talking.
+  const auto customer = source_->SilentSince(kConversation, kCustomer, clock_.Now());
+  ASSERT_TRUE(customer.ok());
+  EXPECT_FALSE(customer->has_value());
+}
+
+TEST_F(NotificationsSourceTest, ALegHeardWithinTheTimeoutIsNotClaimed) {
+  const TimePoint start = clock_.Now();
+  EXPECT_TRUE(CandidateIds().empty());
+  clock_.Advance(minutes(9) + seconds(59));
+  ASSERT_TRUE(sim_->SetSpeech(kSupervisor, core::SpeechScript::Always()).ok());
+  clock_.Advance(seconds(1));  // no look between: the burst is told once it ends
+  ASSERT_TRUE(sim_->SetSpeech(kSupervisor, core::SpeechScript::Never()).ok());
+  clock_.Advance(seconds(5));
+  EXPECT_TRUE(CandidateIds().empty());
+  const auto since = source_->SilentSince(kConversation, kSupervisor, clock_.Now());
+  ASSERT_TRUE(since.ok());
+  ASSERT_TRUE(since->has_value());
+  EXPECT_EQ(**since, start + minutes(10));  // heard until the burst ended
+}
+
+TEST_F(NotificationsSourceTest, AfterTheSocketDroppedNothingIsClaimedUntilWatchedAgain) {
+  EXPECT_TRUE(CandidateIds().empty());
+  clock_.Advance(minutes(10));
+  EXPECT_EQ(CandidateIds(), std::vector<std::string>{kSupervisor});
+
+  // The channel expires: the socket is told and closed. The next look cannot trust anything.
+  clock_.Advance(hours(24));
+  auto after_gap = source_->Candidates(clock_.Now(), kIdle);
+  for (int tries = 0; tries < 3 && after_gap.ok() && !after_gap->empty(); ++tries) {
+    after_gap = source_->Candidates(clock_.Now(), kIdle);
+  }
+  // Either the gap was noticed (an error: no claim) or the watch began again (no candidate).
+  EXPECT_TRUE(!after_gap.ok() || after_gap->empty());
+  const TimePoint rewatched = clock_.Now();
+  EXPECT_TRUE(CandidateIds().empty());  // a new channel, watched from now
+  clock_.Advance(minutes(10));
+  const auto candidates = source_->Candidates(clock_.Now(), kIdle);
+  ASSERT_TRUE(candidates.ok()) << candidates.status().ToString();
+  ASSERT_EQ(candidates->size(), 1u);
+  EXPECT_EQ((*candidates)[0].silent_since, rewatched);
+}
+
+}  // namespace
+}  // namespace gcsim
