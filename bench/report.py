@@ -72,6 +72,14 @@ for op, title in [("get", "GET conversation (5-leg bridge)"), ("noop", "PATCH no
 if http["gcsim_drop"]:
     d = http["gcsim_drop"]
     row("HTTP drop run reused a leg (slice wrapped)", "yes" if d["wrapped"] else "no", "", "", "no", not d["wrapped"])
+peer = wrk("prism_get")
+if peer and http["gcsim_get"]:
+    row("HTTP GET conversation: req/s, gcsim vs a peer (Prism mocking the published spec)",
+        http["gcsim_get"]["rps"], peer["rps"], "", fmt="{:,.0f}")
+    row("HTTP GET conversation: p50 latency, gcsim vs Prism", http["gcsim_get"]["p50"], peer["p50"], "ms",
+        fmt="{:.2f}")
+    if peer["errors"]:
+        row("HTTP GET conversation: Prism non-2xx or socket errors", peer["errors"], "", "", "0", False)
 dflt, tuned = http["bare_defaults_get"], http["bare_get"]
 if dflt and tuned:
     row("HTTP bare httplib GET, library defaults (Nagle on, keep-alive max 5) vs tuned: req/s",
