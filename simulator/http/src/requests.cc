@@ -24,34 +24,42 @@ core::Sent<std::string> ReadString(const json& body, const char* key) {
                          : core::Sent<std::string>::WrongType();
 }
 
+// One party to call: {address?, name?, userId?, queueId?}; `where` names it in errors
+// ("participants[]", "destination").
+Result<core::LegSpec> ReadDestination(const json& item, const std::string& where) {
+  if (!item.is_object()) {
+    return core::ApiStatus(codes::kBadRequest, where + " must be an object.");
+  }
+  // A leg the API adds is dialled out to.
+  core::LegSpec leg{.purpose = core::Purpose::kExternal, .direction = "outbound"};
+  for (const char* key : {"address", "name", "userId", "queueId"}) {
+    if (item.contains(key) && !item[key].is_string()) {
+      return core::ApiStatus(codes::kBadRequest, where + "." + key + " must be a string.");
+    }
+  }
+  leg.address = item.value("address", "");
+  leg.name = item.value("name", "");
+  leg.user_id = item.value("userId", "");
+  leg.queue_id = item.value("queueId", "");
+  if (!leg.user_id.empty()) {
+    leg.purpose = core::Purpose::kUser;
+  } else if (!leg.queue_id.empty()) {
+    leg.purpose = core::Purpose::kAcd;
+  } else if (leg.address.empty()) {
+    return core::ApiStatus(codes::kBadRequest, where + " needs an address, userId or queueId.");
+  }
+  return leg;
+}
+
 Result<std::vector<core::LegSpec>> ReadDestinations(const json& list, const std::string& field) {
   if (!list.is_array()) {
     return core::ApiStatus(codes::kBadRequest, "Field " + field + " must be an array.");
   }
   std::vector<core::LegSpec> legs;
   for (const json& item : list) {
-    if (!item.is_object()) {
-      return core::ApiStatus(codes::kBadRequest, "Each of " + field + " must be an object.");
-    }
-    // A leg the API adds is dialled out to.
-    core::LegSpec leg{.purpose = core::Purpose::kExternal, .direction = "outbound"};
-    for (const char* key : {"address", "name", "userId", "queueId"}) {
-      if (item.contains(key) && !item[key].is_string()) {
-        return core::ApiStatus(codes::kBadRequest, field + "[]." + key + " must be a string.");
-      }
-    }
-    leg.address = item.value("address", "");
-    leg.name = item.value("name", "");
-    leg.user_id = item.value("userId", "");
-    leg.queue_id = item.value("queueId", "");
-    if (!leg.user_id.empty()) {
-      leg.purpose = core::Purpose::kUser;
-    } else if (!leg.queue_id.empty()) {
-      leg.purpose = core::Purpose::kAcd;
-    } else if (leg.address.empty()) {
-      return core::ApiStatus(codes::kBadRequest, field + "[] needs an address, userId or queueId.");
-    }
-    legs.push_back(std::move(leg));
+    auto leg = ReadDestination(item, field + "[]");
+    if (!leg.ok()) return leg.status();
+    legs.push_back(std::move(*leg));
   }
   return legs;
 }
@@ -157,11 +165,11 @@ core::TransferRequest ReadTransferRequest(const json& body) {
     if (body.contains(key)) target[key] = body[key];
   }
   if (body.contains("userName")) target["name"] = body["userName"];
-  auto legs = ReadDestinations(json::array({target}), "TransferRequest");
-  if (legs.ok()) {
-    out.target = std::move(legs->front());
+  auto leg = ReadDestination(target, "TransferRequest");
+  if (leg.ok()) {
+    out.target = std::move(*leg);
   } else {
-    out.malformed = legs.status();
+    out.malformed = leg.status();
   }
   return out;
 }
@@ -189,12 +197,12 @@ core::ConsultRequest ReadConsultRequest(const json& body, bool with_destination)
     out.consulting_user_id = it->get<std::string>();
   }
   if (with_destination && body.contains("destination")) {
-    auto legs = ReadDestinations(json::array({body["destination"]}), "destination");
-    if (!legs.ok()) {
-      out.malformed = legs.status();
+    auto leg = ReadDestination(body["destination"], "destination");
+    if (!leg.ok()) {
+      out.malformed = leg.status();
       return out;
     }
-    out.destination = std::move(legs->front());
+    out.destination = std::move(*leg);
   }
   return out;
 }
