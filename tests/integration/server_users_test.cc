@@ -93,6 +93,45 @@ TEST_F(UsersTest, AnAgentInAfterCallWorkReadsInteracting) {
   EXPECT_EQ(status.value("startTime", ""), "2026-01-01T09:01:00.000Z") << "since ACW ended";
 }
 
+// A queue's alerting timeout: the agent's leg rings unanswered, leaves as transfer.noanswer,
+// and the agent reads NOT_RESPONDING; answered in time, nothing of the sort.
+class AlertingTest : public UsersTest {
+ protected:
+  void SetUp() override {
+    core::WorldSpec world = core::DemoWorld();
+    world.queues[0].alerting_timeout = std::chrono::seconds(8);
+    for (core::LegSpec& leg : world.conversations[0].legs) {
+      if (leg.id == kAgentId) leg.state = core::LegState::kAlerting;
+    }
+    StartServer(world);
+  }
+};
+
+TEST_F(AlertingTest, AnUnansweredAgentLegRingsOutAndTheAgentIsNotResponding) {
+  const std::string token = Token();
+  Advance("7s");
+  EXPECT_EQ(CallLeg(token, kAgentId)["state"], "alerting");
+  EXPECT_EQ(RoutingStatus(token, kAgentUser).value("status", ""), "INTERACTING");
+  Advance("2s");
+  const json agent = CallLeg(token, kAgentId);
+  EXPECT_EQ(agent["state"], "disconnected");
+  EXPECT_EQ(agent["disconnectType"], "transfer.noanswer");
+  EXPECT_FALSE(agent.contains("startAcwTime")) << "nothing to wrap up: it never connected";
+  const json status = RoutingStatus(token, kAgentUser);
+  EXPECT_EQ(status.value("status", ""), "NOT_RESPONDING");
+  EXPECT_EQ(status.value("startTime", ""), "2026-01-01T09:00:08.000Z");
+}
+
+TEST_F(AlertingTest, AnsweredInTimeTheLegStays) {
+  const std::string token = AgentToken();
+  Advance("5s");
+  ASSERT_EQ(SendJson("PATCH", CallParticipantPath(kConversationId, kAgentId),
+                     R"({"state":"connected"})", token).status, 202);
+  Advance("1m");
+  EXPECT_EQ(CallLeg(token, kAgentId)["state"], "connected");
+  EXPECT_EQ(RoutingStatus(token, kAgentUser).value("status", ""), "INTERACTING");
+}
+
 // The field report (observed profile): after the seed's PATCH, IDLE while the leg stays up.
 TEST_F(UsersTest, TheSeedsPatchLeavesTheLegUpAndTheUserReadingIdle) {
   const std::string token = Token();

@@ -550,12 +550,20 @@ UpdateOutcome ApiWrites::CancelConsult(const std::string& conversation_id,
 
 Result<std::string> ApiWrites::AddConversation(const ConversationSpec& spec) {
   if (Status fits = CheckGrowth(world_, limits_, 1, spec.legs.size()); !fits.ok()) return fits;
-  return AddConversationTo(world_, ids_, spec, clock_.Now());
+  auto id = AddConversationTo(world_, ids_, spec, clock_.Now());
+  if (id.ok()) {
+    for (Participant* leg : world_.conversations.at(*id).participants) {
+      lifecycle_.ArmAlertingTimeout(*leg, clock_.Now());
+    }
+  }
+  return id;
 }
 
 Result<std::string> ApiWrites::AddLeg(Conversation& conv, const LegSpec& spec) {
   if (Status fits = CheckGrowth(world_, limits_, 0, 1); !fits.ok()) return fits;
-  return AddLegTo(world_, ids_, conv, spec, clock_.Now());
+  auto id = AddLegTo(world_, ids_, conv, spec, clock_.Now());
+  if (id.ok()) lifecycle_.ArmAlertingTimeout(*world_.FindLeg(*id), clock_.Now());
+  return id;
 }
 
 UpdateOutcome& ApiWrites::EndLater(Conversation& conv, UpdateOutcome& out, int http_status) {

@@ -43,9 +43,32 @@ void LegLifecycle::SetSpeech(Participant& leg, const SpeechScript& speech, TimeP
 }
 
 void LegLifecycle::Answer(Participant& leg, TimePoint now) {
+  if (leg.alert_timer) {
+    clock_.Cancel(leg.alert_timer);
+    leg.alert_timer = 0;
+  }
   ChangeLeg(leg, now, [&](Participant& p) {
     p.state = LegState::kConnected;
     p.connected_time = now;
+  });
+}
+
+void LegLifecycle::ArmAlertingTimeout(Participant& leg, TimePoint now) {
+  const Queue* queue = world_.FindQueue(leg.queue_id);
+  if (leg.state != LegState::kAlerting || leg.user_id.empty() || leg.alert_timer != 0 ||
+      queue == nullptr || !queue->alerting_timeout) {
+    return;
+  }
+  const Duration timeout = *queue->alerting_timeout;
+  const std::string id = leg.id;
+  leg.alert_timer = schedule_(std::max(now, leg.start_time + timeout), [this, id, timeout](TimerId timer) {
+    Participant* target = world_.FindLeg(id);
+    if (target == nullptr || target->alert_timer != timer) return;
+    target->alert_timer = 0;
+    if (target->state != LegState::kAlerting) return;
+    Disconnect(*target, clock_.Now(), "transfer.noanswer",
+               "not answered within the queue's alertingTimeout (" + FormatDuration(timeout) +
+                   "); its user reads NOT_RESPONDING");
   });
 }
 
@@ -83,6 +106,10 @@ void LegLifecycle::Disconnect(Participant& leg, TimePoint now, const std::string
   if (leg.pending_drop) {
     clock_.Cancel(leg.pending_drop);
     leg.pending_drop = 0;
+  }
+  if (leg.alert_timer) {
+    clock_.Cancel(leg.alert_timer);
+    leg.alert_timer = 0;
   }
   ChangeLeg(leg, now, [&](Participant& p) {
     p.state = LegState::kDisconnected;
@@ -138,6 +165,10 @@ void LegLifecycle::EndConversation(Conversation& conv, TimePoint now,
       clock_.Cancel(leg->pending_drop);
       leg->pending_drop = 0;
     }
+    if (leg->alert_timer) {
+      clock_.Cancel(leg->alert_timer);
+      leg->alert_timer = 0;
+    }
     if (leg->state == LegState::kTerminated) continue;
     ChangeLeg(*leg, now, [&](Participant& p) {
       if (IsLive(p.state)) {
@@ -174,7 +205,8 @@ bool LegLifecycle::WrapupDone(const Participant& leg) {
 }
 
 std::string LegLifecycle::EnterAcw(Participant& leg, TimePoint now) {
-  if (!leg.acw || leg.start_acw_time) return "";
+  // A leg that never connected (it rang out) had no interaction to wrap up.
+  if (!leg.acw || leg.start_acw_time || !leg.connected_time) return "";
   leg.start_acw_time = now;
   const AcwSettings& acw = *leg.acw;
   std::string effect = std::string("after-call work started (wrapupPrompt ") + ToString(acw.prompt);
@@ -312,6 +344,7 @@ void LegLifecycle::CancelTimers() {
   for (const Participant& leg : world_.leg_storage) {
     if (leg.pending_drop) clock_.Cancel(leg.pending_drop);
     if (leg.acw_timer) clock_.Cancel(leg.acw_timer);
+    if (leg.alert_timer) clock_.Cancel(leg.alert_timer);
   }
   for (auto& [id, conv] : world_.conversations) {
     if (conv.pending_end) clock_.Cancel(conv.pending_end);

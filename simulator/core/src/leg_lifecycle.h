@@ -61,6 +61,9 @@ class LegLifecycle {
   void SetSpeech(Participant& leg, const SpeechScript& speech, TimePoint now);
   // An alerting leg answers.
   void Answer(Participant& leg, TimePoint now);
+  // A user's leg ringing on a queue with an alerting timeout: unanswered by then, it leaves
+  // (disconnectType transfer.noanswer) and its user reads NOT_RESPONDING. Others: nothing.
+  void ArmAlertingTimeout(Participant& leg, TimePoint now);
 
   // An accepted drop: the leg disconnects (disconnectType client, or transfer for a leg
   // replaced) after disconnect_latency, at once when that is zero. A drop already pending is

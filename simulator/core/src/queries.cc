@@ -118,6 +118,7 @@ const char* ToString(RoutingStatus status) {
 UserRoutingStatus RoutingStatusOf(const WorldView& world, const User& user) {
   const std::vector<const Conversation*>& conversations = world.ConversationsByStart();
   std::optional<TimePoint> on_queue_call, other_call;  // since when, the earliest
+  const Participant* rang_out = nullptr;  // the user's last leg, when it rang unanswered
   TimePoint idle_since = conversations.empty() ? world.now() : conversations.front()->start_time;
   for (const Conversation* conv : conversations) {
     for (const Participant* leg : conv->participants) {
@@ -127,7 +128,10 @@ UserRoutingStatus RoutingStatusOf(const WorldView& world, const User& user) {
       if ((!IsLive(leg->state) && !in_acw) || leg->reads_idle_since) {
         const std::optional<TimePoint> ended =
             leg->reads_idle_since ? leg->reads_idle_since : leg->end_acw_time ? leg->end_acw_time : leg->end_time;
-        if (ended) idle_since = std::max(idle_since, *ended);
+        if (ended && *ended >= idle_since) {
+          idle_since = *ended;
+          rang_out = leg->disconnect_type == "transfer.noanswer" ? leg : nullptr;
+        }
         continue;
       }
       std::optional<TimePoint>& call = leg->queue_id.empty() ? other_call : on_queue_call;
@@ -137,6 +141,7 @@ UserRoutingStatus RoutingStatusOf(const WorldView& world, const User& user) {
   }
   if (on_queue_call) return {RoutingStatus::kInteracting, *on_queue_call};
   if (other_call) return {RoutingStatus::kCommunicating, *other_call};
+  if (rang_out != nullptr) return {RoutingStatus::kNotResponding, idle_since};
   return {user.on_queue ? RoutingStatus::kIdle : RoutingStatus::kOffQueue, idle_since};
 }
 

@@ -154,6 +154,13 @@ Result<WorldSpec> ParseWorld(const json& value, std::string_view pointer_prefix)
       Status read = ReadAcwSettings(*acw, queue.At("acwSettings"), out.acw);
       if (!read.ok()) return read;
     }
+    std::optional<Duration> alerting;
+    if (queue.Get("alertingTimeout")) {
+      Duration timeout{};
+      queue.DurationField("alertingTimeout", timeout);
+      alerting = timeout;
+    }
+    out.alerting_timeout = alerting;
     queue.Array("wrapupCodes", [&](const json& code, const std::string& code_at) {
       if (!code.is_string() || !IsUuid(code.get<std::string>())) {
         return InvalidArgumentError(code_at + ": expected a wrap-up code id (a UUID)");

@@ -155,6 +155,7 @@ struct Participant {
   std::optional<TimePoint> start_acw_time;  // set when the leg disconnects
   std::optional<TimePoint> end_acw_time;    // set when wrap-up is done, skipped or timed out
   TimerId acw_timer = 0;                    // the timed ACW's timeout, or 0
+  TimerId alert_timer = 0;                  // the queue's alerting timeout while ringing, or 0
 
   // Media bookkeeping. What the leg said before `audible_since` is folded into `heard_before`,
   // so lastHeardAt is computed from the script without a timer per burst of speech.
@@ -211,6 +212,10 @@ struct Queue {
   std::string id;
   std::string name;
   AcwSettings acw;  // default: optional wrap-up, no timeout
+  // How long a user's leg on this queue may ring (the queue's call alertingTimeoutSeconds):
+  // unanswered, it leaves (transfer.noanswer) and its user reads NOT_RESPONDING. Unset: it
+  // rings until answered.
+  std::optional<Duration> alerting_timeout;
   // The ids of the wrap-up codes its agents may use; empty: every code of the world.
   std::vector<std::string> wrapup_code_ids;
 };
