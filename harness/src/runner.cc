@@ -753,7 +753,7 @@ class Run {
       case Kind::kQueueObservation: {
         core::QueueObservation seen;
         sim_->Read([&](const core::WorldView& world) { seen = core::ObserveQueue(world, e.queue); });
-        const int value = e.name == "oInteracting" ? seen.interacting : seen.waiting;
+        const int value = static_cast<int>(e.name == "oInteracting" ? seen.interacting.size() : seen.waiting.size());
         held = Within(e, value);
         actual = e.name + " = " + std::to_string(value);
         break;

@@ -41,6 +41,16 @@ class Models {
          excerpt["current_sdk_257_1_0_derived_definitions"].items()) {
       definitions_[name] = definition;
     }
+    // ObservationMetricData refers to this model and the excerpt leaves it out; its fields as
+    // the official Python SDK's observation_value.py declares them (those gcsim may send).
+    if (!definitions_.contains("ObservationValue")) {
+      definitions_["ObservationValue"] = json::parse(R"({"type": "object", "properties": {
+          "observationDate": {"type": "string", "format": "date-time"},
+          "conversationId": {"type": "string"}, "sessionId": {"type": "string"},
+          "participantName": {"type": "string"}, "userId": {"type": "string"},
+          "direction": {"type": "string", "enum": ["inbound", "outbound"]},
+          "ani": {"type": "string"}, "dnis": {"type": "string"}}})");
+    }
   }
 
   void CheckRef(const json& value, const std::string& model, const std::string& where,
@@ -236,13 +246,25 @@ TEST_F(SchemaConformanceTest, UsersRoutingAndAnalyticsAnswerTheirModels) {
          "RoutingStatus", token);
   ExpectEntities("/api/v2/routing/queues", "Queue", token);
 
-  const json details = {{"interval", "2026-01-01T00:00:00Z/2030-01-01T00:00:00Z"}};
-  Expect("POST", "/api/v2/analytics/conversations/details/query", 200,
-         "AnalyticsConversationQueryResponse", token, details.dump());
+  // The agent leaves and its timed ACW runs out: its session has talk and ACW metrics.
+  ASSERT_EQ(SendJson("PATCH", CallParticipantPath(kConversationId, kAgentId),
+                     R"({"state":"disconnected"})", token)
+                .status,
+            202);
+  Advance("1m");
+  const json details = {{"interval", "2026-01-01T00:00:00Z/2026-01-08T00:00:00Z"}};
+  const json found = Expect("POST", "/api/v2/analytics/conversations/details/query", 200,
+                            "AnalyticsConversationQueryResponse", token, details.dump());
+  EXPECT_TRUE(found.dump().find("tAcw") != std::string::npos) << found.dump();
+  Expect("GET", "/api/v2/analytics/conversations/" + kConversationId + "/details", 200,
+         "AnalyticsConversationWithoutAttributes", token);
   const json observations = {
       {"filter",
        {{"type", "or"}, {"predicates", {{{"dimension", "queueId"}, {"value", kQueueId}}}}}},
-      {"metrics", {"oInteracting", "oWaiting"}}};
+      {"metrics",
+       {"oInteracting", "oWaiting", "oAlerting", "oOnQueueUsers", "oUserRoutingStatuses",
+        "oMemberUsers", "oActiveUsers"}},
+      {"detailMetrics", {"oInteracting", "oWaiting", "oAlerting"}}};
   Expect("POST", "/api/v2/analytics/queues/observations/query", 200,
          "QueueObservationQueryResponse", token, observations.dump());
 }

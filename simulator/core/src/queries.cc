@@ -1,6 +1,10 @@
 #include "gcsim/core/queries.h"
 
 #include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <map>
+#include <utility>
 #include <optional>
 
 #include "gcsim/core/simulator.h"
@@ -11,12 +15,35 @@ namespace {
 using Dimension = DetailPredicate::Dimension;
 using Operator = DetailPredicate::Operator;
 
+bool SameIgnoringCase(std::string_view a, std::string_view b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
+    return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+  });
+}
+
+long long Millis(Duration d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d).count(); }
+
+bool HasMetric(const DetailPredicate& p, const Conversation& conv) {
+  return std::any_of(conv.participants.begin(), conv.participants.end(), [&](const Participant* leg) {
+    const std::vector<SessionMetric> metrics = SessionMetrics(*leg);
+    return std::any_of(metrics.begin(), metrics.end(), [&](const SessionMetric& m) {
+      return m.name == p.metric &&
+             (p.op != Operator::kMatches || p.range.Contains(static_cast<double>(m.value_ms)));
+    });
+  });
+}
+
 bool Holds(const DetailPredicate& p, const Conversation& conv) {
   switch (p.dimension) {
     case Dimension::kConversationEnd:
       return conv.end_time.has_value() == (p.op == Operator::kExists);
     case Dimension::kConversationId:
       return conv.id == p.value;
+    case Dimension::kOriginatingDirection:
+      return !conv.participants.empty() &&
+             SameIgnoringCase(conv.participants.front()->direction, p.value);
+    case Dimension::kConversationMetric:
+      return HasMetric(p, conv) == (p.op != Operator::kNotExists);
     default:
       return false;
   }
@@ -25,43 +52,104 @@ bool Holds(const DetailPredicate& p, const Conversation& conv) {
 bool Holds(const DetailPredicate& p, const Participant& leg, const Segment& segment) {
   switch (p.dimension) {
     case Dimension::kSegmentType:
-      return segment.type == p.value;
+      return SameIgnoringCase(segment.type, p.value);
     case Dimension::kSegmentEnd:
       return segment.end.has_value() == (p.op == Operator::kExists);
     case Dimension::kQueueId:
       return leg.queue_id == p.value;
     case Dimension::kPurpose:
-      return ToString(leg.purpose) == p.value;
+      return SameIgnoringCase(ToString(leg.purpose), p.value);
     case Dimension::kUserId:
       return leg.user_id == p.value;
     case Dimension::kParticipantId:
       return leg.id == p.value;
+    case Dimension::kMediaType:
+      return SameIgnoringCase("voice", p.value);
+    case Dimension::kDirection:
+      return SameIgnoringCase(leg.direction, p.value);
+    case Dimension::kDisconnectType: {
+      const bool carries = !leg.disconnect_type.empty() && &segment == &leg.segments.back();
+      if (p.op != Operator::kMatches) return carries == (p.op == Operator::kExists);
+      return carries && SameIgnoringCase(AnalyticsDisconnectType(leg.disconnect_type), p.value);
+    }
+    case Dimension::kSegmentDuration: {
+      if (p.op != Operator::kMatches) return segment.end.has_value() == (p.op == Operator::kExists);
+      return segment.end &&
+             p.range.Contains(static_cast<double>(Millis(*segment.end - segment.start)));
+    }
     default:
       return false;
   }
 }
 
 template <typename Test>
-bool Combine(const DetailFilter& filter, Test&& test) {
-  return filter.any ? std::any_of(filter.predicates.begin(), filter.predicates.end(), test)
-                    : std::all_of(filter.predicates.begin(), filter.predicates.end(), test);
+bool Satisfies(const DetailFilter& filter, const Test& test) {
+  const auto clause = [&](const DetailFilter& c) { return Satisfies(c, test); };
+  if (filter.any) {
+    return std::any_of(filter.predicates.begin(), filter.predicates.end(), test) ||
+           std::any_of(filter.clauses.begin(), filter.clauses.end(), clause);
+  }
+  return std::all_of(filter.predicates.begin(), filter.predicates.end(), test) &&
+         std::all_of(filter.clauses.begin(), filter.clauses.end(), clause);
+}
+
+bool SegmentSelected(const ConversationDetailQuery& query, const Participant& leg,
+                     const Segment& segment) {
+  return std::all_of(query.segment_filters.begin(), query.segment_filters.end(),
+                     [&](const DetailFilter& filter) {
+                       return Satisfies(filter, [&](const DetailPredicate& p) {
+                         return Holds(p, leg, segment);
+                       });
+                     });
+}
+
+// The UTC days the interval touches, as [first day's midnight, the midnight after the last).
+std::pair<TimePoint, TimePoint> DaysTouched(TimePoint start, TimePoint end) {
+  using Days = std::chrono::days;
+  const auto first = std::chrono::floor<Days>(start);
+  const auto last = std::chrono::floor<Days>(end - std::chrono::milliseconds(1));
+  return {TimePoint(first), TimePoint(last + Days(1))};
 }
 
 bool Selected(const ConversationDetailQuery& query, const Conversation& conv) {
-  if (conv.start_time >= query.end || (conv.end_time && *conv.end_time < query.start)) return false;
+  const auto [from, to] = DaysTouched(query.start, query.end);
+  if (conv.start_time < from || conv.start_time >= to) return false;
   for (const DetailFilter& filter : query.conversation_filters) {
-    if (!Combine(filter, [&](const DetailPredicate& p) { return Holds(p, conv); })) return false;
+    if (!Satisfies(filter, [&](const DetailPredicate& p) { return Holds(p, conv); })) return false;
   }
   for (const DetailFilter& filter : query.segment_filters) {
     const bool found = std::any_of(
         conv.participants.begin(), conv.participants.end(), [&](const Participant* leg) {
           return std::any_of(leg->segments.begin(), leg->segments.end(), [&](const Segment& s) {
-            return Combine(filter, [&](const DetailPredicate& p) { return Holds(p, *leg, s); });
+            return Satisfies(filter, [&](const DetailPredicate& p) { return Holds(p, *leg, s); });
           });
         });
     if (!found) return false;
   }
   return true;
+}
+
+// The time a conversation sorts by under `query`'s orderBy; empty: it has none (sorts last).
+std::optional<TimePoint> SortKey(const ConversationDetailQuery& query, const Conversation& conv) {
+  switch (query.order_by) {
+    case DetailOrderBy::kConversationStart:
+      return conv.start_time;
+    case DetailOrderBy::kConversationEnd:
+      return conv.end_time;
+    case DetailOrderBy::kSegmentStart:
+    case DetailOrderBy::kSegmentEnd:
+      break;
+  }
+  std::optional<TimePoint> key;
+  for (const Participant* leg : conv.participants) {
+    for (const Segment& s : leg->segments) {
+      if (!SegmentSelected(query, *leg, s)) continue;
+      const std::optional<TimePoint> t =
+          query.order_by == DetailOrderBy::kSegmentStart ? std::optional(s.start) : s.end;
+      if (t && (!key || *t < *key)) key = t;
+    }
+  }
+  return key;
 }
 
 }  // namespace
@@ -70,17 +158,32 @@ QueueObservation ObserveQueue(const WorldView& world, const std::string& queue_i
   QueueObservation out;
   for (const Conversation* conv : world.ConversationsByStart()) {
     if (conv->end_time) continue;
-    bool acd_waiting = false;
+    const Participant* acd_waiting = nullptr;
     bool staffed = false;
     for (const Participant* leg : conv->participants) {
-      if (leg->state != LegState::kConnected) continue;
       const bool works_calls = leg->purpose == Purpose::kAgent || leg->purpose == Purpose::kUser;
+      if (leg->state == LegState::kAlerting && works_calls && leg->queue_id == queue_id) {
+        out.alerting.push_back(leg);
+      }
+      if (leg->state != LegState::kConnected) continue;
       staffed |= works_calls;
       if (leg->queue_id != queue_id) continue;
-      if (works_calls) ++out.interacting;
-      if (leg->purpose == Purpose::kAcd) acd_waiting = true;
+      if (works_calls) out.interacting.push_back(leg);
+      if (leg->purpose == Purpose::kAcd) acd_waiting = leg;
     }
-    if (acd_waiting && !staffed) ++out.waiting;
+    if (acd_waiting != nullptr && !staffed) out.waiting.push_back(acd_waiting);
+  }
+  return out;
+}
+
+std::vector<const User*> QueueMembers(const WorldView& world, const Queue& queue) {
+  std::vector<const User*> out;
+  if (queue.member_ids.empty()) {
+    for (const User& user : world.users()) out.push_back(&user);
+    return out;
+  }
+  for (const std::string& id : queue.member_ids) {
+    if (const User* user = world.FindUser(id)) out.push_back(user);
   }
   return out;
 }
@@ -89,19 +192,84 @@ size_t RunDetailQuery(const WorldView& world, const ConversationDetailQuery& que
                       const std::function<void(const Conversation&)>& on_page) {
   const size_t page_size = static_cast<size_t>(query.page_size);
   const size_t first = static_cast<size_t>(query.page_number - 1) * page_size;
+  const auto& all = world.ConversationsByStart();
+  if (query.order_by != DetailOrderBy::kConversationStart) {
+    // Sorted by a key the world keeps no index of: collect, then sort (ties: by start).
+    std::vector<std::pair<std::optional<TimePoint>, const Conversation*>> matched;
+    for (const Conversation* conv : all) {
+      if (Selected(query, *conv)) matched.emplace_back(SortKey(query, *conv), conv);
+    }
+    std::stable_sort(matched.begin(), matched.end(), [&](const auto& a, const auto& b) {
+      if (a.first.has_value() != b.first.has_value()) return a.first.has_value();
+      if (!a.first) return false;
+      return query.descending ? *b.first < *a.first : *a.first < *b.first;
+    });
+    for (size_t i = first; i < matched.size() && i < first + page_size; ++i) {
+      on_page(*matched[i].second);
+    }
+    return matched.size();
+  }
   size_t total = 0;
   const auto visit = [&](const Conversation* conv) {
     if (!Selected(query, *conv)) return;
     if (total >= first && total < first + page_size) on_page(*conv);
     ++total;
   };
-  const auto& all = world.ConversationsByStart();
   if (query.descending) {
     std::for_each(all.rbegin(), all.rend(), visit);
   } else {
     std::for_each(all.begin(), all.end(), visit);
   }
   return total;
+}
+
+std::string AnalyticsDisconnectType(const std::string& type) {
+  static const std::map<std::string, std::string, std::less<>> kRenamed = {
+      {"endpoint.donotdisturb", "dndEndpoint"},
+      {"transfer.conference", "conferenceTransfer"},
+      {"transfer.consult", "consultTransfer"},
+      {"transfer.donotdisturb", "dndTransfer"},
+      {"transfer.forward", "forwardTransfer"},
+      {"transfer.noanswer", "noAnswerTransfer"},
+      {"transfer.notavailable", "notAvailableTransfer"},
+      {"transport.failure", "transportFailure"},
+      {"session.expired", "sessionExpired"},
+  };
+  const auto it = kRenamed.find(type);
+  return it == kRenamed.end() ? type : it->second;
+}
+
+bool NumericRange::Contains(double value) const {
+  return (!gt || value > *gt) && (!gte || value >= *gte) && (!lt || value < *lt) &&
+         (!lte || value <= *lte);
+}
+
+std::vector<SessionMetric> SessionMetrics(const Participant& leg) {
+  std::vector<SessionMetric> out;
+  if (leg.purpose != Purpose::kAgent && leg.purpose != Purpose::kUser) return out;
+  for (const Segment& s : leg.segments) {
+    if (!s.end) continue;
+    std::string_view name;
+    if (s.type == "alert") {
+      name = leg.connected_time ? "tAlert" : "tNotResponding";
+    } else if (s.type == "hold") {
+      name = "tHeld";
+    } else if (s.type == "interact") {
+      name = "tTalk";
+    } else {
+      continue;
+    }
+    out.push_back({name, Millis(*s.end - s.start), *s.end});
+  }
+  if (leg.start_acw_time && leg.end_acw_time) {
+    out.push_back({"tAcw", Millis(*leg.end_acw_time - *leg.start_acw_time), *leg.end_acw_time});
+  }
+  return out;
+}
+
+bool IsSessionMetric(std::string_view name) {
+  return name == "tAlert" || name == "tNotResponding" || name == "tTalk" || name == "tHeld" ||
+         name == "tAcw";
 }
 
 const char* ToString(RoutingStatus status) {

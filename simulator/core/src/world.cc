@@ -168,6 +168,13 @@ Result<WorldSpec> ParseWorld(const json& value, std::string_view pointer_prefix)
       out.wrapup_code_ids.push_back(code.get<std::string>());
       return Status::Ok();
     });
+    queue.Array("members", [&](const json& user, const std::string& user_at) {
+      if (!user.is_string() || !IsUuid(user.get<std::string>())) {
+        return InvalidArgumentError(user_at + ": expected a user id (a UUID)");
+      }
+      out.member_ids.push_back(user.get<std::string>());
+      return Status::Ok();
+    });
     return queue.Finish();
   });
   in.Array("wrapupCodes", [&](const json& item, const std::string& at) {
@@ -218,6 +225,18 @@ Result<WorldSpec> ParseWorld(const json& value, std::string_view pointer_prefix)
         return InvalidArgumentError(std::string(pointer_prefix) + "/queues/" + std::to_string(q) +
                                     "/wrapupCodes/" + std::to_string(i) + ": wrap-up code " +
                                     ids[i] + " is not one of the world's wrapupCodes");
+      }
+    }
+  }
+  for (size_t q = 0; q < world.queues.size(); ++q) {
+    const std::vector<std::string>& ids = world.queues[q].member_ids;
+    for (size_t i = 0; i < ids.size(); ++i) {
+      const bool listed = std::any_of(world.users.begin(), world.users.end(),
+                                      [&](const User& user) { return user.id == ids[i]; });
+      if (!listed) {
+        return InvalidArgumentError(std::string(pointer_prefix) + "/queues/" + std::to_string(q) +
+                                    "/members/" + std::to_string(i) + ": user " + ids[i] +
+                                    " is not one of the world's users");
       }
     }
   }

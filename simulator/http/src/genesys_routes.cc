@@ -477,6 +477,11 @@ void AddGenesysRoutes(Router& router, core::Simulator& sim) {
   api("POST", routes::kConversationDetailsQuery, BodyKind::kJson,
       [s](Exchange& ex) { return Analytics(ex, QueryConversationDetails(*s, ex.json, ex.stale_lag)); },
       Reads::kAnalytics);
+  api("GET", routes::kConversationDetails, BodyKind::kNone,
+      [s](Exchange& ex) {
+        return Analytics(ex, ConversationDetails(*s, ex.Param("conversationId"), ex.stale_lag));
+      },
+      Reads::kAnalytics);
   api("POST", routes::kQueueObservationsQuery, BodyKind::kJson,
       [s](Exchange& ex) { return Analytics(ex, QueryQueueObservations(*s, ex.json, ex.stale_lag)); },
       Reads::kAnalytics);

@@ -89,19 +89,19 @@ TEST_F(PastViewTest, ConversationsThatStartedLaterAreAbsent) {
 }
 
 TEST_F(PastViewTest, QueueObservationsCountTheLegsOfThen) {
-  int interacting_before = 0;
+  size_t interacting_before = 0;
   sim_->Read([&](const WorldView& world) {
-    interacting_before = ObserveQueue(world, std::string(kDemoQueueId)).interacting;
+    interacting_before = ObserveQueue(world, std::string(kDemoQueueId)).interacting.size();
   });
-  ASSERT_GT(interacting_before, 0);
+  ASSERT_GT(interacting_before, 0u);
   clock_.Advance(minutes(1));
   ASSERT_TRUE(sim_->HangUp(agent_).ok());
   clock_.Advance(minutes(1));
   Past(minutes(1) + seconds(1), [&](const WorldView& world) {
-    EXPECT_EQ(ObserveQueue(world, std::string(kDemoQueueId)).interacting, interacting_before);
+    EXPECT_EQ(ObserveQueue(world, std::string(kDemoQueueId)).interacting.size(), interacting_before);
   });
   Past(seconds(59), [&](const WorldView& world) {
-    EXPECT_LT(ObserveQueue(world, std::string(kDemoQueueId)).interacting, interacting_before);
+    EXPECT_LT(ObserveQueue(world, std::string(kDemoQueueId)).interacting.size(), interacting_before);
   });
 }
 

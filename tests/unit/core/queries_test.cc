@@ -93,8 +93,8 @@ TEST_F(QueriesTest, LiveCallsOfAUserAndTheQueueDashboard) {
 
   QueueObservation seen;
   sim_->Read([&](const WorldView& world) { seen = ObserveQueue(world, std::string(kDemoQueueId)); });
-  EXPECT_EQ(seen.interacting, 2);  // the agent and the silent supervisor
-  EXPECT_EQ(seen.waiting, 0);
+  EXPECT_EQ(seen.interacting.size(), 2u);  // the agent and the silent supervisor
+  EXPECT_EQ(seen.waiting.size(), 0u);
 }
 
 }  // namespace

@@ -53,6 +53,8 @@ inline constexpr std::string_view kNotificationSubscriptions =
 inline constexpr std::string_view kNotificationTopics = "/api/v2/notifications/availabletopics";
 inline constexpr std::string_view kConversationDetailsQuery =
     "/api/v2/analytics/conversations/details/query";
+inline constexpr std::string_view kConversationDetails =
+    "/api/v2/analytics/conversations/{conversationId}/details";
 inline constexpr std::string_view kQueueObservationsQuery =
     "/api/v2/analytics/queues/observations/query";
 

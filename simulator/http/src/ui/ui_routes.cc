@@ -175,8 +175,8 @@ Reply View(UiContext& ui, const Exchange& ex) {
       const core::QueueObservation observed = core::ObserveQueue(world, queue.id);
       queues.push_back({{"id", queue.id},
                         {"name", queue.name},
-                        {"oInteracting", observed.interacting},
-                        {"oWaiting", observed.waiting}});
+                        {"oInteracting", observed.interacting.size()},
+                        {"oWaiting", observed.waiting.size()}});
     }
 
     json conversations = json::array();

@@ -218,6 +218,8 @@ struct Queue {
   std::optional<Duration> alerting_timeout;
   // The ids of the wrap-up codes its agents may use; empty: every code of the world.
   std::vector<std::string> wrapup_code_ids;
+  // The users who work it (queue observations count them); empty: every user of the world.
+  std::vector<std::string> member_ids;
 };
 
 struct OAuthClient {

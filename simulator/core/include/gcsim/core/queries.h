@@ -5,7 +5,9 @@
 
 #include <cstddef>
 #include <functional>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "gcsim/common/time.h"
@@ -19,46 +21,92 @@ class WorldView;
 struct QueueObservation {
   // Connected people other than customers and external parties working the queue's calls:
   // agents, and users such as a supervisor on the bridge (a phantom leg keeps counting here).
-  int interacting = 0;
-  // Live conversations where the queue's acd leg is connected and no agent or user has joined.
-  int waiting = 0;
+  std::vector<const Participant*> interacting;
+  // The queue's acd legs of live conversations where no agent or user has joined.
+  std::vector<const Participant*> waiting;
+  // Agents' and users' legs ringing from the queue.
+  std::vector<const Participant*> alerting;
 };
-// Scans every conversation: linear in the world, like the real query.
+// Scans every conversation: linear in the world, like the real query. Each list is in the
+// order its conversations started.
 QueueObservation ObserveQueue(const WorldView& world, const std::string& queue_id);
+
+// The users who work `queue` (its members; every user of the world when it names none).
+std::vector<const User*> QueueMembers(const WorldView& world, const Queue& queue);
+
+// Analytics spells disconnect types in camelCase where the conversation API uses dots
+// ("transfer.noanswer" -> "noAnswerTransfer").
+std::string AnalyticsDisconnectType(const std::string& type);
+
+// A metric of an analytics session (AnalyticsSessionMetric): a duration in milliseconds,
+// emitted when what it measures ends.
+struct SessionMetric {
+  std::string_view name;
+  long long value_ms = 0;
+  TimePoint emitted;
+};
+// The metrics gcsim emits for a leg of a person routed to work calls (purpose agent or user):
+// tAlert (rang, then answered), tNotResponding (rang out unanswered), tTalk and tHeld (each
+// ended interact and hold segment), tAcw (after-call work done). Other legs emit none.
+std::vector<SessionMetric> SessionMetrics(const Participant& leg);
+// The session metric names SessionMetrics can emit, for queries to check against.
+bool IsSessionMetric(std::string_view name);
+
+// A numeric range of a metric predicate (NumericRange); unset bounds are open.
+struct NumericRange {
+  std::optional<double> gt, gte, lt, lte;
+  bool Contains(double value) const;
+};
 
 // The subset of the analytics conversation details query gcsim answers.
 struct DetailPredicate {
   enum class Dimension {
-    kConversationEnd,  // conversation level; exists / notExists
-    kConversationId,   // conversation level
-    kSegmentType,      // the rest: segment level
-    kSegmentEnd,       // exists / notExists
+    kConversationEnd,       // conversation level; exists / notExists
+    kConversationId,        // conversation level
+    kOriginatingDirection,  // conversation level: the first leg's direction
+    kConversationMetric,    // conversation level: a session metric of any leg (`metric`)
+    kSegmentType,           // the rest: segment level
+    kSegmentEnd,            // exists / notExists
     kQueueId,
     kPurpose,
     kUserId,
     kParticipantId,
+    kMediaType,
+    kDirection,
+    kDisconnectType,   // camelCase, on a leg's last segment once it has left
+    kSegmentDuration,  // the metric tSegmentDuration: an ended segment's length
   };
   enum class Operator { kMatches, kExists, kNotExists };
   Dimension dimension = Dimension::kConversationId;
   Operator op = Operator::kMatches;
-  std::string value;  // kMatches
+  std::string value;  // kMatches on a dimension; enumerated values match ignoring case
+  std::string metric;  // kConversationMetric
+  NumericRange range;  // kMatches on a metric, in milliseconds
 };
 struct DetailFilter {
-  bool any = false;  // "or": one predicate is enough; "and": all of them
+  bool any = false;  // "or": one predicate or clause is enough; "and": all of them
   std::vector<DetailPredicate> predicates;
+  std::vector<DetailFilter> clauses;  // one level deep, as the real API nests them
 };
+enum class DetailOrderBy { kConversationStart, kConversationEnd, kSegmentStart, kSegmentEnd };
 struct ConversationDetailQuery {
-  TimePoint start;  // the interval
+  // The interval. As the real API does, it selects conversations that started on a (UTC) day
+  // the interval touches, not those that overlap it.
+  TimePoint start;
   TimePoint end;
   std::vector<DetailFilter> conversation_filters;
   std::vector<DetailFilter> segment_filters;
-  bool descending = false;  // by conversation start
+  DetailOrderBy order_by = DetailOrderBy::kConversationStart;
+  bool descending = false;
   int page_size = 25;
   int page_number = 1;
 };
 // Calls `on_page` for each conversation of the query's page, in the query's order, and returns
 // how many conversations match in all. Filters are and-ed; a segment filter holds when one
-// segment satisfies it on its own. Linear in the world.
+// segment satisfies it on its own. By segmentStart (segmentEnd), a conversation sorts by the
+// earliest start (end) of its segments that satisfy every segment filter; conversations
+// without one (no end yet) come last either way. Linear in the world, plus a sort when the
+// order is not conversationStart.
 size_t RunDetailQuery(const WorldView& world, const ConversationDetailQuery& query,
                       const std::function<void(const Conversation&)>& on_page);
 
