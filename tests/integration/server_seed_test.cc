@@ -68,6 +68,8 @@ class SeedTest : public ServerFixture {
     EXPECT_EQ(CallLeg(token, kCustomerId)["state"], "connected");
     EXPECT_EQ(CallLeg(token, kAgentId)["state"], "connected");
     EXPECT_FALSE(Get("/api/v2/conversations/" + kConversationId, token).Json().contains("endTime"));
+    EXPECT_EQ(Observe(token, "oInteracting"), 2) << "analytics trail the world (analyticsLag 2s)";
+    Advance("2s");
     EXPECT_EQ(Observe(token, "oInteracting"), 1);
 
     // Dropping it again is an error, as the API says.

@@ -42,7 +42,7 @@ Participant LegAsOf(const Participant& leg, TimePoint as_of) {
 }
 
 PastView::PastView(const WorldView& live, TimePoint as_of)
-    : live_(live), as_of_(std::min(as_of, live.now())) {}
+    : live_(live), as_of_(std::min(std::max(as_of, live.loaded_at()), live.now())) {}
 
 const Conversation* PastView::Past(const Conversation& now) const {
   if (now.start_time > as_of_) return nullptr;

@@ -11,6 +11,7 @@ namespace gcsim::core {
 
 Status BuildWorld(const WorldSpec& spec, WorldState& world, IdGenerator& ids, TimePoint now,
                   uint64_t seed) {
+  world.loaded_at = now;
   for (const User& user : spec.users) {
     if (!world.user_index.emplace(user.id, world.users.size()).second) {
       return InvalidArgumentError("user " + user.id + " is listed twice");

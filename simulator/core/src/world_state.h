@@ -30,6 +30,7 @@ struct WorldState {
   std::vector<WrapupCode> wrapup_codes;
   std::unordered_map<std::string, size_t> wrapup_code_index;
   SilenceIndex silence;  // updated on every change to a leg (LegLifecycle::ChangeLeg)
+  TimePoint loaded_at;   // when the world was built (its first calls were already up)
 
   Conversation* FindConversation(const std::string& id) {
     const auto it = conversations.find(id);
@@ -65,6 +66,7 @@ class WorldStateView final : public WorldView {
         rate_limit_(rate_limit),
         analytics_lag_(analytics_lag) {}
   TimePoint now() const override { return now_; }
+  TimePoint loaded_at() const override { return world_.loaded_at; }
   Profile profile() const override { return profile_; }
   Duration disconnect_latency() const override { return disconnect_latency_; }
   int rate_limit() const override { return rate_limit_; }

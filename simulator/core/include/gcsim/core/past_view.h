@@ -16,13 +16,14 @@
 
 namespace gcsim::core {
 
-// A WorldView over `live` at `as_of` (clamped to live.now()). Valid while `live` is; not
+// A WorldView over `live` at `as_of` (clamped between live.loaded_at() and live.now()). Valid while `live` is; not
 // thread-safe (it builds what it shows on first use).
 class PastView final : public WorldView {
  public:
   PastView(const WorldView& live, TimePoint as_of);
 
   TimePoint now() const override { return as_of_; }
+  TimePoint loaded_at() const override { return live_.loaded_at(); }
   Profile profile() const override { return live_.profile(); }
   Duration disconnect_latency() const override { return live_.disconnect_latency(); }
   int rate_limit() const override { return live_.rate_limit(); }

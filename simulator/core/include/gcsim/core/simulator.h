@@ -103,6 +103,9 @@ class WorldView {
  public:
   virtual ~WorldView() = default;
   virtual TimePoint now() const = 0;
+  // When the world was loaded. The calls it began with were already up, and no view of the
+  // past (analytics lag, stale reads) reaches back before it.
+  virtual TimePoint loaded_at() const = 0;
   virtual Profile profile() const = 0;
   virtual Duration disconnect_latency() const = 0;
   // Requests per minute for clients without a budget of their own; 0: unlimited.

@@ -52,13 +52,17 @@ struct GeneratedBridges {
   std::string queue_id;
 };
 
+// A few seconds, as the real details query typically trails a call; teams that need exact
+// analytics set analyticsLag 0s.
+inline constexpr Duration kDefaultAnalyticsLag = std::chrono::seconds(2);
+
 struct WorldSpec {
   Profile profile = Profile::kObserved;
   Duration disconnect_latency = std::chrono::milliseconds(250);
   int rate_limit = 300;  // requests per minute per OAuth client; 0: unlimited
   // How far analytics (the details query, queue observations) trail the world: the real
-  // pipeline is eventually consistent. 0: analytics show the world as it is.
-  Duration analytics_lag{};
+  // pipeline is eventually consistent, so by default a little. 0: the world as it is.
+  Duration analytics_lag = kDefaultAnalyticsLag;
   // Whether a monitor's or coach's leg leaves when the leg it supervises does. The docs say
   // what a monitor hears, not whether it stays, so teams can choose; gcsim's default: it leaves.
   bool monitors_end_with_monitored = true;
