@@ -185,6 +185,27 @@ TEST_F(MonitorTest, TheMonitorLeavesWithTheLegItMonitors) {
   EXPECT_EQ(Get("/api/v2/conversations/" + kConversationId, token).Json()["state"], "terminated");
 }
 
+// The conference's other people leave one by one; the world decides whether the last stays.
+TEST_F(MonitorTest, TheWorldCanKeepAConferencesLastParty) {
+  for (const bool keep : {false, true}) {
+    SCOPED_TRACE(keep ? "kept" : "ended");
+    core::WorldSpec world = core::DemoWorld();
+    world.last_party_keeps_conference = keep;
+    StartServer(world);
+    const std::string token = Token();
+    for (const std::string& pid : {kAgentId, kSupervisorId}) {
+      ASSERT_EQ(SendJson("PATCH", CallParticipantPath(kConversationId, pid),
+                         R"({"state":"disconnected"})", AgentToken())
+                    .status,
+                202);
+      Advance("1s");
+    }
+    EXPECT_EQ(CallLeg(token, kCustomerId)["state"], keep ? "connected" : "terminated");
+    EXPECT_EQ(Get("/api/v2/conversations/" + kConversationId, token).Json()["state"],
+              keep ? "connected" : "terminated");
+  }
+}
+
 TEST_F(MonitorTest, TheWorldCanKeepTheMonitor) {
   StartServer(MonitoredWorld(false));
   DropAgent();

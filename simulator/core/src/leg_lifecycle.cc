@@ -147,9 +147,15 @@ void LegLifecycle::Disconnect(Participant& leg, TimePoint now, const std::string
                                     [](const Participant* p) {
                                       return IsHuman(p->purpose) && p->state == LegState::kConnected;
                                     });
-  if (people < 2 && !conv.end_time) {
+  const bool conference =
+      std::count_if(conv.participants.begin(), conv.participants.end(),
+                    [](const Participant* p) { return IsHuman(p->purpose); }) >= 3;
+  const bool kept = people == 1 && conference && last_party_keeps_conference_;
+  if (people < 2 && !kept && !conv.end_time) {
     EndConversation(conv, now, "peer");
     effect += "; conversation ended: fewer than two people left, every leg terminated";
+  } else if (kept) {
+    effect += "; the conference stays up with its last party (lastPartyKeepsConference)";
   } else {
     effect += "; the conversation goes on with " + std::to_string(people) + " people";
   }

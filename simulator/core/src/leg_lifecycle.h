@@ -35,6 +35,8 @@ class LegLifecycle {
   // Whether a monitor's or coach's leg leaves when the leg it supervises does (the world's
   // monitorsEndWithMonitored).
   void set_monitors_end_with_monitored(bool end) { monitors_end_with_monitored_ = end; }
+  // Whether a conference stays up with one party left (the world's lastPartyKeepsConference).
+  void set_last_party_keeps_conference(bool keep) { last_party_keeps_conference_ = keep; }
 
   // Every change to what a leg is or says goes through here: what it said so far is folded
   // into heard_before, and its analytics segment is cut where anything visible changed.
@@ -115,6 +117,7 @@ class LegLifecycle {
   const ScheduleFn schedule_;
   Duration disconnect_latency_{};
   bool monitors_end_with_monitored_ = true;
+  bool last_party_keeps_conference_ = false;
 };
 
 }  // namespace gcsim::core

@@ -76,6 +76,7 @@ class SimulatorImpl final : public Simulator {
       rate_limit_ = options_.rate_limit.value_or(spec.rate_limit);
       analytics_lag_ = spec.analytics_lag;
       lifecycle_.set_monitors_end_with_monitored(spec.monitors_end_with_monitored);
+      lifecycle_.set_last_party_keeps_conference(spec.last_party_keeps_conference);
       for (Participant& leg : world_.leg_storage) lifecycle_.ArmAlertingTimeout(leg, clock_.Now());
       org_.Reset(spec.oauth_clients, spec.rate_limit);
       journal_.Clear();

@@ -137,6 +137,7 @@ Result<WorldSpec> ParseWorld(const json& value, std::string_view pointer_prefix)
   in.Int("rateLimit", world.rate_limit, 0);
   in.DurationField("analyticsLag", world.analytics_lag);
   in.Bool("monitorsEndWithMonitored", world.monitors_end_with_monitored);
+  in.Bool("lastPartyKeepsConference", world.last_party_keeps_conference);
   in.Array("users", [&](const json& item, const std::string& at) {
     ObjectReader user(item, at);
     User& out = world.users.emplace_back();

@@ -66,6 +66,11 @@ struct WorldSpec {
   // Whether a monitor's or coach's leg leaves when the leg it supervises does. The docs say
   // what a monitor hears, not whether it stays, so teams can choose; gcsim's default: it leaves.
   bool monitors_end_with_monitored = true;
+  // Whether a conference (a call that has had three or more people) stays up with one party
+  // left. The help center says a conference "remains a conference until all parties leave",
+  // not whether a lone party is kept on it; gcsim's default: a call with fewer than two people
+  // ends, conference or not.
+  bool last_party_keeps_conference = false;
   std::vector<User> users;
   std::vector<Queue> queues;
   // The org's wrap-up codes. A world without any checks no code it is sent.
