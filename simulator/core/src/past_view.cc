@@ -22,7 +22,8 @@ Participant LegAsOf(const Participant& leg, TimePoint as_of) {
     past.end_time.reset();
     past.disconnect_type.clear();
     past.wrapup.reset();
-    past.state = LegState::kConnected;
+    // Live then: connected if it ever was (the check below undoes a later answer), else ringing.
+    past.state = leg.connected_time ? LegState::kConnected : LegState::kAlerting;
   }
   // After-call work as it stood then: not begun, or not yet over (its code not yet entered).
   if (leg.start_acw_time && *leg.start_acw_time > as_of) {

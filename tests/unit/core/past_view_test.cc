@@ -33,6 +33,22 @@ class PastViewTest : public testing::Test {
   const std::string agent_{kDemoAgentId};
 };
 
+// A leg that rang and hung up unanswered was ringing, never connected, before it ended.
+TEST_F(PastViewTest, ALegThatNeverAnsweredWasRinging) {
+  auto ringing = sim_->AddLeg(std::string(kDemoConversationId),
+                              {.purpose = Purpose::kAgent, .state = LegState::kAlerting});
+  ASSERT_TRUE(ringing.ok()) << ringing.status().ToString();
+  clock_.Advance(minutes(1));
+  ASSERT_TRUE(sim_->HangUp(*ringing).ok());
+  clock_.Advance(seconds(30));
+  Past(minutes(1), [&](const WorldView& world) {
+    const Participant* leg = world.FindParticipant(*ringing);
+    ASSERT_NE(leg, nullptr);
+    EXPECT_EQ(leg->state, LegState::kAlerting);
+    EXPECT_FALSE(leg->connected_time);
+  });
+}
+
 TEST_F(PastViewTest, MuteHoldAndEndsReadAsTheyWereThen) {
   clock_.Advance(minutes(1));
   ASSERT_TRUE(sim_->SetMuted(supervisor_, true).ok());
