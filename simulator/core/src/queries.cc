@@ -4,6 +4,7 @@
 #include <cctype>
 #include <chrono>
 #include <map>
+#include <unordered_map>
 #include <utility>
 #include <optional>
 
@@ -283,34 +284,62 @@ const char* ToString(RoutingStatus status) {
   return "IDLE";
 }
 
-UserRoutingStatus RoutingStatusOf(const WorldView& world, const User& user) {
+std::vector<UserRoutingStatus> RoutingStatusesOf(const WorldView& world,
+                                                 const std::vector<const User*>& users) {
+  // What one scan of the world gathers for each user.
+  struct Seen {
+    std::optional<TimePoint> on_queue_call, other_call;  // since when, the earliest
+    const Participant* rang_out = nullptr;  // the user's last leg, when it rang unanswered
+    TimePoint idle_since;
+  };
   const std::vector<const Conversation*>& conversations = world.ConversationsByStart();
-  std::optional<TimePoint> on_queue_call, other_call;  // since when, the earliest
-  const Participant* rang_out = nullptr;  // the user's last leg, when it rang unanswered
-  TimePoint idle_since = conversations.empty() ? world.now() : conversations.front()->start_time;
+  const TimePoint first = conversations.empty() ? world.now() : conversations.front()->start_time;
+  std::vector<Seen> seen(users.size(), Seen{.idle_since = first});
+  std::unordered_map<std::string_view, size_t> index;
+  for (size_t i = 0; i < users.size(); ++i) index.emplace(users[i]->id, i);
   for (const Conversation* conv : conversations) {
     for (const Participant* leg : conv->participants) {
-      if (leg->user_id != user.id) continue;
+      if (leg->user_id.empty()) continue;
+      const auto it = index.find(leg->user_id);
+      if (it == index.end()) continue;
+      Seen& user = seen[it->second];
       // After-call work is still the queue's interaction: the agent reads INTERACTING in it.
       const bool in_acw = leg->start_acw_time && !leg->end_acw_time && !leg->queue_id.empty();
       if ((!IsLive(leg->state) && !in_acw) || leg->reads_idle_since) {
-        const std::optional<TimePoint> ended =
-            leg->reads_idle_since ? leg->reads_idle_since : leg->end_acw_time ? leg->end_acw_time : leg->end_time;
-        if (ended && *ended >= idle_since) {
-          idle_since = *ended;
-          rang_out = leg->disconnect_type == "transfer.noanswer" ? leg : nullptr;
+        const std::optional<TimePoint> ended = leg->reads_idle_since ? leg->reads_idle_since
+                                               : leg->end_acw_time   ? leg->end_acw_time
+                                                                     : leg->end_time;
+        if (ended && *ended >= user.idle_since) {
+          user.idle_since = *ended;
+          user.rang_out = leg->disconnect_type == "transfer.noanswer" ? leg : nullptr;
         }
         continue;
       }
-      std::optional<TimePoint>& call = leg->queue_id.empty() ? other_call : on_queue_call;
+      std::optional<TimePoint>& call = leg->queue_id.empty() ? user.other_call : user.on_queue_call;
       const TimePoint since = leg->connected_time.value_or(leg->start_time);
       call = call ? std::min(*call, since) : since;
     }
   }
-  if (on_queue_call) return {RoutingStatus::kInteracting, *on_queue_call};
-  if (other_call) return {RoutingStatus::kCommunicating, *other_call};
-  if (rang_out != nullptr) return {RoutingStatus::kNotResponding, idle_since};
-  return {user.on_queue ? RoutingStatus::kIdle : RoutingStatus::kOffQueue, idle_since};
+  std::vector<UserRoutingStatus> out;
+  out.reserve(users.size());
+  for (size_t i = 0; i < users.size(); ++i) {
+    const Seen& user = seen[i];
+    if (user.on_queue_call) {
+      out.push_back({RoutingStatus::kInteracting, *user.on_queue_call});
+    } else if (user.other_call) {
+      out.push_back({RoutingStatus::kCommunicating, *user.other_call});
+    } else if (user.rang_out != nullptr) {
+      out.push_back({RoutingStatus::kNotResponding, user.idle_since});
+    } else {
+      out.push_back({users[i]->on_queue ? RoutingStatus::kIdle : RoutingStatus::kOffQueue,
+                     user.idle_since});
+    }
+  }
+  return out;
+}
+
+UserRoutingStatus RoutingStatusOf(const WorldView& world, const User& user) {
+  return RoutingStatusesOf(world, {&user}).front();
 }
 
 std::vector<const Conversation*> LiveCallsOf(const WorldView& world, const std::string& user_id) {

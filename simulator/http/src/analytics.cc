@@ -588,7 +588,9 @@ json ObserveQueueData(const core::WorldView& world, const std::string& queue_id,
   std::vector<const core::User*> members;
   if (queue != nullptr) members = core::QueueMembers(world, *queue);
   std::map<std::string, int> by_status;  // routing status -> members in it
-  for (const core::User* user : members) ++by_status[core::ToString(core::RoutingStatusOf(world, *user).status)];
+  for (const core::UserRoutingStatus& routing : core::RoutingStatusesOf(world, members)) {
+    ++by_status[core::ToString(routing.status)];
+  }
 
   json data = json::array();
   for (const std::string& metric : query.metrics) {

@@ -122,6 +122,9 @@ struct UserRoutingStatus {
 // queue) since the user's last leg ended. A leg with reads_idle_since (the phantom of the
 // observed profile) counts as no leg from then on. Linear in the world.
 UserRoutingStatus RoutingStatusOf(const WorldView& world, const User& user);
+// The same for many users in one scan of the world (a queue's members): in `users`' order.
+std::vector<UserRoutingStatus> RoutingStatusesOf(const WorldView& world,
+                                                 const std::vector<const User*>& users);
 
 // The live conversations (not ended) where `user_id` has a live leg, oldest first: what
 // GET /api/v2/conversations/calls lists for the calling user.
