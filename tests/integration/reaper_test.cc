@@ -110,6 +110,19 @@ TEST_F(ReaperAgainstGcsimTest, SignalsSourceDropsALegMutedForTheWholeTimeout) {
   EXPECT_EQ(StateOf(kSupervisor), core::LegState::kConnected);
 }
 
+// The details query selects conversations by the day they started: a bridge up for days is
+// still found, inside the source's week of lookback.
+TEST_F(ReaperAgainstGcsimTest, SignalsSourceFindsABridgeUpForDays) {
+  Start("signals");
+  clock_.Advance(std::chrono::days(3));
+  ASSERT_TRUE(sim_->SetMuted(std::string(core::kDemoAgentId), true).ok());
+  const TimePoint t0 = clock_.Now();
+  std::vector<client::LegId> dropped, verified;
+  TickUntil(t0 + minutes(11), dropped, verified);
+  ASSERT_EQ(dropped.size(), 1u);
+  EXPECT_EQ(dropped[0].participant_id, std::string(core::kDemoAgentId));
+}
+
 // `gcsim serve` on a manual clock on port 0, and where it listens (port 0: it did not say).
 struct ManualServe {
   testing::Child child;

@@ -73,9 +73,10 @@ class SimActivitySource final : public ActivitySource {
 };
 
 struct SignalsActivitySourceOptions {
-  // How far back the analytics interval reaches: conversations that started earlier are not
-  // seen. The API caps details-query intervals, so keep it to days.
-  Duration lookback = std::chrono::hours(24);
+  // How far back the analytics interval reaches: the details query selects conversations by
+  // the day they started, so a bridge up since before then is not seen. A week, well inside
+  // the 31 days the API allows a filtered query.
+  Duration lookback = std::chrono::days(7);
 };
 
 // What the real API can show: a voice leg whose open analytics segments are all `hold` or
