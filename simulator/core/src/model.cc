@@ -261,6 +261,18 @@ MediaState ComputeMedia(const Participant& leg, TimePoint now) {
   return media;
 }
 
+bool HeardAt(const Participant& leg, TimePoint t) {
+  if (!leg.connected_time || t < *leg.connected_time || (leg.end_time && t >= *leg.end_time)) {
+    return false;
+  }
+  for (auto it = leg.segments.rbegin(); it != leg.segments.rend(); ++it) {
+    if (it->start > t) continue;
+    if (it->type == "hold" || it->audio_muted) return false;
+    break;
+  }
+  return leg.speech.SpeakingAt(leg.speech_anchor, t);
+}
+
 nlohmann::json WrapupToJson(const Wrapup& wrapup) {
   nlohmann::json out = nlohmann::json::object();
   if (!wrapup.code.empty()) out["code"] = wrapup.code;

@@ -183,6 +183,9 @@ struct MediaState {
 // Audible legs are heard when their script speaks; muted, held or dropped legs are not.
 bool IsAudible(const Participant& leg);
 MediaState ComputeMedia(const Participant& leg, TimePoint now);
+// Whether others hear the leg at instant `t` (up to now): connected then, neither muted nor
+// held then (as its segments record), and its script talking. What an audio stream carries.
+bool HeardAt(const Participant& leg, TimePoint t);
 
 struct Conversation {
   std::string id;
