@@ -221,9 +221,11 @@ Result<Predicate> ParsePredicate(const json& item, const std::string& where, Lev
   return predicate;
 }
 
-// A filter or, one level down, a clause: {type, predicates[], clauses[]}.
-Result<Filter> ParseFilter(const json& item, const std::string& where, Level level,
-                           bool is_clause) {
+// A filter or, one level down, a clause: {type: and|or, predicates[], clauses[]}, of either
+// query. `read` reads one predicate ((item, where) -> Result<predicate>).
+template <typename FilterT, typename ReadPredicate>
+Result<FilterT> ParseBooleanFilter(const json& item, const std::string& where, bool is_clause,
+                                   const ReadPredicate& read) {
   if (!item.is_object()) return BadQuery(where + " must be an object");
   if (Status keys = is_clause ? CheckKeys(item, where, {"type", "predicates"})
                               : CheckKeys(item, where, {"type", "predicates", "clauses"});
@@ -233,7 +235,7 @@ Result<Filter> ParseFilter(const json& item, const std::string& where, Level lev
   auto type = StringField(item, "type", where);
   if (!type.ok()) return type.status();
   if (*type != "and" && *type != "or") return BadQuery(where + ".type must be and or or");
-  Filter filter{.any = *type == "or"};
+  FilterT filter{.any = *type == "or"};
   for (const char* key : {"predicates", "clauses"}) {
     const auto list = item.find(key);
     if (list == item.end()) continue;
@@ -241,11 +243,11 @@ Result<Filter> ParseFilter(const json& item, const std::string& where, Level lev
     for (size_t j = 0; j < list->size(); ++j) {
       const std::string at = where + "." + key + "[" + std::to_string(j) + "]";
       if (std::string_view(key) == "predicates") {
-        auto predicate = ParsePredicate((*list)[j], at, level);
+        auto predicate = read((*list)[j], at);
         if (!predicate.ok()) return predicate.status();
         filter.predicates.push_back(std::move(*predicate));
       } else {
-        auto clause = ParseFilter((*list)[j], at, level, /*is_clause=*/true);
+        auto clause = ParseBooleanFilter<FilterT>((*list)[j], at, /*is_clause=*/true, read);
         if (!clause.ok()) return clause.status();
         filter.clauses.push_back(std::move(*clause));
       }
@@ -264,8 +266,11 @@ Result<std::vector<Filter>> ParseFilters(const json& query, const char* key, Lev
   if (it == query.end()) return filters;
   if (!it->is_array()) return BadQuery(std::string(key) + " must be an array");
   for (size_t i = 0; i < it->size(); ++i) {
-    auto filter = ParseFilter((*it)[i], std::string(key) + "[" + std::to_string(i) + "]", level,
-                              /*is_clause=*/false);
+    auto filter = ParseBooleanFilter<Filter>(
+        (*it)[i], std::string(key) + "[" + std::to_string(i) + "]", /*is_clause=*/false,
+        [level](const json& predicate, const std::string& at) {
+          return ParsePredicate(predicate, at, level);
+        });
     if (!filter.ok()) return filter.status();
     filters.push_back(std::move(*filter));
   }
@@ -454,63 +459,33 @@ struct ObservationQuery {
   std::vector<std::string> detail_metrics;
 };
 
-Result<ObservationFilter> ParseObservationFilter(const json& item, const std::string& where,
-                                                 bool is_clause, ObservationQuery& query) {
-  if (!item.is_object()) return BadQuery(where + " must be an object");
-  if (Status keys = is_clause ? CheckKeys(item, where, {"type", "predicates"})
-                              : CheckKeys(item, where, {"type", "predicates", "clauses"});
-      !keys.ok()) {
+// One predicate of the observation filter; records the queue ids it names in `query`.
+Result<ObservationPredicate> ParseObservationPredicate(const json& p, const std::string& at,
+                                                       ObservationQuery& query) {
+  if (!p.is_object()) return BadQuery(at + " must be an object");
+  if (Status keys = CheckKeys(p, at, {"type", "dimension", "operator", "value"}); !keys.ok()) {
     return keys;
   }
-  auto type = StringField(item, "type", where);
-  if (!type.ok()) return type.status();
-  if (*type != "and" && *type != "or") return BadQuery(where + ".type must be and or or");
-  ObservationFilter filter{.any = *type == "or"};
-  if (const auto predicates = item.find("predicates"); predicates != item.end()) {
-    if (!predicates->is_array()) return BadQuery(where + ".predicates must be an array");
-    for (size_t i = 0; i < predicates->size(); ++i) {
-      const json& p = (*predicates)[i];
-      const std::string at = where + ".predicates[" + std::to_string(i) + "]";
-      if (!p.is_object()) return BadQuery(at + " must be an object");
-      if (Status keys = CheckKeys(p, at, {"type", "dimension", "operator", "value"}); !keys.ok()) {
-        return keys;
-      }
-      if (p.contains("type") && p["type"] != "dimension") {
-        return BadQuery(at + ": only dimension predicates are supported by gcsim");
-      }
-      if (p.contains("operator") && p["operator"] != "matches") {
-        return BadQuery(at + ": only the matches operator is supported by gcsim");
-      }
-      auto dimension = StringField(p, "dimension", at);
-      if (!dimension.ok()) return dimension.status();
-      auto value = StringField(p, "value", at);
-      if (!value.ok()) return value.status();
-      if (*dimension != "queueId" && *dimension != "mediaType") {
-        return BadQuery(at + ": dimension " + *dimension +
-                        " is not supported by gcsim (supported: queueId, mediaType)");
-      }
-      const bool on_queue_id = *dimension == "queueId";
-      if (on_queue_id && std::find(query.queue_ids.begin(), query.queue_ids.end(), *value) ==
-                             query.queue_ids.end()) {
-        query.queue_ids.push_back(*value);
-      }
-      filter.predicates.push_back({on_queue_id, *value});
-    }
+  if (p.contains("type") && p["type"] != "dimension") {
+    return BadQuery(at + ": only dimension predicates are supported by gcsim");
   }
-  if (const auto clauses = item.find("clauses"); clauses != item.end()) {
-    if (!clauses->is_array()) return BadQuery(where + ".clauses must be an array");
-    for (size_t i = 0; i < clauses->size(); ++i) {
-      auto clause = ParseObservationFilter((*clauses)[i],
-                                           where + ".clauses[" + std::to_string(i) + "]",
-                                           /*is_clause=*/true, query);
-      if (!clause.ok()) return clause.status();
-      filter.clauses.push_back(std::move(*clause));
-    }
+  if (p.contains("operator") && p["operator"] != "matches") {
+    return BadQuery(at + ": only the matches operator is supported by gcsim");
   }
-  if (filter.predicates.empty() && filter.clauses.empty()) {
-    return BadQuery(where + " needs at least one predicate or clause");
+  auto dimension = StringField(p, "dimension", at);
+  if (!dimension.ok()) return dimension.status();
+  auto value = StringField(p, "value", at);
+  if (!value.ok()) return value.status();
+  if (*dimension != "queueId" && *dimension != "mediaType") {
+    return BadQuery(at + ": dimension " + *dimension +
+                    " is not supported by gcsim (supported: queueId, mediaType)");
   }
-  return filter;
+  const bool on_queue_id = *dimension == "queueId";
+  if (on_queue_id && std::find(query.queue_ids.begin(), query.queue_ids.end(), *value) ==
+                         query.queue_ids.end()) {
+    query.queue_ids.push_back(*value);
+  }
+  return ObservationPredicate{on_queue_id, *value};
 }
 
 Result<std::vector<std::string>> ParseMetricList(const json& query, const char* key,
@@ -549,7 +524,10 @@ Result<ObservationQuery> ParseObservationQuery(const json& query) {
   if (filter == query.end() || !filter->is_object()) {
     return BadQuery("filter is required (an object)");
   }
-  auto parsed = ParseObservationFilter(*filter, "filter", /*is_clause=*/false, out);
+  auto parsed = ParseBooleanFilter<ObservationFilter>(
+      *filter, "filter", /*is_clause=*/false, [&out](const json& predicate, const std::string& at) {
+        return ParseObservationPredicate(predicate, at, out);
+      });
   if (!parsed.ok()) return parsed.status();
   out.filter = std::move(*parsed);
   if (out.queue_ids.empty()) return BadQuery("filter needs at least one queueId predicate");
@@ -587,9 +565,16 @@ json ObserveQueueData(const core::WorldView& world, const std::string& queue_id,
   const core::Queue* queue = world.FindQueue(queue_id);
   std::vector<const core::User*> members;
   if (queue != nullptr) members = core::QueueMembers(world, *queue);
+  // Routing statuses cost a scan of the world: only when a metric counts them.
+  const bool counts_statuses =
+      std::any_of(query.metrics.begin(), query.metrics.end(), [](const std::string& metric) {
+        return metric == kOnQueueUsers || metric == kUserRoutingStatuses;
+      });
   std::map<std::string, int> by_status;  // routing status -> members in it
-  for (const core::UserRoutingStatus& routing : core::RoutingStatusesOf(world, members)) {
-    ++by_status[core::ToString(routing.status)];
+  if (counts_statuses) {
+    for (const core::UserRoutingStatus& routing : core::RoutingStatusesOf(world, members)) {
+      ++by_status[core::ToString(routing.status)];
+    }
   }
 
   json data = json::array();
