@@ -123,6 +123,26 @@ Status ReadAcwSettings(const json& value, const std::string& where, AcwSettings&
   return in.Finish();
 }
 
+// Whether `items` (anything with an `id`) has one with `id`.
+template <typename Items>
+bool Listed(const Items& items, const std::string& id) {
+  return std::any_of(items.begin(), items.end(), [&id](const auto& item) { return item.id == id; });
+}
+
+// Each of `ids` must name one of `items`; an error points at the first that does not
+// ("<pointer>/<i>: <what> <id> is not one of the world's <among>").
+template <typename Items>
+Status CheckListed(const std::vector<std::string>& ids, const Items& items,
+                   const std::string& pointer, const char* what, const char* among) {
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (!Listed(items, ids[i])) {
+      return InvalidArgumentError(pointer + "/" + std::to_string(i) + ": " + what + " " + ids[i] +
+                                  " is not one of the world's " + among);
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<WorldSpec> ParseWorld(const json& value, std::string_view pointer_prefix) {
@@ -218,28 +238,14 @@ Result<WorldSpec> ParseWorld(const json& value, std::string_view pointer_prefix)
     }
   }
   for (size_t q = 0; q < world.queues.size(); ++q) {
-    const std::vector<std::string>& ids = world.queues[q].wrapup_code_ids;
-    for (size_t i = 0; i < ids.size(); ++i) {
-      const bool listed = std::any_of(world.wrapup_codes.begin(), world.wrapup_codes.end(),
-                                      [&](const WrapupCode& code) { return code.id == ids[i]; });
-      if (!listed) {
-        return InvalidArgumentError(std::string(pointer_prefix) + "/queues/" + std::to_string(q) +
-                                    "/wrapupCodes/" + std::to_string(i) + ": wrap-up code " +
-                                    ids[i] + " is not one of the world's wrapupCodes");
-      }
+    const std::string queue = std::string(pointer_prefix) + "/queues/" + std::to_string(q);
+    status = CheckListed(world.queues[q].wrapup_code_ids, world.wrapup_codes,
+                         queue + "/wrapupCodes", "wrap-up code", "wrapupCodes");
+    if (status.ok()) {
+      status = CheckListed(world.queues[q].member_ids, world.users, queue + "/members", "user",
+                           "users");
     }
-  }
-  for (size_t q = 0; q < world.queues.size(); ++q) {
-    const std::vector<std::string>& ids = world.queues[q].member_ids;
-    for (size_t i = 0; i < ids.size(); ++i) {
-      const bool listed = std::any_of(world.users.begin(), world.users.end(),
-                                      [&](const User& user) { return user.id == ids[i]; });
-      if (!listed) {
-        return InvalidArgumentError(std::string(pointer_prefix) + "/queues/" + std::to_string(q) +
-                                    "/members/" + std::to_string(i) + ": user " + ids[i] +
-                                    " is not one of the world's users");
-      }
-    }
+    if (!status.ok()) return status;
   }
   for (size_t g = 0; g < world.generated.size(); ++g) {
     status = CheckLegReferences({.queue_id = world.generated[g].queue_id}, world,
@@ -250,14 +256,11 @@ Result<WorldSpec> ParseWorld(const json& value, std::string_view pointer_prefix)
 }
 
 Status CheckLegReferences(const LegSpec& leg, const WorldSpec& world, const std::string& pointer) {
-  const auto listed = [](const auto& items, const std::string& id) {
-    return std::any_of(items.begin(), items.end(), [&id](const auto& item) { return item.id == id; });
-  };
-  if (!leg.user_id.empty() && !listed(world.users, leg.user_id)) {
+  if (!leg.user_id.empty() && !Listed(world.users, leg.user_id)) {
     return InvalidArgumentError(pointer + "/userId: user " + leg.user_id +
                                 " is not one of the world's users");
   }
-  if (!leg.queue_id.empty() && !listed(world.queues, leg.queue_id)) {
+  if (!leg.queue_id.empty() && !Listed(world.queues, leg.queue_id)) {
     return InvalidArgumentError(pointer + "/queueId: queue " + leg.queue_id +
                                 " is not one of the world's queues");
   }
