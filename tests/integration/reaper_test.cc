@@ -66,6 +66,17 @@ class ReaperAgainstGcsimTest : public ::testing::Test {
     }
   }
 
+  // Mutes the agent and ticks past the idle timeout: the muted agent is dropped, the quiet
+  // supervisor (invisible to signals) is not.
+  void ExpectSignalsDropOnlyTheMutedAgent() {
+    ASSERT_TRUE(sim_->SetMuted(std::string(core::kDemoAgentId), true).ok());
+    std::vector<client::LegId> dropped, verified;
+    TickUntil(clock_.Now() + minutes(11), dropped, verified);
+    ASSERT_EQ(dropped.size(), 1u);
+    EXPECT_EQ(dropped[0].participant_id, std::string(core::kDemoAgentId));
+    EXPECT_EQ(StateOf(kSupervisor), core::LegState::kConnected);
+  }
+
   ManualClock clock_{{.advance_on_wait = true}};
   std::ostringstream log_;
   client::Logger logger_{log_, clock_};
@@ -100,14 +111,7 @@ TEST_F(ReaperAgainstGcsimTest, OnlyTheIdleLegIsDroppedVerifiedAndTheBridgeGoesOn
 
 TEST_F(ReaperAgainstGcsimTest, SignalsSourceDropsALegMutedForTheWholeTimeout) {
   Start("signals");
-  ASSERT_TRUE(sim_->SetMuted(std::string(core::kDemoAgentId), true).ok());
-  const TimePoint t0 = clock_.Now();
-  std::vector<client::LegId> dropped, verified;
-  TickUntil(t0 + minutes(11), dropped, verified);
-  // The quiet supervisor is invisible to signals; the muted agent is not.
-  ASSERT_EQ(dropped.size(), 1u);
-  EXPECT_EQ(dropped[0].participant_id, std::string(core::kDemoAgentId));
-  EXPECT_EQ(StateOf(kSupervisor), core::LegState::kConnected);
+  ExpectSignalsDropOnlyTheMutedAgent();
 }
 
 // The details query selects conversations by the day they started: a bridge up for days is
@@ -115,12 +119,7 @@ TEST_F(ReaperAgainstGcsimTest, SignalsSourceDropsALegMutedForTheWholeTimeout) {
 TEST_F(ReaperAgainstGcsimTest, SignalsSourceFindsABridgeUpForDays) {
   Start("signals");
   clock_.Advance(std::chrono::days(3));
-  ASSERT_TRUE(sim_->SetMuted(std::string(core::kDemoAgentId), true).ok());
-  const TimePoint t0 = clock_.Now();
-  std::vector<client::LegId> dropped, verified;
-  TickUntil(t0 + minutes(11), dropped, verified);
-  ASSERT_EQ(dropped.size(), 1u);
-  EXPECT_EQ(dropped[0].participant_id, std::string(core::kDemoAgentId));
+  ExpectSignalsDropOnlyTheMutedAgent();
 }
 
 // `gcsim serve` on a manual clock on port 0, and where it listens (port 0: it did not say).

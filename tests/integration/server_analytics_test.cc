@@ -100,10 +100,7 @@ TEST_F(AnalyticsTest, SegmentsFollowTheLeg) {
                 .status,
             202);
   Advance("1m");
-  ASSERT_EQ(SendJson("PATCH", GenericParticipantPath(kConversationId, kSupervisorId),
-                     R"({"state":"disconnected"})", token_)
-                .status,
-            202);
+  ASSERT_EQ(Drop(token_, kSupervisorId).status, 202);
   Advance("1s");
   const json conversation = Details(LiveLegsQuery())["conversations"][0];
   const json& customer = conversation["participants"][0]["sessions"][0]["segments"];
@@ -245,10 +242,7 @@ TEST_F(AnalyticsTest, SegmentDimensionsMatchAsTheRealApi) {
 // session emits tTalk, and disconnectType shows on its last segment.
 TEST_F(AnalyticsTest, MetricPredicatesAndSessionMetrics) {
   Advance("10m");
-  ASSERT_EQ(SendJson("PATCH", GenericParticipantPath(kConversationId, kSupervisorId),
-                     R"({"state":"disconnected"})", token_)
-                .status,
-            202);
+  ASSERT_EQ(Drop(token_, kSupervisorId).status, 202);
   Advance("1s");
   const auto hits = [&](const char* filters, json predicate) {
     json query = LiveLegsQuery();
@@ -319,17 +313,12 @@ TEST_F(AnalyticsTest, OrderBySegmentEnd) {
   StartServer(world);
   token_ = Token();
   // The later conversation's leg ends first.
-  ASSERT_EQ(SendJson("PATCH",
-                     GenericParticipantPath("11111111-0000-4000-8000-000000000001",
-                                            "11111111-0000-4000-8000-0000000000a1"),
-                     R"({"state":"disconnected"})", token_)
+  ASSERT_EQ(Drop(token_, "11111111-0000-4000-8000-0000000000a1",
+                 "11111111-0000-4000-8000-000000000001")
                 .status,
             202);
   Advance("1m");
-  ASSERT_EQ(SendJson("PATCH", GenericParticipantPath(kConversationId, kSupervisorId),
-                     R"({"state":"disconnected"})", token_)
-                .status,
-            202);
+  ASSERT_EQ(Drop(token_, kSupervisorId).status, 202);
   Advance("1m");
   json query = LiveLegsQuery();
   query.erase("conversationFilters");
@@ -358,10 +347,7 @@ TEST_F(AnalyticsTest, ByDefaultAnalyticsTrailTheWorld) {
   StartServer(core::DemoWorld());
   token_ = Token();
   EXPECT_EQ(Details(LiveLegsQuery())["totalHits"], 1) << "the world's first calls show at once";
-  ASSERT_EQ(SendJson("PATCH", GenericParticipantPath(kConversationId, kSupervisorId),
-                     R"({"state":"disconnected"})", token_)
-                .status,
-            202);
+  ASSERT_EQ(Drop(token_, kSupervisorId).status, 202);
   Advance("1s");
   const auto supervisor_ended = [&] {
     const json details =

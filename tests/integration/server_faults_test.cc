@@ -12,9 +12,6 @@ namespace {
 class FaultsTest : public ServerFixture {
  protected:
   Response AddFault(const json& fault) { return SendJson("POST", "/sim/v1/faults", fault.dump()); }
-  Response Drop(const std::string& token, const std::string& pid) {
-    return SendJson("PATCH", GenericParticipantPath(kConversationId, pid), R"({"state":"disconnected"})", token);
-  }
 };
 
 TEST_F(FaultsTest, A503BurstAnswersWithTheServiceErrorAndRetryAfterThenEnds) {

@@ -125,6 +125,13 @@ class ServerFixture : public ::testing::Test {
     return Send(method, path, body, headers);
   }
 
+  // The drop real scripts send: PATCH {"state":"disconnected"} on the generic participant path.
+  Response Drop(const std::string& token, const std::string& pid,
+                const std::string& cid = kConversationId) {
+    return SendJson("PATCH", GenericParticipantPath(cid, pid), R"({"state":"disconnected"})",
+                    token);
+  }
+
   // An access token for a client of the world (the demo world's client-credentials app by default).
   std::string Token(const std::string& client_id = "demo-client",
                     const std::string& secret = "demo-secret") {
