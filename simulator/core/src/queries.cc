@@ -112,9 +112,10 @@ std::pair<TimePoint, TimePoint> DaysTouched(TimePoint start, TimePoint end) {
   return {TimePoint(first), TimePoint(last + Days(1))};
 }
 
-bool Selected(const ConversationDetailQuery& query, const Conversation& conv) {
-  const auto [from, to] = DaysTouched(query.start, query.end);
-  if (conv.start_time < from || conv.start_time >= to) return false;
+// `days`: DaysTouched of the query's interval, worked out once per query.
+bool Selected(const ConversationDetailQuery& query, const std::pair<TimePoint, TimePoint>& days,
+              const Conversation& conv) {
+  if (conv.start_time < days.first || conv.start_time >= days.second) return false;
   for (const DetailFilter& filter : query.conversation_filters) {
     if (!Satisfies(filter, [&](const DetailPredicate& p) { return Holds(p, conv); })) return false;
   }
@@ -194,11 +195,12 @@ size_t RunDetailQuery(const WorldView& world, const ConversationDetailQuery& que
   const size_t page_size = static_cast<size_t>(query.page_size);
   const size_t first = static_cast<size_t>(query.page_number - 1) * page_size;
   const auto& all = world.ConversationsByStart();
+  const std::pair<TimePoint, TimePoint> days = DaysTouched(query.start, query.end);
   if (query.order_by != DetailOrderBy::kConversationStart) {
     // Sorted by a key the world keeps no index of: collect, then sort (ties: by start).
     std::vector<std::pair<std::optional<TimePoint>, const Conversation*>> matched;
     for (const Conversation* conv : all) {
-      if (Selected(query, *conv)) matched.emplace_back(SortKey(query, *conv), conv);
+      if (Selected(query, days, *conv)) matched.emplace_back(SortKey(query, *conv), conv);
     }
     std::stable_sort(matched.begin(), matched.end(), [&](const auto& a, const auto& b) {
       if (a.first.has_value() != b.first.has_value()) return a.first.has_value();
@@ -212,7 +214,7 @@ size_t RunDetailQuery(const WorldView& world, const ConversationDetailQuery& que
   }
   size_t total = 0;
   const auto visit = [&](const Conversation* conv) {
-    if (!Selected(query, *conv)) return;
+    if (!Selected(query, days, *conv)) return;
     if (total >= first && total < first + page_size) on_page(*conv);
     ++total;
   };
