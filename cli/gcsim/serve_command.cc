@@ -137,6 +137,13 @@ void SetupServe(CLI::App& app, ServeOptions& options) {
                    "Conversations a world may hold; beyond it requests answer 400")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  serve
+      ->add_option("--audiohook-url", options.audiohook_url,
+                   "Stream each leg's audio to this AudioHook server, ws://HOST:PORT/PATH "
+                   "(default: the world's audiohook setting)")
+      ->type_name("URL");
+  serve->add_option("--audiohook-api-key", options.audiohook_api_key,
+                    "X-API-KEY sent to the --audiohook-url server");
 }
 
 int RunServe(const ServeOptions& options) {
@@ -202,7 +209,9 @@ int RunServe(const ServeOptions& options) {
                                       .max_connections = options.max_connections,
                                       .keep_alive_timeout = Seconds(options.keep_alive_timeout),
                                       .request_timeout = Seconds(options.request_timeout),
-                                      .seed = options.seed});
+                                      .seed = options.seed,
+                                      .audiohook_url = options.audiohook_url,
+                                      .audiohook_api_key = options.audiohook_api_key});
   if (!server.ok()) return Fail(server.status().message());
   const auto port = (*server)->Start();
   if (!port.ok()) return Fail(port.status().message(), 1);

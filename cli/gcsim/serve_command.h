@@ -29,6 +29,8 @@ struct ServeOptions {
   std::string request_timeout = "10s";    // time allowed to send a whole request
   size_t journal_limit = 100'000;  // journal entries kept
   core::WorldLimits limits;        // --max-legs, --max-conversations
+  std::string audiohook_url;       // AudioHook server for every leg's audio; empty: the world's
+  std::string audiohook_api_key;   // its X-API-KEY (with --audiohook-url)
 };
 
 // Adds the `serve` subcommand to `app`; parsing fills `options`, which must outlive it.

@@ -158,6 +158,15 @@ Result<WorldSpec> ParseWorld(const json& value, std::string_view pointer_prefix)
   in.DurationField("analyticsLag", world.analytics_lag);
   in.Bool("monitorsEndWithMonitored", world.monitors_end_with_monitored);
   in.Bool("lastPartyKeepsConference", world.last_party_keeps_conference);
+  if (const json* settings = in.Get("audiohook")) {
+    ObjectReader audiohook(*settings, in.At("audiohook"));
+    audiohook.String("url", world.audiohook.url, /*required=*/true);
+    audiohook.String("apiKey", world.audiohook.api_key);
+    if (audiohook.ok() && world.audiohook.url.rfind("ws://", 0) != 0) {
+      audiohook.Fail(audiohook.At("url"), "expected ws://HOST:PORT/PATH");
+    }
+    if (Status read = audiohook.Finish(); !read.ok()) return read;
+  }
   in.Array("users", [&](const json& item, const std::string& at) {
     ObjectReader user(item, at);
     User& out = world.users.emplace_back();

@@ -17,6 +17,7 @@
 
 #include <sys/socket.h>
 
+#include "audiohook.h"
 #include "channel_sockets.h"
 #include "connections.h"
 #include "control_plane.h"
@@ -146,6 +147,13 @@ class ServerImpl final : public Server {
         correlation_ids_(options_.seed ^ 0xc0'44e1'a710'0000ULL),
         notifications_(sim_, options_.seed),
         channel_sockets_(notifications_, options_.host) {
+    if (!options_.audiohook_url.empty()) {
+      audiohook_options_ = AudioHookOptions{.url = options_.audiohook_url,
+                                            .api_key = options_.audiohook_api_key};
+    } else if (!options_.initial_world.audiohook.url.empty()) {
+      audiohook_options_ = AudioHookOptions{.url = options_.initial_world.audiohook.url,
+                                            .api_key = options_.initial_world.audiohook.api_key};
+    }
     AddGenesysRoutes(router_, sim_);
     AddNotificationRoutes(router_, notifications_);
     AddControlRoutes(router_, ControlPlane{.simulator = options_.simulator,
@@ -229,6 +237,13 @@ class ServerImpl final : public Server {
     }
     auto socket_port = channel_sockets_.Start();
     if (!socket_port.ok()) return socket_port.status();
+    if (audiohook_options_) {
+      audiohook_ = std::make_unique<AudioHookStreams>(sim_, *audiohook_options_);
+      if (Status streaming = audiohook_->Start(); !streaming.ok()) {
+        channel_sockets_.Stop();
+        return streaming;
+      }
+    }
     std::string socket_base = "ws://";
     socket_base += options_.host;
     socket_base += ":";
@@ -249,6 +264,7 @@ class ServerImpl final : public Server {
     std::lock_guard lock(lifecycle_mu_);
     if (!thread_.joinable()) return;
     stopping_.request_stop();  // answers held by a latency fault go out now
+    if (audiohook_) audiohook_->Stop();
     channel_sockets_.Stop();
     http_.stop();
     connections_.CloseAll();  // idle keep-alive connections would hold Stop for their timeout
@@ -712,6 +728,8 @@ class ServerImpl final : public Server {
   IdGenerator correlation_ids_;
   Notifications notifications_;
   ChannelSockets channel_sockets_;  // after notifications_: its sockets detach on destruction
+  std::optional<AudioHookOptions> audiohook_options_;  // none: no AudioHook streaming
+  std::unique_ptr<AudioHookStreams> audiohook_;
   std::mutex lifecycle_mu_;  // guards started_, thread_
   std::stop_source stopping_;  // requested by Stop()
   bool started_ = false;

@@ -56,6 +56,12 @@ struct GeneratedBridges {
 // analytics set analyticsLag 0s.
 inline constexpr Duration kDefaultAnalyticsLag = std::chrono::seconds(2);
 
+// Where gcsim streams each leg's audio as an AudioHook client (README: AudioHook Monitor).
+struct AudioHookSettings {
+  std::string url;      // ws://HOST:PORT/PATH; empty: no streaming
+  std::string api_key;  // sent as X-API-KEY; empty: not sent
+};
+
 struct WorldSpec {
   Profile profile = Profile::kObserved;
   Duration disconnect_latency = std::chrono::milliseconds(250);
@@ -71,6 +77,8 @@ struct WorldSpec {
   // not whether a lone party is kept on it; gcsim's default: a call with fewer than two people
   // ends, conference or not.
   bool last_party_keeps_conference = false;
+  // AudioHook Monitor: off unless a URL is set (here or by `gcsim serve --audiohook-url`).
+  AudioHookSettings audiohook;
   std::vector<User> users;
   std::vector<Queue> queues;
   // The org's wrap-up codes. A world without any checks no code it is sent.

@@ -49,6 +49,12 @@ struct ServerOptions {
   bool journal = true;
   // Seeds the ININ-Correlation-Id generator: same seed and same requests, same ids.
   uint64_t seed = 1;
+  // AudioHook Monitor: stream each connected person's leg to this server (ws://HOST:PORT/PATH).
+  // Empty: the initial world's `audiohook` setting, if any. Start() fails on a bad URL; a
+  // server that cannot be reached is only told on stderr and tried again.
+  std::string audiohook_url;
+  // Sent as X-API-KEY with audiohook_url (the world's apiKey goes with the world's URL).
+  std::string audiohook_api_key;
 };
 
 // One request handed to Server::AnswerInProcess, and its answer: what a connection carries.
