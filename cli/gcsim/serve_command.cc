@@ -138,11 +138,11 @@ void SetupServe(CLI::App& app, ServeOptions& options) {
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   serve
-      ->add_option("--audiohook-url", options.audiohook_url,
+      ->add_option("--audiohook-url", options.audiohook.url,
                    "Stream each leg's audio to this AudioHook server, ws://HOST:PORT/PATH "
                    "(default: the world's audiohook setting)")
       ->type_name("URL");
-  serve->add_option("--audiohook-api-key", options.audiohook_api_key,
+  serve->add_option("--audiohook-api-key", options.audiohook.api_key,
                     "X-API-KEY sent to the --audiohook-url server");
 }
 
@@ -210,8 +210,7 @@ int RunServe(const ServeOptions& options) {
                                       .keep_alive_timeout = Seconds(options.keep_alive_timeout),
                                       .request_timeout = Seconds(options.request_timeout),
                                       .seed = options.seed,
-                                      .audiohook_url = options.audiohook_url,
-                                      .audiohook_api_key = options.audiohook_api_key});
+                                      .audiohook = options.audiohook});
   if (!server.ok()) return Fail(server.status().message());
   const auto port = (*server)->Start();
   if (!port.ok()) return Fail(port.status().message(), 1);

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "gcsim/core/simulator.h"
+#include "gcsim/http/server.h"
 
 namespace gcsim::cli {
 
@@ -29,8 +30,7 @@ struct ServeOptions {
   std::string request_timeout = "10s";    // time allowed to send a whole request
   size_t journal_limit = 100'000;  // journal entries kept
   core::WorldLimits limits;        // --max-legs, --max-conversations
-  std::string audiohook_url;       // AudioHook server for every leg's audio; empty: the world's
-  std::string audiohook_api_key;   // its X-API-KEY (with --audiohook-url)
+  http::AudioHookOptions audiohook;  // --audiohook-url and its key; empty url: the world's
 };
 
 // Adds the `serve` subcommand to `app`; parsing fills `options`, which must outlive it.

@@ -7,10 +7,12 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
 #include <cmath>
+#include <condition_variable>
 #include <cstdint>
 #include <cstdio>
 #include <deque>
 #include <map>
+#include <mutex>
 #include <numbers>
 #include <set>
 #include <thread>
@@ -18,6 +20,8 @@
 #include <nlohmann/json.hpp>
 
 #include "gcsim/common/ids.h"
+#include "gcsim/common/strings.h"
+#include "gcsim/common/time.h"
 
 namespace gcsim::http {
 namespace {
@@ -30,13 +34,23 @@ using nlohmann::json;
 
 // How often the world is looked at: audio trails the clock by at most this much wall time.
 constexpr auto kPumpEvery = std::chrono::milliseconds(20);
-constexpr Duration kFrame = std::chrono::milliseconds(100);
+// While a sync waits or a leg is behind: a short pause, in which queued writes go out.
+constexpr auto kPumpBehind = std::chrono::milliseconds(1);
 constexpr int kSampleRate = 8000;
-constexpr int kSamplesPerFrame = kSampleRate / 10;  // per channel, in 100 ms
+constexpr int kSamplesPerMs = kSampleRate / 1000;
+constexpr int64_t kSamplesPerFrame = kSampleRate / 10;  // per channel, in 100 ms
 // A leg far behind (a manual clock advanced by minutes) catches up this much per look, so one
-// leg cannot starve the others.
+// leg cannot starve the others; looks follow each other at once while a leg is behind.
 constexpr int kMaxFramesPerPump = 100;
-// A server that does not answer the upgrade or `open` is given up on after this.
+// Messages queued on a socket and not yet written: past this a leg waits for its server (a
+// slow server slows its own stream, not the others, and memory stays bounded).
+constexpr size_t kMaxQueued = 200;
+// A `ping` after every this much audio, as the protocol's client pings while it streams.
+constexpr int64_t kSamplesPerPing = 5 * kSampleRate;
+// A leg whose session could not connect, or lost its socket, gets a new one after this much
+// simulator time.
+constexpr Duration kRetryAfter = std::chrono::seconds(5);
+// A server that does not answer the upgrade is given up on after this.
 constexpr auto kOpenTimeout = std::chrono::seconds(10);
 // What a talking leg sounds like: a tone loud enough for any voice-activity threshold.
 constexpr double kToneHz = 440;
@@ -55,12 +69,16 @@ uint8_t MuLaw(int16_t pcm) {
   return static_cast<uint8_t>(~(sign | (exponent << 4) | mantissa));
 }
 
-// The protocol's durations: "PT12.300S".
-std::string Position(Duration d) {
+// The protocol's durations, of a number of samples: "PT12.300S".
+std::string Position(int64_t samples) {
   char text[32];
-  std::snprintf(text, sizeof text, "PT%.3fS",
-                std::chrono::duration_cast<std::chrono::milliseconds>(d).count() / 1000.0);
+  std::snprintf(text, sizeof text, "PT%.3fS", static_cast<double>(samples) / kSampleRate);
   return text;
+}
+
+// Problems with the AudioHook server never stop the simulator: they are told on stderr.
+void Log(const std::string& message) {
+  std::fprintf(stderr, "gcsim audiohook: %s\n", message.c_str());
 }
 
 struct Target {
@@ -96,68 +114,96 @@ struct LegInfo {
   std::string direction;
 };
 
-// One AudioHook session: one leg's audio, on the streams' thread.
+// One AudioHook session: one leg's audio from the instant it opened, on the streams' thread.
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(asio::io_context& io, const Target& target, const AudioHookOptions& options,
-          LegInfo leg, std::string session_id, TimePoint start)
+          LegInfo leg, std::string session_id, TimePoint origin)
       : resolver_(io),
         ws_(io),
         target_(target),
         options_(options),
         leg_(std::move(leg)),
         id_(std::move(session_id)),
-        next_frame_(start),
-        start_(start) {}
+        origin_(origin) {}
 
   void Start() {
     beast::get_lowest_layer(ws_).expires_after(kOpenTimeout);
     resolver_.async_resolve(target_.host, target_.port,
                             [self = shared_from_this()](beast::error_code ec,
                                                         tcp::resolver::results_type results) {
-                              if (ec) return self->Fail();
+                              if (ec) return self->Fail("cannot resolve", ec);
                               self->Connect(results);
                             });
   }
 
-  bool open() const { return open_ && !ending_; }
-  bool finished() const { return failed_ || done_; }
-  TimePoint next_frame() const { return next_frame_; }
+  // Audio may be sent: `opened` arrived, and neither side is closing.
+  bool streaming() const { return open_ && !ending_ && !over(); }
+  // Nothing more will happen on it: closed, failed or aborted.
+  bool over() const { return failed_ || done_; }
+  // Over without the closing exchange or a server's `disconnect`: worth a new session.
+  bool broken() const { return failed_ && !final_; }
+  // Waits on nobody: over, or streaming with every message written.
+  bool settled() const { return over() || (streaming() && outbox_.empty()); }
+  bool congested() const { return outbox_.size() >= kMaxQueued; }
+  const std::string& failure() const { return failure_; }
 
-  // Appends the frame [next_frame, next_frame + 100 ms) of `leg` and moves on.
-  void SendFrame(const core::Participant& leg) {
-    std::string frame(2 * kSamplesPerFrame, static_cast<char>(MuLaw(0)));
-    for (int i = 0; i < kSamplesPerFrame; ++i) {
-      const TimePoint at = next_frame_ + i * kFrame / kSamplesPerFrame;
-      if (!core::HeardAt(leg, at)) continue;
-      const double phase = 2 * std::numbers::pi * kToneHz * static_cast<double>(samples_ + i) /
-                           kSampleRate;
-      frame[2 * i] = static_cast<char>(MuLaw(static_cast<int16_t>(kToneAmplitude * std::sin(phase))));
+  // Whether the audio sent so far reaches `now`.
+  bool CaughtUp(TimePoint now) const { return samples_ >= SamplesAt(now); }
+
+  // Sends the audio of `leg` from where it stopped up to `now` (at most kMaxFramesPerPump
+  // frames), in frames of 100 ms, the last one partial. While paused, it is discarded.
+  void SendUntil(const core::Participant& leg, TimePoint now) {
+    const int64_t target = std::min(SamplesAt(now), samples_ + kMaxFramesPerPump * kSamplesPerFrame);
+    while (samples_ < target && !congested()) {
+      const int64_t count = std::min(kSamplesPerFrame, target - samples_);
+      if (!paused_) SendFrame(leg, count);
+      const int64_t before = samples_;
+      samples_ += count;
+      if (before / kSamplesPerPing != samples_ / kSamplesPerPing) {
+        Queue(Message("ping", json::object()).dump(), false);
+      }
     }
-    samples_ += kSamplesPerFrame;
-    next_frame_ += kFrame;
-    Queue(std::move(frame), /*binary=*/true);
   }
 
   // The leg is over: `close` once the audio so far is out, then `closed` ends the socket.
   void End() {
-    if (ending_ || failed_) return;
+    if (ending_ || over()) return;
     ending_ = true;
     if (open_) Queue(Message("close", {{"reason", "end"}}).dump(), false);
   }
 
   // At once, without the closing exchange (gcsim is stopping).
   void Abort() {
-    failed_ = true;
+    final_ = failed_ = true;
     beast::error_code ignored;
     beast::get_lowest_layer(ws_).socket().close(ignored);
   }
 
  private:
+  int64_t SamplesAt(TimePoint t) const {
+    return std::max<int64_t>(0, (t - origin_).count() * kSamplesPerMs);
+  }
+
+  void SendFrame(const core::Participant& leg, int64_t count) {
+    std::string frame(static_cast<size_t>(2 * count), static_cast<char>(MuLaw(0)));
+    for (int64_t i = 0; i < count; ++i) {
+      const int64_t sample = samples_ + i;
+      if (!core::HeardAt(leg, origin_ + Duration(sample / kSamplesPerMs))) continue;
+      const double phase =
+          2 * std::numbers::pi * kToneHz * static_cast<double>(sample) / kSampleRate;
+      frame[static_cast<size_t>(2 * i)] =
+          static_cast<char>(MuLaw(static_cast<int16_t>(kToneAmplitude * std::sin(phase))));
+    }
+    Queue(std::move(frame), /*binary=*/true);
+  }
+
   void Connect(const tcp::resolver::results_type& results) {
     beast::get_lowest_layer(ws_).async_connect(
         results, [self = shared_from_this()](beast::error_code ec, const tcp::endpoint&) {
-          if (ec) return self->Fail();
+          if (ec) return self->Fail("cannot connect", ec);
+          beast::error_code ignored;
+          beast::get_lowest_layer(self->ws_).socket().set_option(tcp::no_delay(true), ignored);
           self->Handshake();
         });
   }
@@ -171,7 +217,7 @@ class Session : public std::enable_shared_from_this<Session> {
     }));
     ws_.async_handshake(target_.host + ":" + target_.port, target_.path,
                         [self = shared_from_this()](beast::error_code ec) {
-                          if (ec) return self->Fail();
+                          if (ec) return self->Fail("upgrade refused", ec);
                           beast::get_lowest_layer(self->ws_).expires_never();
                           self->ws_.set_option(websocket::stream_base::timeout::suggested(
                               beast::role_type::client));
@@ -186,7 +232,7 @@ class Session : public std::enable_shared_from_this<Session> {
             {"seq", ++seq_},
             {"serverseq", serverseq_},
             {"id", id_},
-            {"position", Position(next_frame_ - start_)},
+            {"position", Position(samples_)},
             {"parameters", std::move(parameters)}};
   }
 
@@ -208,27 +254,62 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void Read() {
     ws_.async_read(in_, [self = shared_from_this()](beast::error_code ec, size_t) {
-      if (ec) return self->Finish();
-      const json message = json::parse(beast::buffers_to_string(self->in_.data()), nullptr, false);
+      if (ec) return self->ending_ ? self->Finish() : self->Fail("connection lost", ec);
+      const std::string text = beast::buffers_to_string(self->in_.data());
       self->in_.consume(self->in_.size());
-      const std::string type = message.is_object() ? message.value("type", "") : "";
-      if (message.is_object() && message.contains("seq") && message["seq"].is_number_integer()) {
-        self->serverseq_ = message["seq"].get<int64_t>();
-      }
-      if (type == "opened") {
-        self->open_ = true;
-        if (self->ending_) self->Queue(self->Message("close", {{"reason", "end"}}).dump(), false);
-      } else if (type == "closed" || type == "disconnect") {
-        self->ws_.async_close(websocket::close_code::normal,
-                              [self](beast::error_code) { self->Finish(); });
-        return;
-      }
-      self->Read();
+      if (self->Handle(text)) self->Read();
     });
   }
 
+  // One message from the server; false once the socket is closing.
+  bool Handle(const std::string& text) {
+    const json message = json::parse(text, nullptr, /*allow_exceptions=*/false);
+    if (!message.is_object() || !message.contains("type") || !message["type"].is_string()) {
+      Log("session " + id_ + ": ignored a message that is not an AudioHook message: " +
+          text.substr(0, 200));
+      return true;
+    }
+    if (message.contains("seq") && message["seq"].is_number_integer()) {
+      serverseq_ = message["seq"].get<int64_t>();
+    }
+    const std::string type = message["type"];
+    if (type == "opened") {
+      open_ = true;
+      paused_ = message.value("parameters", json::object()).value("startPaused", false);
+      if (paused_) paused_at_ = samples_;
+      if (ending_) Queue(Message("close", {{"reason", "end"}}).dump(), false);
+    } else if (type == "pause" && !paused_) {
+      paused_ = true;
+      paused_at_ = samples_;
+      Queue(Message("paused", json::object()).dump(), false);
+    } else if (type == "resume" && paused_) {
+      paused_ = false;
+      Queue(Message("resumed", {{"start", Position(paused_at_)},
+                                {"discarded", Position(samples_ - paused_at_)}})
+                .dump(),
+            false);
+    } else if (type == "closed") {
+      final_ = true;
+      ws_.async_close(websocket::close_code::normal,
+                      [self = shared_from_this()](beast::error_code) { self->Finish(); });
+      return false;
+    } else if (type == "disconnect") {
+      // The server ends the session: close it as the protocol asks; no new session follows.
+      Log(Join({"session ", id_, " (participant ", leg_.participant_id,
+                "): the server disconnected: ", message.value("parameters", json()).dump()},
+               ""));
+      final_ = true;
+      if (!ending_) {
+        ending_ = true;
+        Queue(Message("close", {{"reason", "disconnect"}}).dump(), false);
+      }
+    }
+    // pong, and what gcsim does not model (update, event, reconnect): the audio goes on.
+    return true;
+  }
+
   void Queue(std::string payload, bool binary) {
-    if (failed_ || done_) return;
+    if (over()) return;
     outbox_.emplace_back(std::move(payload), binary);
     if (outbox_.size() == 1) Write();
   }
@@ -237,15 +318,19 @@ class Session : public std::enable_shared_from_this<Session> {
     ws_.binary(outbox_.front().second);
     ws_.async_write(asio::buffer(outbox_.front().first),
                     [self = shared_from_this()](beast::error_code ec, size_t) {
-                      if (ec) return self->Fail();
+                      if (ec) return self->Fail("cannot send", ec);
                       self->outbox_.pop_front();
                       if (!self->outbox_.empty()) self->Write();
                     });
   }
 
-  void Fail() {
+  void Fail(const char* what, const beast::error_code& ec) {
+    if (over()) return;
     failed_ = true;
+    failure_ = Join({what, ": ", ec.message()}, "");
     outbox_.clear();
+    beast::error_code ignored;
+    beast::get_lowest_layer(ws_).socket().close(ignored);
   }
   void Finish() {
     done_ = true;
@@ -258,17 +343,20 @@ class Session : public std::enable_shared_from_this<Session> {
   const AudioHookOptions& options_;
   const LegInfo leg_;
   const std::string id_;
-  TimePoint next_frame_;  // where the audio sent so far ends
-  const TimePoint start_;
-  int64_t samples_ = 0;
+  const TimePoint origin_;  // position 0
+  int64_t samples_ = 0;     // per channel, sent or discarded: the position
+  int64_t paused_at_ = 0;
   int64_t seq_ = 0;
   int64_t serverseq_ = 0;
   beast::flat_buffer in_;
   std::deque<std::pair<std::string, bool>> outbox_;  // payload, binary
   bool open_ = false;
+  bool paused_ = false;
   bool ending_ = false;
   bool failed_ = false;
+  bool final_ = false;  // ended by the protocol or by Abort(): no new session
   bool done_ = false;
+  std::string failure_;
 };
 
 }  // namespace
@@ -292,52 +380,106 @@ class AudioHookStreams::Impl {
     if (!thread_.joinable()) return;
     asio::post(io_, [this] {
       pump_.cancel();
-      for (auto& [leg, session] : sessions_) session->Abort();
+      for (auto& [leg, stream] : streams_) stream.session->Abort();
       io_.stop();
     });
     thread_.join();
   }
 
+  bool Sync(std::chrono::milliseconds limit) {
+    if (!thread_.joinable()) return false;
+    std::unique_lock lock(sync_mu_);
+    const uint64_t asked = ++syncs_asked_;
+    asio::post(io_, [this] { Pump(); });
+    return synced_.wait_for(lock, limit, [&] { return syncs_done_ >= asked; });
+  }
+
  private:
-  // Opens a session for each connected person's leg not yet streamed, sends each open
-  // session the frames the clock has reached, and ends the sessions of legs that left.
+  // One leg's stream: its current session, and when it may have a new one after a failure.
+  struct Stream {
+    std::shared_ptr<Session> session;
+    std::optional<TimePoint> retry_at;
+    bool told = false;  // its failure was told on stderr
+  };
+
+  // Opens a session for each connected person's leg without one (on the timer, or for a
+  // sync), sends each streaming session its audio up to the clock, ends the sessions of legs
+  // that left, and gives broken sessions' legs new ones after kRetryAfter.
   void Pump() {
+    uint64_t asked = 0;
+    {
+      std::lock_guard lock(sync_mu_);
+      asked = syncs_asked_;
+    }
+    const bool syncing = asked > syncs_done_seen_;
+    const bool may_open = options_.open_on_timer || syncing;
+    bool settled = true;
+    bool behind = false;
     std::set<std::string> seen;
     sim_.Read([&](const core::WorldView& world) {
       const TimePoint now = world.now();
       for (const core::Conversation* conv : world.ConversationsByStart()) {
         for (const core::Participant* leg : conv->participants) {
           if (!core::IsHuman(leg->purpose) || !leg->connected_time) continue;
-          auto it = sessions_.find(leg->id);
-          if (it == sessions_.end()) {
-            if (leg->state != core::LegState::kConnected) continue;
-            auto session = std::make_shared<Session>(
-                io_, target_, options_,
-                LegInfo{leg->id, conv->id, leg->address, leg->name, leg->direction},
-                ids_.NextUuid(), now);
-            session->Start();
-            it = sessions_.emplace(leg->id, std::move(session)).first;
+          const bool live = leg->state == core::LegState::kConnected;
+          auto it = streams_.find(leg->id);
+          if (it == streams_.end()) {
+            if (!live) continue;
+            if (!may_open) {
+              settled = false;
+              continue;
+            }
+            it = streams_.emplace(leg->id, Stream{.session = Open(*conv, *leg, now)}).first;
           }
           seen.insert(leg->id);
-          Session& session = *it->second;
-          if (!session.open()) continue;
-          const TimePoint until = leg->end_time ? std::min(now, *leg->end_time) : now;
-          for (int n = 0; n < kMaxFramesPerPump && session.next_frame() + kFrame <= until; ++n) {
-            session.SendFrame(*leg);
+          Stream& stream = it->second;
+          Session& session = *stream.session;
+          if (session.broken() && live) {
+            if (!stream.told) {
+              Log("participant " + leg->id + ": " + session.failure() +
+                  "; a new session in " + FormatDuration(kRetryAfter) + " of simulator time");
+              stream.told = true;
+            }
+            if (!stream.retry_at) stream.retry_at = now + kRetryAfter;
+            if (now >= *stream.retry_at && may_open) {
+              stream = Stream{.session = Open(*conv, *leg, now)};
+              settled = false;
+            }
+            continue;
           }
-          if (leg->end_time && session.next_frame() + kFrame > *leg->end_time) session.End();
+          const TimePoint until = leg->end_time ? std::min(now, *leg->end_time) : now;
+          if (session.streaming()) session.SendUntil(*leg, until);
+          if (leg->end_time && session.CaughtUp(*leg->end_time)) session.End();
+          if (!session.settled()) settled = false;
+          if (session.streaming() && !session.CaughtUp(until)) behind = true;
         }
       }
     });
     // Legs gone with a reset end their sessions. Ended sessions stay, so that a leg is
     // streamed once.
-    for (auto& [leg_id, session] : sessions_) {
-      if (!seen.contains(leg_id)) session->End();
+    for (auto& [leg_id, stream] : streams_) {
+      if (!seen.contains(leg_id)) stream.session->End();
     }
-    pump_.expires_after(kPumpEvery);
+    if (syncing && settled && !behind) {
+      syncs_done_seen_ = asked;
+      std::lock_guard lock(sync_mu_);
+      syncs_done_ = asked;
+      synced_.notify_all();
+    }
+    const bool waiting = syncing && syncs_done_seen_ < asked;
+    pump_.expires_after(waiting || behind ? kPumpBehind : kPumpEvery);
     pump_.async_wait([this](beast::error_code ec) {
       if (!ec) Pump();
     });
+  }
+
+  std::shared_ptr<Session> Open(const core::Conversation& conv, const core::Participant& leg,
+                                TimePoint now) {
+    auto session = std::make_shared<Session>(
+        io_, target_, options_, LegInfo{leg.id, conv.id, leg.address, leg.name, leg.direction},
+        ids_.NextUuid(), now);
+    session->Start();
+    return session;
   }
 
   const core::Simulator& sim_;
@@ -346,7 +488,12 @@ class AudioHookStreams::Impl {
   IdGenerator ids_{0x5eed};
   asio::io_context io_{1};
   asio::steady_timer pump_{io_};
-  std::map<std::string, std::shared_ptr<Session>> sessions_;
+  std::map<std::string, Stream> streams_;
+  uint64_t syncs_done_seen_ = 0;  // the streams' thread's copy of syncs_done_
+  std::mutex sync_mu_;            // guards syncs_asked_, syncs_done_
+  std::condition_variable synced_;
+  uint64_t syncs_asked_ = 0;
+  uint64_t syncs_done_ = 0;
   std::thread thread_;
 };
 
@@ -355,5 +502,6 @@ AudioHookStreams::AudioHookStreams(const core::Simulator& sim, AudioHookOptions 
 AudioHookStreams::~AudioHookStreams() = default;
 Status AudioHookStreams::Start() { return impl_->Start(); }
 void AudioHookStreams::Stop() { impl_->Stop(); }
+bool AudioHookStreams::Sync(std::chrono::milliseconds limit) { return impl_->Sync(limit); }
 
 }  // namespace gcsim::http

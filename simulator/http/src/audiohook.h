@@ -1,25 +1,24 @@
 // AudioHook Monitor with gcsim as the AudioHook client: for each leg of a person that is
-// connected, one session to the configured AudioHook server (open, opened, audio, close,
-// closed, as the protocol runs them), streaming the leg's audio as PCMU at 8 kHz in the
-// protocol's two channels: "external" carries the leg (a tone while others hear it talk,
-// silence while it is quiet, muted or held), "internal" silence. Frames of 100 ms follow the
-// simulator's clock: under a manual clock they are sent as time is advanced. One thread runs
-// every socket; the core never sees one.
+// connected, one session to the configured AudioHook server (open/opened, ping/pong,
+// pause/paused, resume/resumed, close/closed, disconnect, as the protocol runs them), streaming
+// the leg's audio as PCMU at 8 kHz in the protocol's two channels: "external" carries the leg
+// (a tone while others hear it talk, silence while it is quiet, muted or held), "internal"
+// silence. A session's position 0 is the instant it opened; its audio reaches the simulator's
+// clock in frames of at most 100 ms, the last one partial, so that a server that waits for it
+// knows every sample up to now. A session that cannot connect or loses its socket is tried
+// again (a new session) after 5 s of simulator time. One thread runs every socket; the core
+// never sees one.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 
 #include "gcsim/common/status.h"
 #include "gcsim/core/simulator.h"
+#include "gcsim/http/server.h"
 
 namespace gcsim::http {
-
-struct AudioHookOptions {
-  std::string url;             // ws://HOST:PORT/PATH (wss is not supported)
-  std::string api_key;         // sent as X-API-KEY
-  std::string organization_id = "00000000-0000-4000-8000-000000000000";
-};
 
 class AudioHookStreams {
  public:
@@ -31,6 +30,10 @@ class AudioHookStreams {
   Status Start();
   // Closes every socket (without the closing exchange) and joins the thread. Idempotent.
   void Stop();
+  // Opens a session for every connected person's leg that has none, and waits (at most
+  // `limit`, wall time) until each is open and has sent its audio up to the clock's now, or
+  // has failed. False at the limit.
+  bool Sync(std::chrono::milliseconds limit);
 
  private:
   class Impl;

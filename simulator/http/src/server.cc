@@ -147,13 +147,6 @@ class ServerImpl final : public Server {
         correlation_ids_(options_.seed ^ 0xc0'44e1'a710'0000ULL),
         notifications_(sim_, options_.seed),
         channel_sockets_(notifications_, options_.host) {
-    if (!options_.audiohook_url.empty()) {
-      audiohook_options_ = AudioHookOptions{.url = options_.audiohook_url,
-                                            .api_key = options_.audiohook_api_key};
-    } else if (!options_.initial_world.audiohook.url.empty()) {
-      audiohook_options_ = AudioHookOptions{.url = options_.initial_world.audiohook.url,
-                                            .api_key = options_.initial_world.audiohook.api_key};
-    }
     AddGenesysRoutes(router_, sim_);
     AddNotificationRoutes(router_, notifications_);
     AddControlRoutes(router_, ControlPlane{.simulator = options_.simulator,
@@ -237,9 +230,13 @@ class ServerImpl final : public Server {
     }
     auto socket_port = channel_sockets_.Start();
     if (!socket_port.ok()) return socket_port.status();
-    if (audiohook_options_) {
-      audiohook_ = std::make_unique<AudioHookStreams>(sim_, *audiohook_options_);
-      if (Status streaming = audiohook_->Start(); !streaming.ok()) {
+    AudioHookOptions audiohook = options_.audiohook;
+    if (audiohook.url.empty()) {
+      audiohook.url = options_.initial_world.audiohook.url;
+      audiohook.api_key = options_.initial_world.audiohook.api_key;
+    }
+    if (!audiohook.url.empty()) {
+      if (Status streaming = StreamAudioHook(std::move(audiohook)); !streaming.ok()) {
         channel_sockets_.Stop();
         return streaming;
       }
@@ -264,7 +261,10 @@ class ServerImpl final : public Server {
     std::lock_guard lock(lifecycle_mu_);
     if (!thread_.joinable()) return;
     stopping_.request_stop();  // answers held by a latency fault go out now
-    if (audiohook_) audiohook_->Stop();
+    {
+      std::lock_guard audiohook_lock(audiohook_mu_);
+      if (audiohook_) audiohook_->Stop();
+    }
     channel_sockets_.Stop();
     http_.stop();
     connections_.CloseAll();  // idle keep-alive connections would hold Stop for their timeout
@@ -272,6 +272,20 @@ class ServerImpl final : public Server {
   }
 
   int port() const override { return port_; }
+
+  Status StreamAudioHook(AudioHookOptions options) override {
+    std::lock_guard lock(audiohook_mu_);
+    if (audiohook_) return FailedPreconditionError("already streaming to an AudioHook server");
+    auto streams = std::make_unique<AudioHookStreams>(sim_, std::move(options));
+    if (Status started = streams->Start(); !started.ok()) return started;
+    audiohook_ = std::move(streams);
+    return Status::Ok();
+  }
+
+  bool SyncAudioHook(std::chrono::milliseconds limit) override {
+    std::lock_guard lock(audiohook_mu_);
+    return !audiohook_ || audiohook_->Sync(limit);
+  }
 
   ConnectionStats connection_stats() const override {
     return {.accepted = connections_.accepted_for_test(),
@@ -728,8 +742,8 @@ class ServerImpl final : public Server {
   IdGenerator correlation_ids_;
   Notifications notifications_;
   ChannelSockets channel_sockets_;  // after notifications_: its sockets detach on destruction
-  std::optional<AudioHookOptions> audiohook_options_;  // none: no AudioHook streaming
-  std::unique_ptr<AudioHookStreams> audiohook_;
+  std::mutex audiohook_mu_;  // guards audiohook_
+  std::unique_ptr<AudioHookStreams> audiohook_;  // null: not streaming
   std::mutex lifecycle_mu_;  // guards started_, thread_
   std::stop_source stopping_;  // requested by Stop()
   bool started_ = false;

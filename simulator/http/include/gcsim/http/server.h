@@ -18,6 +18,18 @@
 
 namespace gcsim::http {
 
+// Where gcsim, as the AudioHook client, streams each connected person's leg (README: AudioHook
+// Monitor).
+struct AudioHookOptions {
+  std::string url;      // ws://HOST:PORT/PATH (wss is not supported); empty: no streaming
+  std::string api_key;  // sent as X-API-KEY when not empty
+  std::string organization_id = "00000000-0000-4000-8000-000000000000";
+  // Whether sessions open as the streams' own timer sees legs connect. False: only at
+  // SyncAudioHook(), so that a server reading the clock when `open` arrives reads the instant
+  // it was sent (the scenario harness, whose clock jumps between syncs).
+  bool open_on_timer = true;
+};
+
 struct ServerOptions {
   // The world served; required, not owned, must outlive the server.
   core::Simulator* simulator = nullptr;
@@ -49,12 +61,9 @@ struct ServerOptions {
   bool journal = true;
   // Seeds the ININ-Correlation-Id generator: same seed and same requests, same ids.
   uint64_t seed = 1;
-  // AudioHook Monitor: stream each connected person's leg to this server (ws://HOST:PORT/PATH).
-  // Empty: the initial world's `audiohook` setting, if any. Start() fails on a bad URL; a
-  // server that cannot be reached is only told on stderr and tried again.
-  std::string audiohook_url;
-  // Sent as X-API-KEY with audiohook_url (the world's apiKey goes with the world's URL).
-  std::string audiohook_api_key;
+  // AudioHook Monitor: Start() streams every connected person's leg to this server. Empty
+  // url: the initial world's `audiohook` setting, if any.
+  AudioHookOptions audiohook;
 };
 
 // One request handed to Server::AnswerInProcess, and its answer: what a connection carries.
@@ -101,6 +110,14 @@ class Server {
   // process, such as tests that drive the reaper on the simulator's own clock.
   virtual InProcessResponse AnswerInProcess(const InProcessRequest& request) = 0;
   virtual ConnectionStats connection_stats() const = 0;
+  // Starts streaming to an AudioHook server (after Start(), when the options named none). Fails
+  // on a bad URL or when already streaming; a server that cannot be reached is told on stderr
+  // and tried again, never waited for.
+  virtual Status StreamAudioHook(AudioHookOptions options) = 0;
+  // Opens an AudioHook session for every connected person's leg that has none and waits, at
+  // most `limit` of wall time, until each is open and has sent its audio up to the clock's
+  // now. True at once when not streaming; false at the limit.
+  virtual bool SyncAudioHook(std::chrono::milliseconds limit) = 0;
 };
 
 }  // namespace gcsim::http
