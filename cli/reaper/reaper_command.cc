@@ -15,10 +15,12 @@
 #include <nlohmann/json.hpp>
 
 #include "gcsim/client/activity_source.h"
+#include "gcsim/client/audiohook_source.h"
 #include "gcsim/client/notifications_source.h"
 #include "gcsim/client/logger.h"
 #include "gcsim/client/transport.h"
 #include "gcsim/common/clock.h"
+#include "gcsim/common/strings.h"
 
 namespace gcsim::cli {
 namespace {
@@ -56,6 +58,29 @@ const CLI::Validator kUrl(
       return url.ok() ? std::string() : url.status().message();
     },
     "URL");
+
+// "HOST:PORT" -> host and port; nullopt when it is not that (a port of 0 to 65535).
+std::optional<std::pair<std::string, int>> SplitHostPort(const std::string& text) {
+  const size_t colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size() ||
+      colon + 6 < text.size()) {
+    return std::nullopt;
+  }
+  int port = 0;
+  for (const char c : text.substr(colon + 1)) {
+    if (c < '0' || c > '9') return std::nullopt;
+    port = port * 10 + (c - '0');
+  }
+  if (port > 65535) return std::nullopt;
+  return std::pair{text.substr(0, colon), port};
+}
+
+const CLI::Validator kHostPort(
+    [](std::string& text) -> std::string {
+      return SplitHostPort(text) ? std::string()
+                                 : "expected HOST:PORT (a port of 0 to 65535), got " + text;
+    },
+    "HOST:PORT");
 
 // Once the daemon stops, or --once ends: the numbers an operator wants.
 void PrintSummary(std::ostream& out, const ReaperTotals& totals, size_t unverified,
@@ -174,10 +199,18 @@ std::shared_ptr<ReaperCommandOptions> SetupReaper(CLI::App& app) {
               "Drop legs silent at least this long");
   AddDuration(app, "--poll-interval", options->reaper.poll_interval, "Time between ticks");
   app.add_option("--activity", options->activity,
-                 "Silence source: sim (gcsim media view), signals (mute/hold in analytics) or "
-                 "notifications (transcription events on a notifications channel)")
-      ->check(CLI::IsMember({"sim", "signals", "notifications"}))
+                 "Silence source: sim (gcsim media view), signals (mute/hold in analytics), "
+                 "notifications (transcription events on a notifications channel) or audiohook "
+                 "(voice activity in the audio an AudioHook Monitor streams to --audiohook-listen)")
+      ->check(CLI::IsMember({"sim", "signals", "notifications", "audiohook"}))
       ->capture_default_str();
+  app.add_option("--audiohook-listen", options->audiohook_listen,
+                 "HOST:PORT the audiohook source's AudioHook server listens on (port 0: any)")
+      ->check(kHostPort)
+      ->capture_default_str();
+  app.add_option("--audiohook-api-key", options->audiohook_api_key,
+                 "X-API-KEY the AudioHook server wants of each connection (default: any)")
+      ->envname("AUDIOHOOK_API_KEY");
   app.add_option("--purposes", options->reaper.purposes, "Comma-separated purposes to drop")
       ->delimiter(',')
       ->check(CLI::IsMember(client::kAllPurposes))
@@ -259,6 +292,19 @@ int RunReaper(const ReaperCommandOptions& options) {
     source = std::make_unique<client::SignalsActivitySource>(api);
   } else if (options.activity == "notifications") {
     source = std::make_unique<client::NotificationsActivitySource>(api, clock);
+  } else if (options.activity == "audiohook") {
+    const auto [host, port] = *SplitHostPort(options.audiohook_listen);
+    auto audiohook = std::make_unique<client::AudioHookActivitySource>(
+        api, clock,
+        client::AudioHookActivitySourceOptions{
+            .listen_host = host, .listen_port = port, .api_key = options.audiohook_api_key});
+    if (Status listening = audiohook->Start(); !listening.ok()) {
+      std::cerr << "reaper: " << listening.message() << std::endl;
+      return kExitFailedToRun;
+    }
+    logger.Info("audiohook server listening",
+                {{"url", Join({"ws://", host, ":", std::to_string(audiohook->port()), "/"}, "")}});
+    source = std::move(audiohook);
   } else {
     source = std::make_unique<client::SimActivitySource>(api);
   }

@@ -19,8 +19,12 @@ struct ReaperCommandOptions {
   client::ApiClientOptions api;
   // Idle timeout, poll interval, purposes, verification, dry run.
   client::ReaperOptions reaper;
-  // Where silence comes from: "sim" (gcsim's media view) or "signals" (mute/hold segments).
+  // Where silence comes from: "sim" (gcsim's media view), "signals" (mute/hold segments),
+  // "notifications" (channel events) or "audiohook" (the calls' audio).
   std::string activity = "sim";
+  // With --activity audiohook: where its AudioHook server listens, and the X-API-KEY it wants.
+  std::string audiohook_listen = "127.0.0.1:9090";
+  std::string audiohook_api_key;
   // "text" or "json", for the log (stderr) and the summary (stdout).
   std::string log_format = "text";
   // Log at debug level: every request, skip and tick.

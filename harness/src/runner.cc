@@ -10,6 +10,7 @@
 #include <set>
 
 #include "gcsim/client/activity_source.h"
+#include "gcsim/client/audiohook_source.h"
 #include "gcsim/client/notifications_source.h"
 #include "gcsim/client/api_client.h"
 #include "gcsim/client/logger.h"
@@ -33,6 +34,9 @@ std::string Since(TimePoint t0, TimePoint t) { return FormatDuration(t - t0); }
 constexpr size_t kExternalClientServerThreads = 16;
 // Lines of an external client's stderr quoted in an error.
 constexpr size_t kStderrLinesQuoted = 12;
+// Wall time the AudioHook streams get to reach the clock before a tick (they take
+// milliseconds; past this something is broken).
+constexpr std::chrono::milliseconds kAudioHookSyncLimit{10'000};
 
 // Figures only the bundled reaper reports about itself; an external client cannot be asked.
 bool IsReaperOwnMetric(const std::string& name) {
@@ -217,6 +221,20 @@ class Run {
         source_ = std::make_unique<client::SignalsActivitySource>(*reaper_client_);
       } else if (r->activity == "notifications") {
         source_ = std::make_unique<client::NotificationsActivitySource>(*reaper_client_, clock_);
+      } else if (r->activity == "audiohook") {
+        auto audiohook =
+            std::make_unique<client::AudioHookActivitySource>(*reaper_client_, clock_);
+        if (Status listening = audiohook->Start(); !listening.ok()) return listening;
+        // Sessions open only at the syncs before each tick: the source then reads the clock
+        // at the instant each `open` was sent.
+        if (Status streaming = server_->StreamAudioHook(
+                {.url = "ws://127.0.0.1:" + std::to_string(audiohook->port()) + "/audiohook",
+                 .open_on_timer = false});
+            !streaming.ok()) {
+          return streaming;
+        }
+        audiohook_ = true;
+        source_ = std::move(audiohook);
       } else {
         source_ = std::make_unique<client::SimActivitySource>(*reaper_client_);
       }
@@ -400,6 +418,12 @@ class Run {
       if (reaper_ && clock_.Now() >= next_tick) {
         const TimePoint tick = clock_.Now();
         if (recorder_) recorder_->NoteTick(tick);
+        // Every leg's audio up to the tick is out before the reaper listens.
+        if (audiohook_ && !server_->SyncAudioHook(kAudioHookSyncLimit)) {
+          result_.error = "the AudioHook streams did not reach the clock within " +
+                          FormatDuration(kAudioHookSyncLimit) + " of wall time";
+          break;
+        }
         Record(reaper_->Step(tick));
         next_tick = std::max(tick + scenario_.reaper->options.poll_interval, clock_.Now());
       }
@@ -878,6 +902,7 @@ class Run {
   std::unique_ptr<client::HttpTransport> transport_;
   std::unique_ptr<client::ApiClient> reaper_client_;
   std::unique_ptr<client::ActivitySource> source_;
+  bool audiohook_ = false;  // the source listens to gcsim's AudioHook streams
   std::unique_ptr<client::Reaper> reaper_;
   std::unique_ptr<client::ApiClient> script_client_;
   std::unique_ptr<ClientProcess> process_;  // an external client

@@ -113,8 +113,9 @@ Status ReadReaper(const json& value, const std::string& where, ReaperSettings& r
   in.Int("maxAttempts", options.max_attempts, 1);
   in.String("activity", reaper.activity);
   if (in.ok() && reaper.activity != "sim" && reaper.activity != "signals" &&
-      reaper.activity != "notifications") {
-    in.Fail(in.At("activity"), "expected \"sim\", \"signals\" or \"notifications\"");
+      reaper.activity != "notifications" && reaper.activity != "audiohook") {
+    in.Fail(in.At("activity"),
+            "expected \"sim\", \"signals\", \"notifications\" or \"audiohook\"");
   }
   if (in.Get("purposes")) options.purposes.clear();
   in.Array("purposes", [&](const json& item, const std::string& at) {

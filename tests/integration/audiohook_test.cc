@@ -1,6 +1,6 @@
 // AudioHook Monitor: gcsim streams each connected leg to an AudioHook server, here a real
-// WebSocket server (Boost.Beast, port 0) that plays the server's part of the protocol and
-// decodes every frame it gets.
+// WebSocket server (port 0) that plays the server's part of the protocol, decodes every frame
+// it gets, and can pause, resume, disconnect or drop a session.
 #include "audiohook.h"
 
 #include <gtest/gtest.h>
@@ -43,28 +43,36 @@ int16_t DecodeMuLaw(uint8_t value) {
   return static_cast<int16_t>((value & 0x80) ? 0x84 - sample : sample - 0x84);
 }
 
-// What the server saw of one session.
+// What the server saw of one leg, over all its sessions.
 struct Seen {
-  json open;
-  std::map<std::string, std::string> headers;
-  std::vector<std::string> frames;  // binary messages, as sent
-  bool closed = false;              // `close` received and answered
+  std::vector<json> opens;
+  std::map<std::string, std::string> headers;  // of the first session's upgrade
+  std::vector<json> messages;                  // every text message, in order
+  std::vector<int16_t> external;               // decoded samples of each channel, in order
+  std::vector<int16_t> internal;
+  bool closed = false;  // `close` received and answered
+  const json* Last(const std::string& type) const {
+    for (auto it = messages.rbegin(); it != messages.rend(); ++it) {
+      if ((*it)["type"] == type) return &*it;
+    }
+    return nullptr;
+  }
 };
 
-// Mean absolute amplitude of one channel (0: external, 1: internal) of a PCMU frame.
-double Level(const std::string& frame, int channel) {
-  double sum = 0;
-  for (size_t i = channel; i < frame.size(); i += 2) {
-    sum += std::abs(DecodeMuLaw(static_cast<uint8_t>(frame[i])));
-  }
-  return sum / static_cast<double>(frame.size() / 2);
-}
+// What the server does on its own, beyond answering open, ping and close.
+struct Reactions {
+  bool pause_on_first_audio = false;  // `pause` once a session's first audio arrives
+  bool resume_on_ping = false;        // `resume` after answering a ping while paused
+  size_t disconnect_after = 0;        // `disconnect` once a leg sent this many samples; 0: never
+  bool drop_first_session = false;    // close the first session's socket at its first audio
+};
 
-// A blocking AudioHook server: one thread per connection, each answering open with opened and
-// close with closed, recording what it got by participant id.
+// A blocking AudioHook server: one thread per connection, recording what it got by
+// participant id.
 class AudioHookServer {
  public:
-  AudioHookServer() : acceptor_(io_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
+  explicit AudioHookServer(Reactions reactions = {})
+      : reactions_(reactions), acceptor_(io_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
     accepting_ = std::thread([this] { Accept(); });
   }
   ~AudioHookServer() {
@@ -78,6 +86,7 @@ class AudioHookServer {
     for (std::thread& t : connections_) t.join();
   }
   int port() const { return acceptor_.local_endpoint().port(); }
+  std::string url() const { return "ws://127.0.0.1:" + std::to_string(port()) + "/audiohook"; }
 
   // Waits (a bounded wall time, for another thread) until `done` holds of what was seen.
   bool WaitFor(const std::function<bool(const std::map<std::string, Seen>&)>& done) {
@@ -103,53 +112,86 @@ class AudioHookServer {
   void Serve(tcp::socket socket) {
     beast::error_code ec;
     websocket::stream<tcp::socket> ws(std::move(socket));
-    std::map<std::string, std::string> headers;
-    ws.set_option(websocket::stream_base::decorator([](websocket::response_type&) {}));
     beast::flat_buffer buffer;
     boost::beast::http::request<boost::beast::http::string_body> request;
     boost::beast::http::read(ws.next_layer(), buffer, request, ec);
     if (ec) return;
+    std::map<std::string, std::string> headers;
     for (const auto& field : request) {
       headers[std::string(field.name_string())] = std::string(field.value());
     }
     ws.accept(request, ec);
     if (ec) return;
-    std::string participant;
+    std::string participant, id;
     int64_t seq = 0;
+    int64_t client_seq = 0;
+    bool paused = false;
+    bool disconnected = false;
+    size_t samples = 0;
+    const auto send = [&](const std::string& type, json parameters) {
+      const json message = {{"version", "2"}, {"type", type},           {"seq", ++seq},
+                            {"clientseq", client_seq}, {"id", id}, {"parameters", parameters}};
+      ws.text(true);
+      ws.write(asio::buffer(message.dump()), ec);
+    };
     for (;;) {
       beast::flat_buffer in;
       ws.read(in, ec);
       if (ec) return;
-      std::string payload = beast::buffers_to_string(in.data());
+      const std::string payload = beast::buffers_to_string(in.data());
       std::lock_guard lock(mu_);
+      const json message = ws.got_binary() ? json() : json::parse(payload);
+      if (!ws.got_binary() && message["type"] == "open") {
+        participant = message["parameters"]["participant"]["id"];
+      }
+      Seen& seen = seen_[participant];
       if (ws.got_binary()) {
-        seen_[participant].frames.push_back(std::move(payload));
+        for (size_t i = 0; i + 1 < payload.size(); i += 2) {
+          seen.external.push_back(DecodeMuLaw(static_cast<uint8_t>(payload[i])));
+          seen.internal.push_back(DecodeMuLaw(static_cast<uint8_t>(payload[i + 1])));
+        }
+        samples += payload.size() / 2;
+        if (reactions_.drop_first_session && seen.opens.size() == 1) {
+          ws.next_layer().close(ec);
+          changed_.notify_all();
+          return;
+        }
+        if (reactions_.pause_on_first_audio && samples == payload.size() / 2) {
+          send("pause", json::object());
+          paused = true;
+        }
+        if (reactions_.disconnect_after > 0 && samples >= reactions_.disconnect_after &&
+            !disconnected) {
+          send("disconnect", {{"reason", "completed"}});
+          disconnected = true;
+        }
       } else {
-        const json message = json::parse(payload);
-        const json answer = {{"version", "2"},  {"id", message["id"]},
-                             {"seq", ++seq},     {"clientseq", message["seq"]},
-                             {"parameters", {{"media", message["parameters"].value("media", json())}}}};
+        client_seq = message["seq"];
+        id = message["id"];
         if (message["type"] == "open") {
-          participant = message["parameters"]["participant"]["id"];
-          seen_[participant].open = message;
-          seen_[participant].headers = headers;
-          json opened = answer;
-          opened["type"] = "opened";
-          ws.text(true);
-          ws.write(asio::buffer(opened.dump()), ec);
-        } else if (message["type"] == "close") {
-          seen_[participant].closed = true;
-          json closed = answer;
-          closed["type"] = "closed";
-          closed["parameters"] = json::object();
-          ws.text(true);
-          ws.write(asio::buffer(closed.dump()), ec);
+          seen.opens.push_back(message);
+          if (seen.headers.empty()) seen.headers = headers;
+          seen.messages.push_back(message);
+          send("opened", {{"media", message["parameters"]["media"]}});
+        } else {
+          seen.messages.push_back(message);
+          if (message["type"] == "ping") {
+            send("pong", json::object());
+            if (paused && reactions_.resume_on_ping) {
+              send("resume", json::object());
+              paused = false;
+            }
+          } else if (message["type"] == "close") {
+            seen.closed = true;
+            send("closed", json::object());
+          }
         }
       }
       changed_.notify_all();
     }
   }
 
+  const Reactions reactions_;
   asio::io_context io_;
   tcp::acceptor acceptor_;
   std::atomic<bool> stopping_ = false;
@@ -159,6 +201,22 @@ class AudioHookServer {
   std::condition_variable changed_;
   std::map<std::string, Seen> seen_;
 };
+
+// Whether every sample in [from, to) of `samples` is voice (loud) or silence (none is).
+bool AllLoud(const std::vector<int16_t>& samples, size_t from, size_t to) {
+  for (size_t i = from; i < to; ++i) {
+    if (std::abs(samples.at(i)) < 4000) return false;
+  }
+  return true;
+}
+bool AllSilent(const std::vector<int16_t>& samples, size_t from, size_t to) {
+  for (size_t i = from; i < to; ++i) {
+    if (samples.at(i) != 0) return false;
+  }
+  return true;
+}
+
+constexpr auto kSyncLimit = std::chrono::seconds(20);
 
 class AudioHookTest : public testing::Test {
  protected:
@@ -171,76 +229,127 @@ class AudioHookTest : public testing::Test {
     ASSERT_TRUE(sim_->SetSpeech(agent_, core::SpeechScript::Never()).ok());
   }
 
-  size_t Frames(const std::string& pid) { return server_.seen()[pid].frames.size(); }
-  void WaitForFrames(const std::string& pid, size_t n) {
-    ASSERT_TRUE(server_.WaitFor([&](const auto& seen) {
-      const auto it = seen.find(pid);
-      return it != seen.end() && it->second.frames.size() >= n;
-    })) << pid << " has " << Frames(pid) << " frames, expected " << n;
+  // Moves the clock and waits until every leg's audio reaches it.
+  void AdvanceAndSync(AudioHookStreams& streams, Duration by) {
+    clock_.Advance(by);
+    ASSERT_TRUE(streams.Sync(kSyncLimit));
   }
 
   ManualClock clock_;
   std::unique_ptr<core::Simulator> sim_;
-  AudioHookServer server_;
   const std::string customer_{core::kDemoCustomerId};
   const std::string agent_{core::kDemoAgentId};
   const std::string supervisor_{core::kDemoSupervisorId};
 };
 
-TEST_F(AudioHookTest, EachLegStreamsWhatOthersHear) {
-  AudioHookStreams streams(*sim_, {.url = "ws://127.0.0.1:" + std::to_string(server_.port()) +
-                                          "/audiohook",
-                                   .api_key = "key-1"});
+TEST_F(AudioHookTest, EachLegStreamsWhatOthersHearUpToTheClock) {
+  AudioHookServer server;
+  AudioHookStreams streams(*sim_, {.url = server.url(), .api_key = "key-1"});
   ASSERT_TRUE(streams.Start().ok());
-  ASSERT_TRUE(server_.WaitFor([](const auto& seen) { return seen.size() == 3; }))
-      << "one session per connected person";
+  ASSERT_TRUE(streams.Sync(kSyncLimit));
+  ASSERT_EQ(server.seen().size(), 3u) << "one session per connected person, open at the sync";
 
   // One second of talk, then one second muted, then the customer hangs up.
-  clock_.Advance(std::chrono::seconds(1));
-  WaitForFrames(customer_, 10);
+  AdvanceAndSync(streams, std::chrono::seconds(1));
   ASSERT_TRUE(sim_->SetMuted(customer_, true).ok());
-  clock_.Advance(std::chrono::seconds(1));
-  WaitForFrames(customer_, 20);
-  WaitForFrames(agent_, 20);
+  AdvanceAndSync(streams, std::chrono::seconds(1));
   ASSERT_TRUE(sim_->HangUp(customer_).ok());
-  clock_.Advance(std::chrono::seconds(1));
-  ASSERT_TRUE(server_.WaitFor([&](const auto& seen) { return seen.at(customer_).closed; }))
+  AdvanceAndSync(streams, std::chrono::seconds(1));
+  ASSERT_TRUE(server.WaitFor([&](const auto& seen) { return seen.at(customer_).closed; }))
       << "the session closes when the leg leaves";
   streams.Stop();
 
-  const std::map<std::string, Seen> seen = server_.seen();
+  const std::map<std::string, Seen> seen = server.seen();
   const Seen& customer = seen.at(customer_);
-  EXPECT_EQ(customer.open["version"], "2");
-  EXPECT_EQ(customer.open["seq"], 1);
-  EXPECT_EQ(customer.open["position"], "PT0.000S");
-  EXPECT_EQ(customer.open["parameters"]["conversationId"], core::kDemoConversationId);
-  EXPECT_EQ(customer.open["parameters"]["media"],
+  ASSERT_EQ(customer.opens.size(), 1u);
+  const json& open = customer.opens[0];
+  EXPECT_EQ(open["version"], "2");
+  EXPECT_EQ(open["seq"], 1);
+  EXPECT_EQ(open["position"], "PT0.000S");
+  EXPECT_EQ(open["parameters"]["conversationId"], core::kDemoConversationId);
+  EXPECT_EQ(open["parameters"]["media"],
             json::parse(R"([{"type":"audio","format":"PCMU","channels":["external","internal"],
                             "rate":8000}])"));
   EXPECT_EQ(customer.headers.at("X-API-KEY"), "key-1");
-  EXPECT_EQ(customer.headers.at("Audiohook-Session-Id"), customer.open["id"]);
+  EXPECT_EQ(customer.headers.at("Audiohook-Session-Id"), open["id"]);
   EXPECT_TRUE(customer.headers.contains("Audiohook-Organization-Id"));
 
-  // 100 ms frames: 800 samples per channel, interleaved.
-  ASSERT_EQ(customer.frames.size(), 20u) << "two seconds of audio, none after it left";
-  for (size_t i = 0; i < customer.frames.size(); ++i) {
-    const std::string& frame = customer.frames[i];
-    ASSERT_EQ(frame.size(), 1600u);
-    EXPECT_EQ(Level(frame, 1), 0) << "internal channel, frame " << i;
-    if (i < 10) {
-      EXPECT_GT(Level(frame, 0), 1000) << "talking, frame " << i;
-    } else {
-      EXPECT_EQ(Level(frame, 0), 0) << "muted, frame " << i;
-    }
+  // Every sample up to the instant it left (2 s, its sample included), none after it.
+  ASSERT_EQ(customer.external.size(), 16'001u);
+  EXPECT_TRUE(AllLoud(customer.external, 0, 8000)) << "talking in the first second";
+  EXPECT_TRUE(AllSilent(customer.external, 8001, 16'001)) << "muted in the second";
+  EXPECT_TRUE(AllSilent(customer.internal, 0, customer.internal.size()));
+  const json* close = customer.Last("close");
+  ASSERT_NE(close, nullptr);
+  EXPECT_EQ(close->at("parameters")["reason"], "end");
+  EXPECT_EQ(close->at("position"), "PT2.000S");
+  for (const std::string& pid : {agent_, supervisor_}) {
+    const Seen& quiet = seen.at(pid);
+    EXPECT_EQ(quiet.external.size(), 24'001u) << pid << ": still connected at 3 s";
+    EXPECT_TRUE(AllSilent(quiet.external, 0, quiet.external.size())) << pid;
   }
-  for (const std::string& frame : seen.at(agent_).frames) EXPECT_EQ(Level(frame, 0), 0);
-  for (const std::string& frame : seen.at(supervisor_).frames) EXPECT_EQ(Level(frame, 0), 0);
+}
+
+TEST_F(AudioHookTest, PingPauseResumeAndDisconnectRunAsTheProtocolSays) {
+  AudioHookServer server({.pause_on_first_audio = true,
+                          .resume_on_ping = true,
+                          .disconnect_after = 8001 + 8000});
+  AudioHookStreams streams(*sim_, {.url = server.url()});
+  ASSERT_TRUE(streams.Start().ok());
+  ASSERT_TRUE(streams.Sync(kSyncLimit));
+  ASSERT_TRUE(server.WaitFor([&](const auto& seen) {
+    return seen.contains(customer_) && seen.at(customer_).Last("paused") != nullptr;
+  }));
+  // Six seconds paused: the audio is discarded; the ping at 5 s brings the resume.
+  AdvanceAndSync(streams, std::chrono::seconds(6));
+  ASSERT_TRUE(server.WaitFor([&](const auto& seen) {
+    return seen.at(customer_).Last("resumed") != nullptr;
+  }));
+  AdvanceAndSync(streams, std::chrono::seconds(2));
+  ASSERT_TRUE(server.WaitFor([&](const auto& seen) { return seen.at(customer_).closed; }))
+      << "a server's disconnect is answered with close";
+  AdvanceAndSync(streams, std::chrono::seconds(10));
+  streams.Stop();
+
+  const Seen customer = server.seen().at(customer_);
+  const json* ping = customer.Last("ping");
+  ASSERT_NE(ping, nullptr);
+  EXPECT_EQ(ping->at("position"), "PT5.000S") << "a ping after 5 s of audio";
+  const json* resumed = customer.Last("resumed");
+  EXPECT_EQ(resumed->at("parameters")["start"], "PT0.000S");
+  EXPECT_EQ(resumed->at("parameters")["discarded"], "PT6.000S");
+  EXPECT_EQ(resumed->at("position"), "PT6.000S");
+  // One sample before the pause, none while paused, then 2 s until the disconnect.
+  ASSERT_GE(customer.external.size(), 16'001u);
+  EXPECT_LE(customer.external.size(), 16'001u + 800u) << "no audio after the disconnect";
+  EXPECT_TRUE(AllLoud(customer.external, 0, customer.external.size()));
+  EXPECT_EQ(customer.Last("close")->at("parameters")["reason"], "disconnect");
+  EXPECT_EQ(customer.opens.size(), 1u) << "no new session after a server's disconnect";
+}
+
+TEST_F(AudioHookTest, ALostSessionIsFollowedByANewOneFiveSecondsLater) {
+  AudioHookServer server({.drop_first_session = true});
+  AudioHookStreams streams(*sim_, {.url = server.url()});
+  ASSERT_TRUE(streams.Start().ok());
+  ASSERT_TRUE(streams.Sync(kSyncLimit));
+  AdvanceAndSync(streams, std::chrono::seconds(1));
+  ASSERT_TRUE(server.WaitFor([&](const auto& seen) { return seen.size() == 3; }));
+  AdvanceAndSync(streams, std::chrono::seconds(3));
+  EXPECT_EQ(server.seen().at(customer_).opens.size(), 1u) << "not before 5 s";
+  AdvanceAndSync(streams, std::chrono::seconds(3));
+  ASSERT_TRUE(server.WaitFor([&](const auto& seen) { return seen.at(customer_).opens.size() == 2; }))
+      << "a new session once 5 s of simulator time have passed since the loss";
+  streams.Stop();
+  const Seen customer = server.seen().at(customer_);
+  EXPECT_NE(customer.opens[0]["id"], customer.opens[1]["id"]);
+  EXPECT_EQ(customer.opens[1]["position"], "PT0.000S");
 }
 
 TEST_F(AudioHookTest, ABadUrlIsRefusedAndAnUnreachableServerDoesNotStopTheWorld) {
   AudioHookStreams bad(*sim_, {.url = "http://127.0.0.1:1/"});
   EXPECT_FALSE(bad.Start().ok());
-  // Nothing listens on the port of a closed acceptor: sessions fail, the simulator goes on.
+  // Nothing listens on the port of a closed acceptor: sessions fail, the simulator goes on,
+  // and a sync does not wait for a server that is not there.
   int unused_port = 0;
   {
     asio::io_context io;
@@ -250,6 +359,7 @@ TEST_F(AudioHookTest, ABadUrlIsRefusedAndAnUnreachableServerDoesNotStopTheWorld)
   AudioHookStreams streams(*sim_, {.url = "ws://127.0.0.1:" + std::to_string(unused_port) + "/"});
   ASSERT_TRUE(streams.Start().ok());
   clock_.Advance(std::chrono::seconds(5));
+  EXPECT_TRUE(streams.Sync(kSyncLimit));
   EXPECT_TRUE(sim_->HangUp(customer_).ok());
   streams.Stop();
 }

@@ -6,14 +6,12 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
-#include <cmath>
 #include <condition_variable>
 #include <cstdint>
 #include <cstdio>
 #include <deque>
 #include <map>
 #include <mutex>
-#include <numbers>
 #include <set>
 #include <thread>
 
@@ -52,9 +50,10 @@ constexpr int64_t kSamplesPerPing = 5 * kSampleRate;
 constexpr Duration kRetryAfter = std::chrono::seconds(5);
 // A server that does not answer the upgrade is given up on after this.
 constexpr auto kOpenTimeout = std::chrono::seconds(10);
-// What a talking leg sounds like: a tone loud enough for any voice-activity threshold.
-constexpr double kToneHz = 440;
-constexpr double kToneAmplitude = 8000;
+// What a talking leg sounds like: a 400 Hz square wave, so that every sample of voice is
+// loud and a detector can tell voice from silence to the sample.
+constexpr int kVoiceHalfPeriod = kSampleRate / 400 / 2;  // samples
+constexpr int16_t kVoiceAmplitude = 8000;
 
 // G.711 mu-law, as PCMU carries it.
 uint8_t MuLaw(int16_t pcm) {
@@ -148,13 +147,15 @@ class Session : public std::enable_shared_from_this<Session> {
   bool congested() const { return outbox_.size() >= kMaxQueued; }
   const std::string& failure() const { return failure_; }
 
-  // Whether the audio sent so far reaches `now`.
-  bool CaughtUp(TimePoint now) const { return samples_ >= SamplesAt(now); }
+  // Whether the audio sent so far reaches the instant `t` (its sample included).
+  bool CaughtUp(TimePoint t) const { return samples_ > SamplesAt(t); }
 
-  // Sends the audio of `leg` from where it stopped up to `now` (at most kMaxFramesPerPump
-  // frames), in frames of 100 ms, the last one partial. While paused, it is discarded.
+  // Sends the audio of `leg` from where it stopped up to the instant `now`, its sample
+  // included (at most kMaxFramesPerPump frames at once), in frames of 100 ms, the last one
+  // partial. While paused, it is discarded.
   void SendUntil(const core::Participant& leg, TimePoint now) {
-    const int64_t target = std::min(SamplesAt(now), samples_ + kMaxFramesPerPump * kSamplesPerFrame);
+    const int64_t target =
+        std::min(SamplesAt(now) + 1, samples_ + kMaxFramesPerPump * kSamplesPerFrame);
     while (samples_ < target && !congested()) {
       const int64_t count = std::min(kSamplesPerFrame, target - samples_);
       if (!paused_) SendFrame(leg, count);
@@ -190,10 +191,9 @@ class Session : public std::enable_shared_from_this<Session> {
     for (int64_t i = 0; i < count; ++i) {
       const int64_t sample = samples_ + i;
       if (!core::HeardAt(leg, origin_ + Duration(sample / kSamplesPerMs))) continue;
-      const double phase =
-          2 * std::numbers::pi * kToneHz * static_cast<double>(sample) / kSampleRate;
+      const bool high = (sample / kVoiceHalfPeriod) % 2 == 0;
       frame[static_cast<size_t>(2 * i)] =
-          static_cast<char>(MuLaw(static_cast<int16_t>(kToneAmplitude * std::sin(phase))));
+          static_cast<char>(MuLaw(high ? kVoiceAmplitude : -kVoiceAmplitude));
     }
     Queue(std::move(frame), /*binary=*/true);
   }
@@ -399,7 +399,7 @@ class AudioHookStreams::Impl {
   struct Stream {
     std::shared_ptr<Session> session;
     std::optional<TimePoint> retry_at;
-    bool told = false;  // its failure was told on stderr
+    bool told = false;  // a failure of its sessions was told on stderr (once per leg)
   };
 
   // Opens a session for each connected person's leg without one (on the timer, or for a
@@ -442,7 +442,7 @@ class AudioHookStreams::Impl {
             }
             if (!stream.retry_at) stream.retry_at = now + kRetryAfter;
             if (now >= *stream.retry_at && may_open) {
-              stream = Stream{.session = Open(*conv, *leg, now)};
+              stream = Stream{.session = Open(*conv, *leg, now), .told = stream.told};
               settled = false;
             }
             continue;

@@ -2,10 +2,10 @@
 // connected, one session to the configured AudioHook server (open/opened, ping/pong,
 // pause/paused, resume/resumed, close/closed, disconnect, as the protocol runs them), streaming
 // the leg's audio as PCMU at 8 kHz in the protocol's two channels: "external" carries the leg
-// (a tone while others hear it talk, silence while it is quiet, muted or held), "internal"
+// (a square wave while others hear it talk, silence while it is quiet, muted or held), "internal"
 // silence. A session's position 0 is the instant it opened; its audio reaches the simulator's
 // clock in frames of at most 100 ms, the last one partial, so that a server that waits for it
-// knows every sample up to now. A session that cannot connect or loses its socket is tried
+// knows every sample up to now (the sample at now included). A session that cannot connect or loses its socket is tried
 // again (a new session) after 5 s of simulator time. One thread runs every socket; the core
 // never sees one.
 #pragma once
