@@ -112,6 +112,22 @@ TEST_F(AudioHookSourceTest, ALegHeardWithinTheTimeoutIsNotClaimed) {
   EXPECT_LE(**since, start + minutes(10) + milliseconds(320));
 }
 
+TEST_F(AudioHookSourceTest, TalkThatStopsBetweenSyncsIsHeardUntilItStopped) {
+  const TimePoint start = clock_.Now();
+  Listen();
+  AdvanceAndSync(minutes(9) + seconds(50));
+  ASSERT_TRUE(sim_->SetSpeech(kSupervisor, core::SpeechScript::Always()).ok());
+  AdvanceAndSync(seconds(10));
+  // The talk stops at 10m05s, and the audio of 10m-10m05s is sent only after that.
+  clock_.Advance(seconds(5));
+  ASSERT_TRUE(sim_->SetSpeech(kSupervisor, core::SpeechScript::Never()).ok());
+  AdvanceAndSync(seconds(10));
+  const auto since = source_->SilentSince(kConversation, kSupervisor, clock_.Now());
+  ASSERT_TRUE(since.ok());
+  ASSERT_TRUE(since->has_value());
+  EXPECT_GE(**since, start + minutes(10) + seconds(5) + milliseconds(300));
+}
+
 TEST_F(AudioHookSourceTest, ALegWithoutAStreamIsNeverClaimed) {
   // The source wants a key gcsim does not send: every upgrade is refused, no session opens.
   Listen("right-key", "wrong-key");

@@ -265,6 +265,9 @@ bool HeardAt(const Participant& leg, TimePoint t) {
   if (!leg.connected_time || t < *leg.connected_time || (leg.end_time && t >= *leg.end_time)) {
     return false;
   }
+  // Before the leg's last media change only the last instant it was heard is kept (a stream
+  // that reaches that stretch late hears it up to then: never less than was said).
+  if (t < leg.audible_since) return leg.heard_before && t <= *leg.heard_before;
   for (auto it = leg.segments.rbegin(); it != leg.segments.rend(); ++it) {
     if (it->start > t) continue;
     if (it->type == "hold" || it->audio_muted) return false;

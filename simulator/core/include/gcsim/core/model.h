@@ -184,7 +184,9 @@ struct MediaState {
 bool IsAudible(const Participant& leg);
 MediaState ComputeMedia(const Participant& leg, TimePoint now);
 // Whether others hear the leg at instant `t` (up to now): connected then, neither muted nor
-// held then (as its segments record), and its script talking. What an audio stream carries.
+// held then (as its segments record), and its script talking. Before the leg's last media
+// change (mute, hold, speech) only when it was last heard is kept: every instant up to then
+// counts as heard. What an audio stream carries.
 bool HeardAt(const Participant& leg, TimePoint t);
 
 struct Conversation {
