@@ -7,6 +7,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
+#include <array>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -38,6 +39,16 @@ int16_t DecodeMuLaw(uint8_t value) {
   const int magnitude = (((value & 0x0F) << 3) + 0x84) << exponent;
   return static_cast<int16_t>((value & 0x80) ? 0x84 - magnitude : magnitude - 0x84);
 }
+
+// The energy (square) of each PCMU byte's sample.
+const std::array<double, 256> kEnergy = [] {
+  std::array<double, 256> energy{};
+  for (int byte = 0; byte < 256; ++byte) {
+    const double sample = DecodeMuLaw(static_cast<uint8_t>(byte));
+    energy[static_cast<size_t>(byte)] = sample * sample;
+  }
+  return energy;
+}();
 
 // The protocol's durations ("PT12.345S") in samples; nullopt when unreadable.
 std::optional<int64_t> SamplesOf(const json& position) {
@@ -232,8 +243,7 @@ class AudioHookActivitySource::Impl {
     if (stream == nullptr) return;
     const size_t stride = static_cast<size_t>(stream->channels);
     for (size_t i = static_cast<size_t>(stream->external); i < frame.size(); i += stride) {
-      const double sample = DecodeMuLaw(static_cast<uint8_t>(frame[i]));
-      stream->block_energy += sample * sample;
+      stream->block_energy += kEnergy[static_cast<uint8_t>(frame[i])];
       ++stream->samples;
       if (++stream->block_samples == kBlock) {
         if (stream->block_energy / kBlock > threshold_energy_) stream->voice_end = stream->samples;

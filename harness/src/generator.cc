@@ -93,7 +93,7 @@ json GenerateScenario(uint64_t seed) {
   json reaper = {{"idleTimeout", Text(idle_timeout)}, {"pollInterval", Text(poll)},
                  {"verifyTimeout", Text(verify)},
                  {"maxAttempts", 1 + static_cast<int>(draw.Below(3))},
-                 {"activity", draw.Chance(75) ? "sim" : "signals"}};
+                 {"activity", draw.Pick<std::string>({"sim", "sim", "sim", "signals", "audiohook"})}};
   json world = {{"disconnectLatency", Text(latency)},
                 {"rateLimit", rate_limit},
                 {"queues", {{{"id", queue}, {"name", "Generated"}}}},

@@ -653,10 +653,12 @@ class Run {
       };
       m.idle_legs_left = std::count_if(idle->begin(), idle->end(), allowed);
       // Idle long enough that a drop should have landed, and the reaper neither tried nor said
-      // why not. The signals source can only see legs muted or held.
+      // why not. The signals source can only see legs muted or held. The audiohook source hears
+      // a leg from the tick after it connected, and a hangover after its last word.
       Duration latency{};
       sim_->Read([&latency](const core::WorldView& world) { latency = world.disconnect_latency(); });
       const bool signals = reaper_ && scenario_.reaper->activity == "signals";
+      if (audiohook_) latency += r.poll_interval + std::chrono::seconds(1);
       for (const core::SilentLeg& leg : *sim_->SilentLegs(r.idle_timeout + r.poll_interval + latency)) {
         if (allowed(leg) && (!signals || leg.muted || leg.held) && !reported.count(leg.participant_id)) {
           ++m.idle_legs_unhandled;

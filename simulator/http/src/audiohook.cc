@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <deque>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <set>
@@ -32,14 +33,17 @@ using nlohmann::json;
 
 // How often the world is looked at: audio trails the clock by at most this much wall time.
 constexpr auto kPumpEvery = std::chrono::milliseconds(20);
-// While a sync waits or a leg is behind: a short pause, in which queued writes go out.
+// While a leg is behind: a short pause, in which queued writes go out.
 constexpr auto kPumpBehind = std::chrono::milliseconds(1);
 constexpr int kSampleRate = 8000;
 constexpr int kSamplesPerMs = kSampleRate / 1000;
 constexpr int64_t kSamplesPerFrame = kSampleRate / 10;  // per channel, in 100 ms
-// A leg far behind (a manual clock advanced by minutes) catches up this much per look, so one
-// leg cannot starve the others; looks follow each other at once while a leg is behind.
-constexpr int kMaxFramesPerPump = 100;
+// A leg more than a second behind (a manual clock advanced in a jump) catches up in frames of
+// a second: ten times fewer messages for the same audio.
+constexpr int64_t kSamplesPerCatchUpFrame = kSampleRate;
+// A leg far behind catches up this much per look, so one leg cannot starve the others; looks
+// follow each other at once while a leg is behind.
+constexpr int64_t kMaxSamplesPerPump = 60 * kSampleRate;
 // Messages queued on a socket and not yet written: past this a leg waits for its server (a
 // slow server slows its own stream, not the others, and memory stays bounded).
 constexpr size_t kMaxQueued = 200;
@@ -116,9 +120,11 @@ struct LegInfo {
 // One AudioHook session: one leg's audio from the instant it opened, on the streams' thread.
 class Session : public std::enable_shared_from_this<Session> {
  public:
+  // `changed` is called whenever the session may have become settled().
   Session(asio::io_context& io, const Target& target, const AudioHookOptions& options,
-          LegInfo leg, std::string session_id, TimePoint origin)
-      : resolver_(io),
+          LegInfo leg, std::string session_id, TimePoint origin, std::function<void()> changed)
+      : changed_(std::move(changed)),
+        resolver_(io),
         ws_(io),
         target_(target),
         options_(options),
@@ -151,13 +157,14 @@ class Session : public std::enable_shared_from_this<Session> {
   bool CaughtUp(TimePoint t) const { return samples_ > SamplesAt(t); }
 
   // Sends the audio of `leg` from where it stopped up to the instant `now`, its sample
-  // included (at most kMaxFramesPerPump frames at once), in frames of 100 ms, the last one
-  // partial. While paused, it is discarded.
+  // included (at most kMaxSamplesPerPump at once), in frames of 100 ms (of a second while
+  // catching up), the last one partial. While paused, it is discarded.
   void SendUntil(const core::Participant& leg, TimePoint now) {
-    const int64_t target =
-        std::min(SamplesAt(now) + 1, samples_ + kMaxFramesPerPump * kSamplesPerFrame);
+    const int64_t target = std::min(SamplesAt(now) + 1, samples_ + kMaxSamplesPerPump);
     while (samples_ < target && !congested()) {
-      const int64_t count = std::min(kSamplesPerFrame, target - samples_);
+      const int64_t frame =
+          target - samples_ > kSamplesPerCatchUpFrame ? kSamplesPerCatchUpFrame : kSamplesPerFrame;
+      const int64_t count = std::min(frame, target - samples_);
       if (!paused_) SendFrame(leg, count);
       const int64_t before = samples_;
       samples_ += count;
@@ -187,13 +194,18 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void SendFrame(const core::Participant& leg, int64_t count) {
-    std::string frame(static_cast<size_t>(2 * count), static_cast<char>(MuLaw(0)));
+    static const char kSilence = static_cast<char>(MuLaw(0));
+    static const char kHigh = static_cast<char>(MuLaw(kVoiceAmplitude));
+    static const char kLow = static_cast<char>(MuLaw(-kVoiceAmplitude));
+    std::string frame(static_cast<size_t>(2 * count), kSilence);
+    bool heard = false;
     for (int64_t i = 0; i < count; ++i) {
       const int64_t sample = samples_ + i;
-      if (!core::HeardAt(leg, origin_ + Duration(sample / kSamplesPerMs))) continue;
-      const bool high = (sample / kVoiceHalfPeriod) % 2 == 0;
-      frame[static_cast<size_t>(2 * i)] =
-          static_cast<char>(MuLaw(high ? kVoiceAmplitude : -kVoiceAmplitude));
+      // Whether it is heard changes at most once a millisecond (the clock's resolution).
+      if (i == 0 || sample % kSamplesPerMs == 0) {
+        heard = core::HeardAt(leg, origin_ + Duration(sample / kSamplesPerMs));
+      }
+      if (heard) frame[static_cast<size_t>(2 * i)] = (sample / kVoiceHalfPeriod) % 2 ? kLow : kHigh;
     }
     Queue(std::move(frame), /*binary=*/true);
   }
@@ -275,6 +287,7 @@ class Session : public std::enable_shared_from_this<Session> {
     const std::string type = message["type"];
     if (type == "opened") {
       open_ = true;
+      changed_();
       paused_ = message.value("parameters", json::object()).value("startPaused", false);
       if (paused_) paused_at_ = samples_;
       if (ending_) Queue(Message("close", {{"reason", "end"}}).dump(), false);
@@ -320,7 +333,8 @@ class Session : public std::enable_shared_from_this<Session> {
                     [self = shared_from_this()](beast::error_code ec, size_t) {
                       if (ec) return self->Fail("cannot send", ec);
                       self->outbox_.pop_front();
-                      if (!self->outbox_.empty()) self->Write();
+                      if (!self->outbox_.empty()) return self->Write();
+                      self->changed_();
                     });
   }
 
@@ -331,12 +345,15 @@ class Session : public std::enable_shared_from_this<Session> {
     outbox_.clear();
     beast::error_code ignored;
     beast::get_lowest_layer(ws_).socket().close(ignored);
+    changed_();
   }
   void Finish() {
     done_ = true;
     outbox_.clear();
+    changed_();
   }
 
+  const std::function<void()> changed_;
   tcp::resolver resolver_;
   websocket::stream<beast::tcp_stream> ws_;
   const Target& target_;
@@ -466,8 +483,21 @@ class AudioHookStreams::Impl {
       syncs_done_ = asked;
       synced_.notify_all();
     }
-    const bool waiting = syncing && syncs_done_seen_ < asked;
-    pump_.expires_after(waiting || behind ? kPumpBehind : kPumpEvery);
+    // While a sync waits on sessions, their changes wake the next look (Wake).
+    SchedulePump(behind ? kPumpBehind : kPumpEvery);
+  }
+
+  // A session may have settled: while a sync waits, look again at once.
+  void Wake() {
+    {
+      std::lock_guard lock(sync_mu_);
+      if (syncs_asked_ <= syncs_done_seen_) return;
+    }
+    SchedulePump(std::chrono::milliseconds(0));
+  }
+
+  void SchedulePump(std::chrono::milliseconds after) {
+    pump_.expires_after(after);
     pump_.async_wait([this](beast::error_code ec) {
       if (!ec) Pump();
     });
@@ -477,7 +507,7 @@ class AudioHookStreams::Impl {
                                 TimePoint now) {
     auto session = std::make_shared<Session>(
         io_, target_, options_, LegInfo{leg.id, conv.id, leg.address, leg.name, leg.direction},
-        ids_.NextUuid(), now);
+        ids_.NextUuid(), now, [this] { Wake(); });
     session->Start();
     return session;
   }
