@@ -32,6 +32,10 @@ constexpr int kSamplesPerMs = 8;          // PCMU at 8 kHz
 constexpr int kBlock = 20 * kSamplesPerMs;  // voice activity is judged per 20 ms
 // A connection that does not finish its upgrade in this long is closed.
 constexpr auto kUpgradeTimeout = std::chrono::seconds(10);
+// A connection silent this long (a client pings every few seconds) is closed, as the sweep
+// every kSweepEvery finds it. One timer for all: a timer per message costs more than the audio.
+constexpr auto kIdleLimit = std::chrono::seconds(60);
+constexpr auto kSweepEvery = std::chrono::seconds(10);
 
 int16_t DecodeMuLaw(uint8_t value) {
   value = static_cast<uint8_t>(~value);
@@ -106,6 +110,7 @@ class AudioHookActivitySource::Impl {
     }
     port_ = acceptor_.local_endpoint().port();
     Accept();
+    Sweep();
     thread_ = std::thread([this] { io_.run(); });
     return Status::Ok();
   }
@@ -115,12 +120,18 @@ class AudioHookActivitySource::Impl {
     asio::post(io_, [this] {
       beast::error_code ignored;
       acceptor_.close(ignored);
+      sweep_.cancel();
       io_.stop();
     });
     thread_.join();
   }
 
   int port() const { return port_; }
+
+  Stats stats() const {
+    std::lock_guard lock(mu_);
+    return {.sessions = streams_.size(), .audio = Duration(samples_received_ / kSamplesPerMs)};
+  }
 
   Result<std::vector<Candidate>> Candidates(TimePoint now, Duration idle_timeout) {
     std::map<std::string, std::vector<std::pair<std::string, TimePoint>>> silent;  // by call
@@ -245,6 +256,7 @@ class AudioHookActivitySource::Impl {
     for (size_t i = static_cast<size_t>(stream->external); i < frame.size(); i += stride) {
       stream->block_energy += kEnergy[static_cast<uint8_t>(frame[i])];
       ++stream->samples;
+      ++samples_received_;
       if (++stream->block_samples == kBlock) {
         if (stream->block_energy / kBlock > threshold_energy_) stream->voice_end = stream->samples;
         stream->block_energy = 0;
@@ -291,6 +303,7 @@ class AudioHookActivitySource::Impl {
   }
 
   void Accept();  // after Connection
+  void Sweep();   // after Connection
 
   ApiClient& client_;
   Clock& clock_;
@@ -301,12 +314,15 @@ class AudioHookActivitySource::Impl {
   tcp::acceptor acceptor_{io_};
   int port_ = 0;
   uint64_t connection_count_ = 0;  // the server thread's only
+  std::map<uint64_t, std::weak_ptr<Connection>> live_;  // the server thread's only
+  asio::steady_timer sweep_{io_};
   std::thread thread_;
 
-  std::mutex mu_;  // guards what the server thread writes
+  mutable std::mutex mu_;  // guards what the server thread writes
   std::condition_variable changed_;
   std::map<std::string, Stream> streams_;          // by participant id
   std::map<uint64_t, std::string> connections_;    // connection -> participant id
+  int64_t samples_received_ = 0;
 };
 
 // One AudioHook connection: the upgrade (X-API-KEY checked), then the protocol's server side.
@@ -315,6 +331,14 @@ class AudioHookActivitySource::Impl::Connection
  public:
   Connection(Impl& owner, tcp::socket socket, uint64_t serial)
       : owner_(owner), ws_(std::move(socket)), serial_(serial) {}
+
+  // Closes the socket when nothing came for kIdleLimit; false once it is gone.
+  bool CloseIfIdle(std::chrono::steady_clock::time_point now) {
+    if (now - last_heard_ < kIdleLimit) return true;
+    beast::error_code ignored;
+    beast::get_lowest_layer(ws_).socket().close(ignored);
+    return false;
+  }
 
   void Start() {
     beast::get_lowest_layer(ws_).expires_after(kUpgradeTimeout);
@@ -346,7 +370,9 @@ class AudioHookActivitySource::Impl::Connection
       return;
     }
     beast::get_lowest_layer(ws_).expires_never();
-    ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
+    ws_.set_option(websocket::stream_base::timeout{.handshake_timeout = kUpgradeTimeout,
+                                                   .idle_timeout = websocket::stream_base::none(),
+                                                   .keep_alive_pings = false});
     ws_.async_accept(request_, [self = shared_from_this()](beast::error_code ec) {
       if (ec) return;
       self->Read();
@@ -356,6 +382,7 @@ class AudioHookActivitySource::Impl::Connection
   void Read() {
     ws_.async_read(in_, [self = shared_from_this()](beast::error_code ec, size_t) {
       if (ec) return self->owner_.Ended(self->serial_);
+      self->last_heard_ = std::chrono::steady_clock::now();
       std::string payload = beast::buffers_to_string(self->in_.data());
       self->in_.consume(self->in_.size());
       if (self->ws_.got_binary()) {
@@ -414,6 +441,7 @@ class AudioHookActivitySource::Impl::Connection
 
   Impl& owner_;
   websocket::stream<beast::tcp_stream> ws_;
+  std::chrono::steady_clock::time_point last_heard_ = std::chrono::steady_clock::now();
   const uint64_t serial_;
   beast::flat_buffer buffer_;
   http::request<http::string_body> request_;
@@ -427,8 +455,22 @@ class AudioHookActivitySource::Impl::Connection
 void AudioHookActivitySource::Impl::Accept() {
   acceptor_.async_accept([this](beast::error_code ec, tcp::socket socket) {
     if (ec) return;  // the acceptor closed
-    std::make_shared<Connection>(*this, std::move(socket), ++connection_count_)->Start();
+    auto connection = std::make_shared<Connection>(*this, std::move(socket), ++connection_count_);
+    live_[connection_count_] = connection;
+    connection->Start();
     Accept();
+  });
+}
+
+void AudioHookActivitySource::Impl::Sweep() {
+  const auto now = std::chrono::steady_clock::now();
+  std::erase_if(live_, [now](const auto& entry) {
+    const std::shared_ptr<Connection> connection = entry.second.lock();
+    return !connection || !connection->CloseIfIdle(now);
+  });
+  sweep_.expires_after(kSweepEvery);
+  sweep_.async_wait([this](beast::error_code ec) {
+    if (!ec) Sweep();
   });
 }
 
@@ -438,6 +480,7 @@ AudioHookActivitySource::AudioHookActivitySource(ApiClient& client, Clock& clock
 AudioHookActivitySource::~AudioHookActivitySource() = default;
 Status AudioHookActivitySource::Start() { return impl_->Start(); }
 int AudioHookActivitySource::port() const { return impl_->port(); }
+AudioHookActivitySource::Stats AudioHookActivitySource::stats() const { return impl_->stats(); }
 
 Result<std::vector<Candidate>> AudioHookActivitySource::Candidates(TimePoint now,
                                                                   Duration idle_timeout) {

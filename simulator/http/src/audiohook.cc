@@ -120,7 +120,7 @@ struct LegInfo {
 // One AudioHook session: one leg's audio from the instant it opened, on the streams' thread.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  // `changed` is called whenever the session may have become settled().
+  // `changed` is called whenever more of the session may have been delivered.
   Session(asio::io_context& io, const Target& target, const AudioHookOptions& options,
           LegInfo leg, std::string session_id, TimePoint origin, std::function<void()> changed)
       : changed_(std::move(changed)),
@@ -148,27 +148,38 @@ class Session : public std::enable_shared_from_this<Session> {
   bool over() const { return failed_ || done_; }
   // Over without the closing exchange or a server's `disconnect`: worth a new session.
   bool broken() const { return failed_ && !final_; }
-  // Waits on nobody: over, or streaming with every message written.
-  bool settled() const { return over() || (streaming() && outbox_.empty()); }
+  // Whether the audio up to the instant `t` (its sample included) has been written to the
+  // socket, or will never be: the session is over.
+  bool Delivered(TimePoint t) const { return over() || (open_ && written_ > SamplesAt(t)); }
   bool congested() const { return outbox_.size() >= kMaxQueued; }
   const std::string& failure() const { return failure_; }
 
-  // Whether the audio sent so far reaches the instant `t` (its sample included).
-  bool CaughtUp(TimePoint t) const { return samples_ > SamplesAt(t); }
+  // Where the audio of `leg` ends at `now`: the instant now, its sample included; for a leg
+  // that left, the instant it left, its sample excluded (it is not heard then), so that a
+  // server waiting for audio up to that instant waits for the `close` instead.
+  int64_t AudioEnd(const core::Participant& leg, TimePoint now) const {
+    return leg.end_time && *leg.end_time <= now ? SamplesAt(*leg.end_time) : SamplesAt(now) + 1;
+  }
+  // Whether the audio sent so far reaches `end` (samples).
+  bool CaughtUp(int64_t end) const { return samples_ >= end; }
 
-  // Sends the audio of `leg` from where it stopped up to the instant `now`, its sample
-  // included (at most kMaxSamplesPerPump at once), in frames of 100 ms (of a second while
-  // catching up), the last one partial. While paused, it is discarded.
-  void SendUntil(const core::Participant& leg, TimePoint now) {
-    const int64_t target = std::min(SamplesAt(now) + 1, samples_ + kMaxSamplesPerPump);
+  // Sends the audio of `leg` from where it stopped up to the sample `end` (at most
+  // kMaxSamplesPerPump at once), in frames of 100 ms (of a second while catching up), the last
+  // one partial. While paused, it is discarded.
+  void SendUntil(const core::Participant& leg, int64_t end) {
+    const int64_t target = std::min(end, samples_ + kMaxSamplesPerPump);
     while (samples_ < target && !congested()) {
       const int64_t frame =
           target - samples_ > kSamplesPerCatchUpFrame ? kSamplesPerCatchUpFrame : kSamplesPerFrame;
       const int64_t count = std::min(frame, target - samples_);
-      if (!paused_) SendFrame(leg, count);
-      const int64_t before = samples_;
+      const int64_t start = samples_;
       samples_ += count;
-      if (before / kSamplesPerPing != samples_ / kSamplesPerPing) {
+      if (paused_) {
+        Discarded();
+      } else {
+        SendFrame(leg, start, count);
+      }
+      if (start / kSamplesPerPing != samples_ / kSamplesPerPing) {
         Queue(Message("ping", json::object()).dump(), false);
       }
     }
@@ -193,14 +204,15 @@ class Session : public std::enable_shared_from_this<Session> {
     return std::max<int64_t>(0, (t - origin_).count() * kSamplesPerMs);
   }
 
-  void SendFrame(const core::Participant& leg, int64_t count) {
+  // The samples [start, start + count) of `leg`.
+  void SendFrame(const core::Participant& leg, int64_t start, int64_t count) {
     static const char kSilence = static_cast<char>(MuLaw(0));
     static const char kHigh = static_cast<char>(MuLaw(kVoiceAmplitude));
     static const char kLow = static_cast<char>(MuLaw(-kVoiceAmplitude));
     std::string frame(static_cast<size_t>(2 * count), kSilence);
     bool heard = false;
     for (int64_t i = 0; i < count; ++i) {
-      const int64_t sample = samples_ + i;
+      const int64_t sample = start + i;
       // Whether it is heard changes at most once a millisecond (the clock's resolution).
       if (i == 0 || sample % kSamplesPerMs == 0) {
         heard = core::HeardAt(leg, origin_ + Duration(sample / kSamplesPerMs));
@@ -321,17 +333,29 @@ class Session : public std::enable_shared_from_this<Session> {
     return true;
   }
 
+  // Each message carries the position it was queued at: once written, the audio up to there
+  // is delivered.
   void Queue(std::string payload, bool binary) {
     if (over()) return;
-    outbox_.emplace_back(std::move(payload), binary);
+    outbox_.push_back({std::move(payload), binary, samples_});
     if (outbox_.size() == 1) Write();
   }
 
+  // Audio discarded while paused counts as delivered once what was queued before it is.
+  void Discarded() {
+    if (outbox_.empty()) {
+      written_ = samples_;
+    } else {
+      outbox_.back().position = samples_;
+    }
+  }
+
   void Write() {
-    ws_.binary(outbox_.front().second);
-    ws_.async_write(asio::buffer(outbox_.front().first),
+    ws_.binary(outbox_.front().binary);
+    ws_.async_write(asio::buffer(outbox_.front().payload),
                     [self = shared_from_this()](beast::error_code ec, size_t) {
                       if (ec) return self->Fail("cannot send", ec);
+                      self->written_ = std::max(self->written_, self->outbox_.front().position);
                       self->outbox_.pop_front();
                       if (!self->outbox_.empty()) return self->Write();
                       self->changed_();
@@ -366,7 +390,13 @@ class Session : public std::enable_shared_from_this<Session> {
   int64_t seq_ = 0;
   int64_t serverseq_ = 0;
   beast::flat_buffer in_;
-  std::deque<std::pair<std::string, bool>> outbox_;  // payload, binary
+  struct Outgoing {
+    std::string payload;
+    bool binary;
+    int64_t position;  // samples_ when it was queued
+  };
+  std::deque<Outgoing> outbox_;
+  int64_t written_ = 0;  // the position the messages written so far reach
   bool open_ = false;
   bool paused_ = false;
   bool ending_ = false;
@@ -405,8 +435,11 @@ class AudioHookStreams::Impl {
 
   bool Sync(std::chrono::milliseconds limit) {
     if (!thread_.joinable()) return false;
+    TimePoint now;
+    sim_.Read([&now](const core::WorldView& world) { now = world.now(); });
     std::unique_lock lock(sync_mu_);
     const uint64_t asked = ++syncs_asked_;
+    sync_target_ = std::max(sync_target_, now);
     asio::post(io_, [this] { Pump(); });
     return synced_.wait_for(lock, limit, [&] { return syncs_done_ >= asked; });
   }
@@ -424,13 +457,15 @@ class AudioHookStreams::Impl {
   // that left, and gives broken sessions' legs new ones after kRetryAfter.
   void Pump() {
     uint64_t asked = 0;
+    TimePoint target;
     {
       std::lock_guard lock(sync_mu_);
       asked = syncs_asked_;
+      target = sync_target_;
     }
     const bool syncing = asked > syncs_done_seen_;
     const bool may_open = options_.open_on_timer || syncing;
-    bool settled = true;
+    bool delivered = true;  // every leg's audio up to the sync's target is out
     bool behind = false;
     std::set<std::string> seen;
     sim_.Read([&](const core::WorldView& world) {
@@ -442,10 +477,7 @@ class AudioHookStreams::Impl {
           auto it = streams_.find(leg->id);
           if (it == streams_.end()) {
             if (!live) continue;
-            if (!may_open) {
-              settled = false;
-              continue;
-            }
+            if (!may_open) continue;
             it = streams_.emplace(leg->id, Stream{.session = Open(*conv, *leg, now)}).first;
           }
           seen.insert(leg->id);
@@ -460,15 +492,22 @@ class AudioHookStreams::Impl {
             if (!stream.retry_at) stream.retry_at = now + kRetryAfter;
             if (now >= *stream.retry_at && may_open) {
               stream = Stream{.session = Open(*conv, *leg, now), .told = stream.told};
-              settled = false;
+              if (*leg->connected_time <= target) delivered = false;
             }
             continue;
           }
-          const TimePoint until = leg->end_time ? std::min(now, *leg->end_time) : now;
-          if (session.streaming()) session.SendUntil(*leg, until);
-          if (leg->end_time && session.CaughtUp(*leg->end_time)) session.End();
-          if (!session.settled()) settled = false;
-          if (session.streaming() && !session.CaughtUp(until)) behind = true;
+          const int64_t end = session.AudioEnd(*leg, now);
+          if (session.streaming()) session.SendUntil(*leg, end);
+          const bool left = leg->end_time && *leg->end_time <= now;
+          if (left && session.CaughtUp(end)) session.End();
+          // A sync waits for the audio up to its instant, or, for a leg that left by then, for
+          // the closing exchange.
+          const bool left_by_target = leg->end_time && *leg->end_time <= target;
+          if (*leg->connected_time <= target &&
+              !(left_by_target ? session.over() : session.Delivered(target))) {
+            delivered = false;
+          }
+          if (session.streaming() && !session.CaughtUp(end)) behind = true;
         }
       }
     });
@@ -477,7 +516,7 @@ class AudioHookStreams::Impl {
     for (auto& [leg_id, stream] : streams_) {
       if (!seen.contains(leg_id)) stream.session->End();
     }
-    if (syncing && settled && !behind) {
+    if (syncing && delivered) {
       syncs_done_seen_ = asked;
       std::lock_guard lock(sync_mu_);
       syncs_done_ = asked;
@@ -487,7 +526,7 @@ class AudioHookStreams::Impl {
     SchedulePump(behind ? kPumpBehind : kPumpEvery);
   }
 
-  // A session may have settled: while a sync waits, look again at once.
+  // More of a session was delivered: while a sync waits, look again at once.
   void Wake() {
     {
       std::lock_guard lock(sync_mu_);
@@ -520,7 +559,8 @@ class AudioHookStreams::Impl {
   asio::steady_timer pump_{io_};
   std::map<std::string, Stream> streams_;
   uint64_t syncs_done_seen_ = 0;  // the streams' thread's copy of syncs_done_
-  std::mutex sync_mu_;            // guards syncs_asked_, syncs_done_
+  std::mutex sync_mu_;            // guards syncs_asked_, sync_target_, syncs_done_
+  TimePoint sync_target_;         // the clock's time at the latest Sync()
   std::condition_variable synced_;
   uint64_t syncs_asked_ = 0;
   uint64_t syncs_done_ = 0;

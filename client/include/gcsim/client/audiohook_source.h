@@ -40,6 +40,12 @@ struct AudioHookActivitySourceOptions {
 // the clock.
 class AudioHookActivitySource final : public ActivitySource {
  public:
+  // What the server has taken in, for logs and benchmarks.
+  struct Stats {
+    size_t sessions = 0;  // open now
+    Duration audio{};     // received since Start(), summed over every session
+  };
+
   AudioHookActivitySource(ApiClient& client, Clock& clock,
                           AudioHookActivitySourceOptions options = {});
   ~AudioHookActivitySource() override;
@@ -48,6 +54,7 @@ class AudioHookActivitySource final : public ActivitySource {
   Status Start();
   // The bound port, 0 before Start().
   int port() const;
+  Stats stats() const;
 
   Result<std::vector<Candidate>> Candidates(TimePoint now, Duration idle_timeout) override;
   Result<std::optional<TimePoint>> SilentSince(const std::string& conversation_id,
