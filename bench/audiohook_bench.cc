@@ -18,9 +18,7 @@
 #include <vector>
 
 #include "bench_util.h"
-#include "gcsim/client/api_client.h"
 #include "gcsim/client/audiohook_source.h"
-#include "gcsim/client/transport.h"
 #include "gcsim/common/clock.h"
 #include "gcsim/http/server.h"
 
@@ -41,18 +39,16 @@ nlohmann::json Measure(int streams, double seconds) {
   const core::WorldSpec world = LoadWorld(std::max(1, streams / kLegsPerBridge));
   auto sim = core::Simulator::Create({.clock = &clock}, world).value();
   auto server = http::Server::Create({.simulator = sim.get(), .initial_world = world, .threads = 4}).value();
-  const int port = server->Start().value();
-  client::HttpTransport transport;
-  client::ApiClient api({.api_url = "http://127.0.0.1:" + std::to_string(port),
-                         .client_id = kClientId, .client_secret = kClientSecret},
-                        clock, transport);
-  client::AudioHookActivitySource sink(api, clock);
+  server->Start().value();
+  client::AudioHookActivitySource sink(clock);
   if (!sink.Start().ok()) return {};
   if (!server->StreamAudioHook({.url = "ws://127.0.0.1:" + std::to_string(sink.port()) + "/"}).ok()) {
     return {};
   }
-  // Every session open and caught up, then a window of wall time.
+  // Every session open and caught up, a second to settle (what the opening left behind is
+  // caught up), then the window.
   server->SyncAudioHook(std::chrono::seconds(60));
+  std::this_thread::sleep_for(std::chrono::duration<double>(std::min(1.0, seconds)));
   const auto wall_start = std::chrono::steady_clock::now();
   const double cpu_start = CpuSeconds();
   const client::AudioHookActivitySource::Stats before = sink.stats();

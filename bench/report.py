@@ -161,6 +161,14 @@ if conn:
     row(f"connections: busy clients' req/s in the crowd (baseline: alone)", siege["busy_rps"], alone["busy_rps"],
         "", "≥ 0.8 × alone", siege["busy_rps"] >= 0.8 * alone["busy_rps"], fmt="{:,.0f}")
 
+# --- AudioHook ----------------------------------------------------------------------------
+audiohook = load_json("audiohook.json")
+if audiohook:
+    for size in audiohook["sizes"]:
+        row(f"audiohook: audio received per stream per wall second at {size['streams']} streams "
+            f"(baseline: real time; {size['cpu_cores']:.2f} cores used)",
+            size["realtime"], 1.0, "s/s", "≥ 0.95", size["realtime"] >= 0.95, fmt="{:.3f}")
+
 # --- scenarios ----------------------------------------------------------------------------
 scale = load_json("scenario_scale-10k-bridges_harness.json")
 direct = load_json("scenario_scale-10k-bridges_direct.json")

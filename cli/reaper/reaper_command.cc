@@ -295,7 +295,7 @@ int RunReaper(const ReaperCommandOptions& options) {
   } else if (options.activity == "audiohook") {
     const auto [host, port] = *SplitHostPort(options.audiohook_listen);
     auto audiohook = std::make_unique<client::AudioHookActivitySource>(
-        api, clock,
+        clock,
         client::AudioHookActivitySourceOptions{
             .listen_host = host, .listen_port = port, .api_key = options.audiohook_api_key});
     if (Status listening = audiohook->Start(); !listening.ok()) {

@@ -86,9 +86,8 @@ struct Stream {
 
 class AudioHookActivitySource::Impl {
  public:
-  Impl(ApiClient& client, Clock& clock, AudioHookActivitySourceOptions options)
-      : client_(client),
-        clock_(clock),
+  Impl(Clock& clock, AudioHookActivitySourceOptions options)
+      : clock_(clock),
         options_(std::move(options)),
         threshold_energy_(options_.voice_threshold * options_.voice_threshold),
         hangover_samples_(options_.hangover.count() * kSamplesPerMs) {}
@@ -133,64 +132,38 @@ class AudioHookActivitySource::Impl {
     return {.sessions = streams_.size(), .audio = Duration(samples_received_ / kSamplesPerMs)};
   }
 
-  Result<std::vector<Candidate>> Candidates(TimePoint now, Duration idle_timeout) {
-    std::map<std::string, std::vector<std::pair<std::string, TimePoint>>> silent;  // by call
-    {
-      std::unique_lock lock(mu_);
-      changed_.wait_for(lock, options_.sync_timeout, [&] {
-        for (const auto& [pid, stream] : streams_) {
-          if (!Reaches(stream, now)) return false;
-        }
-        return true;
-      });
+  std::vector<Candidate> Candidates(TimePoint now, Duration idle_timeout) {
+    std::unique_lock lock(mu_);
+    changed_.wait_for(lock, options_.sync_timeout, [&] {
       for (const auto& [pid, stream] : streams_) {
-        const std::optional<TimePoint> since = SilentSinceLocked(stream, now);
-        if (since && now - *since >= idle_timeout) {
-          silent[stream.conversation_id].emplace_back(pid, *since);
-        }
+        if (!Reaches(stream, now)) return false;
       }
-    }
+      return true;
+    });
     std::vector<Candidate> candidates;
-    for (const auto& [cid, legs] : silent) {
-      Result<CallConversation> call = client_.GetCallConversation(cid);
-      if (!call.ok()) {
-        if (call.status().code() == StatusCode::kNotFound) continue;
-        return call.status();
-      }
-      for (const auto& [pid, since] : legs) {
-        const CallParticipant* leg = call->FindParticipant(pid);
-        if (leg != nullptr && leg->state == "connected") {
-          candidates.push_back({cid, pid, leg->purpose, since});
-        }
+    for (const auto& [pid, stream] : streams_) {
+      const std::optional<TimePoint> since = SilentSinceLocked(stream, now);
+      if (since && now - *since >= idle_timeout) {
+        // The purpose is the reaper's to read, when it confirms the leg on its conversation.
+        candidates.push_back({stream.conversation_id, pid, "", *since});
       }
     }
     return candidates;
   }
 
-  Result<std::optional<TimePoint>> SilentSince(const std::string& cid, const std::string& pid,
-                                               TimePoint now) {
-    std::optional<TimePoint> since;
-    {
-      std::unique_lock lock(mu_);
-      const auto found = [&] {
-        const auto it = streams_.find(pid);
-        return it != streams_.end() && it->second.conversation_id == cid ? &it->second : nullptr;
-      };
-      changed_.wait_for(lock, options_.sync_timeout, [&] {
-        const Stream* stream = found();
-        return stream == nullptr || Reaches(*stream, now);
-      });
-      if (const Stream* stream = found()) since = SilentSinceLocked(*stream, now);
-    }
-    if (!since) return since;
-    Result<CallConversation> call = client_.GetCallConversation(cid);
-    if (!call.ok()) {
-      if (call.status().code() == StatusCode::kNotFound) return std::optional<TimePoint>();
-      return call.status();
-    }
-    const CallParticipant* leg = call->FindParticipant(pid);
-    if (leg == nullptr || leg->state != "connected") return std::optional<TimePoint>();
-    return since;
+  std::optional<TimePoint> SilentSince(const std::string& cid, const std::string& pid,
+                                       TimePoint now) {
+    std::unique_lock lock(mu_);
+    const auto found = [&] {
+      const auto it = streams_.find(pid);
+      return it != streams_.end() && it->second.conversation_id == cid ? &it->second : nullptr;
+    };
+    changed_.wait_for(lock, options_.sync_timeout, [&] {
+      const Stream* stream = found();
+      return stream == nullptr || Reaches(*stream, now);
+    });
+    const Stream* stream = found();
+    return stream ? SilentSinceLocked(*stream, now) : std::nullopt;
   }
 
  private:
@@ -305,7 +278,6 @@ class AudioHookActivitySource::Impl {
   void Accept();  // after Connection
   void Sweep();   // after Connection
 
-  ApiClient& client_;
   Clock& clock_;
   const AudioHookActivitySourceOptions options_;
   const double threshold_energy_;
@@ -474,9 +446,9 @@ void AudioHookActivitySource::Impl::Sweep() {
   });
 }
 
-AudioHookActivitySource::AudioHookActivitySource(ApiClient& client, Clock& clock,
+AudioHookActivitySource::AudioHookActivitySource(Clock& clock,
                                                  AudioHookActivitySourceOptions options)
-    : impl_(std::make_unique<Impl>(client, clock, std::move(options))) {}
+    : impl_(std::make_unique<Impl>(clock, std::move(options))) {}
 AudioHookActivitySource::~AudioHookActivitySource() = default;
 Status AudioHookActivitySource::Start() { return impl_->Start(); }
 int AudioHookActivitySource::port() const { return impl_->port(); }

@@ -43,7 +43,7 @@ class AudioHookSourceTest : public ::testing::Test {
   // The source listens (wanting `source_key`); gcsim streams to it with `sent_key`.
   void Listen(const std::string& source_key = "", const std::string& sent_key = "") {
     source_ = std::make_unique<client::AudioHookActivitySource>(
-        *client_, clock_, client::AudioHookActivitySourceOptions{.api_key = source_key});
+        clock_, client::AudioHookActivitySourceOptions{.api_key = source_key});
     ASSERT_TRUE(source_->Start().ok());
     ASSERT_TRUE(server_
                     ->StreamAudioHook({.url = "ws://127.0.0.1:" + std::to_string(source_->port()) +
@@ -84,7 +84,7 @@ TEST_F(AudioHookSourceTest, TheSilentSupervisorIsACandidateAndTheTalkersAreNot) 
   ASSERT_EQ(candidates.size(), 1u);
   EXPECT_EQ(candidates[0].participant_id, kSupervisor);
   EXPECT_EQ(candidates[0].conversation_id, kConversation);
-  EXPECT_EQ(candidates[0].purpose, "user");
+  EXPECT_EQ(candidates[0].purpose, "") << "the reaper reads it when it confirms the leg";
   EXPECT_EQ(candidates[0].silent_since, start) << "silent since its audio began";
   EXPECT_EQ(std::string(source_->name()), "audiohook");
 

@@ -33,11 +33,11 @@ struct AudioHookActivitySourceOptions {
 // leg). A leg is silent since the later of the start of its audio and the end of its last block
 // with voice plus the hangover; the session's position 0 is the clock's time when `open`
 // arrived, less the position it carried. Safety: silence is claimed only over audio received up
-// to the instant of the claim (the source waits for it), and each candidate is confirmed on its
-// conversation (GET of the call: still connected), which also gives its purpose. Legs the
-// source has no session for are never candidates.
-// Not thread-safe (one reaper); it owns the server's thread. Holds a reference to the client and
-// the clock.
+// to the instant of the claim (the source waits for it, up to sync_timeout), so a leg that left
+// (its audio stops, then its session closes) or whose stream stalled is never claimed, nor is a
+// leg without a session. The source makes no request: the reaper confirms each candidate on its
+// conversation (still connected, its purpose allowed).
+// Not thread-safe (one reaper); it owns the server's thread. Holds a reference to the clock.
 class AudioHookActivitySource final : public ActivitySource {
  public:
   // What the server has taken in, for logs and benchmarks.
@@ -46,8 +46,7 @@ class AudioHookActivitySource final : public ActivitySource {
     Duration audio{};     // received since Start(), summed over every session
   };
 
-  AudioHookActivitySource(ApiClient& client, Clock& clock,
-                          AudioHookActivitySourceOptions options = {});
+  explicit AudioHookActivitySource(Clock& clock, AudioHookActivitySourceOptions options = {});
   ~AudioHookActivitySource() override;
 
   // Binds and starts serving. Fails when the address cannot be bound.
