@@ -7,7 +7,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -76,19 +79,33 @@ inline int Wait(Child& child) {
 // Waits at most `limit` for the child to exit: its exit status (-1 when killed by a signal),
 // or nullopt when it was still running (it is then killed, so that no test leaves it behind).
 inline std::optional<int> WaitAtMost(Child& child, std::chrono::seconds limit) {
-  const auto give_up = std::chrono::steady_clock::now() + limit;
-  int status = 0;
-  while (waitpid(child.pid, &status, WNOHANG) == 0) {
-    if (std::chrono::steady_clock::now() > give_up) {
+  // This thread blocks until the child exits, with no polling; a watchdog kills it at the limit.
+  // WNOWAIT leaves the exited child unreaped until the watchdog is done, so the watchdog can
+  // never signal a pid the system has given to another process.
+  std::mutex mu;
+  std::condition_variable exited;
+  bool done = false;
+  bool killed = false;
+  std::thread watchdog([&] {
+    std::unique_lock lock(mu);
+    if (!exited.wait_for(lock, limit, [&] { return done; })) {
       kill(child.pid, SIGKILL);
-      Wait(child);
-      return std::nullopt;
+      killed = true;
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  });
+  siginfo_t info{};
+  while (waitid(P_PID, static_cast<id_t>(child.pid), &info, WEXITED | WNOWAIT) != 0 &&
+         errno == EINTR) {
   }
-  close(child.out);
-  close(child.err);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  {
+    std::lock_guard lock(mu);
+    done = true;
+  }
+  exited.notify_all();
+  watchdog.join();
+  const int status = Wait(child);
+  if (killed) return std::nullopt;
+  return status;
 }
 
 }  // namespace gcsim::testing

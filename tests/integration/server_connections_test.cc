@@ -35,11 +35,7 @@ class ServerConnectionsTest : public ::testing::Test {
 
   // Waits (bounded) until the server has accepted `count` connections in all.
   bool AwaitAccepted(size_t count) const {
-    for (int i = 0; i < 10'000; ++i) {
-      if (server_->connection_stats().accepted >= count) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-    return false;
+    return server_->AwaitAccepted(count, std::chrono::seconds(10));
   }
 
   ManualClock clock_;

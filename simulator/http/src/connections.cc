@@ -189,6 +189,11 @@ size_t Connections::accepted_for_test() const {
   return accepted_;
 }
 
+bool Connections::AwaitAccepted(size_t count, std::chrono::milliseconds limit) const {
+  std::unique_lock lock(mu_);
+  return changed_.wait_for(lock, limit, [&] { return accepted_ >= count; });
+}
+
 size_t Connections::refused_for_test() const {
   std::lock_guard lock(mu_);
   return refused_;

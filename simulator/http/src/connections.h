@@ -86,6 +86,8 @@ class Connections {
   void CloseAll();
 
   size_t accepted_for_test() const;
+  // Waits (at most `limit`) until `count` connections have been accepted; false at the limit.
+  bool AwaitAccepted(size_t count, std::chrono::milliseconds limit) const;
   size_t refused_for_test() const;
   size_t timed_out_for_test() const;
 
@@ -107,7 +109,7 @@ class Connections {
 
   const Limits limits_;
   mutable std::mutex mu_;
-  std::condition_variable changed_;
+  mutable std::condition_variable changed_;
   std::list<Connection> open_;
   bool closing_ = false;
   size_t accepted_ = 0;

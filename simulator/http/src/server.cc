@@ -287,6 +287,10 @@ class ServerImpl final : public Server {
     return !audiohook_ || audiohook_->Sync(limit);
   }
 
+  bool AwaitAccepted(size_t count, std::chrono::milliseconds limit) const override {
+    return connections_.AwaitAccepted(count, limit);
+  }
+
   ConnectionStats connection_stats() const override {
     return {.accepted = connections_.accepted_for_test(),
             .refused = connections_.refused_for_test(),

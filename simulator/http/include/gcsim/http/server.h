@@ -110,6 +110,9 @@ class Server {
   // process, such as tests that drive the reaper on the simulator's own clock.
   virtual InProcessResponse AnswerInProcess(const InProcessRequest& request) = 0;
   virtual ConnectionStats connection_stats() const = 0;
+  // Waits, at most `limit` of wall time, until `count` connections have been accepted (tests
+  // that open connections and must know the server holds them); false at the limit.
+  virtual bool AwaitAccepted(size_t count, std::chrono::milliseconds limit) const = 0;
   // Starts streaming to an AudioHook server (after Start(), when the options named none). Fails
   // on a bad URL or when already streaming; a server that cannot be reached is told on stderr
   // and tried again, never waited for.
