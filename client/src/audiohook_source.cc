@@ -32,6 +32,8 @@ constexpr int kSamplesPerMs = 8;          // PCMU at 8 kHz
 constexpr int kBlock = 20 * kSamplesPerMs;  // voice activity is judged per 20 ms
 // A connection that does not finish its upgrade in this long is closed.
 constexpr auto kUpgradeTimeout = std::chrono::seconds(10);
+// The largest message read: a second of two-channel audio is 16 KB.
+constexpr size_t kMaxMessage = 1 << 20;
 // A connection silent this long (a client pings every few seconds) is closed, as the sweep
 // every kSweepEvery finds it. One timer for all: a timer per message costs more than the audio.
 constexpr auto kIdleLimit = std::chrono::seconds(60);
@@ -342,6 +344,7 @@ class AudioHookActivitySource::Impl::Connection
       return;
     }
     beast::get_lowest_layer(ws_).expires_never();
+    ws_.read_message_max(kMaxMessage);
     ws_.set_option(websocket::stream_base::timeout{.handshake_timeout = kUpgradeTimeout,
                                                    .idle_timeout = websocket::stream_base::none(),
                                                    .keep_alive_pings = false});
@@ -360,7 +363,14 @@ class AudioHookActivitySource::Impl::Connection
       if (self->ws_.got_binary()) {
         self->owner_.Audio(self->serial_, payload);
       } else {
-        self->Handle(payload);
+        try {
+          self->Handle(payload);
+        } catch (const json::exception& e) {
+          // A field of the wrong type: the session ends, the server goes on.
+          self->owner_.Ended(self->serial_);
+          self->Send("disconnect", {{"reason", "error"}, {"info", e.what()}});
+          return;
+        }
       }
       self->Read();
     });

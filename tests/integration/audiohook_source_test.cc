@@ -3,6 +3,14 @@
 // for a leg heard within the timeout, nor for a leg whose stream is gone or was refused.
 #include <gtest/gtest.h>
 
+// Boost 1.74's asio uses std::exchange without including <utility> (C++20 coroutine support).
+#include <utility>
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/websocket.hpp>
+#include <nlohmann/json.hpp>
+
 #include "gcsim/client/api_client.h"
 #include "gcsim/client/audiohook_source.h"
 #include "gcsim/client/transport.h"
@@ -136,6 +144,31 @@ TEST_F(AudioHookSourceTest, ALegWithoutAStreamIsNeverClaimed) {
   const auto since = source_->SilentSince(kConversation, kSupervisor, clock_.Now());
   ASSERT_TRUE(since.ok());
   EXPECT_FALSE(since->has_value());
+}
+
+TEST_F(AudioHookSourceTest, AMalformedSessionIsDisconnectedAndTheServerGoesOn) {
+  Listen();
+  namespace beast = boost::beast;
+  boost::asio::io_context io;
+  beast::websocket::stream<boost::asio::ip::tcp::socket> ws(io);
+  ws.next_layer().connect({boost::asio::ip::make_address("127.0.0.1"),
+                           static_cast<unsigned short>(source_->port())});
+  ws.handshake("127.0.0.1", "/audiohook");
+  ws.binary(true);
+  ws.write(boost::asio::buffer(std::string(1600, '\xff')));  // audio before any open: ignored
+  ws.text(true);
+  ws.write(boost::asio::buffer(std::string(
+      R"({"version":"2","type":"open","id":"x","seq":1,"position":"PT0S","parameters":5})")));
+  beast::flat_buffer answer;
+  ws.read(answer);
+  const auto reply = nlohmann::json::parse(beast::buffers_to_string(answer.data()));
+  EXPECT_EQ(reply["type"], "disconnect");
+  EXPECT_EQ(reply["parameters"]["reason"], "error");
+
+  AdvanceAndSync(minutes(10));
+  const std::vector<client::Candidate> candidates = Candidates();
+  ASSERT_EQ(candidates.size(), 1u) << "gcsim's own sessions go on";
+  EXPECT_EQ(candidates[0].participant_id, kSupervisor);
 }
 
 TEST_F(AudioHookSourceTest, AStreamThatStopsIsNoLongerTrusted) {

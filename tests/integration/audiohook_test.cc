@@ -51,6 +51,7 @@ struct Seen {
   std::vector<int16_t> external;               // decoded samples of each channel, in order
   std::vector<int16_t> internal;
   bool closed = false;  // `close` received and answered
+  bool dropped = false;  // its first session's socket was closed by the server
   const json* Last(const std::string& type) const {
     for (auto it = messages.rbegin(); it != messages.rend(); ++it) {
       if ((*it)["type"] == type) return &*it;
@@ -65,6 +66,7 @@ struct Reactions {
   bool resume_on_ping = false;        // `resume` after answering a ping while paused
   size_t disconnect_after = 0;        // `disconnect` once a leg sent this many samples; 0: never
   bool drop_first_session = false;    // close the first session's socket at its first audio
+  bool garble_first_opened = false;   // answer the first open with parameters of the wrong type
 };
 
 // A blocking AudioHook server: one thread per connection, recording what it got by
@@ -153,6 +155,7 @@ class AudioHookServer {
         samples += payload.size() / 2;
         if (reactions_.drop_first_session && seen.opens.size() == 1) {
           ws.next_layer().close(ec);
+          seen.dropped = true;
           changed_.notify_all();
           return;
         }
@@ -172,7 +175,11 @@ class AudioHookServer {
           seen.opens.push_back(message);
           if (seen.headers.empty()) seen.headers = headers;
           seen.messages.push_back(message);
-          send("opened", {{"media", message["parameters"]["media"]}});
+          if (reactions_.garble_first_opened && seen.opens.size() == 1) {
+            send("opened", "not an object");
+          } else {
+            send("opened", {{"media", message["parameters"]["media"]}});
+          }
         } else {
           seen.messages.push_back(message);
           if (message["type"] == "ping") {
@@ -257,6 +264,11 @@ TEST_F(AudioHookTest, EachLegStreamsWhatOthersHearUpToTheClock) {
   AdvanceAndSync(streams, std::chrono::seconds(1));
   ASSERT_TRUE(server.WaitFor([&](const auto& seen) { return seen.at(customer_).closed; }))
       << "the session closes when the leg leaves";
+  // A sync means written to the socket; the server reads on its own threads.
+  ASSERT_TRUE(server.WaitFor([&](const auto& seen) {
+    return seen.at(agent_).external.size() >= 24'001 &&
+           seen.at(supervisor_).external.size() >= 24'001;
+  }));
   streams.Stop();
 
   const std::map<std::string, Seen> seen = server.seen();
@@ -332,17 +344,33 @@ TEST_F(AudioHookTest, ALostSessionIsFollowedByANewOneFiveSecondsLater) {
   AudioHookStreams streams(*sim_, {.url = server.url()});
   ASSERT_TRUE(streams.Start().ok());
   ASSERT_TRUE(streams.Sync(kSyncLimit));
-  AdvanceAndSync(streams, std::chrono::seconds(1));
-  ASSERT_TRUE(server.WaitFor([&](const auto& seen) { return seen.size() == 3; }));
-  AdvanceAndSync(streams, std::chrono::seconds(3));
-  EXPECT_EQ(server.seen().at(customer_).opens.size(), 1u) << "not before 5 s";
-  AdvanceAndSync(streams, std::chrono::seconds(3));
-  ASSERT_TRUE(server.WaitFor([&](const auto& seen) { return seen.at(customer_).opens.size() == 2; }))
-      << "a new session once 5 s of simulator time have passed since the loss";
+  ASSERT_TRUE(server.WaitFor([&](const auto& seen) { return seen.at(customer_).dropped; }));
+  // Lost at 0s (gcsim learns of it a moment later): a new session from 5s on, not before.
+  int reopened_at = 0;
+  for (int second = 1; second <= 12 && reopened_at == 0; ++second) {
+    AdvanceAndSync(streams, std::chrono::seconds(1));
+    if (server.seen().at(customer_).opens.size() == 2) reopened_at = second;
+  }
   streams.Stop();
+  EXPECT_GE(reopened_at, 5) << "not before 5 s of simulator time";
+  EXPECT_LE(reopened_at, 12);
   const Seen customer = server.seen().at(customer_);
+  ASSERT_EQ(customer.opens.size(), 2u);
   EXPECT_NE(customer.opens[0]["id"], customer.opens[1]["id"]);
   EXPECT_EQ(customer.opens[1]["position"], "PT0.000S");
+}
+
+TEST_F(AudioHookTest, AnUnreadableAnswerEndsTheSessionNotTheSimulator) {
+  AudioHookServer server({.garble_first_opened = true});
+  AudioHookStreams streams(*sim_, {.url = server.url()});
+  ASSERT_TRUE(streams.Start().ok());
+  ASSERT_TRUE(streams.Sync(kSyncLimit)) << "a session that failed is not waited for";
+  AdvanceAndSync(streams, std::chrono::seconds(6));
+  ASSERT_TRUE(server.WaitFor([&](const auto& seen) {
+    return seen.contains(customer_) && seen.at(customer_).opens.size() == 2 &&
+           !seen.at(customer_).external.empty();
+  })) << "a new session streams after the garbled one";
+  streams.Stop();
 }
 
 TEST_F(AudioHookTest, ABadUrlIsRefusedAndAnUnreachableServerDoesNotStopTheWorld) {

@@ -52,6 +52,8 @@ constexpr int64_t kSamplesPerPing = 5 * kSampleRate;
 // A leg whose session could not connect, or lost its socket, gets a new one after this much
 // simulator time.
 constexpr Duration kRetryAfter = std::chrono::seconds(5);
+// The server's messages are small JSON: a larger one ends the session.
+constexpr size_t kMaxServerMessage = 64 * 1024;
 // A server that does not answer the upgrade is given up on after this.
 constexpr auto kOpenTimeout = std::chrono::seconds(10);
 // What a talking leg sounds like: a 400 Hz square wave, so that every sample of voice is
@@ -120,10 +122,13 @@ struct LegInfo {
 // One AudioHook session: one leg's audio from the instant it opened, on the streams' thread.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  // `changed` is called whenever more of the session may have been delivered.
+  // `changed` is called whenever more of the session may have been delivered; `now` reads
+  // the simulator's clock.
   Session(asio::io_context& io, const Target& target, const AudioHookOptions& options,
-          LegInfo leg, std::string session_id, TimePoint origin, std::function<void()> changed)
+          LegInfo leg, std::string session_id, TimePoint origin, std::function<void()> changed,
+          std::function<TimePoint()> now)
       : changed_(std::move(changed)),
+        now_(std::move(now)),
         resolver_(io),
         ws_(io),
         target_(target),
@@ -153,6 +158,7 @@ class Session : public std::enable_shared_from_this<Session> {
   bool Delivered(TimePoint t) const { return over() || (open_ && written_ > SamplesAt(t)); }
   bool congested() const { return outbox_.size() >= kMaxQueued; }
   const std::string& failure() const { return failure_; }
+  TimePoint failed_at() const { return failed_at_; }
 
   // Where the audio of `leg` ends at `now`: the instant now, its sample included; for a leg
   // that left, the instant it left, its sample excluded (it is not heard then), so that a
@@ -239,6 +245,7 @@ class Session : public std::enable_shared_from_this<Session> {
       request.set("Audiohook-Session-Id", id_);
       if (!options_.api_key.empty()) request.set("X-API-KEY", options_.api_key);
     }));
+    ws_.read_message_max(kMaxServerMessage);
     ws_.async_handshake(target_.host + ":" + target_.port, target_.path,
                         [self = shared_from_this()](beast::error_code ec) {
                           if (ec) return self->Fail("upgrade refused", ec);
@@ -281,7 +288,13 @@ class Session : public std::enable_shared_from_this<Session> {
       if (ec) return self->ending_ ? self->Finish() : self->Fail("connection lost", ec);
       const std::string text = beast::buffers_to_string(self->in_.data());
       self->in_.consume(self->in_.size());
-      if (self->Handle(text)) self->Read();
+      try {
+        if (self->Handle(text)) self->Read();
+      } catch (const json::exception& e) {
+        // A field of the wrong type: a server gcsim cannot follow, not a reason to stop.
+        self->Fail("unreadable message from the server (" + std::string(e.what()) + "): " +
+                   text.substr(0, 200));
+      }
     });
   }
 
@@ -363,9 +376,13 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void Fail(const char* what, const beast::error_code& ec) {
+    Fail(Join({what, ": ", ec.message()}, ""));
+  }
+  void Fail(std::string why) {
     if (over()) return;
     failed_ = true;
-    failure_ = Join({what, ": ", ec.message()}, "");
+    failed_at_ = now_();
+    failure_ = std::move(why);
     outbox_.clear();
     beast::error_code ignored;
     beast::get_lowest_layer(ws_).socket().close(ignored);
@@ -378,6 +395,8 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   const std::function<void()> changed_;
+  const std::function<TimePoint()> now_;
+  TimePoint failed_at_;
   tcp::resolver resolver_;
   websocket::stream<beast::tcp_stream> ws_;
   const Target& target_;
@@ -489,7 +508,7 @@ class AudioHookStreams::Impl {
                   "; a new session in " + FormatDuration(kRetryAfter) + " of simulator time");
               stream.told = true;
             }
-            if (!stream.retry_at) stream.retry_at = now + kRetryAfter;
+            if (!stream.retry_at) stream.retry_at = session.failed_at() + kRetryAfter;
             if (now >= *stream.retry_at && may_open) {
               stream = Stream{.session = Open(*conv, *leg, now), .told = stream.told};
               if (*leg->connected_time <= target) delivered = false;
@@ -546,7 +565,12 @@ class AudioHookStreams::Impl {
                                 TimePoint now) {
     auto session = std::make_shared<Session>(
         io_, target_, options_, LegInfo{leg.id, conv.id, leg.address, leg.name, leg.direction},
-        ids_.NextUuid(), now, [this] { Wake(); });
+        ids_.NextUuid(), now, [this] { Wake(); },
+        [this] {
+          TimePoint at;
+          sim_.Read([&at](const core::WorldView& world) { at = world.now(); });
+          return at;
+        });
     session->Start();
     return session;
   }

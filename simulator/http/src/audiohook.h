@@ -2,12 +2,13 @@
 // connected, one session to the configured AudioHook server (open/opened, ping/pong,
 // pause/paused, resume/resumed, close/closed, disconnect, as the protocol runs them), streaming
 // the leg's audio as PCMU at 8 kHz in the protocol's two channels: "external" carries the leg
-// (a square wave while others hear it talk, silence while it is quiet, muted or held), "internal"
-// silence. A session's position 0 is the instant it opened; its audio reaches the simulator's
-// clock in frames of at most 100 ms, the last one partial, so that a server that waits for it
-// knows every sample up to now (the sample at now included). A session that cannot connect or loses its socket is tried
-// again (a new session) after 5 s of simulator time. One thread runs every socket; the core
-// never sees one.
+// (a square wave while others hear it talk, silence while it is quiet, muted or held),
+// "internal" silence. A session's position 0 is the instant it opened. Its audio follows the
+// simulator's clock in frames of at most 100 ms (a second while catching up), the last one
+// partial, so that a server that waits for it knows every sample up to now (the sample at now
+// included); a leg that left ends before the instant it left, then its session closes. A
+// session that cannot connect or loses its socket is followed by a new one after 5 s of
+// simulator time. One thread runs every socket; the core never sees one.
 #pragma once
 
 #include <chrono>
