@@ -222,8 +222,7 @@ class Run {
       } else if (r->activity == "notifications") {
         source_ = std::make_unique<client::NotificationsActivitySource>(*reaper_client_, clock_);
       } else if (r->activity == "audiohook") {
-        auto audiohook =
-            std::make_unique<client::AudioHookActivitySource>(clock_);
+        auto audiohook = std::make_unique<client::AudioHookActivitySource>(clock_);
         if (Status listening = audiohook->Start(); !listening.ok()) return listening;
         // Sessions open only at the syncs before each tick: the source then reads the clock
         // at the instant each `open` was sent.

@@ -1,11 +1,17 @@
 // The reaper against a real gcsim over loopback: in-process on one ManualClock, and the two
 // binaries run as a user would.
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <condition_variable>
+#include <mutex>
 #include <sstream>
+#include <thread>
 
 #include "child_process.h"
 #include "gcsim/client/activity_source.h"
@@ -130,8 +136,10 @@ struct ManualServe {
   int port = 0;
 };
 
-ManualServe StartManualServe() {
-  ManualServe serve{testing::Spawn(GCSIM_BINARY, {"serve", "--port", "0", "--clock", "manual"})};
+ManualServe StartManualServe(const std::vector<std::string>& extra = {}) {
+  std::vector<std::string> args = {"serve", "--port", "0", "--clock", "manual"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  ManualServe serve{testing::Spawn(GCSIM_BINARY, args)};
   serve.address = testing::ReadLine(serve.child.out);
   const std::string prefix = "listening on ";
   if (serve.address.rfind(prefix + "http://127.0.0.1:", 0) != 0) return serve;
@@ -180,6 +188,84 @@ TEST(ReaperBinaryTest, OnceAgainstGcsimServeDropsTheSilentLegAndSummarises) {
   }
   kill(serve.child.pid, SIGTERM);
   EXPECT_EQ(testing::Wait(serve.child), 0);
+}
+
+// A free port on the loopback, for a server that must be named before it starts. (Another
+// process could take it in between: unlikely, and the test would then fail, not hang.)
+int FreePort() {
+  const int sock = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{.sin_family = AF_INET, .sin_port = 0, .sin_addr = {htonl(INADDR_LOOPBACK)}};
+  socklen_t length = sizeof address;
+  const bool bound = bind(sock, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
+                     getsockname(sock, reinterpret_cast<sockaddr*>(&address), &length) == 0;
+  close(sock);
+  return bound ? ntohs(address.sin_port) : 0;
+}
+
+// The README's AudioHook flow with both binaries, on the real clock (the source places audio on
+// its own clock, as a real org's streams run): gcsim streams each leg's audio to the reaper's
+// AudioHook server, and the silent supervisor is dropped on its audio, never a leg heard
+// within the timeout (gcsim's own count of early drops, judged with the same 1s).
+TEST(ReaperBinaryTest, AudioHookSourceDropsTheSilentLegOnItsAudio) {
+  const int api_port = FreePort();
+  const int audiohook_port = FreePort();
+  ASSERT_TRUE(api_port != 0 && audiohook_port != 0 && api_port != audiohook_port);
+  const std::string audiohook_url = "ws://127.0.0.1:" + std::to_string(audiohook_port) + "/";
+  testing::Child reaper = testing::Spawn(
+      GCSIM_REAPER_BINARY,
+      {"--api-url", "http://127.0.0.1:" + std::to_string(api_port), "--client-id", "demo-client",
+       "--client-secret", "demo-secret", "--activity", "audiohook", "--audiohook-listen",
+       "127.0.0.1:" + std::to_string(audiohook_port), "--idle-timeout", "1s", "--poll-interval",
+       "1s"});
+  // The reaper's log, read on a thread of its own so that each wait below is bounded.
+  std::mutex mu;
+  std::condition_variable logged;
+  std::string log;
+  std::thread reader([&] {
+    for (std::string line; !(line = testing::ReadLine(reaper.err)).empty();) {  // empty: EOF
+      std::lock_guard lock(mu);
+      log += line + "\n";
+      logged.notify_all();
+    }
+  });
+  const auto wait_for_log = [&](const std::string& text) {
+    std::unique_lock lock(mu);
+    return logged.wait_for(lock, std::chrono::seconds(20),
+                           [&] { return log.find(text) != std::string::npos; });
+  };
+  const bool listening = wait_for_log(audiohook_url);
+  EXPECT_TRUE(listening) << "it says where it listens";
+  testing::Child serve = testing::Spawn(
+      GCSIM_BINARY, {"serve", "--port", std::to_string(api_port), "--audiohook-url",
+                     audiohook_url, "--idle-timeout", "1s"});
+  const bool serving = testing::ReadLine(serve.out).rfind("listening on ", 0) == 0;
+  EXPECT_TRUE(serving);
+  const bool dropped = listening && serving && wait_for_log("participant=" + kSupervisor);
+  kill(reaper.pid, SIGTERM);
+  reader.join();
+  testing::ReadAll(reaper.out);
+  testing::Wait(reaper);
+  if (serving) {
+    httplib::Client check("127.0.0.1", api_port);
+    const auto metrics = check.Get("/sim/v1/metrics");
+    EXPECT_TRUE(metrics);
+    // Prometheus text: one gcsim_early_drops_total line per client, each 0.
+    std::istringstream lines(metrics ? metrics->body : "");
+    int early_lines = 0;
+    for (std::string line; std::getline(lines, line);) {
+      if (line.rfind("gcsim_early_drops_total", 0) != 0) continue;
+      ++early_lines;
+      EXPECT_EQ(line.substr(line.rfind(' ') + 1), "0") << line << "\n" << log;
+    }
+    EXPECT_GT(early_lines, 0) << (metrics ? metrics->body : "");
+  }
+  kill(serve.pid, SIGTERM);
+  EXPECT_EQ(testing::Wait(serve), 0);
+  EXPECT_TRUE(dropped) << log;
+  EXPECT_NE(log.find(" INFO dropped conversation=" + std::string(core::kDemoConversationId) +
+                     " participant=" + kSupervisor),
+            std::string::npos)
+      << log;
 }
 
 // Issue 17, item 7: a daemon stopped by SIGTERM before its drop was verified says so in its

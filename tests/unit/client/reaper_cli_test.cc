@@ -56,6 +56,16 @@ TEST(ClientReaperCliTest, ParsesEveryFlag) {
   EXPECT_EQ(o.log_format, "json");
 }
 
+TEST(ClientReaperCliTest, ParsesTheAudioHookFlags) {
+  const Parsed parsed = Parse({"--api-url", "http://127.0.0.1:8080", "--client-id", "id",
+                               "--client-secret", "s", "--activity", "audiohook",
+                               "--audiohook-listen", "0.0.0.0:9191", "--audiohook-api-key", "k"});
+  ASSERT_FALSE(parsed.exit_status.has_value()) << parsed.err;
+  EXPECT_EQ(parsed.options->activity, "audiohook");
+  EXPECT_EQ(parsed.options->audiohook_listen, "0.0.0.0:9191");
+  EXPECT_EQ(parsed.options->audiohook_api_key, "k");
+}
+
 TEST(ClientReaperCliTest, DefaultsMatchTheDesign) {
   const Parsed parsed =
       Parse({"--api-url", "http://127.0.0.1:8080", "--client-id", "id", "--client-secret", "s"});
@@ -93,6 +103,8 @@ TEST(ClientReaperCliTest, BadFlagsExitWithStatus2AndSayWhy) {
       {{"--verify-timeout", "-1s"}, "bad duration"},
       {{"--purposes", "agent,janitor"}, "janitor"},
       {{"--activity", "psychic"}, "psychic"},
+      {{"--audiohook-listen", "9090"}, "HOST:PORT"},
+      {{"--audiohook-listen", "127.0.0.1:70000"}, "HOST:PORT"},
       {{"--log-format", "xml"}, "xml"},
       {{"--max-attempts", "0"}, "--max-attempts"},
       {{"--max-attempts", "many"}, "--max-attempts"},
