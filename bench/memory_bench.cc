@@ -41,16 +41,29 @@ int64_t HashEntry(const std::string& key) {
          StringHeap(key) + static_cast<int64_t>(sizeof(void*));
 }
 
+// A leg: its slot in the world's deque, its node and bucket in the id index (keyed by a view of
+// its id), and its heap blocks.
 int64_t LegBytes(const core::Participant& leg) {
-  int64_t bytes = HashEntry<core::Participant>(leg.id);
+  int64_t bytes = static_cast<int64_t>(sizeof(core::Participant)) +
+                  MallocBlock(sizeof(void*) +
+                              sizeof(std::pair<const std::string_view, core::Participant*>) +
+                              sizeof(size_t)) +
+                  static_cast<int64_t>(sizeof(void*));
   for (const std::string* s :
        {&leg.id, &leg.conversation_id, &leg.name, &leg.address, &leg.user_id, &leg.queue_id,
-        &leg.direction, &leg.disconnect_type, &leg.monitored_participant_id,
-        &leg.coached_participant_id, &leg.barged_participant_id}) {
+        &leg.direction, &leg.disconnect_type}) {
     bytes += StringHeap(*s);
   }
+  if (leg.links) {
+    bytes += MallocBlock(sizeof(core::Participant::Links));
+    for (const std::string* s :
+         {&leg.links->monitored_participant_id, &leg.links->coached_participant_id,
+          &leg.links->barged_participant_id}) {
+      bytes += StringHeap(*s);
+    }
+  }
+  if (leg.wrapup) bytes += MallocBlock(sizeof(core::Wrapup));  // its strings not counted
   bytes += MallocBlock(leg.segments.capacity() * sizeof(core::Segment));
-  for (const core::Segment& segment : leg.segments) bytes += StringHeap(segment.type);
   bytes += MallocBlock(leg.speech.intervals.capacity() * sizeof(leg.speech.intervals[0]));
   return bytes;
 }

@@ -9,9 +9,11 @@ namespace gcsim::core {
 
 void OpenSegment(Participant& leg, TimePoint now) {
   if (leg.state == LegState::kAlerting) {
-    leg.segments.push_back({"alert", now, std::nullopt, false});
+    leg.segments.push_back({.type = SegmentType::kAlert, .start = now});
   } else if (leg.state == LegState::kConnected) {
-    leg.segments.push_back({leg.held ? "hold" : "interact", now, std::nullopt, leg.muted});
+    leg.segments.push_back({.type = leg.held ? SegmentType::kHold : SegmentType::kInteract,
+                            .audio_muted = leg.muted,
+                            .start = now});
   }
 }
 
@@ -127,8 +129,9 @@ void LegLifecycle::Disconnect(Participant& leg, TimePoint now, const std::string
   // below sees who really stays.
   if (monitors_end_with_monitored_) {
     for (Participant* other : conv.participants) {
-      if (IsLive(other->state) && (other->monitored_participant_id == leg.id ||
-                                   other->coached_participant_id == leg.id)) {
+      if (IsLive(other->state) && other->links &&
+          (other->links->monitored_participant_id == leg.id ||
+           other->links->coached_participant_id == leg.id)) {
         if (other->pending_drop) {
           clock_.Cancel(other->pending_drop);
           other->pending_drop = 0;

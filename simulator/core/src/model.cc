@@ -39,6 +39,11 @@ constexpr std::array<std::pair<Purpose, const char*>, 6> kPurposes{{
     {Purpose::kExternal, "external"}, {Purpose::kAcd, "acd"}, {Purpose::kIvr, "ivr"},
 }};
 
+constexpr std::array<std::pair<SegmentType, const char*>, 3> kSegmentTypes{{
+    {SegmentType::kAlert, "alert"}, {SegmentType::kHold, "hold"},
+    {SegmentType::kInteract, "interact"},
+}};
+
 constexpr std::array<std::pair<Profile, const char*>, 3> kProfiles{{
     {Profile::kObserved, "observed"}, {Profile::kDocumented, "documented"},
     {Profile::kStrict, "strict"},
@@ -81,6 +86,7 @@ std::optional<Purpose> ParsePurpose(std::string_view text) { return ParseEnum(kP
 bool IsHuman(Purpose purpose) { return purpose != Purpose::kAcd && purpose != Purpose::kIvr; }
 
 const char* ToString(Profile profile) { return EnumName(kProfiles, profile); }
+const char* ToString(SegmentType type) { return EnumName(kSegmentTypes, type); }
 std::optional<Profile> ParseProfile(std::string_view text) { return ParseEnum(kProfiles, text); }
 
 const char* ToString(WrapupPrompt prompt) {
@@ -270,7 +276,7 @@ bool HeardAt(const Participant& leg, TimePoint t) {
   if (t < leg.audible_since) return leg.heard_before && t <= *leg.heard_before;
   for (auto it = leg.segments.rbegin(); it != leg.segments.rend(); ++it) {
     if (it->start > t) continue;
-    if (it->type == "hold" || it->audio_muted) return false;
+    if (it->type == SegmentType::kHold || it->audio_muted) return false;
     break;
   }
   return leg.speech.SpeakingAt(leg.speech_anchor, t);

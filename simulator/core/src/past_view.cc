@@ -14,7 +14,7 @@ Participant LegAsOf(const Participant& leg, TimePoint as_of) {
   }
   // Mute and hold as the open segment said then; a leg without segments keeps its flags.
   if (!past.segments.empty() && !past.segments.back().end) {
-    past.held = past.segments.back().type == "hold";
+    past.held = past.segments.back().type == SegmentType::kHold;
     past.muted = past.segments.back().audio_muted;
   }
   if (leg.reads_idle_since && *leg.reads_idle_since > as_of) past.reads_idle_since.reset();

@@ -53,7 +53,7 @@ bool Holds(const DetailPredicate& p, const Conversation& conv) {
 bool Holds(const DetailPredicate& p, const Participant& leg, const Segment& segment) {
   switch (p.dimension) {
     case Dimension::kSegmentType:
-      return SameIgnoringCase(segment.type, p.value);
+      return SameIgnoringCase(ToString(segment.type), p.value);
     case Dimension::kSegmentEnd:
       return segment.end.has_value() == (p.op == Operator::kExists);
     case Dimension::kQueueId:
@@ -253,14 +253,16 @@ std::vector<SessionMetric> SessionMetrics(const Participant& leg) {
   for (const Segment& s : leg.segments) {
     if (!s.end) continue;
     std::string_view name;
-    if (s.type == "alert") {
-      name = leg.connected_time ? "tAlert" : "tNotResponding";
-    } else if (s.type == "hold") {
-      name = "tHeld";
-    } else if (s.type == "interact") {
-      name = "tTalk";
-    } else {
-      continue;
+    switch (s.type) {
+      case SegmentType::kAlert:
+        name = leg.connected_time ? "tAlert" : "tNotResponding";
+        break;
+      case SegmentType::kHold:
+        name = "tHeld";
+        break;
+      case SegmentType::kInteract:
+        name = "tTalk";
+        break;
     }
     out.push_back({name, Millis(*s.end - s.start), *s.end});
   }

@@ -127,9 +127,12 @@ Result<std::string> AddLegTo(WorldState& world, IdGenerator& ids, Conversation& 
   leg.muted = spec.muted;
   leg.confined = spec.confined;
   leg.recording = spec.recording;
-  leg.monitored_participant_id = spec.monitored_participant_id;
-  leg.coached_participant_id = spec.coached_participant_id;
-  leg.barged_participant_id = spec.barged_participant_id;
+  if (!spec.monitored_participant_id.empty() || !spec.coached_participant_id.empty() ||
+      !spec.barged_participant_id.empty()) {
+    leg.links = Participant::Links{.monitored_participant_id = spec.monitored_participant_id,
+                                   .coached_participant_id = spec.coached_participant_id,
+                                   .barged_participant_id = spec.barged_participant_id};
+  }
   // A person reached through a queue wraps up after the call, as the queue says at routing.
   if ((leg.purpose == Purpose::kAgent || leg.purpose == Purpose::kUser) && !leg.user_id.empty()) {
     if (const Queue* queue = world.FindQueue(leg.queue_id)) leg.acw = queue->acw;

@@ -381,7 +381,7 @@ json AnalyticsConversationJson(const core::Conversation& conv) {
     json segments = json::array();
     for (size_t i = 0; i < leg->segments.size(); ++i) {
       const core::Segment& s = leg->segments[i];
-      json segment = {{"segmentType", s.type}, {"segmentStart", FormatIso8601(s.start)}};
+      json segment = {{"segmentType", core::ToString(s.type)}, {"segmentStart", FormatIso8601(s.start)}};
       if (s.end) segment["segmentEnd"] = FormatIso8601(*s.end);
       if (!leg->queue_id.empty()) segment["queueId"] = leg->queue_id;
       if (i + 1 == leg->segments.size() && !leg->disconnect_type.empty()) {

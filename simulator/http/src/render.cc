@@ -143,9 +143,11 @@ void WriteAcw(JsonWriter& w, const core::Participant& leg) {
 // outbound leg), and its links to other legs: supervision, and the consult it is the object of.
 void WriteLinks(JsonWriter& w, const core::Conversation& conv, const core::Participant& leg) {
   if (!leg.address.empty()) w.Field(leg.direction == "outbound" ? "dnis" : "ani", std::string_view(leg.address));
-  w.Optional("monitoredParticipantId", leg.monitored_participant_id)
-      .Optional("coachedParticipantId", leg.coached_participant_id)
-      .Optional("bargedParticipantId", leg.barged_participant_id);
+  if (leg.links) {
+    w.Optional("monitoredParticipantId", leg.links->monitored_participant_id)
+        .Optional("coachedParticipantId", leg.links->coached_participant_id)
+        .Optional("bargedParticipantId", leg.links->barged_participant_id);
+  }
   if (conv.consult && conv.consult->object_id == leg.id) {
     w.Field("consultParticipantId", std::string_view(conv.consult->destination_id));
   }
@@ -180,7 +182,7 @@ void WriteCall(JsonWriter& w, const core::Participant& leg) {
     for (size_t i = 0; i < leg.segments.size(); ++i) {
       const core::Segment& segment = leg.segments[i];
       w.Open('{').Field("startTime", segment.start).Optional("endTime", segment.end);
-      w.Field("type", std::string_view(segment.type));
+      w.Field("type", core::ToString(segment.type));
       if (i + 1 == leg.segments.size()) w.Optional("disconnectType", leg.disconnect_type);
       w.Close('}');
     }

@@ -113,7 +113,7 @@ TEST_F(LegLifecycleTest, FlagsFollowTheApiRules) {
   clock_.Advance(minutes(2));
   ASSERT_TRUE(lifecycle_.SetFlag(supervisor, &Participant::held, true, clock_.Now()).ok());
   EXPECT_TRUE(supervisor.held);
-  EXPECT_EQ(supervisor.segments.back().type, "hold");
+  EXPECT_EQ(supervisor.segments.back().type, SegmentType::kHold);
   EXPECT_EQ(supervisor.segments.back().start, clock_.Now());
 
   lifecycle_.Disconnect(supervisor, clock_.Now(), "client", "dropped");
@@ -148,9 +148,9 @@ TEST_F(LegLifecycleTest, AnswerConnectsAnAlertingLeg) {
   EXPECT_EQ(leg.state, LegState::kConnected);
   EXPECT_EQ(leg.connected_time, clock_.Now());
   ASSERT_EQ(leg.segments.size(), 2u);
-  EXPECT_EQ(leg.segments[0].type, "alert");
+  EXPECT_EQ(leg.segments[0].type, SegmentType::kAlert);
   EXPECT_EQ(leg.segments[0].end, clock_.Now());
-  EXPECT_EQ(leg.segments[1].type, "interact");
+  EXPECT_EQ(leg.segments[1].type, SegmentType::kInteract);
 }
 
 }  // namespace

@@ -22,7 +22,7 @@ TEST(WorldBuilderTest, BuildsTheDemoWorldIndexedById) {
   ASSERT_NE(supervisor, nullptr);
   EXPECT_EQ(supervisor->conversation_id, conv->id);
   ASSERT_EQ(supervisor->segments.size(), 1u);
-  EXPECT_EQ(supervisor->segments[0].type, "interact");
+  EXPECT_EQ(supervisor->segments[0].type, SegmentType::kInteract);
   EXPECT_EQ(world.users.size(), world.user_index.size());
 }
 
@@ -96,7 +96,7 @@ TEST(WorldBuilderTest, AddedLegJoinsNowAlertingOrConnected) {
   EXPECT_EQ(leg.start_time, later);
   EXPECT_FALSE(leg.connected_time.has_value());
   EXPECT_FALSE(leg.held);  // only a connected leg can be held
-  EXPECT_EQ(leg.segments.at(0).type, "alert");
+  EXPECT_EQ(leg.segments.at(0).type, SegmentType::kAlert);
   EXPECT_EQ(conv.participants.back(), &leg);
   EXPECT_FALSE(AddLegTo(world, ids, conv, {.id = *id}, later).ok());
 }

@@ -125,7 +125,7 @@ TEST_F(RequestsThroughCoreTest, WrapupKeepsOnlyThePublishedFields) {
   const core::UpdateOutcome out = Patch({{"wrapup", wrapup}});
   EXPECT_EQ(out.http_status, 202);
   EXPECT_EQ(out.ignored_fields, std::vector<std::string>{"wrapup.mood"});
-  const std::optional<core::Wrapup> kept = Supervisor().wrapup;
+  const HeapOptional<core::Wrapup> kept = Supervisor().wrapup;
   ASSERT_TRUE(kept.has_value());
   json expected = wrapup;
   expected.erase("mood");

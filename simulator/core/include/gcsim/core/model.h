@@ -11,12 +11,13 @@
 #include <nlohmann/json.hpp>
 
 #include "gcsim/common/clock.h"
+#include "gcsim/common/heap_optional.h"
 #include "gcsim/common/time.h"
 
 namespace gcsim::core {
 
 // The real API's participant state enum. Only connected and disconnected are commands.
-enum class LegState {
+enum class LegState : uint8_t {
   kAlerting, kDialing, kContacting, kOffering, kConnected, kDisconnected, kTerminated,
   kConverting, kUploading, kTransmitting, kParked, kNone,
 };
@@ -25,7 +26,7 @@ std::optional<LegState> ParseLegState(std::string_view text);
 // "alerting, dialing, ...", for invalid.value messages.
 std::string AllLegStates();
 
-enum class Purpose { kCustomer, kAgent, kUser, kExternal, kAcd, kIvr };
+enum class Purpose : uint8_t { kCustomer, kAgent, kUser, kExternal, kAcd, kIvr };
 const char* ToString(Purpose purpose);
 std::optional<Purpose> ParsePurpose(std::string_view text);
 // People, as opposed to system legs (acd, ivr): a conversation lives while two of them talk.
@@ -113,12 +114,16 @@ struct WrapupCode {
 // The code the platform applies when a timed ACW runs out without one.
 inline constexpr std::string_view kWrapupTimeoutCode = "ININ-WRAP-UP-TIMEOUT";
 
-// An analytics segment of a leg: interact, hold or alert, open while `end` is empty.
+enum class SegmentType : uint8_t { kAlert, kHold, kInteract };
+// As analytics spells it: "alert", "hold", "interact".
+const char* ToString(SegmentType type);
+
+// An analytics segment of a leg, open while `end` is empty.
 struct Segment {
-  std::string type;
+  SegmentType type = SegmentType::kInteract;
+  bool audio_muted = false;
   TimePoint start;
   std::optional<TimePoint> end;
-  bool audio_muted = false;
 };
 
 struct Participant {
@@ -128,22 +133,27 @@ struct Participant {
   std::string address;
   std::string user_id;   // empty when the leg is not a Genesys user
   std::string queue_id;  // empty when not routed through a queue
-  Purpose purpose = Purpose::kCustomer;
   std::string direction = "inbound";
+  std::string disconnect_type;  // empty until the leg disconnects
+  Purpose purpose = Purpose::kCustomer;
   LegState state = LegState::kConnected;
   bool held = false;
   bool muted = false;
   bool confined = false;
   bool recording = false;
   bool wrapup_skipped = false;
-  std::string disconnect_type;  // empty until the leg disconnects
   TimePoint start_time;
   std::optional<TimePoint> connected_time;
   std::optional<TimePoint> end_time;
-  std::string monitored_participant_id;
-  std::string coached_participant_id;
-  std::string barged_participant_id;
-  std::optional<Wrapup> wrapup;  // the WrapupInput last sent (or the timeout's default code)
+  // The legs of the same conversation this one listens to, coaches or barges in on; few legs
+  // have any, so they live apart.
+  struct Links {
+    std::string monitored_participant_id;
+    std::string coached_participant_id;
+    std::string barged_participant_id;
+  };
+  HeapOptional<Links> links;
+  HeapOptional<Wrapup> wrapup;  // the WrapupInput last sent (or the timeout's default code)
   // The field report's phantom (observed profile): since a PATCH that changed nothing, the
   // user's routing status reads IDLE while this leg stays connected and its audio flows.
   std::optional<TimePoint> reads_idle_since;
@@ -204,7 +214,7 @@ struct Conversation {
     std::string destination_id;
     std::string consulting_id;
   };
-  std::optional<Consult> consult;
+  HeapOptional<Consult> consult;
 };
 
 struct User {
