@@ -50,7 +50,7 @@ int64_t LegBytes(const core::Participant& leg) {
                               sizeof(size_t)) +
                   static_cast<int64_t>(sizeof(void*));
   for (const std::string* s :
-       {&leg.id, &leg.conversation_id, &leg.name, &leg.address, &leg.user_id, &leg.queue_id,
+       {&leg.id, &leg.name, &leg.address, &leg.user_id, &leg.queue_id,
         &leg.direction, &leg.disconnect_type}) {
     bytes += StringHeap(*s);
   }

@@ -800,7 +800,7 @@ class Run {
             actual = "no such participant " + leg_id;
             return;
           }
-          conversation_id = leg->conversation_id;
+          conversation_id = leg->conversation_id();
           const std::string state = std::string(core::ToString(leg->state)) +
                                     (leg->end_time ? " at " + Since(t0_, *leg->end_time) : "") +
                                     (leg->disconnect_type.empty() ? "" : " (disconnectType " + leg->disconnect_type + ")");

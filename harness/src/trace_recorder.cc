@@ -41,7 +41,7 @@ LegTrace& TraceRecorder::LegFor(const core::Participant& leg, const core::WorldV
   }
   if (trace.name.empty()) trace.name = leg.address;
   trace.purpose = core::ToString(leg.purpose);
-  trace.conversation_id = leg.conversation_id;
+  trace.conversation_id = leg.conversation_id();
   trace.samples.assign(sampled_, LegSample::kAbsent);
   return trace;
 }

@@ -28,7 +28,7 @@ std::string IgnoredFieldsHint(const std::vector<std::string>& ignored, const Par
   if (std::any_of(ignored.begin(), ignored.end(), MeansWrapup)) {
     hint += "; to disposition the call, drop the leg, then send the wrap-up: POST ";
     hint += routes::FillPath(routes::kCallParticipantCommunicationWrapup,
-                             {leg.conversation_id, leg.id, leg.id});
+                             {leg.conversation_id(), leg.id, leg.id});
     hint += " with {\"code\":\"<wrap-up code id>\"} (or {\"wrapup\":{\"code\":...}} in "
             "this PATCH); GET /api/v2/routing/wrapupcodes lists the codes";
   }
@@ -81,7 +81,7 @@ Participant* ApiWrites::FindTarget(const std::string& conversation_id,
     return nullptr;
   }
   Participant* leg = world_.FindLeg(participant_id);
-  if (leg == nullptr || leg->conversation_id != conversation_id) {
+  if (leg == nullptr || leg->conversation_id() != conversation_id) {
     Refuse(out, ApiStatus(codes::kNotParticipant,
                           "Participant " + participant_id +
                               " is not a participant in conversation " + conversation_id + "."));
@@ -287,7 +287,7 @@ UpdateOutcome ApiWrites::UpdateCommunication(const std::string& conversation_id,
     out.hint = IgnoredFieldsHint(out.ignored_fields, *leg);
     out.hint += "; this endpoint only disconnects: wrap-up goes to POST ";
     out.hint += routes::FillPath(routes::kCallParticipantCommunicationWrapup,
-                                 {leg->conversation_id, leg->id, leg->id});
+                                 {leg->conversation_id(), leg->id, leg->id});
   }
   return out;
 }

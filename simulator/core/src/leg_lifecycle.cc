@@ -119,7 +119,7 @@ void LegLifecycle::Disconnect(Participant& leg, TimePoint now, const std::string
     p.end_time = now;
   });
   std::string effect = "leg disconnected (disconnectType " + disconnect_type + "): " + why;
-  Conversation& conv = world_.conversations.at(leg.conversation_id);
+  Conversation& conv = *leg.conversation;
   if (conv.consult && (conv.consult->object_id == leg.id || conv.consult->destination_id == leg.id ||
                        conv.consult->consulting_id == leg.id)) {
     EndConsult(conv, now);
@@ -238,7 +238,7 @@ std::string LegLifecycle::EnterAcw(Participant& leg, TimePoint now) {
                        Join({"ACW timed out without a code: ", kWrapupTimeoutCode, " applied"}, ""));
       }
       journal_.Append({.at = clock_.Now(), .kind = "effect",
-                       .conversation_id = target->conversation_id,
+                       .conversation_id = target->conversation_id(),
                        .participant_id = target->id, .effect = ended});
     });
   }

@@ -68,7 +68,7 @@ const Conversation* PastView::FindConversation(const std::string& id) const {
 const Participant* PastView::FindParticipant(const std::string& id) const {
   const Participant* now = live_.FindParticipant(id);
   if (now == nullptr || now->start_time > as_of_) return nullptr;
-  const Conversation* conversation = FindConversation(now->conversation_id);
+  const Conversation* conversation = FindConversation(now->conversation_id());
   if (conversation == nullptr) return nullptr;
   for (const Participant* leg : conversation->participants) {
     if (leg->id == id) return leg;

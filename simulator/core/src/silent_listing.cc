@@ -7,7 +7,7 @@ namespace gcsim::core {
 namespace {
 
 SilentLeg ToSilentLeg(const Participant& leg, const MediaState& media) {
-  return {leg.conversation_id, leg.id, leg.purpose, leg.state, leg.muted, leg.held, media};
+  return {leg.conversation_id(), leg.id, leg.purpose, leg.state, leg.muted, leg.held, media};
 }
 
 void SortListing(std::vector<SilentLeg>& listing) {

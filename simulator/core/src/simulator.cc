@@ -235,7 +235,7 @@ class SimulatorImpl final : public Simulator {
     if (leg->state != LegState::kConnected) {
       return ApiStatus(codes::kCallDisconnected, "Only a connected leg can be transferred.");
     }
-    Conversation& conv = world_.conversations.at(leg->conversation_id);
+    Conversation& conv = *leg->conversation;
     const LegSpec replacement{.purpose = leg->purpose, .name = leg->name, .address = leg->address,
                               .user_id = leg->user_id, .queue_id = leg->queue_id,
                               .direction = leg->direction, .speech = leg->speech};

@@ -60,14 +60,17 @@ Status BuildWorld(const WorldSpec& spec, WorldState& world, IdGenerator& ids, Ti
   std::mt19937_64 rng(seed);
   std::uniform_real_distribution<double> draw(0.0, 1.0);
   for (const GeneratedBridges& gen : spec.generated) {
+    // One bridge's spec, reused: only its name and who talks change from bridge to bridge.
+    ConversationSpec conv;
+    for (const Purpose purpose : gen.purposes) {
+      conv.legs.push_back({.purpose = purpose, .queue_id = gen.queue_id});
+    }
+    const size_t first_silent = gen.purposes.size() - gen.silent_legs;
     for (int b = 0; b < gen.bridges; ++b) {
-      ConversationSpec conv{.name = "Generated bridge " + std::to_string(b + 1)};
-      const size_t first_silent = gen.purposes.size() - gen.silent_legs;
-      for (size_t i = 0; i < gen.purposes.size(); ++i) {
-        const Purpose purpose = gen.purposes[i];
+      conv.name = "Generated bridge " + std::to_string(b + 1);
+      for (size_t i = 0; i < conv.legs.size(); ++i) {
         const bool silent = i >= first_silent || draw(rng) < gen.silent_fraction;
-        conv.legs.push_back({.purpose = purpose, .queue_id = gen.queue_id,
-                             .speech = silent ? SpeechScript::Never() : gen.talk});
+        conv.legs[i].speech = silent ? SpeechScript::Never() : gen.talk;
       }
       auto added = AddConversationTo(world, ids, conv, now);
       if (!added.ok()) return added.status();
@@ -78,8 +81,6 @@ Status BuildWorld(const WorldSpec& spec, WorldState& world, IdGenerator& ids, Ti
 
 Result<std::string> AddConversationTo(WorldState& world, IdGenerator& ids,
                                       const ConversationSpec& spec, TimePoint now) {
-  const std::string id = spec.id.empty() ? ids.NextUuid() : spec.id;
-  if (world.conversations.count(id)) return InvalidArgumentError("conversation " + id + " already exists");
   std::unordered_set<std::string> leg_ids;
   for (const LegSpec& leg : spec.legs) {
     if (leg.id.empty()) continue;
@@ -96,8 +97,12 @@ Result<std::string> AddConversationTo(WorldState& world, IdGenerator& ids,
       }
     }
   }
-  Conversation& conv = world.conversations[id];
-  conv.id = id;
+  std::string id = spec.id.empty() ? ids.NextUuid() : spec.id;
+  const auto [slot, fresh] = world.conversations.try_emplace(id);
+  if (!fresh) return InvalidArgumentError("conversation " + id + " already exists");
+  Conversation& conv = slot->second;
+  conv.id = std::move(id);
+  conv.participants.reserve(spec.legs.size());
   conv.name = spec.name;
   conv.start_time = now;
   world.by_start.push_back(&conv);
@@ -105,17 +110,19 @@ Result<std::string> AddConversationTo(WorldState& world, IdGenerator& ids,
     auto added = AddLegTo(world, ids, conv, leg, now);
     if (!added.ok()) return added.status();
   }
-  return id;
+  return conv.id;
 }
 
 Result<std::string> AddLegTo(WorldState& world, IdGenerator& ids, Conversation& conv,
                              const LegSpec& spec, TimePoint now) {
-  const std::string id = spec.id.empty() ? ids.NextUuid() : spec.id;
-  if (world.legs.count(id)) return InvalidArgumentError("participant " + id + " already exists");
   Participant& leg = world.leg_storage.emplace_back();
-  leg.id = id;
-  world.legs.emplace(leg.id, &leg);
-  leg.conversation_id = conv.id;
+  leg.id = spec.id.empty() ? ids.NextUuid() : spec.id;
+  if (!world.legs.try_emplace(leg.id, &leg).second) {
+    std::string taken = std::move(leg.id);
+    world.leg_storage.pop_back();
+    return InvalidArgumentError("participant " + taken + " already exists");
+  }
+  leg.conversation = &conv;
   leg.name = spec.name;
   leg.address = spec.address;
   leg.user_id = spec.user_id;
@@ -145,7 +152,7 @@ Result<std::string> AddLegTo(WorldState& world, IdGenerator& ids, Conversation& 
   OpenSegment(leg, now);
   world.silence.Update(leg, now);
   conv.participants.push_back(&leg);
-  return id;
+  return leg.id;
 }
 
 Status CheckGrowth(const WorldState& world, const WorldLimits& limits, size_t conversations,

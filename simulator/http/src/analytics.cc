@@ -543,13 +543,13 @@ Result<ObservationQuery> ParseObservationQuery(const json& query) {
 // One observed conversation (ObservationValue), for detailMetrics.
 json ObservationJson(const core::WorldView& world, const core::Participant& leg, TimePoint since) {
   json out = {{"observationDate", FormatIso8601(since)},
-              {"conversationId", leg.conversation_id},
+              {"conversationId", leg.conversation_id()},
               {"sessionId", leg.id},
               {"direction", leg.direction}};
   if (!leg.name.empty()) out["participantName"] = leg.name;
   if (!leg.user_id.empty()) out["userId"] = leg.user_id;
   // The caller's and the dialled address, as the conversation's first leg shows them.
-  if (const core::Conversation* conv = world.FindConversation(leg.conversation_id);
+  if (const core::Conversation* conv = world.FindConversation(leg.conversation_id());
       conv != nullptr && !conv->participants.empty() && !conv->participants.front()->address.empty()) {
     out[conv->participants.front()->direction == "outbound" ? "dnis" : "ani"] =
         conv->participants.front()->address;

@@ -28,7 +28,7 @@ void PutMedia(json& out, const core::MediaState& media) {
 }
 
 json LegMediaJson(const core::Participant& leg, const core::MediaState& media) {
-  json out = {{"conversationId", leg.conversation_id},
+  json out = {{"conversationId", leg.conversation_id()},
               {"participantId", leg.id},
               {"purpose", core::ToString(leg.purpose)},
               {"state", core::ToString(leg.state)},
@@ -187,7 +187,7 @@ Reply LegMedia(const ControlPlane& control, const Exchange& ex) {
   std::optional<json> view;
   control.simulator->Read([&](const core::WorldView& world) {
     const core::Participant* leg = world.FindParticipant(participant_id);
-    if (leg != nullptr && leg->conversation_id == conversation_id) {
+    if (leg != nullptr && leg->conversation_id() == conversation_id) {
       view = LegMediaJson(*leg, world.Media(*leg));
     }
   });

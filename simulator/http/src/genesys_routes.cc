@@ -263,7 +263,7 @@ Reply ReadParticipant(const core::Simulator& sim, const Exchange& ex, Render&& r
   ReadWorld(sim, ex, [&](const core::WorldView& world) {
     if (world.FindConversation(cid) == nullptr) return;
     const core::Participant* leg = world.FindParticipant(pid);
-    if (leg == nullptr || leg->conversation_id != cid) {
+    if (leg == nullptr || leg->conversation_id() != cid) {
       missing = core::ApiStatus(codes::kNotParticipant, "Participant " + pid +
                                                             " is not a participant in conversation " +
                                                             cid + ".");

@@ -17,10 +17,12 @@ using std::chrono::seconds;
 
 const TimePoint kStart = TimePoint(std::chrono::sys_days(std::chrono::year(2026) / 1 / 1));
 
+Conversation conversation_c{.id = "c"};
+
 Participant Leg(std::string id, Duration connected_after, LegState state = LegState::kConnected) {
   Participant leg;
   leg.id = std::move(id);
-  leg.conversation_id = "c";
+  leg.conversation = &conversation_c;
   leg.state = state;
   leg.start_time = leg.speech_anchor = leg.audible_since = kStart + connected_after;
   leg.connected_time = leg.start_time;

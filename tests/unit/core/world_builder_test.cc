@@ -20,7 +20,7 @@ TEST(WorldBuilderTest, BuildsTheDemoWorldIndexedById) {
   EXPECT_EQ(world.by_start.size(), 1u);
   const Participant* supervisor = world.FindLeg(kDemoSupervisorId);
   ASSERT_NE(supervisor, nullptr);
-  EXPECT_EQ(supervisor->conversation_id, conv->id);
+  EXPECT_EQ(supervisor->conversation_id(), conv->id);
   ASSERT_EQ(supervisor->segments.size(), 1u);
   EXPECT_EQ(supervisor->segments[0].type, SegmentType::kInteract);
   EXPECT_EQ(world.users.size(), world.user_index.size());

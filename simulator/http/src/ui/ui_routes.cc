@@ -94,7 +94,7 @@ const PhantomMark* PhantomOf(const std::unordered_map<std::string, PhantomMark>&
                              const core::Participant& leg) {
   if (!core::IsLive(leg.state)) return nullptr;
   const auto it = marks.find(leg.id);
-  if (it == marks.end() || it->second.conversation_id != leg.conversation_id) return nullptr;
+  if (it == marks.end() || it->second.conversation_id != leg.conversation_id()) return nullptr;
   return &it->second;
 }
 
@@ -207,7 +207,7 @@ Reply View(UiContext& ui, const Exchange& ex) {
     for (size_t i = 0; i < phantoms.size() && i < kPhantomsListed; ++i) {
       const auto& [leg, mark] = phantoms[i];
       json item = PhantomJson(*mark);
-      item["conversationId"] = leg->conversation_id;
+      item["conversationId"] = leg->conversation_id();
       item["participantId"] = leg->id;
       item["name"] = LegName(world, *leg);
       item["purpose"] = core::ToString(leg->purpose);

@@ -126,9 +126,12 @@ struct Segment {
   std::optional<TimePoint> end;
 };
 
+struct Conversation;
+
 struct Participant {
   std::string id;
-  std::string conversation_id;
+  Conversation* conversation = nullptr;  // the one it belongs to, which outlives it
+  const std::string& conversation_id() const;
   std::string name;
   std::string address;
   std::string user_id;   // empty when the leg is not a Genesys user
@@ -216,6 +219,8 @@ struct Conversation {
   };
   HeapOptional<Consult> consult;
 };
+
+inline const std::string& Participant::conversation_id() const { return conversation->id; }
 
 struct User {
   std::string id;
