@@ -12,6 +12,7 @@
 
 #include "gcsim/common/clock.h"
 #include "gcsim/common/heap_optional.h"
+#include "gcsim/common/optional_time.h"
 #include "gcsim/common/time.h"
 
 namespace gcsim::core {
@@ -146,8 +147,8 @@ struct Participant {
   bool recording = false;
   bool wrapup_skipped = false;
   TimePoint start_time;
-  std::optional<TimePoint> connected_time;
-  std::optional<TimePoint> end_time;
+  OptionalTime connected_time;
+  OptionalTime end_time;
   // The legs of the same conversation this one listens to, coaches or barges in on; few legs
   // have any, so they live apart.
   struct Links {
@@ -159,14 +160,14 @@ struct Participant {
   HeapOptional<Wrapup> wrapup;  // the WrapupInput last sent (or the timeout's default code)
   // The field report's phantom (observed profile): since a PATCH that changed nothing, the
   // user's routing status reads IDLE while this leg stays connected and its audio flows.
-  std::optional<TimePoint> reads_idle_since;
+  OptionalTime reads_idle_since;
 
   // After-call work, for legs routed through a queue to a person (purpose agent or user, with
   // userId and queueId): the queue's settings as they were when the leg joined. Empty: the leg
   // has no wrap-up to do.
   std::optional<AcwSettings> acw;
-  std::optional<TimePoint> start_acw_time;  // set when the leg disconnects
-  std::optional<TimePoint> end_acw_time;    // set when wrap-up is done, skipped or timed out
+  OptionalTime start_acw_time;  // set when the leg disconnects
+  OptionalTime end_acw_time;    // set when wrap-up is done, skipped or timed out
   TimerId acw_timer = 0;                    // the timed ACW's timeout, or 0
   TimerId alert_timer = 0;                  // the queue's alerting timeout while ringing, or 0
 
@@ -175,9 +176,9 @@ struct Participant {
   SpeechScript speech;
   TimePoint speech_anchor;
   TimePoint audible_since;
-  std::optional<TimePoint> heard_before;
+  OptionalTime heard_before;
   // Where the simulator's silence index filed the leg at its last change (empty: not filed).
-  std::optional<TimePoint> filed_quiet_since;
+  OptionalTime filed_quiet_since;
   Duration filed_longest_gap{};
 
   std::vector<Segment> segments;
@@ -188,7 +189,7 @@ struct Participant {
 struct MediaState {
   bool speaking = false;  // the script has the leg talking right now (muted or not)
   bool flowing = false;   // media still set up: true while connected
-  std::optional<TimePoint> last_heard_at;  // when others last heard it; empty if never
+  OptionalTime last_heard_at;  // when others last heard it; empty if never
   TimePoint silent_since;  // last heard, or connected if never heard
   Duration silent_for{};
 };
@@ -206,7 +207,7 @@ struct Conversation {
   std::string id;
   std::string name;
   TimePoint start_time;
-  std::optional<TimePoint> end_time;
+  OptionalTime end_time;
   std::vector<Participant*> participants;  // in join order; owned by the Simulator
   std::string recording_state = "none";
   TimerId pending_end = 0;  // the timer of an accepted whole-conversation end, or 0
