@@ -49,7 +49,7 @@ Status BuildWorld(const WorldSpec& spec, WorldState& world, IdGenerator& ids, Ti
   }
   world.conversations.reserve(world.conversations.size() + conversations);
   world.by_start.reserve(world.by_start.size() + conversations);
-  world.legs.reserve(world.legs.size() + legs);
+  world.legs.Reserve(world.legs.size() + legs);
   for (size_t i = 0; i < spec.conversations.size(); ++i) {
     auto added = AddConversationTo(world, ids, spec.conversations[i], now);
     if (!added.ok()) {
@@ -84,7 +84,7 @@ Result<std::string> AddConversationTo(WorldState& world, IdGenerator& ids,
   std::unordered_set<std::string> leg_ids;
   for (const LegSpec& leg : spec.legs) {
     if (leg.id.empty()) continue;
-    if (world.legs.count(leg.id) || !leg_ids.insert(leg.id).second) {
+    if (world.FindLeg(leg.id) != nullptr || !leg_ids.insert(leg.id).second) {
       return InvalidArgumentError("participant " + leg.id + " already exists");
     }
   }
@@ -117,7 +117,7 @@ Result<std::string> AddLegTo(WorldState& world, IdGenerator& ids, Conversation& 
                              const LegSpec& spec, TimePoint now) {
   Participant& leg = world.leg_storage.emplace_back();
   leg.id = spec.id.empty() ? ids.NextUuid() : spec.id;
-  if (!world.legs.try_emplace(leg.id, &leg).second) {
+  if (!world.legs.Insert(&leg)) {
     std::string taken = std::move(leg.id);
     world.leg_storage.pop_back();
     return InvalidArgumentError("participant " + taken + " already exists");

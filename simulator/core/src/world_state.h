@@ -11,16 +11,16 @@
 
 #include "gcsim/core/model.h"
 #include "gcsim/core/simulator.h"
+#include "leg_index.h"
 #include "silent_listing.h"
 
 namespace gcsim::core {
 
 // Everything a Reset replaces. Legs live side by side in a deque (addresses never move, and
-// scans such as the silence listing walk memory in order); the index is keyed by views of
-// their ids.
+// scans such as the silence listing walk memory in order), indexed by id.
 struct WorldState {
   std::deque<Participant> leg_storage;
-  std::unordered_map<std::string_view, Participant*> legs;
+  LegIndex legs;
   std::unordered_map<std::string, Conversation> conversations;
   std::vector<const Conversation*> by_start;
   std::vector<User> users;
@@ -40,10 +40,7 @@ struct WorldState {
     const auto it = conversations.find(id);
     return it == conversations.end() ? nullptr : &it->second;
   }
-  Participant* FindLeg(std::string_view id) const {
-    const auto it = legs.find(id);
-    return it == legs.end() ? nullptr : it->second;
-  }
+  Participant* FindLeg(std::string_view id) const { return legs.Find(id); }
   const Queue* FindQueue(const std::string& id) const {
     const auto it = queue_index.find(id);
     return it == queue_index.end() ? nullptr : &queues[it->second];
