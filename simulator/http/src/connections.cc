@@ -143,7 +143,7 @@ void Connections::ResponseSent(bool connection_closing) {
     connection->reading = true;
     connection->deadline =
         SteadyClock::now() + limits_.keep_alive_timeout + limits_.request_timeout;
-    changed_.notify_all();
+    if (connection->deadline < watch_until_) changed_.notify_all();
   }
   // Idle past the keep-alive timeout: the library's own wait then sees the end of input at once
   // and closes the connection.
@@ -216,6 +216,7 @@ void Connections::Watch() {
   std::unique_lock lock(mu_);
   while (!closing_) {
     const auto next = NextDeadline();
+    watch_until_ = next;
     if (next == SteadyClock::time_point::max()) {
       changed_.wait(lock);
     } else {

@@ -112,6 +112,9 @@ class Connections {
   mutable std::condition_variable changed_;
   std::list<Connection> open_;
   bool closing_ = false;
+  // When the watcher next wakes by itself: a deadline moved later needs no wake-up, so an
+  // answered request costs no context switch.
+  SteadyClock::time_point watch_until_ = SteadyClock::time_point::max();
   size_t accepted_ = 0;
   size_t refused_ = 0;
   size_t timed_out_ = 0;
