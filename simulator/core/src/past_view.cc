@@ -42,12 +42,36 @@ Participant LegAsOf(const Participant& leg, TimePoint as_of) {
   return past;
 }
 
+namespace {
+
+// Whether anything about `leg` happened after `as_of`; if not, LegAsOf would copy it unchanged.
+bool ChangedAfter(const Participant& leg, TimePoint as_of) {
+  const auto after = [as_of](OptionalTime t) { return t && *t > as_of; };
+  if (leg.start_time > as_of || after(leg.connected_time) || after(leg.end_time) ||
+      after(leg.reads_idle_since) || after(leg.start_acw_time) || after(leg.end_acw_time)) {
+    return true;
+  }
+  if (leg.segments.empty()) return false;
+  const Segment& last = leg.segments.back();  // segments are in time order
+  if (last.start > as_of || after(last.end)) return true;
+  return !last.end &&
+         (leg.held != (last.type == SegmentType::kHold) || leg.muted != last.audio_muted);
+}
+
+}  // namespace
+
 PastView::PastView(const WorldView& live, TimePoint as_of)
     : live_(live), as_of_(std::min(std::max(as_of, live.loaded_at()), live.now())) {}
 
 const Conversation* PastView::Past(const Conversation& now) const {
   if (now.start_time > as_of_) return nullptr;
   if (const auto it = built_.find(&now); it != built_.end()) return it->second;
+  // Most of a large world has not changed within the lag: it is read as it is, uncopied.
+  if (!(now.end_time && *now.end_time > as_of_) && now.pending_end == 0 &&
+      std::none_of(now.participants.begin(), now.participants.end(),
+                   [&](const Participant* leg) { return ChangedAfter(*leg, as_of_); })) {
+    return &now;
+  }
   Conversation& past = conversations_.emplace_back(now);
   if (past.end_time && *past.end_time > as_of_) past.end_time.reset();
   past.pending_end = 0;

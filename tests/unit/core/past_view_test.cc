@@ -121,5 +121,26 @@ TEST_F(PastViewTest, QueueObservationsCountTheLegsOfThen) {
   });
 }
 
+// A conversation where nothing happened within the lag is read as it is (not copied); one
+// change inside the lag and it is rebuilt as it was.
+TEST_F(PastViewTest, AConversationUnchangedSinceThenIsReadUncopied) {
+  const std::string conversation(kDemoConversationId);
+  clock_.Advance(minutes(5));
+  sim_->Read([&](const WorldView& live) {
+    const PastView past(live, live.now() - minutes(1));
+    EXPECT_EQ(past.FindConversation(conversation), live.FindConversation(conversation));
+  });
+  ASSERT_TRUE(sim_->SetMuted(supervisor_, true).ok());
+  clock_.Advance(seconds(30));
+  sim_->Read([&](const WorldView& live) {
+    const PastView past(live, live.now() - minutes(1));
+    const Conversation* then = past.FindConversation(conversation);
+    ASSERT_NE(then, nullptr);
+    EXPECT_NE(then, live.FindConversation(conversation));
+    EXPECT_FALSE(past.FindParticipant(supervisor_)->muted);
+    EXPECT_TRUE(live.FindParticipant(supervisor_)->muted);
+  });
+}
+
 }  // namespace
 }  // namespace gcsim::core

@@ -41,7 +41,8 @@ class PastView final : public WorldView {
   }
 
  private:
-  // The conversation as it was (nullptr when it had not started), built once.
+  // The conversation as it was (nullptr when it had not started): the live one when nothing
+  // in it changed since, else a copy built once.
   const Conversation* Past(const Conversation& now) const;
 
   const WorldView& live_;
