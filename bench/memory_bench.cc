@@ -47,7 +47,7 @@ int64_t LegBytes(const core::Participant& leg) {
   int64_t bytes = static_cast<int64_t>(sizeof(core::Participant));
   for (const std::string* s :
        {&leg.id, &leg.name, &leg.address, &leg.user_id, &leg.queue_id,
-        &leg.direction, &leg.disconnect_type}) {
+        &leg.disconnect_type}) {
     bytes += StringHeap(*s);
   }
   if (leg.links) {

@@ -365,12 +365,12 @@ Result<std::string> ApiWrites::CreateCall(const CreateCallRequest& request, cons
   ConversationSpec spec;
   // A user-context token calls from its user's phone.
   if (!caller.user_id.empty()) {
-    spec.legs.push_back({.purpose = Purpose::kUser, .user_id = caller.user_id, .direction = "outbound"});
+    spec.legs.push_back({.purpose = Purpose::kUser, .user_id = caller.user_id, .direction = Direction::kOutbound});
   }
   if (request.phone_number) {
     spec.legs.push_back({.purpose = Purpose::kExternal,
                          .address = "tel:" + *request.phone_number,
-                         .direction = "outbound"});
+                         .direction = Direction::kOutbound});
   }
   if (request.call_user_id) {
     spec.legs.push_back({.purpose = Purpose::kUser, .user_id = *request.call_user_id});

@@ -39,6 +39,10 @@ constexpr std::array<std::pair<Purpose, const char*>, 6> kPurposes{{
     {Purpose::kExternal, "external"}, {Purpose::kAcd, "acd"}, {Purpose::kIvr, "ivr"},
 }};
 
+constexpr std::array<std::pair<Direction, const char*>, 2> kDirections{{
+    {Direction::kInbound, "inbound"}, {Direction::kOutbound, "outbound"},
+}};
+
 constexpr std::array<std::pair<SegmentType, const char*>, 3> kSegmentTypes{{
     {SegmentType::kAlert, "alert"}, {SegmentType::kHold, "hold"},
     {SegmentType::kInteract, "interact"},
@@ -87,6 +91,10 @@ bool IsHuman(Purpose purpose) { return purpose != Purpose::kAcd && purpose != Pu
 
 const char* ToString(Profile profile) { return EnumName(kProfiles, profile); }
 const char* ToString(SegmentType type) { return EnumName(kSegmentTypes, type); }
+const char* ToString(Direction direction) { return EnumName(kDirections, direction); }
+std::optional<Direction> ParseDirection(std::string_view text) {
+  return ParseEnum(kDirections, text);
+}
 std::optional<Profile> ParseProfile(std::string_view text) { return ParseEnum(kProfiles, text); }
 
 const char* ToString(WrapupPrompt prompt) {

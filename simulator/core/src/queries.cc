@@ -42,7 +42,7 @@ bool Holds(const DetailPredicate& p, const Conversation& conv) {
       return conv.id == p.value;
     case Dimension::kOriginatingDirection:
       return !conv.participants.empty() &&
-             SameIgnoringCase(conv.participants.front()->direction, p.value);
+             SameIgnoringCase(ToString(conv.participants.front()->direction), p.value);
     case Dimension::kConversationMetric:
       return HasMetric(p, conv) == (p.op != Operator::kNotExists);
     default:
@@ -67,7 +67,7 @@ bool Holds(const DetailPredicate& p, const Participant& leg, const Segment& segm
     case Dimension::kMediaType:
       return SameIgnoringCase("voice", p.value);
     case Dimension::kDirection:
-      return SameIgnoringCase(leg.direction, p.value);
+      return SameIgnoringCase(ToString(leg.direction), p.value);
     case Dimension::kDisconnectType: {
       const bool carries = !leg.disconnect_type.empty() && &segment == &leg.segments.back();
       if (p.op != Operator::kMatches) return carries == (p.op == Operator::kExists);

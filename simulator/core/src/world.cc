@@ -33,9 +33,14 @@ Status ReadLeg(const json& value, const std::string& where, LegSpec& leg) {
   in.String("address", leg.address);
   in.Id("userId", leg.user_id);
   in.Id("queueId", leg.queue_id);
-  in.String("direction", leg.direction);
-  if (in.ok() && leg.direction != "inbound" && leg.direction != "outbound") {
-    in.Fail(in.At("direction"), "expected \"inbound\" or \"outbound\"");
+  std::string direction = ToString(leg.direction);
+  in.String("direction", direction);
+  if (in.ok()) {
+    if (const auto parsed = ParseDirection(direction)) {
+      leg.direction = *parsed;
+    } else {
+      in.Fail(in.At("direction"), "expected \"inbound\" or \"outbound\"");
+    }
   }
   std::string state = "connected";
   in.String("state", state);

@@ -393,7 +393,7 @@ json AnalyticsConversationJson(const core::Conversation& conv) {
     }
     json session = {{"mediaType", "voice"},
                     {"sessionId", leg->id},
-                    {"direction", leg->direction},
+                    {"direction", core::ToString(leg->direction)},
                     {"segments", std::move(segments)}};
     if (const auto metrics = core::SessionMetrics(*leg); !metrics.empty()) {
       json& out = session["metrics"];
@@ -545,13 +545,13 @@ json ObservationJson(const core::WorldView& world, const core::Participant& leg,
   json out = {{"observationDate", FormatIso8601(since)},
               {"conversationId", leg.conversation_id()},
               {"sessionId", leg.id},
-              {"direction", leg.direction}};
+              {"direction", core::ToString(leg.direction)}};
   if (!leg.name.empty()) out["participantName"] = leg.name;
   if (!leg.user_id.empty()) out["userId"] = leg.user_id;
   // The caller's and the dialled address, as the conversation's first leg shows them.
   if (const core::Conversation* conv = world.FindConversation(leg.conversation_id());
       conv != nullptr && !conv->participants.empty() && !conv->participants.front()->address.empty()) {
-    out[conv->participants.front()->direction == "outbound" ? "dnis" : "ani"] =
+    out[conv->participants.front()->direction == core::Direction::kOutbound ? "dnis" : "ani"] =
         conv->participants.front()->address;
   }
   return out;

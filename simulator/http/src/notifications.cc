@@ -408,7 +408,7 @@ json DetailEventBase(const core::Conversation& conv, const core::Participant& le
                {"sessionId", leg.id},  // the leg's call id, which gcsim gives the participant's id
                {"mediaType", "VOICE"},
                {"provider", "Edge"},
-               {"direction", DetailEnum(leg.direction)}};
+               {"direction", DetailEnum(core::ToString(leg.direction))}};
   for (const core::Participant* other : conv.participants) {
     if (other->purpose == core::Purpose::kCustomer && !other->address.empty()) {
       body["ani"] = other->address;

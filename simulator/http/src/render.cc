@@ -142,7 +142,7 @@ void WriteAcw(JsonWriter& w, const core::Participant& leg) {
 // leg to an outside party (its address is the caller's on an inbound leg, the called one on an
 // outbound leg), and its links to other legs: supervision, and the consult it is the object of.
 void WriteLinks(JsonWriter& w, const core::Conversation& conv, const core::Participant& leg) {
-  if (!leg.address.empty()) w.Field(leg.direction == "outbound" ? "dnis" : "ani", std::string_view(leg.address));
+  if (!leg.address.empty()) w.Field(leg.direction == core::Direction::kOutbound ? "dnis" : "ani", std::string_view(leg.address));
   if (leg.links) {
     w.Optional("monitoredParticipantId", leg.links->monitored_participant_id)
         .Optional("coachedParticipantId", leg.links->coached_participant_id)
@@ -162,7 +162,7 @@ void WriteDisconnectReasons(JsonWriter& w, const core::Participant& leg) {
 // The call state Call and CallMediaParticipant both carry.
 void WriteCallState(JsonWriter& w, const core::Participant& leg) {
   w.Field("state", core::ToString(leg.state))
-      .Field("direction", std::string_view(leg.direction))
+      .Field("direction", core::ToString(leg.direction))
       .Field("held", leg.held)
       .Field("muted", leg.muted)
       .Field("confined", leg.confined)

@@ -31,7 +31,7 @@ Result<core::LegSpec> ReadDestination(const json& item, const std::string& where
     return core::ApiStatus(codes::kBadRequest, where + " must be an object.");
   }
   // A leg the API adds is dialled out to.
-  core::LegSpec leg{.purpose = core::Purpose::kExternal, .direction = "outbound"};
+  core::LegSpec leg{.purpose = core::Purpose::kExternal, .direction = core::Direction::kOutbound};
   for (const char* key : {"address", "name", "userId", "queueId"}) {
     if (item.contains(key) && !item[key].is_string()) {
       return core::ApiStatus(codes::kBadRequest, where + "." + key + " must be a string.");

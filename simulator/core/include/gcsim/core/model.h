@@ -33,6 +33,10 @@ std::optional<Purpose> ParsePurpose(std::string_view text);
 // People, as opposed to system legs (acd, ivr): a conversation lives while two of them talk.
 bool IsHuman(Purpose purpose);
 
+enum class Direction : uint8_t { kInbound, kOutbound };
+const char* ToString(Direction direction);  // "inbound", "outbound"
+std::optional<Direction> ParseDirection(std::string_view text);
+
 // How the simulator answers a participant PATCH (see DESIGN.md "Profiles").
 enum class Profile {
   kObserved,    // a PATCH that changes nothing answers 204, as the field report saw
@@ -137,9 +141,9 @@ struct Participant {
   std::string address;
   std::string user_id;   // empty when the leg is not a Genesys user
   std::string queue_id;  // empty when not routed through a queue
-  std::string direction = "inbound";
   std::string disconnect_type;  // empty until the leg disconnects
   Purpose purpose = Purpose::kCustomer;
+  Direction direction = Direction::kInbound;
   LegState state = LegState::kConnected;
   bool held = false;
   bool muted = false;

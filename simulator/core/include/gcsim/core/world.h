@@ -21,7 +21,7 @@ struct LegSpec {
   std::string address;
   std::string user_id;
   std::string queue_id;
-  std::string direction = "inbound";
+  Direction direction = Direction::kInbound;
   LegState state = LegState::kConnected;  // alerting or connected
   bool held = false;
   bool muted = false;
