@@ -281,6 +281,8 @@ class AudioHookActivitySource::Impl {
   void Sweep();   // after Connection
 
   Clock& clock_;
+  // Sockets idle out in wall time, whichever clock the silence is measured on.
+  RealClock wall_;
   const AudioHookActivitySourceOptions options_;
   const double threshold_energy_;
   const int64_t hangover_samples_;
@@ -307,7 +309,7 @@ class AudioHookActivitySource::Impl::Connection
       : owner_(owner), ws_(std::move(socket)), serial_(serial) {}
 
   // Closes the socket when nothing came for kIdleLimit; false once it is gone.
-  bool CloseIfIdle(std::chrono::steady_clock::time_point now) {
+  bool CloseIfIdle(TimePoint now) {
     if (now - last_heard_ < kIdleLimit) return true;
     beast::error_code ignored;
     beast::get_lowest_layer(ws_).socket().close(ignored);
@@ -357,7 +359,7 @@ class AudioHookActivitySource::Impl::Connection
   void Read() {
     ws_.async_read(in_, [self = shared_from_this()](beast::error_code ec, size_t) {
       if (ec) return self->owner_.Ended(self->serial_);
-      self->last_heard_ = std::chrono::steady_clock::now();
+      self->last_heard_ = self->owner_.wall_.Now();
       std::string payload = beast::buffers_to_string(self->in_.data());
       self->in_.consume(self->in_.size());
       if (self->ws_.got_binary()) {
@@ -423,7 +425,7 @@ class AudioHookActivitySource::Impl::Connection
 
   Impl& owner_;
   websocket::stream<beast::tcp_stream> ws_;
-  std::chrono::steady_clock::time_point last_heard_ = std::chrono::steady_clock::now();
+  TimePoint last_heard_ = owner_.wall_.Now();
   const uint64_t serial_;
   beast::flat_buffer buffer_;
   http::request<http::string_body> request_;
@@ -445,7 +447,7 @@ void AudioHookActivitySource::Impl::Accept() {
 }
 
 void AudioHookActivitySource::Impl::Sweep() {
-  const auto now = std::chrono::steady_clock::now();
+  const TimePoint now = wall_.Now();
   std::erase_if(live_, [now](const auto& entry) {
     const std::shared_ptr<Connection> connection = entry.second.lock();
     return !connection || !connection->CloseIfIdle(now);

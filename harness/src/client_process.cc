@@ -287,14 +287,14 @@ ClockStartWatch::~ClockStartWatch() {
 
 std::string ClockStartWatch::Name(pid_t pid) { return "/dev/shm/faketime_shm_" + std::to_string(pid); }
 
-std::optional<TimePoint> ClockStartWatch::Wait(pid_t pid, TimePoint spawned,
+std::optional<TimePoint> ClockStartWatch::Wait(pid_t pid, TimePoint spawned, const Clock& wall,
                                                const std::function<bool()>& ended) {
   const std::string name = Name(pid);
-  const auto deadline = std::chrono::steady_clock::now() + kMaxWait;
+  const TimePoint deadline = wall.Now() + kMaxWait;
   int fd = -1;
   void* shared = MAP_FAILED;
   std::optional<TimePoint> start;
-  while (!start && !ended() && std::chrono::steady_clock::now() < deadline) {
+  while (!start && !ended() && wall.Now() < deadline) {
     if (fd < 0) fd = open(name.c_str(), O_RDONLY | O_CLOEXEC);
     struct stat info {};
     if (fd >= 0 && shared == MAP_FAILED && fstat(fd, &info) == 0 && info.st_size > 0) {
@@ -309,8 +309,7 @@ std::optional<TimePoint> ClockStartWatch::Wait(pid_t pid, TimePoint spawned,
         const TimePoint at(std::chrono::duration_cast<Duration>(
             std::chrono::seconds(written.tv_sec) + std::chrono::nanoseconds(written.tv_nsec)));
         // Only an instant between the process's start and now is one.
-        if (at + std::chrono::seconds(1) < spawned ||
-            at > TimePoint(std::chrono::time_point_cast<Duration>(std::chrono::system_clock::now()))) {
+        if (at + std::chrono::seconds(1) < spawned || at > wall.Now()) {
           break;
         }
         start = at;

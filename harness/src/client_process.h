@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "gcsim/common/clock.h"
 #include "gcsim/common/status.h"
 #include "gcsim/common/time.h"
 
@@ -104,9 +105,11 @@ class ClockStartWatch {
   ClockStartWatch(const ClockStartWatch&) = delete;
   ClockStartWatch& operator=(const ClockStartWatch&) = delete;
 
-  // The instant the clock of process `pid` (started at `spawned`) counts from; nothing when it
-  // cannot be read within kMaxWait, or `ended()` turns true first.
-  std::optional<TimePoint> Wait(pid_t pid, TimePoint spawned, const std::function<bool()>& ended);
+  // The instant the clock of process `pid` (started at `spawned` by `wall`, the real clock the
+  // child runs against) counts from; nothing when it cannot be read within kMaxWait, or
+  // `ended()` turns true first.
+  std::optional<TimePoint> Wait(pid_t pid, TimePoint spawned, const Clock& wall,
+                                const std::function<bool()>& ended);
   static std::string Name(pid_t pid);  // "/dev/shm/faketime_shm_<pid>"
 
  private:

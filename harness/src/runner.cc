@@ -363,7 +363,7 @@ class Run {
     process_ = std::move(process).value();
     // The simulation starts when the client's clock does: a program can take a second to load
     // on a busy machine, two simulated minutes at x120.
-    const std::optional<TimePoint> client_clock_start = watch.Wait(process_->pid(), spawned, [this] {
+    const std::optional<TimePoint> client_clock_start = watch.Wait(process_->pid(), spawned, wall_, [this] {
       return process_->exit().has_value();
     });
     if (!client_clock_start) {
