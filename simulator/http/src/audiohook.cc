@@ -495,8 +495,7 @@ class AudioHookStreams::Impl {
           const bool live = leg->state == core::LegState::kConnected;
           auto it = streams_.find(leg->id);
           if (it == streams_.end()) {
-            if (!live) continue;
-            if (!may_open) continue;
+            if (!live || !may_open) continue;
             it = streams_.emplace(leg->id, Stream{.session = Open(*conv, *leg, now)}).first;
           }
           seen.insert(leg->id);
