@@ -45,10 +45,9 @@ int64_t HashEntry(const std::string& key) {
 // A leg: its slot in the world's deque and its heap blocks (the id index is counted whole).
 int64_t LegBytes(const core::Participant& leg) {
   int64_t bytes = static_cast<int64_t>(sizeof(core::Participant));
-  for (const std::string* s :
-       {&leg.id, &leg.name, &leg.address, &leg.user_id, &leg.queue_id,
-        &leg.disconnect_type}) {
-    bytes += StringHeap(*s);
+  for (const std::string* s : {&leg.id, &leg.user_id, &leg.queue_id}) bytes += StringHeap(*s);
+  for (const HeapString* s : {&leg.name, &leg.address}) {
+    if (!s->empty()) bytes += MallocBlock(sizeof(std::string)) + StringHeap(s->str());
   }
   if (leg.links) {
     bytes += MallocBlock(sizeof(core::Participant::Links));
@@ -59,6 +58,7 @@ int64_t LegBytes(const core::Participant& leg) {
     }
   }
   if (leg.wrapup) bytes += MallocBlock(sizeof(core::Wrapup));  // its strings not counted
+  if (leg.acw) bytes += MallocBlock(sizeof(core::AcwSettings));
   bytes += MallocBlock(leg.segments.capacity() * sizeof(core::Segment));
   bytes += MallocBlock(leg.speech.intervals.capacity() * sizeof(leg.speech.intervals[0]));
   return bytes;

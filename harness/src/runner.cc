@@ -803,7 +803,10 @@ class Run {
           conversation_id = leg->conversation_id();
           const std::string state = std::string(core::ToString(leg->state)) +
                                     (leg->end_time ? " at " + Since(t0_, *leg->end_time) : "") +
-                                    (leg->disconnect_type.empty() ? "" : " (disconnectType " + leg->disconnect_type + ")");
+                                    (leg->disconnect_type == core::DisconnectType::kNone
+                                         ? ""
+                                         : std::string(" (disconnectType ") +
+                                               core::ToString(leg->disconnect_type) + ")");
           switch (e.kind) {
             case Kind::kLegDisconnectedBetween: {
               const bool gone = !core::IsLive(leg->state) && leg->end_time;
@@ -812,7 +815,7 @@ class Run {
               break;
             }
             case Kind::kLegNeverDropped:
-              held = leg->disconnect_type != "client";
+              held = leg->disconnect_type != core::DisconnectType::kClient;
               actual = state;
               break;
             case Kind::kLegReportedStuck: {

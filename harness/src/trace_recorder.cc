@@ -35,11 +35,11 @@ LegTrace& TraceRecorder::LegFor(const core::Participant& leg, const core::WorldV
   if (!added) return trace_.legs[it->second];
   LegTrace& trace = trace_.legs.emplace_back();
   trace.id = leg.id;
-  trace.name = leg.name;
+  trace.name = leg.name.str();
   if (trace.name.empty() && !leg.user_id.empty()) {
     if (const core::User* user = world.FindUser(leg.user_id)) trace.name = user->name;
   }
-  if (trace.name.empty()) trace.name = leg.address;
+  if (trace.name.empty()) trace.name = leg.address.str();
   trace.purpose = core::ToString(leg.purpose);
   trace.conversation_id = leg.conversation_id();
   trace.samples.assign(sampled_, LegSample::kAbsent);
@@ -143,7 +143,7 @@ std::shared_ptr<const ScenarioTrace> TraceRecorder::Finish(const core::WorldView
     leg.samples.resize(trace->samples, LegSample::kAbsent);  // a run cut short
     if (const core::Participant* now = world.FindParticipant(leg.id)) {
       if (!core::IsLive(now->state) && now->end_time) leg.ended_at = *now->end_time - t0_;
-      leg.disconnect_type = now->disconnect_type;
+      leg.disconnect_type = core::ToString(now->disconnect_type);
     }
     for (const Duration::rep at : idle_crossings_[leg.id]) leg.idle_at.push_back(Duration(at));
     leg.warnings = warnings_[leg.id];

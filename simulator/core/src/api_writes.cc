@@ -431,7 +431,7 @@ UpdateOutcome ApiWrites::ReplaceParticipant(const std::string& conversation_id,
   // The target joins first, so that the conversation does not end in between.
   const TimePoint now = clock_.Now();
   out.drop_silent_since = ComputeMedia(*leg, now).silent_since;
-  lifecycle_.ScheduleDrop(*leg, now, "transfer");
+  lifecycle_.ScheduleDrop(*leg, now, DisconnectType::kTransfer);
   out.http_status = 202;
   out.added_participant_id = *added;
   out.effect_text = "transfer accepted: participant " + *added + " joined; the leg leaves "

@@ -68,14 +68,13 @@ void LegLifecycle::ArmAlertingTimeout(Participant& leg, TimePoint now) {
     if (target == nullptr || target->alert_timer != timer) return;
     target->alert_timer = 0;
     if (target->state != LegState::kAlerting) return;
-    Disconnect(*target, clock_.Now(), "transfer.noanswer",
+    Disconnect(*target, clock_.Now(), DisconnectType::kTransferNoAnswer,
                "not answered within the queue's alertingTimeout (" + FormatDuration(timeout) +
                    "); its user reads NOT_RESPONDING");
   });
 }
 
-void LegLifecycle::ScheduleDrop(Participant& leg, TimePoint now,
-                                const std::string& disconnect_type) {
+void LegLifecycle::ScheduleDrop(Participant& leg, TimePoint now, DisconnectType disconnect_type) {
   if (leg.pending_drop != 0) return;
   if (disconnect_latency_ <= Duration::zero()) {
     Disconnect(leg, now, disconnect_type, "drop landed");
@@ -97,13 +96,13 @@ void LegLifecycle::ScheduleEnd(Conversation& conv, TimePoint now) {
   conv.pending_end = schedule_(now + disconnect_latency_, [this, id](TimerId timer) {
     Conversation* target = world_.FindConversation(id);
     if (target == nullptr || target->pending_end != timer) return;
-    EndConversation(*target, clock_.Now(), "client");
+    EndConversation(*target, clock_.Now(), DisconnectType::kClient);
     journal_.Append({.at = clock_.Now(), .kind = "effect", .conversation_id = id,
                      .effect = "conversation ended by request: every leg terminated"});
   });
 }
 
-void LegLifecycle::Disconnect(Participant& leg, TimePoint now, const std::string& disconnect_type,
+void LegLifecycle::Disconnect(Participant& leg, TimePoint now, DisconnectType disconnect_type,
                               const std::string& why) {
   if (leg.pending_drop) {
     clock_.Cancel(leg.pending_drop);
@@ -118,7 +117,8 @@ void LegLifecycle::Disconnect(Participant& leg, TimePoint now, const std::string
     p.disconnect_type = disconnect_type;
     p.end_time = now;
   });
-  std::string effect = "leg disconnected (disconnectType " + disconnect_type + "): " + why;
+  std::string effect =
+      std::string("leg disconnected (disconnectType ") + ToString(disconnect_type) + "): " + why;
   Conversation& conv = *leg.conversation;
   if (conv.consult && (conv.consult->object_id == leg.id || conv.consult->destination_id == leg.id ||
                        conv.consult->consulting_id == leg.id)) {
@@ -138,7 +138,7 @@ void LegLifecycle::Disconnect(Participant& leg, TimePoint now, const std::string
         }
         ChangeLeg(*other, now, [&](Participant& p) {
           p.state = LegState::kDisconnected;
-          p.disconnect_type = "peer";
+          p.disconnect_type = DisconnectType::kPeer;
           p.end_time = now;
         });
         effect += "; its supervisor's leg " + other->id + " left with it (monitorsEndWithMonitored)";
@@ -155,7 +155,7 @@ void LegLifecycle::Disconnect(Participant& leg, TimePoint now, const std::string
                     [](const Participant* p) { return IsHuman(p->purpose); }) >= 3;
   const bool kept = people == 1 && conference && last_party_keeps_conference_;
   if (people < 2 && !kept && !conv.end_time) {
-    EndConversation(conv, now, "peer");
+    EndConversation(conv, now, DisconnectType::kPeer);
     effect += "; conversation ended: fewer than two people left, every leg terminated";
   } else if (kept) {
     effect += "; the conference stays up with its last party (lastPartyKeepsConference)";
@@ -168,7 +168,7 @@ void LegLifecycle::Disconnect(Participant& leg, TimePoint now, const std::string
 }
 
 void LegLifecycle::EndConversation(Conversation& conv, TimePoint now,
-                                   const std::string& disconnect_type) {
+                                   DisconnectType disconnect_type) {
   for (Participant* leg : conv.participants) {
     if (leg->pending_drop) {
       clock_.Cancel(leg->pending_drop);

@@ -70,18 +70,19 @@ class LegLifecycle {
   // An accepted drop: the leg disconnects (disconnectType client, or transfer for a leg
   // replaced) after disconnect_latency, at once when that is zero. A drop already pending is
   // not scheduled twice.
-  void ScheduleDrop(Participant& leg, TimePoint now, const std::string& disconnect_type = "client");
+  void ScheduleDrop(Participant& leg, TimePoint now,
+                    DisconnectType disconnect_type = DisconnectType::kClient);
   // An accepted end of the whole conversation: every leg terminates after disconnect_latency.
   void ScheduleEnd(Conversation& conv, TimePoint now);
 
   // The leg goes now: media stops, endTime set, a pending drop cancelled, the effect
   // journaled. Fewer than two people left connected ends the conversation.
-  void Disconnect(Participant& leg, TimePoint now, const std::string& disconnect_type,
+  void Disconnect(Participant& leg, TimePoint now, DisconnectType disconnect_type,
                   const std::string& why);
   // The consult of `conv` is over (merged, or one of its legs left): nobody stays confined.
   void EndConsult(Conversation& conv, TimePoint now);
   // Every leg terminated (live ones get `disconnect_type` and an endTime), timers cancelled.
-  void EndConversation(Conversation& conv, TimePoint now, const std::string& disconnect_type);
+  void EndConversation(Conversation& conv, TimePoint now, DisconnectType disconnect_type);
 
   // --- After-call work (legs with `acw` settings; others are left alone) ---
   // The leg stopped being live: ACW starts, with the queue's timeout on the clock when timed

@@ -43,6 +43,12 @@ constexpr std::array<std::pair<Direction, const char*>, 2> kDirections{{
     {Direction::kInbound, "inbound"}, {Direction::kOutbound, "outbound"},
 }};
 
+constexpr std::array<std::pair<DisconnectType, const char*>, 6> kDisconnectTypes{{
+    {DisconnectType::kNone, ""}, {DisconnectType::kClient, "client"},
+    {DisconnectType::kEndpoint, "endpoint"}, {DisconnectType::kPeer, "peer"},
+    {DisconnectType::kTransfer, "transfer"}, {DisconnectType::kTransferNoAnswer, "transfer.noanswer"},
+}};
+
 constexpr std::array<std::pair<SegmentType, const char*>, 3> kSegmentTypes{{
     {SegmentType::kAlert, "alert"}, {SegmentType::kHold, "hold"},
     {SegmentType::kInteract, "interact"},
@@ -95,6 +101,7 @@ const char* ToString(Direction direction) { return EnumName(kDirections, directi
 std::optional<Direction> ParseDirection(std::string_view text) {
   return ParseEnum(kDirections, text);
 }
+const char* ToString(DisconnectType type) { return EnumName(kDisconnectTypes, type); }
 std::optional<Profile> ParseProfile(std::string_view text) { return ParseEnum(kProfiles, text); }
 
 const char* ToString(WrapupPrompt prompt) {

@@ -20,7 +20,7 @@ Participant LegAsOf(const Participant& leg, TimePoint as_of) {
   if (leg.reads_idle_since && *leg.reads_idle_since > as_of) past.reads_idle_since.reset();
   if (leg.end_time && *leg.end_time > as_of) {
     past.end_time.reset();
-    past.disconnect_type.clear();
+    past.disconnect_type = DisconnectType::kNone;
     past.wrapup.reset();
     // Live then: connected if it ever was (the check below undoes a later answer), else ringing.
     past.state = leg.connected_time ? LegState::kConnected : LegState::kAlerting;

@@ -69,9 +69,10 @@ bool Holds(const DetailPredicate& p, const Participant& leg, const Segment& segm
     case Dimension::kDirection:
       return SameIgnoringCase(ToString(leg.direction), p.value);
     case Dimension::kDisconnectType: {
-      const bool carries = !leg.disconnect_type.empty() && &segment == &leg.segments.back();
+      const bool carries =
+          leg.disconnect_type != DisconnectType::kNone && &segment == &leg.segments.back();
       if (p.op != Operator::kMatches) return carries == (p.op == Operator::kExists);
-      return carries && SameIgnoringCase(AnalyticsDisconnectType(leg.disconnect_type), p.value);
+      return carries && SameIgnoringCase(AnalyticsDisconnectType(ToString(leg.disconnect_type)), p.value);
     }
     case Dimension::kSegmentDuration: {
       if (p.op != Operator::kMatches) return segment.end.has_value() == (p.op == Operator::kExists);
@@ -146,8 +147,7 @@ std::optional<TimePoint> SortKey(const ConversationDetailQuery& query, const Con
   for (const Participant* leg : conv.participants) {
     for (const Segment& s : leg->segments) {
       if (!SegmentSelected(query, *leg, s)) continue;
-      const std::optional<TimePoint> t =
-          query.order_by == DetailOrderBy::kSegmentStart ? std::optional(s.start) : s.end;
+      const OptionalTime t = query.order_by == DetailOrderBy::kSegmentStart ? s.start : s.end;
       if (t && (!key || *t < *key)) key = t;
     }
   }
@@ -315,7 +315,7 @@ std::vector<UserRoutingStatus> RoutingStatusesOf(const WorldView& world,
                                                                      : leg->end_time;
         if (ended && *ended >= user.idle_since) {
           user.idle_since = *ended;
-          user.rang_out = leg->disconnect_type == "transfer.noanswer" ? leg : nullptr;
+          user.rang_out = leg->disconnect_type == DisconnectType::kTransferNoAnswer ? leg : nullptr;
         }
         continue;
       }

@@ -224,7 +224,7 @@ class SimulatorImpl final : public Simulator {
     Participant* leg = world_.FindLeg(participant_id);
     if (leg == nullptr) return ParticipantNotFound(participant_id);
     if (!IsLive(leg->state)) return ApiStatus(codes::kCallDisconnected);
-    lifecycle_.Disconnect(*leg, clock_.Now(), "endpoint", "hung up by the far end");
+    lifecycle_.Disconnect(*leg, clock_.Now(), DisconnectType::kEndpoint, "hung up by the far end");
     return Status::Ok();
   }
 
@@ -236,13 +236,13 @@ class SimulatorImpl final : public Simulator {
       return ApiStatus(codes::kCallDisconnected, "Only a connected leg can be transferred.");
     }
     Conversation& conv = *leg->conversation;
-    const LegSpec replacement{.purpose = leg->purpose, .name = leg->name, .address = leg->address,
+    const LegSpec replacement{.purpose = leg->purpose, .name = leg->name.str(), .address = leg->address.str(),
                               .user_id = leg->user_id, .queue_id = leg->queue_id,
                               .direction = leg->direction, .speech = leg->speech};
     // Join first, so the conversation never looks one person short.
     auto id = writes_.AddLeg(conv, replacement);
     if (!id.ok()) return id.status();
-    lifecycle_.Disconnect(*leg, clock_.Now(), "transfer",
+    lifecycle_.Disconnect(*leg, clock_.Now(), DisconnectType::kTransfer,
                           "transferred away; participant " + *id + " replaces it");
     return id;
   }

@@ -384,8 +384,8 @@ json AnalyticsConversationJson(const core::Conversation& conv) {
       json segment = {{"segmentType", core::ToString(s.type)}, {"segmentStart", FormatIso8601(s.start)}};
       if (s.end) segment["segmentEnd"] = FormatIso8601(*s.end);
       if (!leg->queue_id.empty()) segment["queueId"] = leg->queue_id;
-      if (i + 1 == leg->segments.size() && !leg->disconnect_type.empty()) {
-        segment["disconnectType"] = core::AnalyticsDisconnectType(leg->disconnect_type);
+      if (i + 1 == leg->segments.size() && leg->disconnect_type != core::DisconnectType::kNone) {
+        segment["disconnectType"] = core::AnalyticsDisconnectType(core::ToString(leg->disconnect_type));
       }
       if (s.audio_muted) segment["audioMuted"] = true;
       if (conference) segment["conference"] = true;
@@ -404,7 +404,7 @@ json AnalyticsConversationJson(const core::Conversation& conv) {
     json participant = {{"participantId", leg->id},
                         {"purpose", core::ToString(leg->purpose)},
                         {"sessions", json::array({std::move(session)})}};
-    if (!leg->name.empty()) participant["participantName"] = leg->name;
+    if (!leg->name.empty()) participant["participantName"] = leg->name.str();
     if (!leg->user_id.empty()) participant["userId"] = leg->user_id;
     participants.push_back(std::move(participant));
   }
@@ -546,13 +546,13 @@ json ObservationJson(const core::WorldView& world, const core::Participant& leg,
               {"conversationId", leg.conversation_id()},
               {"sessionId", leg.id},
               {"direction", core::ToString(leg.direction)}};
-  if (!leg.name.empty()) out["participantName"] = leg.name;
+  if (!leg.name.empty()) out["participantName"] = leg.name.str();
   if (!leg.user_id.empty()) out["userId"] = leg.user_id;
   // The caller's and the dialled address, as the conversation's first leg shows them.
   if (const core::Conversation* conv = world.FindConversation(leg.conversation_id());
       conv != nullptr && !conv->participants.empty() && !conv->participants.front()->address.empty()) {
     out[conv->participants.front()->direction == core::Direction::kOutbound ? "dnis" : "ani"] =
-        conv->participants.front()->address;
+        conv->participants.front()->address.str();
   }
   return out;
 }

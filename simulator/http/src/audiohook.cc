@@ -563,7 +563,7 @@ class AudioHookStreams::Impl {
   std::shared_ptr<Session> Open(const core::Conversation& conv, const core::Participant& leg,
                                 TimePoint now) {
     auto session = std::make_shared<Session>(
-        io_, target_, options_, LegInfo{leg.id, conv.id, leg.address, leg.name, core::ToString(leg.direction)},
+        io_, target_, options_, LegInfo{leg.id, conv.id, leg.address.str(), leg.name.str(), core::ToString(leg.direction)},
         ids_.NextUuid(), now, [this] { Wake(); },
         [this] {
           TimePoint at;

@@ -47,13 +47,13 @@ json LegStateJson(const core::WorldView& world, const core::Participant& leg) {
               {"muted", leg.muted},
               {"confined", leg.confined},
               {"startTime", FormatIso8601(leg.start_time)}};
-  const auto put = [&out](const char* key, const std::string& value) {
+  const auto put = [&out](const char* key, std::string_view value) {
     if (!value.empty()) out[key] = value;
   };
-  put("name", leg.name);
+  put("name", leg.name.str());
   put("userId", leg.user_id);
   put("queueId", leg.queue_id);
-  put("disconnectType", leg.disconnect_type);
+  put("disconnectType", core::ToString(leg.disconnect_type));
   if (leg.connected_time) out["connectedTime"] = FormatIso8601(*leg.connected_time);
   if (leg.end_time) out["endTime"] = FormatIso8601(*leg.end_time);
   if (leg.acw) {

@@ -411,7 +411,7 @@ json DetailEventBase(const core::Conversation& conv, const core::Participant& le
                {"direction", DetailEnum(core::ToString(leg.direction))}};
   for (const core::Participant* other : conv.participants) {
     if (other->purpose == core::Purpose::kCustomer && !other->address.empty()) {
-      body["ani"] = other->address;
+      body["ani"] = other->address.str();
       break;
     }
   }
@@ -445,7 +445,9 @@ void Notifications::CollectDetailEvents(Subscription& subscription, const std::s
     const TimePoint at = end ? *leg->end_time : leg->start_time;
     json body = DetailEventBase(conv, *leg, at);
     if (!acd) body["userId"] = leg->user_id;
-    if (end) body["disconnectType"] = DetailEnum(leg->disconnect_type.empty() ? "system" : leg->disconnect_type);
+    if (end) body["disconnectType"] = DetailEnum(leg->disconnect_type == core::DisconnectType::kNone
+                                                      ? "system"
+                                                      : core::ToString(leg->disconnect_type));
     if (end && acd) {
       body["connectedDurationMs"] = Milliseconds(*leg->end_time - leg->start_time);
       // Answered when a person on the same queue took the call; otherwise abandoned.

@@ -63,8 +63,8 @@ class JsonWriter {
     return Key(key).Value(std::string_view(value));
   }
   // Left out when empty or absent, as the API leaves out unset fields.
-  JsonWriter& Optional(std::string_view key, const std::string& value) {
-    return value.empty() ? *this : Field(key, std::string_view(value));
+  JsonWriter& Optional(std::string_view key, std::string_view value) {
+    return value.empty() ? *this : Field(key, value);
   }
   JsonWriter& Optional(std::string_view key, const std::optional<TimePoint>& value) {
     return value ? Field(key, *value) : *this;
@@ -142,7 +142,7 @@ void WriteAcw(JsonWriter& w, const core::Participant& leg) {
 // leg to an outside party (its address is the caller's on an inbound leg, the called one on an
 // outbound leg), and its links to other legs: supervision, and the consult it is the object of.
 void WriteLinks(JsonWriter& w, const core::Conversation& conv, const core::Participant& leg) {
-  if (!leg.address.empty()) w.Field(leg.direction == core::Direction::kOutbound ? "dnis" : "ani", std::string_view(leg.address));
+  if (!leg.address.empty()) w.Field(leg.direction == core::Direction::kOutbound ? "dnis" : "ani", std::string_view(leg.address.str()));
   if (leg.links) {
     w.Optional("monitoredParticipantId", leg.links->monitored_participant_id)
         .Optional("coachedParticipantId", leg.links->coached_participant_id)
@@ -167,7 +167,7 @@ void WriteCallState(JsonWriter& w, const core::Participant& leg) {
       .Field("muted", leg.muted)
       .Field("confined", leg.confined)
       .Field("recording", leg.recording)
-      .Optional("disconnectType", leg.disconnect_type);
+      .Optional("disconnectType", core::ToString(leg.disconnect_type));
 }
 
 // A leg's one voice communication. gcsim models one call per leg, so it carries the leg's id.
@@ -183,7 +183,7 @@ void WriteCall(JsonWriter& w, const core::Participant& leg) {
       const core::Segment& segment = leg.segments[i];
       w.Open('{').Field("startTime", segment.start).Optional("endTime", segment.end);
       w.Field("type", core::ToString(segment.type));
-      if (i + 1 == leg.segments.size()) w.Optional("disconnectType", leg.disconnect_type);
+      if (i + 1 == leg.segments.size()) w.Optional("disconnectType", core::ToString(leg.disconnect_type));
       w.Close('}');
     }
     w.Close(']');
@@ -194,14 +194,14 @@ void WriteCall(JsonWriter& w, const core::Participant& leg) {
 void WriteParticipant(JsonWriter& w, const core::Conversation& conv, const core::Participant& leg) {
   w.Open('{')
       .Field("id", std::string_view(leg.id))
-      .Optional("name", leg.name)
+      .Optional("name", leg.name.str())
       .Field("startTime", leg.start_time)
       .Optional("connectedTime", leg.connected_time)
       .Optional("endTime", leg.end_time)
       .Field("purpose", core::ToString(leg.purpose))
       .Optional("userId", leg.user_id)
       .Optional("queueId", leg.queue_id)
-      .Optional("address", leg.address);
+      .Optional("address", leg.address.str());
   WriteAcw(w, leg);
   WriteLinks(w, conv, leg);
   w.Key("attributes").Literal("{}");
@@ -214,8 +214,8 @@ void WriteCallMediaParticipant(JsonWriter& w, const core::WorldView& world,
                                const core::Conversation& conv, const core::Participant& leg) {
   w.Open('{')
       .Field("id", std::string_view(leg.id))
-      .Optional("name", leg.name)
-      .Optional("address", leg.address)
+      .Optional("name", leg.name.str())
+      .Optional("address", leg.address.str())
       .Field("purpose", core::ToString(leg.purpose));
   WriteCallState(w, leg);
   w.Field("startTime", leg.start_time)

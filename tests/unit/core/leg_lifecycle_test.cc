@@ -46,7 +46,7 @@ TEST_F(LegLifecycleTest, DropLandsAfterTheLatencyAndTheBridgeGoesOn) {
   EXPECT_EQ(supervisor.state, LegState::kConnected);
   clock_.Advance(milliseconds(1));
   EXPECT_EQ(supervisor.state, LegState::kDisconnected);
-  EXPECT_EQ(supervisor.disconnect_type, "client");
+  EXPECT_EQ(supervisor.disconnect_type, DisconnectType::kClient);
   EXPECT_EQ(supervisor.end_time, clock_.Now());
   EXPECT_EQ(supervisor.pending_drop, 0u);
   EXPECT_FALSE(Conv().end_time.has_value());
@@ -67,24 +67,24 @@ TEST_F(LegLifecycleTest, ZeroLatencyDropsAtOnce) {
 }
 
 TEST_F(LegLifecycleTest, FewerThanTwoPeopleEndsTheConversation) {
-  lifecycle_.Disconnect(Leg(kDemoSupervisorId), clock_.Now(), "endpoint", "hung up");
-  lifecycle_.Disconnect(Leg(kDemoAgentId), clock_.Now(), "client", "dropped");
+  lifecycle_.Disconnect(Leg(kDemoSupervisorId), clock_.Now(), DisconnectType::kEndpoint, "hung up");
+  lifecycle_.Disconnect(Leg(kDemoAgentId), clock_.Now(), DisconnectType::kClient, "dropped");
   EXPECT_EQ(Conv().end_time, clock_.Now());
   for (const auto id : {kDemoCustomerId, kDemoAgentId, kDemoSupervisorId}) {
     EXPECT_EQ(Leg(id).state, LegState::kTerminated) << id;
   }
-  EXPECT_EQ(Leg(kDemoCustomerId).disconnect_type, "peer");
-  EXPECT_EQ(Leg(kDemoAgentId).disconnect_type, "client");
+  EXPECT_EQ(Leg(kDemoCustomerId).disconnect_type, DisconnectType::kPeer);
+  EXPECT_EQ(Leg(kDemoAgentId).disconnect_type, DisconnectType::kClient);
   EXPECT_NE(LastEffect().find("fewer than two people left"), std::string::npos);
 }
 
 TEST_F(LegLifecycleTest, HangUpCancelsAPendingDrop) {
   Participant& supervisor = Leg(kDemoSupervisorId);
   lifecycle_.ScheduleDrop(supervisor, clock_.Now());
-  lifecycle_.Disconnect(supervisor, clock_.Now(), "endpoint", "hung up");
+  lifecycle_.Disconnect(supervisor, clock_.Now(), DisconnectType::kEndpoint, "hung up");
   EXPECT_EQ(supervisor.pending_drop, 0u);
   EXPECT_FALSE(clock_.NextWakeup().has_value());
-  EXPECT_EQ(supervisor.disconnect_type, "endpoint");
+  EXPECT_EQ(supervisor.disconnect_type, DisconnectType::kEndpoint);
 }
 
 TEST_F(LegLifecycleTest, ScheduledEndTerminatesEveryLegOnce) {
@@ -95,7 +95,7 @@ TEST_F(LegLifecycleTest, ScheduledEndTerminatesEveryLegOnce) {
   clock_.Advance(minutes(1));
   EXPECT_EQ(Conv().end_time, clock_.Now() - minutes(1) + milliseconds(250));
   EXPECT_EQ(Leg(kDemoAgentId).state, LegState::kTerminated);
-  EXPECT_EQ(Leg(kDemoAgentId).disconnect_type, "client");
+  EXPECT_EQ(Leg(kDemoAgentId).disconnect_type, DisconnectType::kClient);
   EXPECT_EQ(LastEffect(), "conversation ended by request: every leg terminated");
 }
 
@@ -116,7 +116,7 @@ TEST_F(LegLifecycleTest, FlagsFollowTheApiRules) {
   EXPECT_EQ(supervisor.segments.back().type, SegmentType::kHold);
   EXPECT_EQ(supervisor.segments.back().start, clock_.Now());
 
-  lifecycle_.Disconnect(supervisor, clock_.Now(), "client", "dropped");
+  lifecycle_.Disconnect(supervisor, clock_.Now(), DisconnectType::kClient, "dropped");
   EXPECT_TRUE(lifecycle_.SetFlag(supervisor, &Participant::held, true, clock_.Now()).ok());
   EXPECT_EQ(lifecycle_.SetFlag(supervisor, &Participant::muted, true, clock_.Now()).reason(),
             codes::kCallDisconnected);

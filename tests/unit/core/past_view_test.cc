@@ -66,7 +66,7 @@ TEST_F(PastViewTest, MuteHoldAndEndsReadAsTheyWereThen) {
     const Participant* supervisor = world.FindParticipant(supervisor_);
     EXPECT_EQ(supervisor->state, LegState::kConnected);
     EXPECT_FALSE(supervisor->end_time);
-    EXPECT_TRUE(supervisor->disconnect_type.empty());
+    EXPECT_EQ(supervisor->disconnect_type, DisconnectType::kNone);
     EXPECT_TRUE(supervisor->muted);
     EXPECT_TRUE(world.FindParticipant(agent_)->held);
     EXPECT_FALSE(world.FindConversation(std::string(kDemoConversationId))->end_time);

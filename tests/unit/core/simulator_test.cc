@@ -88,7 +88,7 @@ TEST_F(SimulatorTest, StateDisconnectedDropsOnlyAfterTheLatency) {
   clock_.Advance(milliseconds(1));
   const Participant leg = Leg(kSupervisor);
   EXPECT_EQ(leg.state, LegState::kDisconnected);
-  EXPECT_EQ(leg.disconnect_type, "client");
+  EXPECT_EQ(leg.disconnect_type, DisconnectType::kClient);
   EXPECT_EQ(leg.end_time, clock_.Now());
   EXPECT_FALSE(Media(kSupervisor).flowing);
   // Two people remain: the bridge goes on.
@@ -124,8 +124,8 @@ TEST_F(SimulatorTest, FewerThanTwoPeopleEndsTheConversation) {
     EXPECT_EQ(Leg(id).state, LegState::kTerminated) << id;
     EXPECT_TRUE(Leg(id).end_time.has_value());
   }
-  EXPECT_EQ(Leg(kCustomer).disconnect_type, "peer");
-  EXPECT_EQ(Leg(kAgent).disconnect_type, "client");
+  EXPECT_EQ(Leg(kCustomer).disconnect_type, DisconnectType::kPeer);
+  EXPECT_EQ(Leg(kAgent).disconnect_type, DisconnectType::kClient);
 }
 
 TEST_F(SimulatorTest, BadEnumValueIsInvalidValueAndChangesNothing) {
@@ -336,7 +336,7 @@ TEST_F(SimulatorTest, TransferCreatesANewParticipantForTheSameUser) {
   ASSERT_TRUE(replaced.ok());
   EXPECT_NE(*replaced, kAgent);
   EXPECT_EQ(Leg(kAgent).state, LegState::kDisconnected);
-  EXPECT_EQ(Leg(kAgent).disconnect_type, "transfer");
+  EXPECT_EQ(Leg(kAgent).disconnect_type, DisconnectType::kTransfer);
   EXPECT_EQ(Leg(*replaced).state, LegState::kConnected);
   EXPECT_EQ(Leg(*replaced).user_id, std::string(kDemoAgentUserId));
   EXPECT_FALSE(ConversationEnd(kConv).has_value());
@@ -349,7 +349,7 @@ TEST_F(SimulatorTest, HangUpAndNewLegs) {
   ASSERT_TRUE(added.ok());
   EXPECT_EQ(Leg(*added).state, LegState::kConnected);
   ASSERT_TRUE(sim_->HangUp(kCustomer).ok());
-  EXPECT_EQ(Leg(kCustomer).disconnect_type, "endpoint");
+  EXPECT_EQ(Leg(kCustomer).disconnect_type, DisconnectType::kEndpoint);
   EXPECT_FALSE(ConversationEnd(kConv).has_value());
   EXPECT_EQ(sim_->HangUp(kCustomer).reason(), codes::kCallDisconnected);
 }

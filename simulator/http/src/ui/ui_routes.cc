@@ -82,11 +82,11 @@ json PhantomJson(const PhantomMark& mark) {
 
 // The name a supervisor knows a leg by: its own, its user's, or its address.
 std::string LegName(const core::WorldView& world, const core::Participant& leg) {
-  if (!leg.name.empty()) return leg.name;
+  if (!leg.name.empty()) return leg.name.str();
   if (!leg.user_id.empty()) {
     if (const core::User* user = world.FindUser(leg.user_id)) return user->name;
   }
-  return leg.address;
+  return leg.address.str();
 }
 
 // A leg is phantom while it is live and its last successful PATCH changed nothing.

@@ -12,6 +12,7 @@
 
 #include "gcsim/common/clock.h"
 #include "gcsim/common/heap_optional.h"
+#include "gcsim/common/heap_string.h"
 #include "gcsim/common/optional_time.h"
 #include "gcsim/common/time.h"
 
@@ -36,6 +37,12 @@ bool IsHuman(Purpose purpose);
 enum class Direction : uint8_t { kInbound, kOutbound };
 const char* ToString(Direction direction);  // "inbound", "outbound"
 std::optional<Direction> ParseDirection(std::string_view text);
+
+// How a leg left (its disconnectType), the ways gcsim's legs leave; kNone until it does.
+enum class DisconnectType : uint8_t {
+  kNone, kClient, kEndpoint, kPeer, kTransfer, kTransferNoAnswer,
+};
+const char* ToString(DisconnectType type);  // as the API spells it ("transfer.noanswer"); "" for kNone
 
 // How the simulator answers a participant PATCH (see DESIGN.md "Profiles").
 enum class Profile {
@@ -128,7 +135,7 @@ struct Segment {
   SegmentType type = SegmentType::kInteract;
   bool audio_muted = false;
   TimePoint start;
-  std::optional<TimePoint> end;
+  OptionalTime end;
 };
 
 struct Conversation;
@@ -137,11 +144,11 @@ struct Participant {
   std::string id;
   Conversation* conversation = nullptr;  // the one it belongs to, which outlives it
   const std::string& conversation_id() const;
-  std::string name;
-  std::string address;
+  HeapString name;     // few legs have a name or an address: they cost a pointer while empty
+  HeapString address;
   std::string user_id;   // empty when the leg is not a Genesys user
   std::string queue_id;  // empty when not routed through a queue
-  std::string disconnect_type;  // empty until the leg disconnects
+  DisconnectType disconnect_type = DisconnectType::kNone;
   Purpose purpose = Purpose::kCustomer;
   Direction direction = Direction::kInbound;
   LegState state = LegState::kConnected;
@@ -169,7 +176,7 @@ struct Participant {
   // After-call work, for legs routed through a queue to a person (purpose agent or user, with
   // userId and queueId): the queue's settings as they were when the leg joined. Empty: the leg
   // has no wrap-up to do.
-  std::optional<AcwSettings> acw;
+  HeapOptional<AcwSettings> acw;
   OptionalTime start_acw_time;  // set when the leg disconnects
   OptionalTime end_acw_time;    // set when wrap-up is done, skipped or timed out
   TimerId acw_timer = 0;                    // the timed ACW's timeout, or 0
