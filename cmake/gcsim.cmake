@@ -32,6 +32,13 @@ function(gcsim_warnings target)
   endif()
 endfunction()
 
+# The programs' allocator (see GCSIM_TCMALLOC in the top CMakeLists.txt).
+function(gcsim_allocator target)
+  if(GCSIM_USE_TCMALLOC)
+    target_link_libraries(${target} PRIVATE PkgConfig::TCMALLOC)
+  endif()
+endfunction()
+
 # gcsim_library(NAME name ALIAS alias SOURCES ... PUBLIC_DEPS ... PRIVATE_DEPS ...)
 function(gcsim_library)
   cmake_parse_arguments(ARG "" "NAME;ALIAS" "SOURCES;PUBLIC_DEPS;PRIVATE_DEPS" ${ARGN})
@@ -60,6 +67,7 @@ function(gcsim_add_benchmark name)
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} benchmark::benchmark)
   set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/bench)
+  gcsim_allocator(${name})
   gcsim_warnings(${name})
 endfunction()
 
