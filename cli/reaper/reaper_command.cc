@@ -222,6 +222,11 @@ std::shared_ptr<ReaperCommandOptions> SetupReaper(CLI::App& app) {
                  "before it is reported stuck")
       ->check(CLI::Range(1, 100))
       ->capture_default_str();
+  app.add_option("--concurrency", options->reaper.concurrency,
+                 "A tick's reads of conversations sent this many at once, each over a connection "
+                 "of its own (drops still go one at a time)")
+      ->check(CLI::Range(1, client::kMaxConcurrency))
+      ->capture_default_str();
   app.add_flag("--dry-run", options->reaper.dry_run, "Log which legs would be dropped; drop none");
   app.add_flag("--once", options->once,
                "One tick, wait for its drops to be verified, print the summary and exit");

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "gcsim/common/routes.h"
+#include "fanout.h"
 #include "json_models.h"
 
 namespace gcsim::client {
@@ -141,6 +142,8 @@ ApiClient::ApiClient(ApiClientOptions options, Clock& clock, Transport& transpor
       logger_(logger),
       jitter_(options_.jitter_seed) {}
 
+ApiClient::~ApiClient() = default;
+
 ApiCounters ApiClient::counters() const {
   return ApiCounters{requests_.load(),      rate_limited_.load(), retries_.load(),
                      token_fetches_.load(), waits_.load(),        failed_.load()};
@@ -220,6 +223,7 @@ void ApiClient::ReadRateBudget(const HttpResponse& response) {
   const auto allowed = ParseCount(response.Header("inin-ratelimit-allowed"));
   const auto reset = ParseSeconds(response.Header("inin-ratelimit-reset"));
   if (!count || !allowed || !reset || *allowed <= 0) return;
+  budget_left_ = std::max<int64_t>(*allowed - *count, 0);
   if (*count >= *allowed) {
     paced_until_ = clock_.Now() + *reset;
   } else {
@@ -258,7 +262,7 @@ Result<HttpResponse> ApiClient::Send(const std::string& base_url, HttpRequest re
       }
     }
     ++requests_;
-    Result<HttpResponse> result = transport_.Send(base_url, request);
+    Result<HttpResponse> result = Transmit(base_url, request);
     if (!result.ok() && stopped()) continue;  // cancelled: answered at the top of the loop
     if (!result.ok()) {
       // A bad URL (kInvalidArgument) will never work; anything else may on a later try.
@@ -325,6 +329,11 @@ Result<HttpResponse> ApiClient::Send(const std::string& base_url, HttpRequest re
   }
 }
 
+Result<HttpResponse> ApiClient::Transmit(const std::string& base_url, HttpRequest& request) {
+  if (options_.number_requests) request.headers["X-Gcsim-Order"] = std::to_string(++numbered_);
+  return transport_.Send(base_url, request);
+}
+
 Result<HttpResponse> ApiClient::Execute(HttpRequest request, WaitPolicy waits) {
   return Send(options_.api_url, std::move(request), /*authenticated=*/true, waits);
 }
@@ -376,7 +385,61 @@ Result<std::vector<AnalyticsConversation>> ApiClient::QueryLiveConversations(
 Result<CallConversation> ApiClient::GetCallConversation(const std::string& conversation_id) {
   const HttpRequest request =
       JsonRequest("GET", routes::FillPath(routes::kCall, {EncodeSegment(conversation_id)}));
-  Result<HttpResponse> response = Execute(request);
+  return ReadCallConversation(request, Execute(request));
+}
+
+std::vector<Result<CallConversation>> ApiClient::GetCallConversations(
+    const std::vector<std::string>& ids, int concurrency) {
+  std::vector<std::optional<Result<CallConversation>>> answers(ids.size());
+  const size_t width = static_cast<size_t>(std::max(concurrency, 1));
+  for (size_t first = 0; first < ids.size();) {
+    size_t batch = std::min(width, ids.size() - first);
+    // No more at once than the budget allows, so that a batch does not earn itself 429s.
+    if (budget_left_) batch = std::min<size_t>(batch, std::max<int64_t>(*budget_left_, 1));
+    if (batch > 1 && !stopped() && WaitUntilReady().ok() && !paced_until_) {
+      std::vector<HttpRequest> requests;
+      std::vector<Result<HttpResponse>> responses(batch, Status(StatusCode::kUnavailable, ""));
+      std::vector<std::function<void()>> sends;
+      for (size_t i = 0; i < batch; ++i) {
+        HttpRequest& request = requests.emplace_back(
+            JsonRequest("GET", routes::FillPath(routes::kCall, {EncodeSegment(ids[first + i])})));
+        request.headers["Authorization"] = "Bearer " + token_;
+        if (options_.number_requests) request.headers["X-Gcsim-Order"] = std::to_string(++numbered_);
+        ++requests_;
+      }
+      for (size_t i = 0; i < batch; ++i) {
+        sends.push_back([this, &requests, &responses, i] {
+          responses[i] = transport_.Send(options_.api_url, requests[i]);
+        });
+      }
+      if (!fanout_) fanout_ = std::make_unique<Fanout>(width - 1);
+      fanout_->Run(sends);
+      for (size_t i = 0; i < batch; ++i) {
+        if (!responses[i].ok()) continue;
+        ReadRateBudget(*responses[i]);
+        const int status = responses[i]->status;
+        if (status == 401 || status == 429 || status >= 500) {
+          if (status == 429) ++rate_limited_;
+          if (status == 401) token_.clear();
+          continue;
+        }
+        answers[first + i] = ReadCallConversation(requests[i], std::move(responses[i]));
+      }
+    }
+    // What a batch did not settle, and batches of one, go the usual way, in order.
+    for (size_t i = first; i < first + batch; ++i) {
+      if (!answers[i]) answers[i] = GetCallConversation(ids[i]);
+    }
+    first += batch;
+  }
+  std::vector<Result<CallConversation>> out;
+  out.reserve(answers.size());
+  for (auto& answer : answers) out.push_back(std::move(*answer));
+  return out;
+}
+
+Result<CallConversation> ApiClient::ReadCallConversation(const HttpRequest& request,
+                                                         Result<HttpResponse> response) {
   if (!response.ok()) return response.status();
   if (!IsSuccess(response->status)) return ErrorFromResponse(request, *response);
   Result<CallConversation> conversation = ParseCallConversation(response->body);

@@ -34,6 +34,9 @@ Status ValidateReaperOptions(const ReaperOptions& options) {
     if (value <= Duration::zero()) return InvalidArgumentError("must be more than 0s", name);
   }
   if (options.max_attempts < 1) return InvalidArgumentError("must be at least 1", "maxAttempts");
+  if (options.concurrency < 1 || options.concurrency > kMaxConcurrency) {
+    return InvalidArgumentError("must be 1 to " + std::to_string(kMaxConcurrency), "concurrency");
+  }
   if (options.purposes.empty()) {
     return InvalidArgumentError("name at least one purpose to drop", "purposes");
   }
@@ -147,8 +150,17 @@ StepReport Reaper::Tick(TimePoint now, bool act) {
     for (const auto& [leg, progress] : legs_) {
       if (progress.last_drop) conversation_ids.insert(leg.conversation_id);
     }
+    // Read all at once when allowed: the answers are taken in the same order either way.
+    std::vector<Result<CallConversation>> fetched;
+    if (options_.concurrency > 1) {
+      fetched = client_.GetCallConversations({conversation_ids.begin(), conversation_ids.end()},
+                                             options_.concurrency);
+    }
+    size_t next_fetched = 0;
     for (const std::string& conversation_id : conversation_ids) {
-      Result<CallConversation> conversation = client_.GetCallConversation(conversation_id);
+      Result<CallConversation> conversation = fetched.empty()
+                                                  ? client_.GetCallConversation(conversation_id)
+                                                  : std::move(fetched[next_fetched++]);
       if (!conversation.ok() && conversation.status().code() != StatusCode::kNotFound) {
         logger_.Error("read_conversation_failed", {{"conversation", conversation_id},
                                                    {"error", conversation.status().ToString()}});

@@ -93,7 +93,8 @@ json GenerateScenario(uint64_t seed) {
   json reaper = {{"idleTimeout", Text(idle_timeout)}, {"pollInterval", Text(poll)},
                  {"verifyTimeout", Text(verify)},
                  {"maxAttempts", 1 + static_cast<int>(draw.Below(3))},
-                 {"activity", draw.Pick<std::string>({"sim", "sim", "sim", "signals", "audiohook"})}};
+                 {"activity", draw.Pick<std::string>({"sim", "sim", "sim", "signals", "audiohook"})},
+                 {"concurrency", draw.Pick<int>({1, 1, 4})}};
   json world = {{"disconnectLatency", Text(latency)},
                 {"rateLimit", rate_limit},
                 {"queues", {{{"id", queue}, {"name", "Generated"}}}},

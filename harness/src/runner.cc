@@ -199,12 +199,17 @@ class Run {
       if (recorder_) recorder_->NoteEntry(entry);
     });
     sim_->journal().traffic().set_idle_timeout(scenario_.safety.idle_timeout);
+    // A reaper that sends several requests at once numbers them, and the server answers them
+    // in that order: the journal stays the same run after run.
+    const bool ordered =
+        !external_ && scenario_.reaper && scenario_.reaper->options.concurrency > 1;
     auto server = http::Server::Create(
         {.simulator = sim_.get(), .manual_clock = external_ ? nullptr : &manual_,
          .initial_world = scenario_.world,
          .threads = external_ ? std::max(options_.server_threads, kExternalClientServerThreads)
                               : options_.server_threads,
-         .seed = seed_});
+         .seed = seed_,
+         .order_requests = ordered});
     if (!server.ok()) return server.status();
     server_ = std::move(server).value();
     auto port = server_->Start();
@@ -215,7 +220,8 @@ class Run {
     if (const auto& r = scenario_.reaper; r && !external_) {
       reaper_client_ = std::make_unique<client::ApiClient>(
           client::ApiClientOptions{.api_url = url, .client_id = r->client_id,
-                                   .client_secret = r->client_secret, .jitter_seed = seed_},
+                                   .client_secret = r->client_secret, .jitter_seed = seed_,
+                                   .number_requests = ordered},
           clock_, *transport_, &logger_);
       if (r->activity == "signals") {
         source_ = std::make_unique<client::SignalsActivitySource>(*reaper_client_);

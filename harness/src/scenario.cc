@@ -111,6 +111,7 @@ Status ReadReaper(const json& value, const std::string& where, ReaperSettings& r
   in.DurationField("pollInterval", options.poll_interval);
   in.DurationField("verifyTimeout", options.verify_timeout);
   in.Int("maxAttempts", options.max_attempts, 1);
+  in.Int("concurrency", options.concurrency, 1);
   in.String("activity", reaper.activity);
   if (in.ok() && reaper.activity != "sim" && reaper.activity != "signals" &&
       reaper.activity != "notifications" && reaper.activity != "audiohook") {

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <mutex>
 #include <sstream>
@@ -333,6 +334,57 @@ TEST(ReaperBinaryTest, DaemonGoesOnWhenTheSimulatorIsRestarted) {
   EXPECT_NE(summary.find("dropped 1, verified 1, stuck 0"), std::string::npos) << summary;
   kill(second.pid, SIGTERM);
   EXPECT_EQ(testing::Wait(second), 0);
+}
+
+
+// A tick's reads sent at once (ReaperOptions::concurrency): answers in the order asked, an
+// unknown conversation answered as such, and a server that orders numbered requests journals
+// them in the order the client numbered them, whichever connection got there first.
+TEST(ConversationsReadAtOnceTest, AnswersAndJournalInTheOrderAsked) {
+  const std::string kUnknown = "00000000-0000-4000-8000-000000000000";
+  ManualClock clock;
+  core::WorldSpec world = core::DemoWorld();
+  world.generated.push_back({.bridges = 6, .purposes = {core::Purpose::kCustomer, core::Purpose::kAgent}});
+  auto sim = core::Simulator::Create({.clock = &clock}, world).value();
+  auto server = http::Server::Create({.simulator = sim.get(), .manual_clock = &clock, .threads = 8,
+                                      .order_requests = true})
+                    .value();
+  const int port = *server->Start();
+  std::vector<std::string> ids;
+  sim->Read([&](const core::WorldView& view) {
+    for (const core::Conversation* conv : view.ConversationsByStart()) ids.push_back(conv->id);
+  });
+  ids.insert(ids.begin() + 3, kUnknown);
+  std::reverse(ids.begin(), ids.end());  // not the order the world lists them in
+  {
+    client::HttpTransport transport;
+    client::ApiClient client({.api_url = "http://127.0.0.1:" + std::to_string(port),
+                              .client_id = "demo-client", .client_secret = "demo-secret",
+                              .number_requests = true},
+                             clock, transport);
+    const std::vector<Result<client::CallConversation>> answers = client.GetCallConversations(ids, 4);
+    ASSERT_EQ(answers.size(), ids.size());
+    for (size_t i = 0; i < ids.size(); ++i) {
+      if (ids[i] == kUnknown) {
+        EXPECT_EQ(answers[i].status().code(), StatusCode::kNotFound);
+      } else {
+        ASSERT_TRUE(answers[i].ok()) << answers[i].status().ToString();
+        EXPECT_EQ(answers[i]->id, ids[i]);
+      }
+    }
+    EXPECT_EQ(client.counters().requests, ids.size() + 1);  // and the token
+  }
+  std::vector<std::string> journaled;
+  for (const core::JournalEntry& entry : sim->journal().Entries()) {
+    if (entry.method == "GET") {
+      journaled.push_back(entry.conversation_id.empty() ? entry.path : entry.conversation_id);
+    }
+  }
+  ASSERT_EQ(journaled.size(), ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    EXPECT_NE(journaled[i].find(ids[i]), std::string::npos) << i << ": " << journaled[i];
+  }
+  server->Stop();
 }
 
 }  // namespace

@@ -9,6 +9,8 @@
 #include <atomic>
 #include <cctype>
 #include <cerrno>
+#include <charconv>
+#include <condition_variable>
 #include <csignal>
 #include <cstring>
 #include <mutex>
@@ -130,6 +132,34 @@ class HttpServer final : public httplib::Server {
 
   Connections& connections_;
   std::function<std::string()> refusal_body_;
+};
+
+// Serves numbered requests in their order (ServerOptions::order_requests).
+class RequestOrder {
+ public:
+  static std::optional<uint64_t> NumberOf(const httplib::Request& req) {
+    const std::string text = req.get_header_value("X-Gcsim-Order");
+    uint64_t number = 0;
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), number);
+    if (text.empty() || error != std::errc() || end != text.data() + text.size()) return std::nullopt;
+    return number;
+  }
+  void Enter(uint64_t number) {
+    std::unique_lock lock(mu_);
+    // A number that never comes (its request lost on the way) would hold every later one: a
+    // second is ample for a request sent at the same time to arrive. Wall time: a guard.
+    turn_.wait_for(lock, std::chrono::seconds(1), [&] { return number <= served_ + 1; });
+  }
+  void Leave(uint64_t number) {
+    std::lock_guard lock(mu_);
+    served_ = std::max(served_, number);
+    turn_.notify_all();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable turn_;
+  uint64_t served_ = 0;  // the highest number answered
 };
 
 // Workers beyond max_connections, so that connections past the limit are still answered (503).
@@ -426,7 +456,12 @@ class ServerImpl final : public Server {
   // Serves a request read off a connection; a reset or close fault then befalls the connection.
   void Handle(const httplib::Request& req, httplib::Response& res, std::string_view body) {
     connections_.RequestRead();
-    switch (Answer(req, res, body)) {
+    const std::optional<uint64_t> number =
+        options_.order_requests ? RequestOrder::NumberOf(req) : std::nullopt;
+    if (number) order_.Enter(*number);
+    const Delivery delivery = Answer(req, res, body);
+    if (number) order_.Leave(*number);
+    switch (delivery) {
       case Delivery::kWhole: break;
       case Delivery::kReset: connections_.ResetCurrent(); break;
       case Delivery::kHeadersOnly: CloseAfterHeaders(res); break;
@@ -744,6 +779,7 @@ class ServerImpl final : public Server {
   socket_t listen_socket_ = -1;
   std::mutex ids_mu_;  // guards correlation_ids_
   IdGenerator correlation_ids_;
+  RequestOrder order_;
   Notifications notifications_;
   ChannelSockets channel_sockets_;  // after notifications_: its sockets detach on destruction
   std::mutex audiohook_mu_;  // guards audiohook_

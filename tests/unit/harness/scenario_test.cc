@@ -90,6 +90,11 @@ TEST(ParseScenarioTest, ReaperSettingsAreValidatedAsTheCliValidatesThem) {
   EXPECT_EQ(ErrorOf(s), "s.json: /reaper/purposes: name at least one purpose to drop");
   EXPECT_FALSE(client::ValidateReaperOptions({.idle_timeout = Duration::zero()}).ok());
   EXPECT_TRUE(client::ValidateReaperOptions({}).ok());
+  s = Minimal();
+  s["reaper"]["concurrency"] = 65;
+  EXPECT_EQ(ErrorOf(s), "s.json: /reaper/concurrency: must be 1 to 64");
+  s["reaper"]["concurrency"] = 0;
+  EXPECT_NE(ErrorOf(s).find("/reaper/concurrency"), std::string::npos) << ErrorOf(s);
 }
 
 TEST(ParseScenarioTest, NothingMayBeTimedAfterTheRunEnds) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <memory>
 #include <cstdint>
 #include <optional>
 #include <random>
@@ -20,6 +21,8 @@
 #include "gcsim/common/time.h"
 
 namespace gcsim::client {
+
+class Fanout;
 
 struct ApiClientOptions {
   // Base URL of the API: "https://api.mypurecloud.com", or gcsim's "http://127.0.0.1:8080".
@@ -40,6 +43,11 @@ struct ApiClientOptions {
   int analytics_page_size = 100;
   // Results per page for gcsim's media view.
   int media_page_size = 1000;
+  // Number every request in an X-Gcsim-Order header, in the order the client decided to send
+  // them: a gcsim that orders requests (the scenario harness, with a reaper's concurrency above
+  // 1) then serves requests sent at once in that order, so that its journal is the same run
+  // after run.
+  bool number_requests = false;
 };
 
 // "https://api.mypurecloud.ie" -> "https://login.mypurecloud.ie"; a host not starting with
@@ -85,6 +93,7 @@ class ApiClient {
  public:
   // `logger` may be null: nothing is logged.
   ApiClient(ApiClientOptions options, Clock& clock, Transport& transport, Logger* logger = nullptr);
+  ~ApiClient();
   ApiClient(const ApiClient&) = delete;
   ApiClient& operator=(const ApiClient&) = delete;
 
@@ -109,6 +118,12 @@ class ApiClient {
 
   // GET /api/v2/conversations/calls/{cid}.
   Result<CallConversation> GetCallConversation(const std::string& conversation_id);
+  // The same for each id, answers in the order of the ids, up to `concurrency` requests at once
+  // (each over a connection of its own) as far as the known rate budget allows. A request of a
+  // batch that gets a 401, a 429, a 5xx or no answer is sent again alone, with the retries of
+  // GetCallConversation, once the batch is in.
+  std::vector<Result<CallConversation>> GetCallConversations(const std::vector<std::string>& ids,
+                                                             int concurrency);
 
   // PATCH /api/v2/conversations/{cid}/participants/{pid} with `json_body`
   // (a MediaParticipantRequest such as {"state":"disconnected"}).
@@ -148,6 +163,10 @@ class ApiClient {
   // the budget allows a request now instead of waiting.
   bool Pace(WaitPolicy waits);
   void ReadRateBudget(const HttpResponse& response);
+  // What the call of a GET of a conversation makes of its answer.
+  Result<CallConversation> ReadCallConversation(const HttpRequest& request,
+                                                Result<HttpResponse> response);
+  Result<HttpResponse> Transmit(const std::string& base_url, HttpRequest& request);
   Duration Backoff(int retry);
   // Every wait on the clock goes through here, so that `waits` counts them all.
   void Wait(TimePoint until);
@@ -162,6 +181,9 @@ class ApiClient {
   std::string token_;
   TimePoint token_refresh_at_{};          // refresh ahead of expiry from here on
   std::optional<TimePoint> paced_until_;  // budget spent: no request before this
+  std::optional<int64_t> budget_left_;    // requests the last inin-ratelimit headers allowed
+  uint64_t numbered_ = 0;                 // the last X-Gcsim-Order sent
+  std::unique_ptr<Fanout> fanout_;         // made for the first batch
   std::mt19937_64 jitter_;
   std::stop_source stop_;
 

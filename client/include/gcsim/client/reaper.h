@@ -29,6 +29,9 @@ namespace gcsim::client {
 inline const std::vector<std::string> kAllPurposes = {"agent",    "user", "customer",
                                                       "external", "acd",  "ivr"};
 
+// The most requests a reaper sends at once (ReaperOptions::concurrency).
+inline constexpr int kMaxConcurrency = 64;
+
 struct ReaperOptions {
   // A leg silent at least this long is dropped (exactly the timeout counts as idle).
   Duration idle_timeout = std::chrono::minutes(10);
@@ -46,6 +49,9 @@ struct ReaperOptions {
   // Evidence of silence older than this is read again before a drop even when the client has
   // not waited since (a long tick on a real clock). After any wait it is always read again.
   Duration max_evidence_age = std::chrono::seconds(1);
+  // A tick's reads of conversations (its GETs) go this many at once, each over a connection of
+  // its own; its drops still go one at a time, each right after its own checks.
+  int concurrency = 1;
 };
 
 // The one check of the settings, shared by the reaper CLI and scenario files. An error's

@@ -61,6 +61,10 @@ struct ServerOptions {
   bool journal = true;
   // Seeds the ININ-Correlation-Id generator: same seed and same requests, same ids.
   uint64_t seed = 1;
+  // Serve requests numbered in an X-Gcsim-Order header in that order: each waits (up to a
+  // second) for the one numbered before it. For the scenario harness, whose reaper may send
+  // several requests at once and whose journal must be the same run after run.
+  bool order_requests = false;
   // AudioHook Monitor: Start() streams every connected person's leg to this server. Empty
   // url: the initial world's `audiohook` setting, if any.
   AudioHookOptions audiohook;
