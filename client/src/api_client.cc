@@ -418,6 +418,10 @@ std::vector<Result<CallConversation>> ApiClient::GetCallConversations(
         if (!responses[i].ok()) continue;
         ReadRateBudget(*responses[i]);
         const int status = responses[i]->status;
+        Log(LogLevel::kDebug, "http",
+            {{"request", "GET " + requests[i].target},
+             {"status", std::to_string(status)},
+             {"correlation", responses[i]->Header(kCorrelationHeader)}});
         if (status == 401 || status == 429 || status >= 500) {
           if (status == 429) ++rate_limited_;
           if (status == 401) token_.clear();
