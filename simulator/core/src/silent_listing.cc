@@ -1,7 +1,6 @@
 #include "silent_listing.h"
 
 #include <algorithm>
-#include <tuple>
 
 namespace gcsim::core {
 namespace {

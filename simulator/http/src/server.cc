@@ -156,6 +156,23 @@ class RequestOrder {
     turn_.notify_all();
   }
 
+  // A request's turn: waited for when made, given up when destroyed, even by an exception.
+  class Turn {
+   public:
+    Turn(RequestOrder& order, std::optional<uint64_t> number) : order_(order), number_(number) {
+      if (number_) order_.Enter(*number_);
+    }
+    ~Turn() {
+      if (number_) order_.Leave(*number_);
+    }
+    Turn(const Turn&) = delete;
+    Turn& operator=(const Turn&) = delete;
+
+   private:
+    RequestOrder& order_;
+    const std::optional<uint64_t> number_;
+  };
+
  private:
   std::mutex mu_;
   std::condition_variable turn_;
@@ -456,12 +473,9 @@ class ServerImpl final : public Server {
   // Serves a request read off a connection; a reset or close fault then befalls the connection.
   void Handle(const httplib::Request& req, httplib::Response& res, std::string_view body) {
     connections_.RequestRead();
-    const std::optional<uint64_t> number =
-        options_.order_requests ? RequestOrder::NumberOf(req) : std::nullopt;
-    if (number) order_.Enter(*number);
-    const Delivery delivery = Answer(req, res, body);
-    if (number) order_.Leave(*number);
-    switch (delivery) {
+    const RequestOrder::Turn turn(
+        order_, options_.order_requests ? RequestOrder::NumberOf(req) : std::nullopt);
+    switch (Answer(req, res, body)) {
       case Delivery::kWhole: break;
       case Delivery::kReset: connections_.ResetCurrent(); break;
       case Delivery::kHeadersOnly: CloseAfterHeaders(res); break;
