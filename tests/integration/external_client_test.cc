@@ -83,12 +83,12 @@ void ExpectKeptTime(const ScenarioResult& result) {
 TEST(ExternalClientTest, PythonSleepKeepsTheSimulatorsTime) {
   REQUIRE_FAKETIME();
   const char* program = R"(
-import json, os, time, urllib.request
+import json, os, signal, time, urllib.request
 for _ in range(4):
     time.sleep(60)
     now = json.load(urllib.request.urlopen(os.environ["GCSIM_CONTROL_URL"] + "/clock"))["now"]
     print(f"{time.time():.3f} {now}", flush=True)
-time.sleep(3600)
+signal.pause()  # until the harness stops it
 )";
   const ScenarioResult result = RunScenario(WithClient({"python3", "-c", program}, "6m"));
   EXPECT_TRUE(result.passed) << result.error;
@@ -164,7 +164,12 @@ TEST(ExternalClientTest, AClientThatIgnoresSigtermIsKilledAndFails) {
   RunOptions options;
   options.stop_grace = std::chrono::milliseconds(200);
   const ScenarioResult result = RunScenario(
-      WithClient({"/bin/sh", "-c", "trap '' TERM; echo ready; sleep 3600"}, "1m"),
+      WithClient({"python3", "-c",
+                  "import signal\n"
+                  "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+                  "print('ready', flush=True)\n"
+                  "while True: signal.pause()  # only SIGKILL ends it\n"},
+                 "1m"),
       options);
   EXPECT_FALSE(result.passed);
   EXPECT_TRUE(result.error.empty()) << result.error;
