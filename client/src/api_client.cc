@@ -262,7 +262,8 @@ Result<HttpResponse> ApiClient::Send(const std::string& base_url, HttpRequest re
       }
     }
     ++requests_;
-    Result<HttpResponse> result = Transmit(base_url, request);
+    Number(request);
+    Result<HttpResponse> result = transport_.Send(base_url, request);
     if (!result.ok() && stopped()) continue;  // cancelled: answered at the top of the loop
     if (!result.ok()) {
       // A bad URL (kInvalidArgument) will never work; anything else may on a later try.
@@ -329,9 +330,8 @@ Result<HttpResponse> ApiClient::Send(const std::string& base_url, HttpRequest re
   }
 }
 
-Result<HttpResponse> ApiClient::Transmit(const std::string& base_url, HttpRequest& request) {
+void ApiClient::Number(HttpRequest& request) {
   if (options_.number_requests) request.headers["X-Gcsim-Order"] = std::to_string(++numbered_);
-  return transport_.Send(base_url, request);
 }
 
 Result<HttpResponse> ApiClient::Execute(HttpRequest request, WaitPolicy waits) {
@@ -404,7 +404,7 @@ std::vector<Result<CallConversation>> ApiClient::GetCallConversations(
         HttpRequest& request = requests.emplace_back(
             JsonRequest("GET", routes::FillPath(routes::kCall, {EncodeSegment(ids[first + i])})));
         request.headers["Authorization"] = "Bearer " + token_;
-        if (options_.number_requests) request.headers["X-Gcsim-Order"] = std::to_string(++numbered_);
+        Number(request);
         ++requests_;
       }
       for (size_t i = 0; i < batch; ++i) {

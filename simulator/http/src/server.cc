@@ -9,7 +9,6 @@
 #include <atomic>
 #include <cctype>
 #include <cerrno>
-#include <charconv>
 #include <condition_variable>
 #include <csignal>
 #include <cstring>
@@ -138,11 +137,9 @@ class HttpServer final : public httplib::Server {
 class RequestOrder {
  public:
   static std::optional<uint64_t> NumberOf(const httplib::Request& req) {
-    const std::string text = req.get_header_value("X-Gcsim-Order");
-    uint64_t number = 0;
-    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), number);
-    if (text.empty() || error != std::errc() || end != text.data() + text.size()) return std::nullopt;
-    return number;
+    const std::optional<long long> number = ParseInteger(req.get_header_value("X-Gcsim-Order"));
+    if (!number || *number < 0) return std::nullopt;
+    return static_cast<uint64_t>(*number);
   }
   void Enter(uint64_t number) {
     std::unique_lock lock(mu_);

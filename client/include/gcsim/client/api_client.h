@@ -166,7 +166,8 @@ class ApiClient {
   // What the call of a GET of a conversation makes of its answer.
   Result<CallConversation> ReadCallConversation(const HttpRequest& request,
                                                 Result<HttpResponse> response);
-  Result<HttpResponse> Transmit(const std::string& base_url, HttpRequest& request);
+  // Adds the X-Gcsim-Order header when the client numbers its requests.
+  void Number(HttpRequest& request);
   Duration Backoff(int retry);
   // Every wait on the clock goes through here, so that `waits` counts them all.
   void Wait(TimePoint until);
