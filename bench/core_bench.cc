@@ -243,22 +243,26 @@ BENCHMARK(BM_Core_SilentLegsPaged)
     ->Complexity(benchmark::oN)
     ->Unit(benchmark::kMillisecond);
 
-// The reaper's analytics details query (live conversations with an open segment), first page
-// of 100: it scans every conversation to count totalHits.
-void BM_Analytics_DetailsQuery(benchmark::State& state) {
-  Fixture& f = World(state.range(0));
+// The reaper's analytics details query: live conversations with an open segment, a page of 100.
+json LiveConversationsQuery(int page_number) {
   const auto not_exists = [](const char* dimension) {
     return json::array({{{"type", "and"},
                          {"predicates", json::array({{{"type", "dimension"},
                                                       {"dimension", dimension},
                                                       {"operator", "notExists"}}})}}});
   };
-  const json query = {{"interval", "2026-01-01T00:00:00.000Z/2026-01-02T00:00:00.000Z"},
-                      {"order", "asc"},
-                      {"orderBy", "conversationStart"},
-                      {"paging", {{"pageSize", 100}, {"pageNumber", 1}}},
-                      {"conversationFilters", not_exists("conversationEnd")},
-                      {"segmentFilters", not_exists("segmentEnd")}};
+  return {{"interval", "2026-01-01T00:00:00.000Z/2026-01-02T00:00:00.000Z"},
+          {"order", "asc"},
+          {"orderBy", "conversationStart"},
+          {"paging", {{"pageSize", 100}, {"pageNumber", page_number}}},
+          {"conversationFilters", not_exists("conversationEnd")},
+          {"segmentFilters", not_exists("segmentEnd")}};
+}
+
+// Its first page: it scans every conversation to count totalHits.
+void BM_Analytics_DetailsQuery(benchmark::State& state) {
+  Fixture& f = World(state.range(0));
+  const json query = LiveConversationsQuery(1);
   for (auto _ : state) {
     auto page = http::QueryConversationDetails(*f.sim, query);
     if (!page.ok()) state.SkipWithError(page.status().message().c_str());
@@ -271,6 +275,27 @@ BENCHMARK(BM_Analytics_DetailsQuery)
     ->Range(kSmall, kLarge)
     ->Complexity(benchmark::oN)
     ->Unit(benchmark::kMillisecond);
+
+// A later page, as gcsim serves it (the first page's matches kept): what each of the signals
+// source's pages after the first costs. Flat in the world: it renders its 100 conversations.
+void BM_Analytics_DetailsQueryLaterPage(benchmark::State& state) {
+  Fixture& f = World(state.range(0));
+  core::DetailQueryCache pages;
+  if (!http::QueryConversationDetails(*f.sim, LiveConversationsQuery(1), {}, &pages).ok()) {
+    state.SkipWithError("the first page failed");
+  }
+  const json query = LiveConversationsQuery(10);
+  for (auto _ : state) {
+    auto page = http::QueryConversationDetails(*f.sim, query, {}, &pages);
+    if (!page.ok()) state.SkipWithError(page.status().message().c_str());
+    benchmark::DoNotOptimize(page);
+  }
+  SetSize(state, state.range(0));
+}
+BENCHMARK(BM_Analytics_DetailsQueryLaterPage)
+    ->RangeMultiplier(10)
+    ->Range(kSmall, kLarge)
+    ->Unit(benchmark::kMicrosecond);
 
 // The dashboard's queue observation: a scan of every live conversation.
 void BM_Core_ObserveQueue(benchmark::State& state) {

@@ -154,6 +154,45 @@ std::optional<TimePoint> SortKey(const ConversationDetailQuery& query, const Con
   return key;
 }
 
+// Every conversation `query` matches, in its order.
+std::vector<const Conversation*> MatchAll(const WorldView& world,
+                                          const ConversationDetailQuery& query) {
+  const auto& all = world.ConversationsByStart();
+  const std::pair<TimePoint, TimePoint> days = DaysTouched(query.start, query.end);
+  std::vector<const Conversation*> matched;
+  if (query.order_by == DetailOrderBy::kConversationStart) {
+    const auto keep = [&](const Conversation* conv) {
+      if (Selected(query, days, *conv)) matched.push_back(conv);
+    };
+    if (query.descending) {
+      std::for_each(all.rbegin(), all.rend(), keep);
+    } else {
+      std::for_each(all.begin(), all.end(), keep);
+    }
+    return matched;
+  }
+  // Sorted by a key the world keeps no index of: collect, then sort (ties: by start).
+  std::vector<std::pair<std::optional<TimePoint>, const Conversation*>> keyed;
+  for (const Conversation* conv : all) {
+    if (Selected(query, days, *conv)) keyed.emplace_back(SortKey(query, *conv), conv);
+  }
+  std::stable_sort(keyed.begin(), keyed.end(), [&](const auto& a, const auto& b) {
+    if (a.first.has_value() != b.first.has_value()) return a.first.has_value();
+    if (!a.first) return false;
+    return query.descending ? *b.first < *a.first : *a.first < *b.first;
+  });
+  matched.reserve(keyed.size());
+  for (const auto& [key, conv] : keyed) matched.push_back(conv);
+  return matched;
+}
+
+// The query as the cache files it: every page of it alike.
+ConversationDetailQuery WithoutPaging(ConversationDetailQuery query) {
+  query.page_size = 0;
+  query.page_number = 0;
+  return query;
+}
+
 }  // namespace
 
 QueueObservation ObserveQueue(const WorldView& world, const std::string& queue_id) {
@@ -190,40 +229,49 @@ std::vector<const User*> QueueMembers(const WorldView& world, const Queue& queue
   return out;
 }
 
+std::shared_ptr<const std::vector<std::string>> DetailQueryCache::Find(
+    const WorldView& world, const ConversationDetailQuery& query) {
+  std::lock_guard lock(mu_);
+  if (!last_ || last_->generation != world.generation() || last_->now != world.now() ||
+      last_->query != WithoutPaging(query)) {
+    return nullptr;
+  }
+  return last_->matched;
+}
+
+void DetailQueryCache::Keep(const WorldView& world, const ConversationDetailQuery& query,
+                            std::shared_ptr<const std::vector<std::string>> matched) {
+  Entry entry{.generation = world.generation(),
+              .now = world.now(),
+              .query = WithoutPaging(query),
+              .matched = std::move(matched)};
+  std::lock_guard lock(mu_);
+  last_ = std::move(entry);
+}
+
 size_t RunDetailQuery(const WorldView& world, const ConversationDetailQuery& query,
-                      const std::function<void(const Conversation&)>& on_page) {
+                      const std::function<void(const Conversation&)>& on_page,
+                      DetailQueryCache* cache) {
   const size_t page_size = static_cast<size_t>(query.page_size);
   const size_t first = static_cast<size_t>(query.page_number - 1) * page_size;
-  const auto& all = world.ConversationsByStart();
-  const std::pair<TimePoint, TimePoint> days = DaysTouched(query.start, query.end);
-  if (query.order_by != DetailOrderBy::kConversationStart) {
-    // Sorted by a key the world keeps no index of: collect, then sort (ties: by start).
-    std::vector<std::pair<std::optional<TimePoint>, const Conversation*>> matched;
-    for (const Conversation* conv : all) {
-      if (Selected(query, days, *conv)) matched.emplace_back(SortKey(query, *conv), conv);
+  if (cache != nullptr) {
+    if (const auto ids = cache->Find(world, query)) {
+      for (size_t i = first; i < ids->size() && i < first + page_size; ++i) {
+        // Found: the view is the one the ids were listed from.
+        if (const Conversation* conv = world.FindConversation((*ids)[i])) on_page(*conv);
+      }
+      return ids->size();
     }
-    std::stable_sort(matched.begin(), matched.end(), [&](const auto& a, const auto& b) {
-      if (a.first.has_value() != b.first.has_value()) return a.first.has_value();
-      if (!a.first) return false;
-      return query.descending ? *b.first < *a.first : *a.first < *b.first;
-    });
-    for (size_t i = first; i < matched.size() && i < first + page_size; ++i) {
-      on_page(*matched[i].second);
-    }
-    return matched.size();
   }
-  size_t total = 0;
-  const auto visit = [&](const Conversation* conv) {
-    if (!Selected(query, days, *conv)) return;
-    if (total >= first && total < first + page_size) on_page(*conv);
-    ++total;
-  };
-  if (query.descending) {
-    std::for_each(all.rbegin(), all.rend(), visit);
-  } else {
-    std::for_each(all.begin(), all.end(), visit);
+  const std::vector<const Conversation*> matched = MatchAll(world, query);
+  for (size_t i = first; i < matched.size() && i < first + page_size; ++i) on_page(*matched[i]);
+  if (cache != nullptr) {
+    auto ids = std::make_shared<std::vector<std::string>>();
+    ids->reserve(matched.size());
+    for (const Conversation* conv : matched) ids->push_back(conv->id);
+    cache->Keep(world, query, std::move(ids));
   }
-  return total;
+  return matched.size();
 }
 
 std::string AnalyticsDisconnectType(const std::string& type) {

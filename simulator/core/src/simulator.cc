@@ -109,8 +109,8 @@ class SimulatorImpl final : public Simulator {
 
   void Read(const std::function<void(const WorldView&)>& reader) const override {
     std::shared_lock lock(mu_);
-    reader(WorldStateView(world_, clock_.Now(), profile_, lifecycle_.disconnect_latency(),
-                          rate_limit_, analytics_lag_));
+    reader(WorldStateView(world_, generation_, clock_.Now(), profile_,
+                          lifecycle_.disconnect_latency(), rate_limit_, analytics_lag_));
   }
 
   std::shared_ptr<const std::vector<SilentLeg>> SilentLegs(Duration silent_for) const override {

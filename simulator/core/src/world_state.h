@@ -54,14 +54,16 @@ struct WorldState {
 // A WorldView over `world` at one instant, with the world's settings.
 class WorldStateView final : public WorldView {
  public:
-  WorldStateView(const WorldState& world, TimePoint now, Profile profile,
+  WorldStateView(const WorldState& world, uint64_t generation, TimePoint now, Profile profile,
                  Duration disconnect_latency, int rate_limit, Duration analytics_lag)
       : world_(world),
+        generation_(generation),
         now_(now),
         profile_(profile),
         disconnect_latency_(disconnect_latency),
         rate_limit_(rate_limit),
         analytics_lag_(analytics_lag) {}
+  uint64_t generation() const override { return generation_; }
   TimePoint now() const override { return now_; }
   TimePoint loaded_at() const override { return world_.loaded_at; }
   Profile profile() const override { return profile_; }
@@ -91,6 +93,7 @@ class WorldStateView final : public WorldView {
 
  private:
   const WorldState& world_;
+  const uint64_t generation_;
   const TimePoint now_;
   const Profile profile_;
   const Duration disconnect_latency_;

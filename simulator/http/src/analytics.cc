@@ -615,7 +615,7 @@ json ObserveQueueData(const core::WorldView& world, const std::string& queue_id,
 }  // namespace
 
 Result<json> QueryConversationDetails(const core::Simulator& sim, const json& body,
-                                      Duration stale_lag) {
+                                      Duration stale_lag, core::DetailQueryCache* pages) {
   auto query = ParseDetailQuery(body);
   if (!query.ok()) return query.status();
   json conversations = json::array();
@@ -623,7 +623,7 @@ Result<json> QueryConversationDetails(const core::Simulator& sim, const json& bo
   ReadWorld(sim, Reads::kAnalytics, stale_lag, [&](const core::WorldView& world) {
     total = core::RunDetailQuery(world, *query, [&](const core::Conversation& conv) {
       conversations.push_back(AnalyticsConversationJson(conv));
-    });
+    }, pages);
   });
   json out = {{"totalHits", total}};
   // The real API leaves `conversations` out when there are none.

@@ -17,8 +17,10 @@ namespace gcsim::http {
 // (a staleAnalytics fault).
 
 // POST /api/v2/analytics/conversations/details/query -> AnalyticsConversationQueryResponse.
+// `pages`: the matches kept between the pages of a query (see core::DetailQueryCache).
 Result<nlohmann::json> QueryConversationDetails(const core::Simulator& sim,
-                                                const nlohmann::json& query, Duration stale_lag = {});
+                                                const nlohmann::json& query, Duration stale_lag = {},
+                                                core::DetailQueryCache* pages = nullptr);
 
 // GET /api/v2/analytics/conversations/{conversationId}/details ->
 // AnalyticsConversationWithoutAttributes, or 404 while analytics have not seen it.

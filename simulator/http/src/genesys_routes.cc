@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <memory>
 #include <optional>
 
 #include "analytics.h"
@@ -475,7 +476,9 @@ void AddGenesysRoutes(Router& router, core::Simulator& sim) {
   api("POST", routes::kCallParticipants, BodyKind::kJson,
       [s](Exchange& ex) { return AddParticipants(*s, ex); });
   api("POST", routes::kConversationDetailsQuery, BodyKind::kJson,
-      [s](Exchange& ex) { return Analytics(ex, QueryConversationDetails(*s, ex.json, ex.stale_lag)); },
+      [s, pages = std::make_shared<core::DetailQueryCache>()](Exchange& ex) {
+        return Analytics(ex, QueryConversationDetails(*s, ex.json, ex.stale_lag, pages.get()));
+      },
       Reads::kAnalytics);
   api("GET", routes::kConversationDetails, BodyKind::kNone,
       [s](Exchange& ex) {

@@ -97,5 +97,96 @@ TEST_F(QueriesTest, LiveCallsOfAUserAndTheQueueDashboard) {
   EXPECT_EQ(seen.waiting.size(), 0u);
 }
 
+// Forwards to a real view and counts the walks of every conversation (ConversationsByStart).
+class CountingView final : public WorldView {
+ public:
+  CountingView(const WorldView& inner, int& walks) : inner_(inner), walks_(walks) {}
+  uint64_t generation() const override { return inner_.generation(); }
+  TimePoint now() const override { return inner_.now(); }
+  TimePoint loaded_at() const override { return inner_.loaded_at(); }
+  Profile profile() const override { return inner_.profile(); }
+  Duration disconnect_latency() const override { return inner_.disconnect_latency(); }
+  int rate_limit() const override { return inner_.rate_limit(); }
+  Duration analytics_lag() const override { return inner_.analytics_lag(); }
+  const Conversation* FindConversation(const std::string& id) const override {
+    return inner_.FindConversation(id);
+  }
+  const Participant* FindParticipant(const std::string& id) const override {
+    return inner_.FindParticipant(id);
+  }
+  const std::vector<const Conversation*>& ConversationsByStart() const override {
+    ++walks_;
+    return inner_.ConversationsByStart();
+  }
+  const std::vector<User>& users() const override { return inner_.users(); }
+  const std::vector<Queue>& queues() const override { return inner_.queues(); }
+  const User* FindUser(const std::string& id) const override { return inner_.FindUser(id); }
+  const Queue* FindQueue(const std::string& id) const override { return inner_.FindQueue(id); }
+  const std::vector<WrapupCode>& wrapup_codes() const override { return inner_.wrapup_codes(); }
+  const WrapupCode* FindWrapupCode(const std::string& id) const override {
+    return inner_.FindWrapupCode(id);
+  }
+
+ private:
+  const WorldView& inner_;
+  int& walks_;
+};
+
+TEST_F(QueriesTest, EveryPageOfAQueryCostsOneWalkWhileTheWorldStaysTheSame) {
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(sim_->AddConversation({.legs = {{.purpose = Purpose::kCustomer}}}).ok());
+  }
+  DetailQueryCache cache;
+  int walks = 0;
+  // Every page of `query` read through the cache, and the whole list read without it.
+  const auto pages = [&](ConversationDetailQuery query) {
+    std::vector<std::string> paged, whole;
+    size_t total = 0;
+    sim_->Read([&](const WorldView& world) {
+      const CountingView counted(world, walks);
+      query.page_size = 2;
+      for (query.page_number = 1;; ++query.page_number) {
+        const size_t before = paged.size();
+        total = RunDetailQuery(counted, query, [&](const Conversation& c) { paged.push_back(c.id); },
+                               &cache);
+        if (paged.size() == before) break;
+      }
+      query.page_size = 100;
+      query.page_number = 1;
+      RunDetailQuery(world, query, [&](const Conversation& c) { whole.push_back(c.id); });
+    });
+    EXPECT_EQ(paged, whole);
+    EXPECT_EQ(total, whole.size());
+    return paged;
+  };
+
+  const std::vector<std::string> all = pages(Today());
+  EXPECT_EQ(all.size(), 7u);
+  EXPECT_EQ(walks, 1) << "four pages, one walk";
+  ConversationDetailQuery backwards = Today();
+  backwards.descending = true;
+  EXPECT_EQ(pages(backwards), std::vector<std::string>(all.rbegin(), all.rend()));
+  EXPECT_EQ(walks, 2) << "another query walks again";
+
+  // After a change to the world, or once time has passed, the next page walks again.
+  ConversationDetailQuery live = backwards;
+  live.conversation_filters.push_back(
+      {.predicates = {{.dimension = Dimension::kConversationEnd, .op = Operator::kNotExists}}});
+  EXPECT_EQ(pages(live).size(), 7u);
+  EXPECT_EQ(walks, 3);
+  ASSERT_TRUE(sim_->DisconnectConversation(second_).status.ok());  // lands after a latency
+  clock_.Advance(minutes(1));
+  EXPECT_EQ(pages(live).size(), 6u);
+  EXPECT_EQ(walks, 4);
+  ASSERT_TRUE(sim_->AddConversation({.legs = {{.purpose = Purpose::kCustomer}}}).ok());
+  EXPECT_EQ(pages(live).size(), 7u);
+  EXPECT_EQ(walks, 5);
+  clock_.Advance(minutes(1));
+  EXPECT_EQ(pages(live).size(), 7u);
+  EXPECT_EQ(walks, 6);
+  EXPECT_EQ(pages(live).size(), 7u);
+  EXPECT_EQ(walks, 6);
+}
+
 }  // namespace
 }  // namespace gcsim::core

@@ -22,6 +22,7 @@ class PastView final : public WorldView {
  public:
   PastView(const WorldView& live, TimePoint as_of);
 
+  uint64_t generation() const override { return live_.generation(); }
   TimePoint now() const override { return as_of_; }
   TimePoint loaded_at() const override { return live_.loaded_at(); }
   Profile profile() const override { return live_.profile(); }

@@ -4,7 +4,10 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -56,6 +59,7 @@ bool IsSessionMetric(std::string_view name);
 struct NumericRange {
   std::optional<double> gt, gte, lt, lte;
   bool Contains(double value) const;
+  bool operator==(const NumericRange&) const = default;
 };
 
 // The subset of the analytics conversation details query gcsim answers.
@@ -82,11 +86,13 @@ struct DetailPredicate {
   std::string value;  // kMatches on a dimension; enumerated values match ignoring case
   std::string metric;  // kConversationMetric
   NumericRange range;  // kMatches on a metric, in milliseconds
+  bool operator==(const DetailPredicate&) const = default;
 };
 struct DetailFilter {
   bool any = false;  // "or": one predicate or clause is enough; "and": all of them
   std::vector<DetailPredicate> predicates;
   std::vector<DetailFilter> clauses;  // one level deep, as the real API nests them
+  bool operator==(const DetailFilter&) const = default;
 };
 enum class DetailOrderBy { kConversationStart, kConversationEnd, kSegmentStart, kSegmentEnd };
 struct ConversationDetailQuery {
@@ -100,15 +106,45 @@ struct ConversationDetailQuery {
   bool descending = false;
   int page_size = 25;
   int page_number = 1;
+  bool operator==(const ConversationDetailQuery&) const = default;
 };
+
+// What a detail query matched, kept from one page to the next: a client that reads every page
+// (the reaper's signals source does, every tick) walks the world for the first page only and
+// pays each of the others by its size. An answer is reused while the view shows the same world
+// at the same instant (WorldView::generation and now), so a page never differs from the one a
+// fresh walk would give. Thread-safe; one per simulator, as views of two simulators may share
+// a generation.
+class DetailQueryCache {
+ public:
+  // The ids of the conversations `query` matches in `world`, in the query's order, if this
+  // query (its paging aside) was the last one answered for this view.
+  std::shared_ptr<const std::vector<std::string>> Find(const WorldView& world,
+                                                       const ConversationDetailQuery& query);
+  void Keep(const WorldView& world, const ConversationDetailQuery& query,
+            std::shared_ptr<const std::vector<std::string>> matched);
+
+ private:
+  struct Entry {
+    uint64_t generation = 0;
+    TimePoint now;
+    ConversationDetailQuery query;  // paging zeroed: every page of a query shares the entry
+    std::shared_ptr<const std::vector<std::string>> matched;
+  };
+  std::mutex mu_;
+  std::optional<Entry> last_;
+};
+
 // Calls `on_page` for each conversation of the query's page, in the query's order, and returns
 // how many conversations match in all. Filters are and-ed; a segment filter holds when one
 // segment satisfies it on its own. By segmentStart (segmentEnd), a conversation sorts by the
 // earliest start (end) of its segments that satisfy every segment filter; conversations
 // without one (no end yet) come last either way. Linear in the world, plus a sort when the
-// order is not conversationStart.
+// order is not conversationStart; with a `cache` that holds the query's matches, linear in
+// the page.
 size_t RunDetailQuery(const WorldView& world, const ConversationDetailQuery& query,
-                      const std::function<void(const Conversation&)>& on_page);
+                      const std::function<void(const Conversation&)>& on_page,
+                      DetailQueryCache* cache = nullptr);
 
 // A user's routing status as GET /api/v2/users/{id}/routingstatus shows it.
 enum class RoutingStatus { kOffQueue, kIdle, kInteracting, kCommunicating, kNotResponding };

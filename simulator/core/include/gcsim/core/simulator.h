@@ -2,6 +2,7 @@
 // injected clock. Everything the HTTP layer and the scenario harness do goes through here.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -102,6 +103,9 @@ struct UpdateOutcome {
 class WorldView {
  public:
   virtual ~WorldView() = default;
+  // Bumped by every change to the world: two views of one simulator with the same generation
+  // and the same now() show the same thing.
+  virtual uint64_t generation() const = 0;
   virtual TimePoint now() const = 0;
   // When the world was loaded. The calls it began with were already up, and no view of the
   // past (analytics lag, stale reads) reaches back before it.
