@@ -3,11 +3,18 @@
 // by design (sizeof of each entity, its hash-table node and bucket, and the heap blocks of its
 // strings and vectors as glibc sizes them), so the ratio tells allocator and paging overhead
 // from the layout itself.
+// Also the build's wall time in this fresh process (a cold build: every page it fills is new to
+// the process) beside this machine's floor for it: the time to write one byte into each page of
+// as many fresh bytes as the world grew the process by.
 //   bench_memory [--legs N]   (default 1,000,000)   prints one line "MEMORY_JSON {...}"
 //   bench_memory --smoke      10,000 legs; fails only if the world cannot be built
 #include <malloc.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <bit>
+#include <chrono>
 #include <cstdint>
 #include <cstdlib>
 #include <iostream>
@@ -71,6 +78,24 @@ int64_t ConversationBytes(const core::Conversation& conv) {
          static_cast<int64_t>(sizeof(const core::Conversation*));  // the by-start index
 }
 
+double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// Seconds to write one byte into each page of `bytes` of fresh anonymous memory.
+double FirstTouchSeconds(int64_t bytes) {
+  const auto size = static_cast<size_t>(std::max<int64_t>(bytes, 1));
+  void* mapped = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (mapped == MAP_FAILED) return 0;
+  const auto page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  volatile char* memory = static_cast<char*>(mapped);
+  const auto start = std::chrono::steady_clock::now();
+  for (size_t i = 0; i < size; i += page) memory[i] = 1;
+  const double seconds = SecondsSince(start);
+  munmap(mapped, size);
+  return seconds;
+}
+
 int Main(int argc, char** argv) {
   int64_t legs = 1'000'000;
   bool smoke = false;
@@ -93,14 +118,17 @@ int Main(int argc, char** argv) {
     if (!warm.ok()) return 1;
   }
   malloc_trim(0);
+  const core::WorldSpec spec = LoadWorld(static_cast<int>(legs / kLegsPerBridge));
   const int64_t before = CurrentRssBytes();
-  auto sim = core::Simulator::Create({.clock = &clock},
-                                     LoadWorld(static_cast<int>(legs / kLegsPerBridge)));
+  const auto build_start = std::chrono::steady_clock::now();
+  auto sim = core::Simulator::Create({.clock = &clock}, spec);
+  const double build_seconds = SecondsSince(build_start);
   if (!sim.ok()) {
     std::cerr << sim.status().message() << "\n";
     return 1;
   }
   const int64_t after = CurrentRssBytes();
+  const double first_touch_seconds = FirstTouchSeconds(after - before);
 
   int64_t counted_legs = 0, accounted = 0;
   (*sim)->Read([&](const core::WorldView& world) {
@@ -127,7 +155,9 @@ int Main(int argc, char** argv) {
                               {"sizeof_participant", sizeof(core::Participant)},
                               {"sizeof_conversation", sizeof(core::Conversation)},
                               {"sizeof_segment", sizeof(core::Segment)},
-                              {"peak_rss_bytes", PeakRssBytes()}};
+                              {"peak_rss_bytes", PeakRssBytes()},
+                              {"cold_build_seconds", build_seconds},
+                              {"first_touch_seconds", first_touch_seconds}};
   std::cout << "MEMORY_JSON " << out.dump() << std::endl;
   if (smoke && counted_legs != legs) return 1;
   return 0;
