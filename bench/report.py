@@ -99,10 +99,11 @@ if core:
 
 # Baselines at 100k legs: the first size past the 32 MiB L3 cache (10k legs take ~9.5 MB), so
 # the ratio shows growth with the world, not the step from cache to memory. A scan shows 10.
-def per_op(name, title):
+def per_op(name, title, unit="ns"):
     mid, large = bench.get(f"{name}/100000"), bench.get(f"{name}/1000000")
     if mid and large:
-        row(f"core {title}: ns/op at 1M legs (baseline: 100k legs)", large, mid, "ns",
+        scale = {"ns": 1, "µs": 1e3}[unit]
+        row(f"core {title}: {unit}/op at 1M legs (baseline: 100k legs)", large / scale, mid / scale, unit,
             "≤ 2 (flat)", large / mid <= 2, fmt="{:,.0f}")
 
 
@@ -139,7 +140,7 @@ if index_mid and index_large:
     row("core silence index: ns per listed leg at 1M legs (baseline: 100k legs)", index_large / 1e4, index_mid / 1e3,
         "ns", "≤ 2 (flat)", growth <= 2, fmt="{:,.0f}")
 per_leg("BM_Analytics_DetailsQuery", "analytics details query, page 1 of 100")
-per_op("BM_Analytics_DetailsQueryLaterPage", "analytics details query, page 10 of 100 (page 1's matches kept)")
+per_op("BM_Analytics_DetailsQueryLaterPage", "analytics details query, page 10 of 100 (page 1's matches kept)", "µs")
 per_leg("BM_Core_ObserveQueue", "queue observation")
 if bench.get("BM_Core_WorldLoad/100000") and bench.get("BM_Json_ParseWorldText/100000"):
     row("core WorldLoad from JSON text (parse + ParseWorld + Create): µs/leg at 100k vs json::parse alone",
