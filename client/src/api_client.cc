@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "gcsim/common/routes.h"
+#include "gcsim/common/strings.h"
 #include "fanout.h"
 #include "json_models.h"
 
@@ -60,13 +61,6 @@ std::optional<Duration> ParseSeconds(const std::string& text) {
     return std::nullopt;
   }
   return Duration(static_cast<int64_t>(std::ceil(seconds * 1000)));
-}
-
-std::optional<int64_t> ParseCount(const std::string& text) {
-  int64_t value = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
-  return value;
 }
 
 bool IsSuccess(int status) { return status >= 200 && status < 300; }
@@ -219,8 +213,8 @@ bool ApiClient::Pace(WaitPolicy waits) {
 }
 
 void ApiClient::ReadRateBudget(const HttpResponse& response) {
-  const auto count = ParseCount(response.Header("inin-ratelimit-count"));
-  const auto allowed = ParseCount(response.Header("inin-ratelimit-allowed"));
+  const auto count = ParseInteger(response.Header("inin-ratelimit-count"));
+  const auto allowed = ParseInteger(response.Header("inin-ratelimit-allowed"));
   const auto reset = ParseSeconds(response.Header("inin-ratelimit-reset"));
   if (!count || !allowed || !reset || *allowed <= 0) return;
   budget_left_ = std::max<int64_t>(*allowed - *count, 0);

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <cctype>
-#include <charconv>
 
+#include "gcsim/common/strings.h"
 #include "gcsim/core/api_errors.h"
 #include "gcsim/core/past_view.h"
 
@@ -68,13 +68,6 @@ Reply ErrorReply(const Exchange& exchange, const Status& status,
 
 Reply BadRequest(const Exchange& exchange, std::string message) {
   return ErrorReply(exchange, core::ApiStatus(core::codes::kBadRequest, std::move(message)));
-}
-
-std::optional<long long> ParseInteger(std::string_view text) {
-  long long value = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
-  return value;
 }
 
 std::string AsciiLower(std::string_view text) {

@@ -96,9 +96,6 @@ struct Paging {
 };
 Result<Paging> ParsePaging(const Exchange& exchange, int default_size, int max_size);
 
-// Strict decimal parse for query parameters and body fields; no partial numbers.
-std::optional<long long> ParseInteger(std::string_view text);
-
 // For header values compared case-insensitively ("Bearer", "application/json").
 std::string AsciiLower(std::string_view text);
 

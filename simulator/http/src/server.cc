@@ -25,6 +25,7 @@
 #include "exchange.h"
 #include "gcsim/common/ids.h"
 #include "gcsim/common/json.h"
+#include "gcsim/common/strings.h"
 #include "gcsim/core/api_errors.h"
 #include "genesys_routes.h"
 #include "notifications.h"

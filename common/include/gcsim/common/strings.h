@@ -1,7 +1,9 @@
 // Small string helpers shared by every layer.
 #pragma once
 
+#include <charconv>
 #include <initializer_list>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -22,6 +24,15 @@ std::string Join(const Range& parts, std::string_view separator) {
 inline std::string Join(std::initializer_list<std::string_view> parts,
                         std::string_view separator) {
   return Join<std::initializer_list<std::string_view>>(parts, separator);
+}
+
+// A whole string as a decimal integer, strictly: query parameters, body fields, header values.
+// nullopt for an empty string, a partial number ("12abc", " 12", "+12") or one out of range.
+inline std::optional<long long> ParseInteger(std::string_view text) {
+  long long value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
 }
 
 }  // namespace gcsim
