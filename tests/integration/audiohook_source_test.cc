@@ -11,11 +11,8 @@
 #include <boost/beast/websocket.hpp>
 #include <nlohmann/json.hpp>
 
-#include "gcsim/client/api_client.h"
 #include "gcsim/client/audiohook_source.h"
-#include "gcsim/client/transport.h"
-#include "gcsim/core/simulator.h"
-#include "gcsim/http/server.h"
+#include "gcsim_and_client.h"
 
 namespace gcsim {
 namespace {
@@ -32,39 +29,25 @@ constexpr milliseconds kSyncLimit(20'000);
 
 class AudioHookSourceTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    sim_ = core::Simulator::Create({.clock = &clock_}, core::DemoWorld()).value();
-    server_ = http::Server::Create({.simulator = sim_.get(), .manual_clock = &clock_, .threads = 4}).value();
-    const int port = *server_->Start();
-    client_ = std::make_unique<client::ApiClient>(
-        client::ApiClientOptions{.api_url = "http://127.0.0.1:" + std::to_string(port),
-                                 .client_id = "demo-client", .client_secret = "demo-secret"},
-        clock_, *transport_);
-  }
-  void TearDown() override {
-    source_.reset();
-    client_.reset();
-    transport_.reset();
-    if (server_) server_->Stop();
-  }
+  void TearDown() override { source_.reset(); }
 
   // The source listens (wanting `source_key`); gcsim streams to it with `sent_key`.
   void Listen(const std::string& source_key = "", const std::string& sent_key = "") {
     source_ = std::make_unique<client::AudioHookActivitySource>(
         clock_, client::AudioHookActivitySourceOptions{.api_key = source_key});
     ASSERT_TRUE(source_->Start().ok());
-    ASSERT_TRUE(server_
+    ASSERT_TRUE(gcsim_.server
                     ->StreamAudioHook({.url = "ws://127.0.0.1:" + std::to_string(source_->port()) +
                                               "/audiohook",
                                        .api_key = sent_key,
                                        .open_on_timer = false})
                     .ok());
-    ASSERT_TRUE(server_->SyncAudioHook(kSyncLimit));
+    ASSERT_TRUE(gcsim_.server->SyncAudioHook(kSyncLimit));
   }
 
   void AdvanceAndSync(Duration by) {
     clock_.Advance(by);
-    ASSERT_TRUE(server_->SyncAudioHook(kSyncLimit));
+    ASSERT_TRUE(gcsim_.server->SyncAudioHook(kSyncLimit));
   }
 
   std::vector<client::Candidate> Candidates() {
@@ -74,10 +57,7 @@ class AudioHookSourceTest : public ::testing::Test {
   }
 
   ManualClock clock_;
-  std::unique_ptr<core::Simulator> sim_;
-  std::unique_ptr<http::Server> server_;
-  std::unique_ptr<client::HttpTransport> transport_ = std::make_unique<client::HttpTransport>();
-  std::unique_ptr<client::ApiClient> client_;
+  testing::GcsimAndClient gcsim_{clock_};
   std::unique_ptr<client::AudioHookActivitySource> source_;
 };
 
@@ -106,9 +86,9 @@ TEST_F(AudioHookSourceTest, ALegHeardWithinTheTimeoutIsNotClaimed) {
   const TimePoint start = clock_.Now();
   Listen();
   AdvanceAndSync(minutes(9) + seconds(59));
-  ASSERT_TRUE(sim_->SetSpeech(kSupervisor, core::SpeechScript::Always()).ok());
+  ASSERT_TRUE(gcsim_.sim->SetSpeech(kSupervisor, core::SpeechScript::Always()).ok());
   AdvanceAndSync(seconds(1));
-  ASSERT_TRUE(sim_->SetSpeech(kSupervisor, core::SpeechScript::Never()).ok());
+  ASSERT_TRUE(gcsim_.sim->SetSpeech(kSupervisor, core::SpeechScript::Never()).ok());
   AdvanceAndSync(seconds(5));
   EXPECT_TRUE(Candidates().empty());
   const auto since = source_->SilentSince(kConversation, kSupervisor, clock_.Now());
@@ -124,11 +104,11 @@ TEST_F(AudioHookSourceTest, TalkThatStopsBetweenSyncsIsHeardUntilItStopped) {
   const TimePoint start = clock_.Now();
   Listen();
   AdvanceAndSync(minutes(9) + seconds(50));
-  ASSERT_TRUE(sim_->SetSpeech(kSupervisor, core::SpeechScript::Always()).ok());
+  ASSERT_TRUE(gcsim_.sim->SetSpeech(kSupervisor, core::SpeechScript::Always()).ok());
   AdvanceAndSync(seconds(10));
   // The talk stops at 10m05s, and the audio of 10m-10m05s is sent only after that.
   clock_.Advance(seconds(5));
-  ASSERT_TRUE(sim_->SetSpeech(kSupervisor, core::SpeechScript::Never()).ok());
+  ASSERT_TRUE(gcsim_.sim->SetSpeech(kSupervisor, core::SpeechScript::Never()).ok());
   AdvanceAndSync(seconds(10));
   const auto since = source_->SilentSince(kConversation, kSupervisor, clock_.Now());
   ASSERT_TRUE(since.ok());
@@ -176,7 +156,7 @@ TEST_F(AudioHookSourceTest, AStreamThatStopsIsNoLongerTrusted) {
   AdvanceAndSync(minutes(10));
   ASSERT_EQ(Candidates().size(), 1u);
   // gcsim goes away: the streams end with it, and nothing is claimed past the audio received.
-  server_->Stop();
+  gcsim_.server->Stop();
   clock_.Advance(minutes(1));
   auto candidates = source_->Candidates(clock_.Now(), kIdle);
   EXPECT_TRUE(!candidates.ok() || candidates->empty());

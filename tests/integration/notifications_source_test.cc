@@ -3,11 +3,8 @@
 // timeout, nor before the watch caught up again after the socket dropped.
 #include <gtest/gtest.h>
 
-#include "gcsim/client/api_client.h"
 #include "gcsim/client/notifications_source.h"
-#include "gcsim/client/transport.h"
-#include "gcsim/core/simulator.h"
-#include "gcsim/http/server.h"
+#include "gcsim_and_client.h"
 
 namespace gcsim {
 namespace {
@@ -23,22 +20,7 @@ constexpr Duration kIdle = minutes(10);
 
 class NotificationsSourceTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    sim_ = core::Simulator::Create({.clock = &clock_}, core::DemoWorld()).value();
-    server_ = http::Server::Create({.simulator = sim_.get(), .manual_clock = &clock_, .threads = 4}).value();
-    const int port = *server_->Start();
-    client_ = std::make_unique<client::ApiClient>(
-        client::ApiClientOptions{.api_url = "http://127.0.0.1:" + std::to_string(port),
-                                 .client_id = "demo-client", .client_secret = "demo-secret"},
-        clock_, *transport_);
-    source_ = std::make_unique<client::NotificationsActivitySource>(*client_, clock_);
-  }
-  void TearDown() override {
-    source_.reset();
-    client_.reset();
-    transport_.reset();
-    if (server_) server_->Stop();
-  }
+  void TearDown() override { source_.reset(); }
 
   std::vector<std::string> CandidateIds() {
     auto candidates = source_->Candidates(clock_.Now(), kIdle);
@@ -51,11 +33,9 @@ class NotificationsSourceTest : public ::testing::Test {
   }
 
   ManualClock clock_;
-  std::unique_ptr<core::Simulator> sim_;
-  std::unique_ptr<http::Server> server_;
-  std::unique_ptr<client::HttpTransport> transport_ = std::make_unique<client::HttpTransport>();
-  std::unique_ptr<client::ApiClient> client_;
-  std::unique_ptr<client::NotificationsActivitySource> source_;
+  testing::GcsimAndClient gcsim_{clock_};
+  std::unique_ptr<client::NotificationsActivitySource> source_ =
+      std::make_unique<client::NotificationsActivitySource>(*gcsim_.client, clock_);
 };
 
 TEST_F(NotificationsSourceTest, TheSilentSupervisorIsACandidateAndTheTalkersAreNot) {
@@ -84,9 +64,9 @@ TEST_F(NotificationsSourceTest, ALegHeardWithinTheTimeoutIsNotClaimed) {
   const TimePoint start = clock_.Now();
   EXPECT_TRUE(CandidateIds().empty());
   clock_.Advance(minutes(9) + seconds(59));
-  ASSERT_TRUE(sim_->SetSpeech(kSupervisor, core::SpeechScript::Always()).ok());
+  ASSERT_TRUE(gcsim_.sim->SetSpeech(kSupervisor, core::SpeechScript::Always()).ok());
   clock_.Advance(seconds(1));  // no look between: the burst is told once it ends
-  ASSERT_TRUE(sim_->SetSpeech(kSupervisor, core::SpeechScript::Never()).ok());
+  ASSERT_TRUE(gcsim_.sim->SetSpeech(kSupervisor, core::SpeechScript::Never()).ok());
   clock_.Advance(seconds(5));
   EXPECT_TRUE(CandidateIds().empty());
   const auto since = source_->SilentSince(kConversation, kSupervisor, clock_.Now());

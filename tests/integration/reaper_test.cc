@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "child_process.h"
+#include "gcsim_and_client.h"
 #include "gcsim/client/activity_source.h"
 #include "gcsim/client/api_client.h"
 #include "gcsim/client/reaper.h"
@@ -34,32 +35,23 @@ const std::string kSupervisor(core::kDemoSupervisorId);
 class ReaperAgainstGcsimTest : public ::testing::Test {
  protected:
   void Start(const std::string& activity) {
-    sim_ = core::Simulator::Create({.clock = &clock_}, core::DemoWorld()).value();
-    server_ = http::Server::Create({.simulator = sim_.get(), .manual_clock = &clock_, .threads = 4}).value();
-    const int port = *server_->Start();
-    client_ = std::make_unique<client::ApiClient>(
-        client::ApiClientOptions{.api_url = "http://127.0.0.1:" + std::to_string(port),
-                                 .client_id = "demo-client", .client_secret = "demo-secret"},
-        clock_, *transport_);
     if (activity == "signals") {
-      source_ = std::make_unique<client::SignalsActivitySource>(*client_);
+      source_ = std::make_unique<client::SignalsActivitySource>(*gcsim_.client);
     } else {
-      source_ = std::make_unique<client::SimActivitySource>(*client_);
+      source_ = std::make_unique<client::SimActivitySource>(*gcsim_.client);
     }
-    reaper_ = std::make_unique<client::Reaper>(client::ReaperOptions{}, *client_, *source_, clock_,
-                                               logger_);
+    reaper_ = std::make_unique<client::Reaper>(client::ReaperOptions{}, *gcsim_.client, *source_,
+                                               clock_, logger_);
   }
   void TearDown() override {
     reaper_.reset();
     source_.reset();
-    client_.reset();
-    transport_.reset();  // close keep-alive connections before the server stops
-    if (server_) server_->Stop();
   }
 
   core::LegState StateOf(const std::string& id) {
     core::LegState state{};
-    sim_->Read([&](const core::WorldView& world) { state = world.FindParticipant(id)->state; });
+    gcsim_.sim->Read(
+        [&](const core::WorldView& world) { state = world.FindParticipant(id)->state; });
     return state;
   }
 
@@ -76,7 +68,7 @@ class ReaperAgainstGcsimTest : public ::testing::Test {
   // Mutes the agent and ticks past the idle timeout: the muted agent is dropped, the quiet
   // supervisor (invisible to signals) is not.
   void ExpectSignalsDropOnlyTheMutedAgent() {
-    ASSERT_TRUE(sim_->SetMuted(std::string(core::kDemoAgentId), true).ok());
+    ASSERT_TRUE(gcsim_.sim->SetMuted(std::string(core::kDemoAgentId), true).ok());
     std::vector<client::LegId> dropped, verified;
     TickUntil(clock_.Now() + minutes(11), dropped, verified);
     ASSERT_EQ(dropped.size(), 1u);
@@ -87,10 +79,7 @@ class ReaperAgainstGcsimTest : public ::testing::Test {
   ManualClock clock_{{.advance_on_wait = true}};
   std::ostringstream log_;
   client::Logger logger_{log_, clock_};
-  std::unique_ptr<client::HttpTransport> transport_ = std::make_unique<client::HttpTransport>();
-  std::unique_ptr<core::Simulator> sim_;
-  std::unique_ptr<http::Server> server_;
-  std::unique_ptr<client::ApiClient> client_;
+  testing::GcsimAndClient gcsim_{clock_};
   std::unique_ptr<client::ActivitySource> source_;
   std::unique_ptr<client::Reaper> reaper_;
 };
