@@ -9,20 +9,34 @@ SilentLeg ToSilentLeg(const Participant& leg, const MediaState& media) {
   return {leg.conversation_id(), leg.id, leg.purpose, leg.state, leg.muted, leg.held, media};
 }
 
+// The first bytes of `id` as a number that orders as the bytes do.
+uint64_t IdPrefix(const std::string& id) {
+  uint64_t prefix = 0;
+  for (size_t i = 0; i < sizeof prefix; ++i) {
+    prefix = prefix << 8 | (i < id.size() ? static_cast<unsigned char>(id[i]) : 0u);
+  }
+  return prefix;
+}
+
 // Orders by silent_since then participant id. Sorts small keys and moves each leg once: sorting
-// the legs themselves moved their strings around a dozen times each.
+// the legs themselves moved their strings around a dozen times each. Legs silent since the
+// same instant (every idle leg of a world loaded at once) tie on it: the key carries the id's
+// first bytes, so that the ids themselves, scattered on the heap, are read only on a tie there.
 void SortListing(std::vector<SilentLeg>& listing) {
   struct Key {
     TimePoint silent_since;
+    uint64_t id_prefix;
     uint32_t index;
   };
   std::vector<Key> keys;
   keys.reserve(listing.size());
   for (size_t i = 0; i < listing.size(); ++i) {
-    keys.push_back({listing[i].media.silent_since, static_cast<uint32_t>(i)});
+    keys.push_back({listing[i].media.silent_since, IdPrefix(listing[i].participant_id),
+                    static_cast<uint32_t>(i)});
   }
   std::sort(keys.begin(), keys.end(), [&listing](const Key& a, const Key& b) {
     if (a.silent_since != b.silent_since) return a.silent_since < b.silent_since;
+    if (a.id_prefix != b.id_prefix) return a.id_prefix < b.id_prefix;
     return listing[a.index].participant_id < listing[b.index].participant_id;
   });
   std::vector<SilentLeg> sorted;

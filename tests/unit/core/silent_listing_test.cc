@@ -2,6 +2,7 @@
 // against the plain listing over seeded random worlds that change under it.
 #include "silent_listing.h"
 
+#include <algorithm>
 #include <random>
 
 #include <gtest/gtest.h>
@@ -48,6 +49,22 @@ TEST(SilentListingTest, FlowingLegsSilentLongEnoughOldestSilenceFirst) {
   EXPECT_EQ(listing[0].media.silent_for, minutes(10));
   EXPECT_TRUE(listing[0].media.flowing);
   EXPECT_EQ(listing[0].conversation_id, "c");
+}
+
+TEST(SilentListingTest, TiesGoByTheWholeIdWhateverItsFirstBytes) {
+  // Ids that share their first eight bytes or more, one shorter than eight, one with a byte
+  // above 0x7f: the order is the strings' own.
+  const std::vector<std::string> ids = {"9f8e7d6c-b", "9f8e7d6c-a", "9f8e7d6c", "9f8e7d6",
+                                        "9f8e7d6c-a0", "\xff-high", "00000000-z", "a"};
+  std::deque<Participant> legs;
+  for (const std::string& id : ids) legs.push_back(Leg(id, minutes(1)));
+  std::vector<std::string> listed;
+  for (const SilentLeg& leg : ListSilentLegs(legs, kStart + minutes(10), minutes(5))) {
+    listed.push_back(leg.participant_id);
+  }
+  std::vector<std::string> sorted = ids;
+  std::sort(sorted.begin(), sorted.end());
+  EXPECT_EQ(listed, sorted);
 }
 
 TEST(SilentListingTest, CacheServesOneInstantAndGenerationAndRescansOtherwise) {
