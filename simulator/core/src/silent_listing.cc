@@ -165,6 +165,7 @@ std::vector<SilentLeg> SilenceIndex::List(const std::deque<Participant>& legs, T
   for (size_t i = 0; i < std::min(maybe.size(), 2 * kAhead); ++i) prefetch_leg(i);
   for (size_t i = 0; i < std::min(maybe.size(), kAhead); ++i) prefetch_ids(i);
   std::vector<SilentLeg> out;
+  out.reserve(maybe.size());
   for (size_t i = 0; i < maybe.size(); ++i) {
     prefetch_leg(i + 2 * kAhead);
     prefetch_ids(i + kAhead);
