@@ -128,6 +128,8 @@ small, mid = bench.get("BM_Core_SilentLegsPaged/10000"), bench.get("BM_Core_Sile
 if small and mid:
     row("core SilentLegs listed in pages of 1000 as GET /sim/v1/media serves it: ns/leg at 100k (baseline: 10k)",
         mid / 1e5, small / 1e4, "ns", "≤ 2 (linear)", (mid / 1e5) / (small / 1e4) <= 2, fmt="{:,.0f}")
+# The same past the cache step (10k legs fit in L3, 100k do not), as the other core rows compare.
+per_leg("BM_Core_SilentLegsPaged", "SilentLegs listed in pages of 1000")
 for size, label in [(100000, "100k"), (1000000, "1M")]:
     index, walk = bench.get(f"BM_SilenceIndex_OnePercentIdle/{size}"), bench.get(f"BM_SilenceWalk_OnePercentIdle/{size}")
     if index and walk:
