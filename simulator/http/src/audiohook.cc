@@ -13,7 +13,6 @@
 #include <functional>
 #include <map>
 #include <mutex>
-#include <set>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -469,6 +468,7 @@ class AudioHookStreams::Impl {
     std::shared_ptr<Session> session;
     std::optional<TimePoint> retry_at;
     bool told = false;  // a failure of its sessions was told on stderr (once per leg)
+    uint64_t seen_in_look = 0;  // the last look (Pump) that found its leg in the world
   };
 
   // Opens a session for each connected person's leg without one (on the timer, or for a
@@ -486,7 +486,7 @@ class AudioHookStreams::Impl {
     const bool may_open = options_.open_on_timer || syncing;
     bool delivered = true;  // every leg's audio up to the sync's target is out
     bool behind = false;
-    std::set<std::string> seen;
+    const uint64_t look = ++looks_;
     sim_.Read([&](const core::WorldView& world) {
       const TimePoint now = world.now();
       for (const core::Conversation* conv : world.ConversationsByStart()) {
@@ -498,8 +498,8 @@ class AudioHookStreams::Impl {
             if (!live || !may_open) continue;
             it = streams_.emplace(leg->id, Stream{.session = Open(*conv, *leg, now)}).first;
           }
-          seen.insert(leg->id);
           Stream& stream = it->second;
+          stream.seen_in_look = look;
           Session& session = *stream.session;
           if (session.broken() && live) {
             if (!stream.told) {
@@ -509,7 +509,8 @@ class AudioHookStreams::Impl {
             }
             if (!stream.retry_at) stream.retry_at = session.failed_at() + kRetryAfter;
             if (now >= *stream.retry_at && may_open) {
-              stream = Stream{.session = Open(*conv, *leg, now), .told = stream.told};
+              stream = Stream{
+                  .session = Open(*conv, *leg, now), .told = stream.told, .seen_in_look = look};
               if (*leg->connected_time <= target) delivered = false;
             }
             continue;
@@ -532,7 +533,7 @@ class AudioHookStreams::Impl {
     // Legs gone with a reset end their sessions. Ended sessions stay, so that a leg is
     // streamed once.
     for (auto& [leg_id, stream] : streams_) {
-      if (!seen.contains(leg_id)) stream.session->End();
+      if (stream.seen_in_look != look) stream.session->End();
     }
     if (syncing && delivered) {
       syncs_done_seen_ = asked;
@@ -581,6 +582,7 @@ class AudioHookStreams::Impl {
   asio::io_context io_{1};
   asio::steady_timer pump_{io_};
   std::map<std::string, Stream> streams_;
+  uint64_t looks_ = 0;  // Pumps so far
   uint64_t syncs_done_seen_ = 0;  // the streams' thread's copy of syncs_done_
   std::mutex sync_mu_;            // guards syncs_asked_, sync_target_, syncs_done_
   TimePoint sync_target_;         // the clock's time at the latest Sync()
