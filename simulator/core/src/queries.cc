@@ -154,27 +154,24 @@ std::optional<TimePoint> SortKey(const ConversationDetailQuery& query, const Con
   return key;
 }
 
-// Every conversation `query` matches, in its order.
-std::vector<const Conversation*> MatchAll(const WorldView& world,
-                                          const ConversationDetailQuery& query) {
+// Where every conversation `query` matches is in world.ConversationsByStart(), in its order.
+DetailQueryCache::Positions MatchAll(const WorldView& world, const ConversationDetailQuery& query) {
   const auto& all = world.ConversationsByStart();
   const std::pair<TimePoint, TimePoint> days = DaysTouched(query.start, query.end);
-  std::vector<const Conversation*> matched;
+  DetailQueryCache::Positions matched;
   if (query.order_by == DetailOrderBy::kConversationStart) {
-    const auto keep = [&](const Conversation* conv) {
-      if (Selected(query, days, *conv)) matched.push_back(conv);
-    };
-    if (query.descending) {
-      std::for_each(all.rbegin(), all.rend(), keep);
-    } else {
-      std::for_each(all.begin(), all.end(), keep);
+    for (size_t i = 0; i < all.size(); ++i) {
+      if (Selected(query, days, *all[i])) matched.push_back(static_cast<uint32_t>(i));
     }
+    if (query.descending) std::reverse(matched.begin(), matched.end());
     return matched;
   }
   // Sorted by a key the world keeps no index of: collect, then sort (ties: by start).
-  std::vector<std::pair<std::optional<TimePoint>, const Conversation*>> keyed;
-  for (const Conversation* conv : all) {
-    if (Selected(query, days, *conv)) keyed.emplace_back(SortKey(query, *conv), conv);
+  std::vector<std::pair<std::optional<TimePoint>, uint32_t>> keyed;
+  for (size_t i = 0; i < all.size(); ++i) {
+    if (Selected(query, days, *all[i])) {
+      keyed.emplace_back(SortKey(query, *all[i]), static_cast<uint32_t>(i));
+    }
   }
   std::stable_sort(keyed.begin(), keyed.end(), [&](const auto& a, const auto& b) {
     if (a.first.has_value() != b.first.has_value()) return a.first.has_value();
@@ -182,7 +179,7 @@ std::vector<const Conversation*> MatchAll(const WorldView& world,
     return query.descending ? *b.first < *a.first : *a.first < *b.first;
   });
   matched.reserve(keyed.size());
-  for (const auto& [key, conv] : keyed) matched.push_back(conv);
+  for (const auto& [key, position] : keyed) matched.push_back(position);
   return matched;
 }
 
@@ -229,7 +226,7 @@ std::vector<const User*> QueueMembers(const WorldView& world, const Queue& queue
   return out;
 }
 
-std::shared_ptr<const std::vector<std::string>> DetailQueryCache::Find(
+std::shared_ptr<const DetailQueryCache::Positions> DetailQueryCache::Find(
     const WorldView& world, const ConversationDetailQuery& query) {
   std::lock_guard lock(mu_);
   if (!last_ || last_->generation != world.generation() || last_->now != world.now() ||
@@ -240,7 +237,7 @@ std::shared_ptr<const std::vector<std::string>> DetailQueryCache::Find(
 }
 
 void DetailQueryCache::Keep(const WorldView& world, const ConversationDetailQuery& query,
-                            std::shared_ptr<const std::vector<std::string>> matched) {
+                            std::shared_ptr<const Positions> matched) {
   Entry entry{.generation = world.generation(),
               .now = world.now(),
               .query = WithoutPaging(query),
@@ -254,24 +251,17 @@ size_t RunDetailQuery(const WorldView& world, const ConversationDetailQuery& que
                       DetailQueryCache* cache) {
   const size_t page_size = static_cast<size_t>(query.page_size);
   const size_t first = static_cast<size_t>(query.page_number - 1) * page_size;
-  if (cache != nullptr) {
-    if (const auto ids = cache->Find(world, query)) {
-      for (size_t i = first; i < ids->size() && i < first + page_size; ++i) {
-        // Found: the view is the one the ids were listed from.
-        if (const Conversation* conv = world.FindConversation((*ids)[i])) on_page(*conv);
-      }
-      return ids->size();
-    }
+  std::shared_ptr<const DetailQueryCache::Positions> matched;
+  if (cache != nullptr) matched = cache->Find(world, query);
+  if (!matched) {
+    matched = std::make_shared<const DetailQueryCache::Positions>(MatchAll(world, query));
+    if (cache != nullptr) cache->Keep(world, query, matched);
   }
-  const std::vector<const Conversation*> matched = MatchAll(world, query);
-  for (size_t i = first; i < matched.size() && i < first + page_size; ++i) on_page(*matched[i]);
-  if (cache != nullptr) {
-    auto ids = std::make_shared<std::vector<std::string>>();
-    ids->reserve(matched.size());
-    for (const Conversation* conv : matched) ids->push_back(conv->id);
-    cache->Keep(world, query, std::move(ids));
+  // The same view as the positions were found in (the cache's key), so each is still there.
+  for (size_t i = first; i < matched->size() && i < first + page_size; ++i) {
+    on_page(*world.ConversationByStartAt((*matched)[i]));
   }
-  return matched.size();
+  return matched->size();
 }
 
 std::string AnalyticsDisconnectType(const std::string& type) {

@@ -79,6 +79,9 @@ class WorldStateView final : public WorldView {
   const std::vector<const Conversation*>& ConversationsByStart() const override {
     return world_.by_start;
   }
+  const Conversation* ConversationByStartAt(size_t position) const override {
+    return world_.by_start[position];
+  }
   const std::vector<User>& users() const override { return world_.users; }
   const std::vector<Queue>& queues() const override { return world_.queues; }
   const User* FindUser(const std::string& id) const override {

@@ -118,6 +118,9 @@ class CountingView final : public WorldView {
     ++walks_;
     return inner_.ConversationsByStart();
   }
+  const Conversation* ConversationByStartAt(size_t position) const override {
+    return inner_.ConversationByStartAt(position);
+  }
   const std::vector<User>& users() const override { return inner_.users(); }
   const std::vector<Queue>& queues() const override { return inner_.queues(); }
   const User* FindUser(const std::string& id) const override { return inner_.FindUser(id); }

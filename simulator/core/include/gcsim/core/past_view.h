@@ -32,6 +32,10 @@ class PastView final : public WorldView {
   const Conversation* FindConversation(const std::string& id) const override;
   const Participant* FindParticipant(const std::string& id) const override;
   const std::vector<const Conversation*>& ConversationsByStart() const override;
+  // The live list's, as it was: both are in start order and the past's is a prefix of it.
+  const Conversation* ConversationByStartAt(size_t position) const override {
+    return Past(*live_.ConversationsByStart()[position]);
+  }
   const std::vector<User>& users() const override { return live_.users(); }
   const std::vector<Queue>& queues() const override { return live_.queues(); }
   const User* FindUser(const std::string& id) const override { return live_.FindUser(id); }

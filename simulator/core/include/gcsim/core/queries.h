@@ -117,19 +117,20 @@ struct ConversationDetailQuery {
 // a generation.
 class DetailQueryCache {
  public:
-  // The ids of the conversations `query` matches in `world`, in the query's order, if this
-  // query (its paging aside) was the last one answered for this view.
-  std::shared_ptr<const std::vector<std::string>> Find(const WorldView& world,
-                                                       const ConversationDetailQuery& query);
+  // Where the conversations `query` matches in `world` are in its ConversationsByStart(), in
+  // the query's order, if this query (its paging aside) was the last one answered for this view.
+  using Positions = std::vector<uint32_t>;
+  std::shared_ptr<const Positions> Find(const WorldView& world,
+                                        const ConversationDetailQuery& query);
   void Keep(const WorldView& world, const ConversationDetailQuery& query,
-            std::shared_ptr<const std::vector<std::string>> matched);
+            std::shared_ptr<const Positions> matched);
 
  private:
   struct Entry {
     uint64_t generation = 0;
     TimePoint now;
     ConversationDetailQuery query;  // paging zeroed: every page of a query shares the entry
-    std::shared_ptr<const std::vector<std::string>> matched;
+    std::shared_ptr<const Positions> matched;
   };
   std::mutex mu_;
   std::optional<Entry> last_;

@@ -120,6 +120,8 @@ class WorldView {
   virtual const Participant* FindParticipant(const std::string& id) const = 0;
   // Every conversation, ordered by start time then id (deterministic listings).
   virtual const std::vector<const Conversation*>& ConversationsByStart() const = 0;
+  // ConversationsByStart()[position], without listing the others.
+  virtual const Conversation* ConversationByStartAt(size_t position) const = 0;
   virtual const std::vector<User>& users() const = 0;
   virtual const std::vector<Queue>& queues() const = 0;
   virtual const User* FindUser(const std::string& id) const = 0;
