@@ -119,6 +119,7 @@ class DetailQueryCache {
  public:
   // Where the conversations `query` matches in `world` are in its ConversationsByStart(), in
   // the query's order, if this query (its paging aside) was the last one answered for this view.
+  // 32 bits each: 2^32 conversations would take terabytes.
   using Positions = std::vector<uint32_t>;
   std::shared_ptr<const Positions> Find(const WorldView& world,
                                         const ConversationDetailQuery& query);
