@@ -61,7 +61,7 @@ bool ChangedAfter(const Participant& leg, TimePoint as_of) {
 }  // namespace
 
 PastView::PastView(const WorldView& live, TimePoint as_of)
-    : live_(live), as_of_(std::min(std::max(as_of, live.loaded_at()), live.now())) {}
+    : ForwardingView(live), as_of_(std::min(std::max(as_of, live.loaded_at()), live.now())) {}
 
 const Conversation* PastView::Past(const Conversation& now) const {
   if (now.start_time > as_of_) return nullptr;
@@ -85,12 +85,12 @@ const Conversation* PastView::Past(const Conversation& now) const {
 }
 
 const Conversation* PastView::FindConversation(const std::string& id) const {
-  const Conversation* now = live_.FindConversation(id);
+  const Conversation* now = inner_.FindConversation(id);
   return now == nullptr ? nullptr : Past(*now);
 }
 
 const Participant* PastView::FindParticipant(const std::string& id) const {
-  const Participant* now = live_.FindParticipant(id);
+  const Participant* now = inner_.FindParticipant(id);
   if (now == nullptr || now->start_time > as_of_) return nullptr;
   const Conversation* conversation = FindConversation(now->conversation_id());
   if (conversation == nullptr) return nullptr;
@@ -103,7 +103,7 @@ const Participant* PastView::FindParticipant(const std::string& id) const {
 const std::vector<const Conversation*>& PastView::ConversationsByStart() const {
   if (!by_start_) {
     by_start_.emplace();
-    for (const Conversation* now : live_.ConversationsByStart()) {
+    for (const Conversation* now : inner_.ConversationsByStart()) {
       if (now->start_time > as_of_) break;  // ordered by start
       by_start_->push_back(Past(*now));
     }

@@ -97,41 +97,16 @@ TEST_F(QueriesTest, LiveCallsOfAUserAndTheQueueDashboard) {
   EXPECT_EQ(seen.waiting.size(), 0u);
 }
 
-// Forwards to a real view and counts the walks of every conversation (ConversationsByStart).
-class CountingView final : public WorldView {
+// Shows what a real view shows and counts the walks of every conversation (ConversationsByStart).
+class CountingView final : public ForwardingView {
  public:
-  CountingView(const WorldView& inner, int& walks) : inner_(inner), walks_(walks) {}
-  uint64_t generation() const override { return inner_.generation(); }
-  TimePoint now() const override { return inner_.now(); }
-  TimePoint loaded_at() const override { return inner_.loaded_at(); }
-  Profile profile() const override { return inner_.profile(); }
-  Duration disconnect_latency() const override { return inner_.disconnect_latency(); }
-  int rate_limit() const override { return inner_.rate_limit(); }
-  Duration analytics_lag() const override { return inner_.analytics_lag(); }
-  const Conversation* FindConversation(const std::string& id) const override {
-    return inner_.FindConversation(id);
-  }
-  const Participant* FindParticipant(const std::string& id) const override {
-    return inner_.FindParticipant(id);
-  }
+  CountingView(const WorldView& inner, int& walks) : ForwardingView(inner), walks_(walks) {}
   const std::vector<const Conversation*>& ConversationsByStart() const override {
     ++walks_;
     return inner_.ConversationsByStart();
   }
-  const Conversation* ConversationByStartAt(size_t position) const override {
-    return inner_.ConversationByStartAt(position);
-  }
-  const std::vector<User>& users() const override { return inner_.users(); }
-  const std::vector<Queue>& queues() const override { return inner_.queues(); }
-  const User* FindUser(const std::string& id) const override { return inner_.FindUser(id); }
-  const Queue* FindQueue(const std::string& id) const override { return inner_.FindQueue(id); }
-  const std::vector<WrapupCode>& wrapup_codes() const override { return inner_.wrapup_codes(); }
-  const WrapupCode* FindWrapupCode(const std::string& id) const override {
-    return inner_.FindWrapupCode(id);
-  }
 
  private:
-  const WorldView& inner_;
   int& walks_;
 };
 

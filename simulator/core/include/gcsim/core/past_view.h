@@ -18,31 +18,18 @@ namespace gcsim::core {
 
 // A WorldView over `live` at `as_of` (clamped between live.loaded_at() and live.now()). Valid while `live` is; not
 // thread-safe (it builds what it shows on first use).
-class PastView final : public WorldView {
+// The org (users, queues, codes) and the settings are the live view's.
+class PastView final : public ForwardingView {
  public:
   PastView(const WorldView& live, TimePoint as_of);
 
-  uint64_t generation() const override { return live_.generation(); }
   TimePoint now() const override { return as_of_; }
-  TimePoint loaded_at() const override { return live_.loaded_at(); }
-  Profile profile() const override { return live_.profile(); }
-  Duration disconnect_latency() const override { return live_.disconnect_latency(); }
-  int rate_limit() const override { return live_.rate_limit(); }
-  Duration analytics_lag() const override { return live_.analytics_lag(); }
   const Conversation* FindConversation(const std::string& id) const override;
   const Participant* FindParticipant(const std::string& id) const override;
   const std::vector<const Conversation*>& ConversationsByStart() const override;
   // The live list's, as it was: both are in start order and the past's is a prefix of it.
   const Conversation* ConversationByStartAt(size_t position) const override {
-    return Past(*live_.ConversationsByStart()[position]);
-  }
-  const std::vector<User>& users() const override { return live_.users(); }
-  const std::vector<Queue>& queues() const override { return live_.queues(); }
-  const User* FindUser(const std::string& id) const override { return live_.FindUser(id); }
-  const Queue* FindQueue(const std::string& id) const override { return live_.FindQueue(id); }
-  const std::vector<WrapupCode>& wrapup_codes() const override { return live_.wrapup_codes(); }
-  const WrapupCode* FindWrapupCode(const std::string& id) const override {
-    return live_.FindWrapupCode(id);
+    return Past(*inner_.ConversationsByStart()[position]);
   }
 
  private:
@@ -50,7 +37,6 @@ class PastView final : public WorldView {
   // in it changed since, else a copy built once.
   const Conversation* Past(const Conversation& now) const;
 
-  const WorldView& live_;
   const TimePoint as_of_;
   mutable std::deque<Conversation> conversations_;
   mutable std::deque<Participant> legs_;

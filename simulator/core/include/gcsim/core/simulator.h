@@ -144,6 +144,43 @@ class WorldView {
   MediaState Media(const Participant& leg) const { return ComputeMedia(leg, now()); }
 };
 
+// A view that shows what `inner` shows; a subclass overrides what it shows differently (PastView:
+// the world as it was).
+class ForwardingView : public WorldView {
+ public:
+  explicit ForwardingView(const WorldView& inner) : inner_(inner) {}
+  uint64_t generation() const override { return inner_.generation(); }
+  TimePoint now() const override { return inner_.now(); }
+  TimePoint loaded_at() const override { return inner_.loaded_at(); }
+  Profile profile() const override { return inner_.profile(); }
+  Duration disconnect_latency() const override { return inner_.disconnect_latency(); }
+  int rate_limit() const override { return inner_.rate_limit(); }
+  Duration analytics_lag() const override { return inner_.analytics_lag(); }
+  const Conversation* FindConversation(const std::string& id) const override {
+    return inner_.FindConversation(id);
+  }
+  const Participant* FindParticipant(const std::string& id) const override {
+    return inner_.FindParticipant(id);
+  }
+  const std::vector<const Conversation*>& ConversationsByStart() const override {
+    return inner_.ConversationsByStart();
+  }
+  const Conversation* ConversationByStartAt(size_t position) const override {
+    return inner_.ConversationByStartAt(position);
+  }
+  const std::vector<User>& users() const override { return inner_.users(); }
+  const std::vector<Queue>& queues() const override { return inner_.queues(); }
+  const User* FindUser(const std::string& id) const override { return inner_.FindUser(id); }
+  const Queue* FindQueue(const std::string& id) const override { return inner_.FindQueue(id); }
+  const std::vector<WrapupCode>& wrapup_codes() const override { return inner_.wrapup_codes(); }
+  const WrapupCode* FindWrapupCode(const std::string& id) const override {
+    return inner_.FindWrapupCode(id);
+  }
+
+ protected:
+  const WorldView& inner_;
+};
+
 // A leg whose media flows and that has been silent for a while (the bulk media view).
 struct SilentLeg {
   std::string conversation_id;
