@@ -259,16 +259,20 @@ json LiveConversationsQuery(int page_number) {
           {"segmentFilters", not_exists("segmentEnd")}};
 }
 
-// Its first page: it scans every conversation to count totalHits.
-void BM_Analytics_DetailsQuery(benchmark::State& state) {
-  Fixture& f = World(state.range(0));
-  const json query = LiveConversationsQuery(1);
+// Asks `query` of `f`'s world on every iteration, with `pages` (if any) kept between them.
+void TimeDetailsQuery(benchmark::State& state, const Fixture& f, const json& query,
+                      core::DetailQueryCache* pages) {
   for (auto _ : state) {
-    auto page = http::QueryConversationDetails(*f.sim, query);
+    auto page = http::QueryConversationDetails(*f.sim, query, {}, pages);
     if (!page.ok()) state.SkipWithError(page.status().message().c_str());
     benchmark::DoNotOptimize(page);
   }
   SetSize(state, state.range(0));
+}
+
+// Its first page: it scans every conversation to count totalHits.
+void BM_Analytics_DetailsQuery(benchmark::State& state) {
+  TimeDetailsQuery(state, World(state.range(0)), LiveConversationsQuery(1), nullptr);
 }
 BENCHMARK(BM_Analytics_DetailsQuery)
     ->RangeMultiplier(10)
@@ -284,13 +288,7 @@ void BM_Analytics_DetailsQueryLaterPage(benchmark::State& state) {
   if (!http::QueryConversationDetails(*f.sim, LiveConversationsQuery(1), {}, &pages).ok()) {
     state.SkipWithError("the first page failed");
   }
-  const json query = LiveConversationsQuery(10);
-  for (auto _ : state) {
-    auto page = http::QueryConversationDetails(*f.sim, query, {}, &pages);
-    if (!page.ok()) state.SkipWithError(page.status().message().c_str());
-    benchmark::DoNotOptimize(page);
-  }
-  SetSize(state, state.range(0));
+  TimeDetailsQuery(state, f, LiveConversationsQuery(10), &pages);
 }
 BENCHMARK(BM_Analytics_DetailsQueryLaterPage)
     ->RangeMultiplier(10)
