@@ -109,7 +109,8 @@ function tick() {
     res.on("data", (d) => (body += d));
     res.on("end", () => {
       console.log((Date.now() / 1000).toFixed(3) + " " + JSON.parse(body).now);
-      if (--left > 0) setTimeout(tick, 60000); else setTimeout(() => {}, 3600000);
+      if (--left > 0) setTimeout(tick, 60000);
+      else Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);  // until SIGTERM
     });
   });
 }
