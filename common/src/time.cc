@@ -110,29 +110,37 @@ std::string FormatDuration(Duration d) {
   return out;
 }
 
-std::string FormatIso8601(TimePoint t) {
+void AppendIso8601(std::string& out, TimePoint t) {
   const auto days = std::chrono::floor<std::chrono::days>(t);
   const std::chrono::year_month_day ymd(days);
   const int64_t ms = (t - days).count();
   // Written digit by digit: every response carries timestamps, and snprintf is slow.
-  std::string out = "0000-00-00T00:00:00.000Z";
-  const auto put = [&out](size_t end, int64_t value, int digits) {
-    for (int i = 0; i < digits; ++i, value /= 10) out[end - i] = static_cast<char>('0' + value % 10);
+  char text[] = "0000-00-00T00:00:00.000Z";
+  const auto put = [&text](size_t end, int64_t value, int digits) {
+    for (int i = 0; i < digits; ++i, value /= 10) text[end - i] = static_cast<char>('0' + value % 10);
   };
-  const int year = static_cast<int>(ymd.year());
-  put(3, year < 0 ? 0 : year, 4);
   put(6, static_cast<unsigned>(ymd.month()), 2);
   put(9, static_cast<unsigned>(ymd.day()), 2);
   put(12, ms / 3'600'000, 2);
   put(15, ms / 60'000 % 60, 2);
   put(18, ms / 1000 % 60, 2);
   put(22, ms % 1000, 3);
+  const int year = static_cast<int>(ymd.year());
   if (year < 0 || year > 9999) {  // ISO 8601's expanded years: a sign, then every digit
-    std::string expanded = year < 0 ? "-" : "+";
     std::string digits = std::to_string(year < 0 ? -static_cast<int64_t>(year) : year);
     if (digits.size() < 4) digits.insert(0, 4 - digits.size(), '0');
-    out.replace(0, 4, expanded.append(digits));
+    out += year < 0 ? '-' : '+';
+    out += digits;
+    out.append(text + 4, sizeof text - 5);
+    return;
   }
+  put(3, year, 4);
+  out.append(text, sizeof text - 1);
+}
+
+std::string FormatIso8601(TimePoint t) {
+  std::string out;
+  AppendIso8601(out, t);
   return out;
 }
 

@@ -110,6 +110,10 @@ TEST(Iso8601Test, FormatsAndParsesWithMilliseconds) {
   ASSERT_TRUE(t.ok());
   EXPECT_EQ(FormatIso8601(*t), "2026-01-01T09:00:00.123Z");
   EXPECT_EQ(FormatIso8601(*ParseIso8601("2024-02-29T23:59:59Z")), "2024-02-29T23:59:59.000Z");
+  std::string appended = "at ";
+  AppendIso8601(appended, *t);
+  AppendIso8601(appended, kLatestTime + std::chrono::milliseconds(1));
+  EXPECT_EQ(appended, "at 2026-01-01T09:00:00.123Z+10000-01-01T00:00:00.000Z");
   for (const char* bad : {"2026-13-01T00:00:00Z", "2026-01-01 09:00:00Z", "2026-01-01T09:00:00",
                           "yesterday", "2026-02-30T00:00:00Z"}) {
     EXPECT_FALSE(ParseIso8601(bad).ok()) << bad;

@@ -54,5 +54,28 @@ TEST(RenderTest, ConversationTextParsesBackWithEveryField) {
   EXPECT_EQ(k["participants"][2]["held"], false);
 }
 
+// Strings are scanned eight bytes at a time: a byte to escape must be found at every offset of
+// a word, and the bytes around it (UTF-8 included) kept as they are.
+TEST(RenderTest, EveryByteToEscapeIsFoundAtEveryOffset) {
+  ManualClock clock;
+  for (const char special : {'"', '\\', '\n', '\x01', '\x1f', ' ', '\x7f', '\xc3', '!', '#', '[', ']'}) {
+    for (size_t at = 0; at < 18; ++at) {
+      core::WorldSpec world = core::DemoWorld();
+      std::string name(18, 'a');
+      name[at] = special;
+      if (special == '\xc3') name.insert(at + 1, 1, '\xa9');  // a whole UTF-8 character
+      world.conversations[0].name = name;
+      auto sim = core::Simulator::Create({.clock = &clock}, world).value();
+      std::string text;
+      sim->Read([&](const core::WorldView& view) {
+        text = ConversationText(*view.FindConversation(std::string(core::kDemoConversationId)));
+      });
+      const json parsed = json::parse(text, nullptr, false);
+      ASSERT_FALSE(parsed.is_discarded()) << "byte " << int(special) << " at " << at << ": " << text;
+      EXPECT_EQ(parsed["name"], name) << "byte " << int(special) << " at " << at;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace gcsim::http

@@ -33,6 +33,8 @@ std::string FormatDuration(Duration d);
 // ISO-8601 UTC with milliseconds: "2026-01-01T09:00:00.000Z". Outside kEarliestTime..kLatestTime
 // (which the clock never leaves) the year gets a sign and as many digits as it needs.
 std::string FormatIso8601(TimePoint t);
+// FormatIso8601 written onto the end of `out`, for writers that build a body as they go.
+void AppendIso8601(std::string& out, TimePoint t);
 
 // Where `from + by` would leave kEarliestTime..kLatestTime, an error saying so; else ok.
 Status CheckTimeRange(TimePoint from, Duration by);
