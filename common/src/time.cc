@@ -4,6 +4,7 @@
 #include <cctype>
 #include <charconv>
 #include <cstdint>
+#include <iterator>
 
 namespace gcsim {
 namespace {
@@ -22,6 +23,16 @@ bool Expect(std::string_view text, size_t& pos, char c) {
   ++pos;
   return true;
 }
+
+bool Expect(std::string_view text, size_t& pos, std::string_view word) {
+  if (text.substr(pos, word.size()) != word) return false;
+  pos += word.size();
+  return true;
+}
+
+constexpr std::string_view kWeekdays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+constexpr std::string_view kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                        "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 
 }  // namespace
 
@@ -177,6 +188,59 @@ Result<TimePoint> ParseIso8601(std::string_view text) {
   if (!ymd.ok() || hour > 23 || minute > 59 || second > 59) return InvalidArgumentError(bad);
   return TimePoint(std::chrono::sys_days(ymd)) + std::chrono::hours(hour) +
          std::chrono::minutes(minute) + std::chrono::seconds(second) + Duration(millis);
+}
+
+std::string FormatHttpDate(TimePoint t) {
+  const auto days = std::chrono::floor<std::chrono::days>(t);
+  const std::chrono::year_month_day ymd(days);
+  const int64_t seconds = std::chrono::floor<std::chrono::seconds>(t - days).count();
+  std::string out;
+  out.append(kWeekdays[std::chrono::weekday(days).c_encoding()]).append(", ");
+  const auto put = [&out](int64_t value, int digits) {
+    std::string text = std::to_string(value);
+    out.append(text.size() < static_cast<size_t>(digits) ? digits - text.size() : 0, '0').append(text);
+  };
+  put(static_cast<unsigned>(ymd.day()), 2);
+  out.append(" ").append(kMonths[static_cast<unsigned>(ymd.month()) - 1]).append(" ");
+  put(static_cast<int>(ymd.year()), 4);
+  out += ' ';
+  put(seconds / 3600, 2);
+  out += ':';
+  put(seconds / 60 % 60, 2);
+  out += ':';
+  put(seconds % 60, 2);
+  out.append(" GMT");
+  return out;
+}
+
+Result<TimePoint> ParseHttpDate(std::string_view text) {
+  size_t pos = 0;
+  const auto one_of = [&](const auto& names) -> int {
+    for (size_t i = 0; i < std::size(names); ++i) {
+      if (Expect(text, pos, names[i])) return static_cast<int>(i);
+    }
+    return -1;
+  };
+  int day = 0, year = 0, hour = 0, minute = 0, second = 0;
+  const int weekday = one_of(kWeekdays);
+  const bool named_day = weekday >= 0 && Expect(text, pos, ", ") && ParseUnsigned(text, pos, 2, day) &&
+                         Expect(text, pos, ' ');
+  const int month = named_day ? one_of(kMonths) : -1;
+  const bool ok = month >= 0 && Expect(text, pos, ' ') && ParseUnsigned(text, pos, 4, year) &&
+                  Expect(text, pos, ' ') && ParseUnsigned(text, pos, 2, hour) &&
+                  Expect(text, pos, ':') && ParseUnsigned(text, pos, 2, minute) &&
+                  Expect(text, pos, ':') && ParseUnsigned(text, pos, 2, second) &&
+                  Expect(text, pos, " GMT") && pos == text.size();
+  const std::chrono::year_month_day ymd{std::chrono::year(year), std::chrono::month(month + 1),
+                                        std::chrono::day(day)};
+  if (!ok || !ymd.ok() || hour > 23 || minute > 59 || second > 59 ||
+      std::chrono::weekday(std::chrono::sys_days(ymd)).c_encoding() != static_cast<unsigned>(weekday)) {
+    std::string message = "bad HTTP date \"";
+    message.append(text).append("\": expected Thu, 01 Jan 2026 09:00:00 GMT");
+    return InvalidArgumentError(std::move(message));
+  }
+  return TimePoint(std::chrono::sys_days(ymd)) + std::chrono::hours(hour) +
+         std::chrono::minutes(minute) + std::chrono::seconds(second);
 }
 
 }  // namespace gcsim

@@ -20,6 +20,16 @@ TEST_F(ControlTest, HealthNeedsNoTokenAndIsNotJournaled) {
   EXPECT_EQ(Journal(), json::array()) << "reading the journal is not journaled either";
 }
 
+// Every answer carries a Date on the simulator's clock, as real servers date theirs: how a
+// client tells how far its own clock is from gcsim's.
+TEST_F(ControlTest, EveryAnswerIsDatedOnTheSimulatorsClock) {
+  EXPECT_EQ(Get("/sim/v1/health").Header("Date"), "Thu, 01 Jan 2026 09:00:00 GMT");
+  Advance("90m1500ms");
+  EXPECT_EQ(Get("/api/v2/conversations/" + kConversationId).Header("Date"),
+            "Thu, 01 Jan 2026 10:30:01 GMT")
+      << "an error answer (401 here) is dated too";
+}
+
 TEST_F(ControlTest, CorrelationIdsAreSeededAndDistinct) {
   const std::string first = Get("/sim/v1/health").Header("ININ-Correlation-Id");
   const std::string second = Get("/sim/v1/health").Header("ININ-Correlation-Id");

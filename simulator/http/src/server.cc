@@ -713,6 +713,8 @@ class ServerImpl final : public Server {
   void Respond(const Reply& reply, const Exchange& ex,
                const std::optional<core::RateDecision>& rate, httplib::Response& res) {
     res.status = reply.status;
+    // On the simulator's clock, so that a client can tell how far its own clock is from it.
+    res.set_header("Date", FormatHttpDate(sim_.clock().Now()));
     res.set_header(kCorrelationHeader, ex.correlation_id);
     core::RateDecision shown;
     if (rate) {

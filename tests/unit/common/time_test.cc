@@ -105,6 +105,26 @@ TEST(FormatDurationTest, RoundTrips) {
   }
 }
 
+TEST(HttpDateTest, FormatsWholeSecondsAndParsesItsOwnFormOnly) {
+  const TimePoint t = *ParseIso8601("2026-01-01T09:00:05.999Z");
+  EXPECT_EQ(FormatHttpDate(t), "Thu, 01 Jan 2026 09:00:05 GMT");
+  EXPECT_EQ(FormatHttpDate(*ParseIso8601("2024-02-29T23:59:59Z")), "Thu, 29 Feb 2024 23:59:59 GMT");
+  EXPECT_EQ(FormatHttpDate(kEarliestTime), "Sat, 01 Jan 0000 00:00:00 GMT");
+  const Result<TimePoint> parsed = ParseHttpDate("Thu, 01 Jan 2026 09:00:05 GMT");
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_EQ(FormatIso8601(*parsed), "2026-01-01T09:00:05.000Z");
+  for (TimePoint at = t; at < t + std::chrono::days(400); at += std::chrono::hours(31)) {
+    const auto whole = std::chrono::floor<std::chrono::seconds>(at);
+    EXPECT_EQ(ParseHttpDate(FormatHttpDate(at)).value(), whole) << FormatIso8601(at);
+  }
+  for (const char* bad : {"", "Thu, 01 Jan 2026 09:00:05", "Fri, 01 Jan 2026 09:00:05 GMT",
+                          "Thursday, 01-Jan-26 09:00:05 GMT", "Thu Jan  1 09:00:05 2026",
+                          "Thu, 1 Jan 2026 09:00:05 GMT", "Thu, 01 Jan 2026 24:00:00 GMT",
+                          "Thu, 31 Feb 2026 09:00:05 GMT", "Thu, 01 Jan 2026 09:00:05 GMT "}) {
+    EXPECT_FALSE(ParseHttpDate(bad).ok()) << bad;
+  }
+}
+
 TEST(Iso8601Test, FormatsAndParsesWithMilliseconds) {
   const auto t = ParseIso8601("2026-01-01T09:00:00.123Z");
   ASSERT_TRUE(t.ok());

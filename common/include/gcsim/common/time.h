@@ -36,6 +36,11 @@ std::string FormatIso8601(TimePoint t);
 // FormatIso8601 written onto the end of `out`, for writers that build a body as they go.
 void AppendIso8601(std::string& out, TimePoint t);
 
+// HTTP's Date header (RFC 9110's IMF-fixdate), in whole seconds: "Thu, 01 Jan 2026 09:00:00 GMT".
+std::string FormatHttpDate(TimePoint t);
+// The IMF-fixdate form alone, as servers send it; anything else is an error.
+Result<TimePoint> ParseHttpDate(std::string_view text);
+
 // Where `from + by` would leave kEarliestTime..kLatestTime, an error saying so; else ok.
 Status CheckTimeRange(TimePoint from, Duration by);
 
