@@ -3,10 +3,11 @@
 namespace gcsim::client {
 namespace {
 
-// Since when the leg has been silent by what analytics shows: every open voice segment is
-// `hold` or audioMuted, since the latest of them began. nullopt when it has no open voice
-// segment or one of them is not silent.
-std::optional<TimePoint> SilentSinceBySegments(const AnalyticsParticipant& participant) {
+// Since when the leg has been silent by what analytics shows, on our clock: every open voice
+// segment is `hold` or audioMuted, since the latest of them began. nullopt when it has no open
+// voice segment or one of them is not silent.
+std::optional<TimePoint> SilentSinceBySegments(const AnalyticsParticipant& participant,
+                                               const ServerTime& server_time) {
   bool any_open = false;
   TimePoint silent_since{};
   for (const AnalyticsSession& session : participant.sessions) {
@@ -19,7 +20,7 @@ std::optional<TimePoint> SilentSinceBySegments(const AnalyticsParticipant& parti
     }
   }
   if (!any_open) return std::nullopt;
-  return silent_since;
+  return server_time.ToLocal(silent_since);
 }
 
 // Analytics trail the world (eventual consistency): whether the conversation itself still shows
@@ -49,8 +50,9 @@ Result<std::vector<Candidate>> SimActivitySource::Candidates(TimePoint now, Dura
     listed_.emplace(leg.conversation_id, leg.participant_id);
     // The server filtered already; this guards the promise never to drop a leg heard within
     // the timeout against a server whose clock or rounding differs.
-    if (!leg.flowing || now - leg.silent_since < idle_timeout) continue;
-    candidates.push_back({leg.conversation_id, leg.participant_id, leg.purpose, leg.silent_since});
+    const TimePoint silent_since = client_.server_time().ToLocal(leg.silent_since);
+    if (!leg.flowing || now - silent_since < idle_timeout) continue;
+    candidates.push_back({leg.conversation_id, leg.participant_id, leg.purpose, silent_since});
   }
   return candidates;
 }
@@ -66,7 +68,8 @@ Result<std::optional<TimePoint>> SimActivitySource::SilentSince(const std::strin
   if (!leg->flowing) return std::optional<TimePoint>();
   // silentSince already accounts for mute and hold; a leg heard right now is silent since now.
   const bool heard_now = leg->speaking && !leg->muted && !leg->held;
-  return std::optional<TimePoint>(heard_now ? std::max(now, leg->silent_since) : leg->silent_since);
+  const TimePoint silent_since = client_.server_time().ToLocal(leg->silent_since);
+  return std::optional<TimePoint>(heard_now ? std::max(now, silent_since) : silent_since);
 }
 
 std::optional<bool> SimActivitySource::StillFlowing(const std::string& conversation_id,
@@ -77,14 +80,16 @@ std::optional<bool> SimActivitySource::StillFlowing(const std::string& conversat
 
 Result<std::vector<Candidate>> SignalsActivitySource::Candidates(TimePoint now,
                                                                  Duration idle_timeout) {
+  // The interval is the server's: conversations start on its clock.
+  const TimePoint server_now = client_.server_time().ToServer(now);
   Result<std::vector<AnalyticsConversation>> conversations =
-      client_.QueryLiveConversations(now - options_.lookback, now);
+      client_.QueryLiveConversations(server_now - options_.lookback, server_now);
   if (!conversations.ok()) return conversations.status();
   std::vector<Candidate> candidates;
   for (const AnalyticsConversation& conversation : *conversations) {
     if (conversation.conversation_end) continue;
     for (const AnalyticsParticipant& participant : conversation.participants) {
-      const std::optional<TimePoint> silent_since = SilentSinceBySegments(participant);
+      const std::optional<TimePoint> silent_since = SilentSinceBySegments(participant, client_.server_time());
       if (!silent_since || now - *silent_since < idle_timeout) continue;
       // Unconfirmed (or the read failed): not a candidate this tick.
       Result<bool> confirmed =
@@ -99,14 +104,15 @@ Result<std::vector<Candidate>> SignalsActivitySource::Candidates(TimePoint now,
 
 Result<std::optional<TimePoint>> SignalsActivitySource::SilentSince(
     const std::string& conversation_id, const std::string& participant_id, TimePoint now) {
+  const TimePoint server_now = client_.server_time().ToServer(now);
   Result<std::vector<AnalyticsConversation>> conversations =
-      client_.QueryLiveConversations(now - options_.lookback, now, conversation_id);
+      client_.QueryLiveConversations(server_now - options_.lookback, server_now, conversation_id);
   if (!conversations.ok()) return conversations.status();
   for (const AnalyticsConversation& conversation : *conversations) {
     if (conversation.conversation_id != conversation_id || conversation.conversation_end) continue;
     for (const AnalyticsParticipant& participant : conversation.participants) {
       if (participant.participant_id != participant_id) continue;
-      const std::optional<TimePoint> silent_since = SilentSinceBySegments(participant);
+      const std::optional<TimePoint> silent_since = SilentSinceBySegments(participant, client_.server_time());
       if (!silent_since) return silent_since;
       Result<bool> confirmed = StillSilentOnConversation(client_, conversation_id, participant_id);
       if (!confirmed.ok()) return confirmed.status();

@@ -257,7 +257,7 @@ Result<HttpResponse> ApiClient::Send(const std::string& base_url, HttpRequest re
     }
     ++requests_;
     Number(request);
-    Result<HttpResponse> result = transport_.Send(base_url, request);
+    Result<HttpResponse> result = Transmit(base_url, request);
     if (!result.ok() && stopped()) continue;  // cancelled: answered at the top of the loop
     if (!result.ok()) {
       // A bad URL (kInvalidArgument) will never work; anything else may on a later try.
@@ -322,6 +322,18 @@ Result<HttpResponse> ApiClient::Send(const std::string& base_url, HttpRequest re
     ++retry;
     ++retries_;
   }
+}
+
+Result<HttpResponse> ApiClient::Transmit(std::string_view base_url, const HttpRequest& request) {
+  const TimePoint sent = clock_.Now();
+  Result<HttpResponse> response = transport_.Send(base_url, request);
+  if (response.ok()) {
+    // A server without a Date, or with one in another form, leaves the clocks as they stood.
+    if (const Result<TimePoint> date = ParseHttpDate(response->Header("Date")); date.ok()) {
+      server_time_.Observe(*date, sent, clock_.Now());
+    }
+  }
+  return response;
 }
 
 void ApiClient::Number(HttpRequest& request) {
@@ -403,7 +415,7 @@ std::vector<Result<CallConversation>> ApiClient::GetCallConversations(
       }
       for (size_t i = 0; i < batch; ++i) {
         sends.push_back([this, &requests, &responses, i] {
-          responses[i] = transport_.Send(options_.api_url, requests[i]);
+          responses[i] = Transmit(options_.api_url, requests[i]);
         });
       }
       if (!fanout_) fanout_ = std::make_unique<Fanout>(width - 1);

@@ -145,13 +145,15 @@ class NotificationsActivitySource::Impl {
     std::map<std::string, Leg> legs;
   };
 
-  // Silent since the latest of: the watch began, the leg connected, its last utterance ended.
-  // nullopt while it talks, before the watch began, or when it is not connected.
-  static std::optional<TimePoint> SilentSinceLocked(const Conversation& conversation, const Leg& leg) {
+  // Silent since the latest of: the watch began, the leg connected, its last utterance ended;
+  // on our clock (the events carry the server's). nullopt while it talks, before the watch
+  // began, or when it is not connected.
+  std::optional<TimePoint> SilentSinceLocked(const Conversation& conversation, const Leg& leg) const {
     if (conversation.ended || !conversation.watched_since || !conversation.start_time) return std::nullopt;
     if (leg.state != "connected" || leg.speaking || !leg.connected_time) return std::nullopt;
-    TimePoint since = std::max(*conversation.watched_since, *leg.connected_time);
-    if (leg.last_heard) since = std::max(since, *leg.last_heard);
+    const ServerTime& server = client_.server_time();
+    TimePoint since = std::max(*conversation.watched_since, server.ToLocal(*leg.connected_time));
+    if (leg.last_heard) since = std::max(since, server.ToLocal(*leg.last_heard));
     return since;
   }
 

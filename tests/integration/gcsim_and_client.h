@@ -1,5 +1,5 @@
 // gcsim on the demo world, serving on loopback on a ManualClock, and the bundled ApiClient
-// logged in as demo-client: what the tests of the client's activity sources and of the reaper
+// logged in as demo-client (on the same clock, or on one of its own): what the tests of the client's activity sources and of the reaper
 // run against.
 #pragma once
 
@@ -16,7 +16,8 @@
 namespace gcsim::testing {
 
 struct GcsimAndClient {
-  explicit GcsimAndClient(ManualClock& clock)
+  // The client keeps `client_clock` when given, the server's clock otherwise.
+  explicit GcsimAndClient(ManualClock& clock, Clock* client_clock = nullptr)
       : sim(core::Simulator::Create({.clock = &clock}, core::DemoWorld()).value()),
         server(http::Server::Create({.simulator = sim.get(), .manual_clock = &clock, .threads = 4})
                    .value()) {
@@ -25,7 +26,7 @@ struct GcsimAndClient {
         client::ApiClientOptions{.api_url = "http://127.0.0.1:" + std::to_string(port),
                                  .client_id = "demo-client",
                                  .client_secret = "demo-secret"},
-        clock, *transport);
+        client_clock != nullptr ? *client_clock : clock, *transport);
   }
   // Whatever uses the client (a source, a reaper) goes first; then the client's keep-alive
   // connections close before the server stops.

@@ -13,11 +13,13 @@
 #include <mutex>
 #include <sstream>
 #include <thread>
+#include <tuple>
 
 #include "child_process.h"
 #include "gcsim_and_client.h"
 #include "gcsim/client/activity_source.h"
 #include "gcsim/client/api_client.h"
+#include "gcsim/client/notifications_source.h"
 #include "gcsim/client/reaper.h"
 #include "gcsim/client/transport.h"
 #include "gcsim/core/simulator.h"
@@ -118,6 +120,53 @@ TEST_F(ReaperAgainstGcsimTest, SignalsSourceFindsABridgeUpForDays) {
   ExpectSignalsDropOnlyTheMutedAgent();
 }
 
+// A reaper whose clock is an hour off gcsim's, either way, reads the server's times on its own
+// clock through the Date of each answer: no leg goes before its ten minutes on the server's
+// clock (an hour ahead, the muted agent looked silent for an hour at once), and none waits
+// for its ten minutes an hour late (an hour behind, the supervisor was never silent in time).
+class SkewedReaperTest : public ::testing::TestWithParam<std::tuple<const char*, int>> {};
+
+TEST_P(SkewedReaperTest, DropsOnTheServersTimeNotItsOwn) {
+  const auto [activity, skew_minutes] = GetParam();
+  ManualClock server_clock;
+  ManualClock reaper_clock({.start = kSimulationStart + minutes(skew_minutes), .advance_on_wait = true});
+  testing::GcsimAndClient gcsim(server_clock, &reaper_clock);
+  std::unique_ptr<client::ActivitySource> source;
+  std::string idle = kSupervisor;
+  if (std::string(activity) == "signals") {
+    source = std::make_unique<client::SignalsActivitySource>(*gcsim.client);
+    ASSERT_TRUE(gcsim.sim->SetMuted(std::string(core::kDemoAgentId), true).ok());
+    idle = std::string(core::kDemoAgentId);  // signals see mute and hold, not the quiet supervisor
+  } else if (std::string(activity) == "notifications") {
+    source = std::make_unique<client::NotificationsActivitySource>(*gcsim.client, reaper_clock);
+  } else {
+    source = std::make_unique<client::SimActivitySource>(*gcsim.client);
+  }
+  std::ostringstream log;
+  client::Logger logger(log, reaper_clock);
+  client::Reaper reaper(client::ReaperOptions{}, *gcsim.client, *source, reaper_clock, logger);
+  std::vector<std::pair<std::string, Duration>> dropped;  // who, and when on the server's clock
+  while (server_clock.Now() <= kSimulationStart + minutes(11)) {
+    for (const auto& drop : reaper.Step(reaper_clock.Now()).dropped) {
+      dropped.emplace_back(drop.leg.participant_id, server_clock.Now() - kSimulationStart);
+    }
+    server_clock.Advance(seconds(15));
+    reaper_clock.Advance(seconds(15));
+  }
+  ASSERT_EQ(dropped.size(), 1u) << log.str();
+  EXPECT_EQ(dropped[0].first, idle);
+  EXPECT_GE(dropped[0].second, minutes(10)) << "dropped early";
+  EXPECT_LE(dropped[0].second, minutes(10) + seconds(15)) << "dropped a tick late or more";
+}
+
+INSTANTIATE_TEST_SUITE_P(AnHourEitherWay, SkewedReaperTest,
+                         ::testing::Combine(::testing::Values("sim", "signals", "notifications"),
+                                            ::testing::Values(60, -60)),
+                         [](const ::testing::TestParamInfo<SkewedReaperTest::ParamType>& test) {
+                           return std::string(std::get<0>(test.param)) +
+                                  (std::get<1>(test.param) > 0 ? "ReaperAhead" : "ReaperBehind");
+                         });
+
 // `gcsim serve` on a manual clock on port 0, and where it listens (port 0: it did not say).
 struct ManualServe {
   testing::Child child;
@@ -150,7 +199,9 @@ TEST(ReaperBinaryTest, OnceAgainstGcsimServeDropsTheSilentLegAndSummarises) {
   ASSERT_NE(serve.port, 0) << serve.address;
   const std::string& url = serve.url;
   const int port = serve.port;
-  ASSERT_TRUE(Advance(port, "10m"));
+  // A minute past the timeout: the reaper reads the server's clock to the second its Date
+  // shows, so a leg exactly ten minutes silent may still be a hair short of it.
+  ASSERT_TRUE(Advance(port, "11m"));
 
   testing::Child reaper = testing::Spawn(
       GCSIM_REAPER_BINARY, {"--api-url", url, "--client-id", "demo-client", "--client-secret",
@@ -168,6 +219,17 @@ TEST(ReaperBinaryTest, OnceAgainstGcsimServeDropsTheSilentLegAndSummarises) {
   EXPECT_NE(summary.find("dropped 1"), std::string::npos) << summary;
   EXPECT_NE(summary.find("verified 1"), std::string::npos) << summary;
   EXPECT_NE(summary.find("stuck 0"), std::string::npos) << summary;
+  // Measured on the server's clock, read through its Date (the manual clock stands eleven
+  // months before the reaper's): the drop came a minute after the leg's ten minutes, when the
+  // clock was moved there.
+  const std::string worst = "worst lateness ";
+  const size_t at = summary.find(worst);
+  ASSERT_NE(at, std::string::npos) << summary;
+  const std::string lateness = summary.substr(at + worst.size(), summary.find(',', at) - at - worst.size());
+  const Result<Duration> late = ParseDuration(lateness);
+  ASSERT_TRUE(late.ok()) << summary;
+  EXPECT_GE(*late, minutes(1)) << summary;
+  EXPECT_LT(*late, minutes(1) + seconds(5)) << summary;
 
   httplib::Client check("127.0.0.1", port);
   const auto state = check.Get("/sim/v1/state");
@@ -265,7 +327,7 @@ TEST(ReaperBinaryTest, DaemonStoppedWithADropUnverifiedExitsThree) {
   ASSERT_NE(serve.port, 0) << serve.address;
   const std::string& url = serve.url;
   const int port = serve.port;
-  ASSERT_TRUE(Advance(port, "10m"));
+  ASSERT_TRUE(Advance(port, "11m"));  // past the timeout by more than a Date's second
 
   testing::Child reaper = testing::Spawn(
       GCSIM_REAPER_BINARY, {"--api-url", url, "--client-id", "demo-client", "--client-secret",
@@ -311,7 +373,7 @@ TEST(ReaperBinaryTest, DaemonGoesOnWhenTheSimulatorIsRestarted) {
       GCSIM_BINARY, {"serve", "--port", std::to_string(first.port), "--clock", "manual"});
   const std::string address = testing::ReadLine(second.out);
   ASSERT_NE(address.find(std::to_string(first.port)), std::string::npos) << address;
-  ASSERT_TRUE(Advance(first.port, "10m"));
+  ASSERT_TRUE(Advance(first.port, "11m"));  // past the timeout by more than a Date's second
   ASSERT_TRUE(read_until("dropped")) << log;
   EXPECT_NE(log.rfind(kSupervisor), std::string::npos) << log;
   ASSERT_TRUE(Advance(first.port, "1s"));

@@ -81,6 +81,52 @@ TEST(ClientStopTest, StopEndsAWaitForARetryAfterAndSendsNothingMore) {
   EXPECT_EQ(transport.sent().size(), 2u);
 }
 
+// A Date has whole seconds: the offset stays zero while the clocks agree to a second and a
+// round trip, and otherwise is the least the answer allows, so that a server's time read on our
+// clock is never earlier than it was.
+TEST(ServerTimeTest, AClockThatAgreesToTheSecondKeepsNoOffset) {
+  const TimePoint t = kSimulationStart;
+  ServerTime time;
+  time.Observe(t, t, t + std::chrono::milliseconds(5));
+  EXPECT_EQ(time.offset(), Duration::zero());
+  time.Observe(t - std::chrono::seconds(1), t - std::chrono::milliseconds(400), t);  // 0.4s..1s behind
+  EXPECT_EQ(time.offset(), Duration::zero());
+  EXPECT_EQ(time.ToLocal(t), t);
+}
+
+TEST(ServerTimeTest, AClockAheadOrBehindIsReadAtTheLeastTheAnswerAllows) {
+  const TimePoint t = kSimulationStart;
+  ServerTime time;
+  // Ours is an hour ahead: the server said 09:00:00 to a request sent at 10:00:00.100.
+  time.Observe(t, t + std::chrono::hours(1) + std::chrono::milliseconds(100),
+               t + std::chrono::hours(1) + std::chrono::milliseconds(300));
+  EXPECT_EQ(time.offset(), -(std::chrono::hours(1) + std::chrono::milliseconds(300)));
+  // A leg silent since 08:59 on the server's clock: since 09:59:00.300 on ours, not 08:59.
+  EXPECT_EQ(time.ToLocal(t - std::chrono::minutes(1)),
+            t + std::chrono::minutes(59) + std::chrono::milliseconds(300));
+  // Ours is an hour behind.
+  time.Observe(t, t - std::chrono::hours(1), t - std::chrono::hours(1) + std::chrono::milliseconds(2));
+  EXPECT_EQ(time.offset(), std::chrono::hours(1) - std::chrono::milliseconds(2));
+  EXPECT_EQ(time.ToServer(t - std::chrono::hours(1)), t - std::chrono::milliseconds(2));
+  // The server's clock moved back into agreement (a reset): the newest answer decides.
+  time.Observe(t, t, t);
+  EXPECT_EQ(time.offset(), Duration::zero());
+}
+
+TEST_F(ClientApiTest, TheDateOfEachAnswerTellsWhereTheServersClockStands) {
+  const Headers an_hour_behind{{"Date", FormatHttpDate(clock_.Now() - std::chrono::hours(1))}};
+  transport_.Push(JsonResponse(200, R"({"access_token":"tok1","token_type":"bearer","expires_in":86400})",
+                               an_hour_behind));
+  transport_.Push(JsonResponse(200, kConversation, {{"Date", "yesterday"}}));
+  transport_.Push(JsonResponse(200, kConversation));
+  ApiClient client(Options(), clock_, transport_);
+  EXPECT_EQ(client.server_time().offset(), Duration::zero());
+  ASSERT_TRUE(client.GetCallConversation("c1").ok());
+  EXPECT_EQ(client.server_time().offset(), -std::chrono::hours(1)) << "a Date it cannot read changes nothing";
+  ASSERT_TRUE(client.GetCallConversation("c1").ok());
+  EXPECT_EQ(client.server_time().offset(), -std::chrono::hours(1)) << "nor does an answer without one";
+}
+
 TEST_F(ClientApiTest, FetchesTokenWithClientCredentialsAndUsesIt) {
   transport_.Push(TokenResponse("tok1"));
   transport_.Push(JsonResponse(200, kConversation));

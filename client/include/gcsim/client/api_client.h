@@ -15,6 +15,7 @@
 
 #include "gcsim/client/logger.h"
 #include "gcsim/client/models.h"
+#include "gcsim/client/server_time.h"
 #include "gcsim/client/transport.h"
 #include "gcsim/common/clock.h"
 #include "gcsim/common/status.h"
@@ -148,6 +149,8 @@ class ApiClient {
   bool stopped() const { return stop_.stop_requested(); }
 
   ApiCounters counters() const;
+  // The server's clock against ours, as the answers so far showed it.
+  const ServerTime& server_time() const { return server_time_; }
   const ApiClientOptions& options() const { return options_; }
   const std::string& login_url() const { return login_url_; }
 
@@ -166,6 +169,8 @@ class ApiClient {
   // What the call of a GET of a conversation makes of its answer.
   Result<CallConversation> ReadCallConversation(const HttpRequest& request,
                                                 Result<HttpResponse> response);
+  // One request on the transport; its answer's Date tells where the server's clock stands.
+  Result<HttpResponse> Transmit(std::string_view base_url, const HttpRequest& request);
   // Adds the X-Gcsim-Order header when the client numbers its requests.
   void Number(HttpRequest& request);
   Duration Backoff(int retry);
@@ -187,6 +192,7 @@ class ApiClient {
   std::unique_ptr<Fanout> fanout_;         // made for the first batch
   std::mt19937_64 jitter_;
   std::stop_source stop_;
+  ServerTime server_time_;
 
   std::atomic<uint64_t> requests_{0};
   std::atomic<uint64_t> rate_limited_{0};
