@@ -15,8 +15,9 @@ namespace gcsim::client {
 // bounds the offset, the server's clock minus ours, to [date - received, date + 1s - sent).
 // While zero lies in that range the clocks agree as far as a Date can tell (to a second and a
 // round trip) and the offset stays zero; otherwise it is the lower bound, so that a server's
-// time read on our clock is never earlier than it was, and a silence never longer. The newest
-// answer decides: a server's clock may jump (gcsim's manual clock, a reset). Thread-safe.
+// time read on our clock is never earlier than it was, and a silence never longer (a server
+// dates its answers and the times in them on one clock). The newest answer decides: a
+// server's clock may jump (gcsim's manual clock, a reset). Thread-safe.
 class ServerTime {
  public:
   void Observe(TimePoint date, TimePoint sent, TimePoint received);
