@@ -89,7 +89,8 @@ Result<std::vector<Candidate>> SignalsActivitySource::Candidates(TimePoint now,
   for (const AnalyticsConversation& conversation : *conversations) {
     if (conversation.conversation_end) continue;
     for (const AnalyticsParticipant& participant : conversation.participants) {
-      const std::optional<TimePoint> silent_since = SilentSinceBySegments(participant, client_.server_time());
+      const std::optional<TimePoint> silent_since =
+          SilentSinceBySegments(participant, client_.server_time());
       if (!silent_since || now - *silent_since < idle_timeout) continue;
       // Unconfirmed (or the read failed): not a candidate this tick.
       Result<bool> confirmed =
@@ -112,7 +113,8 @@ Result<std::optional<TimePoint>> SignalsActivitySource::SilentSince(
     if (conversation.conversation_id != conversation_id || conversation.conversation_end) continue;
     for (const AnalyticsParticipant& participant : conversation.participants) {
       if (participant.participant_id != participant_id) continue;
-      const std::optional<TimePoint> silent_since = SilentSinceBySegments(participant, client_.server_time());
+      const std::optional<TimePoint> silent_since =
+          SilentSinceBySegments(participant, client_.server_time());
       if (!silent_since) return silent_since;
       Result<bool> confirmed = StillSilentOnConversation(client_, conversation_id, participant_id);
       if (!confirmed.ok()) return confirmed.status();

@@ -148,7 +148,8 @@ class NotificationsActivitySource::Impl {
   // Silent since the latest of: the watch began, the leg connected, its last utterance ended;
   // on our clock (the events carry the server's). nullopt while it talks, before the watch
   // began, or when it is not connected.
-  std::optional<TimePoint> SilentSinceLocked(const Conversation& conversation, const Leg& leg) const {
+  std::optional<TimePoint> SilentSinceLocked(const Conversation& conversation,
+                                             const Leg& leg) const {
     if (conversation.ended || !conversation.watched_since || !conversation.start_time) return std::nullopt;
     if (leg.state != "connected" || leg.speaking || !leg.connected_time) return std::nullopt;
     const ServerTime& server = client_.server_time();

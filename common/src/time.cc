@@ -128,7 +128,8 @@ void AppendIso8601(std::string& out, TimePoint t) {
   // Written digit by digit: every response carries timestamps, and snprintf is slow.
   char text[] = "0000-00-00T00:00:00.000Z";
   const auto put = [&text](size_t end, int64_t value, int digits) {
-    for (int i = 0; i < digits; ++i, value /= 10) text[end - i] = static_cast<char>('0' + value % 10);
+    for (int i = 0; i < digits; ++i, value /= 10)
+      text[end - i] = static_cast<char>('0' + value % 10);
   };
   put(6, static_cast<unsigned>(ymd.month()), 2);
   put(9, static_cast<unsigned>(ymd.day()), 2);
@@ -198,7 +199,8 @@ std::string FormatHttpDate(TimePoint t) {
   out.append(kWeekdays[std::chrono::weekday(days).c_encoding()]).append(", ");
   const auto put = [&out](int64_t value, int digits) {
     std::string text = std::to_string(value);
-    out.append(text.size() < static_cast<size_t>(digits) ? digits - text.size() : 0, '0').append(text);
+    out.append(text.size() < static_cast<size_t>(digits) ? digits - text.size() : 0, '0')
+        .append(text);
   };
   put(static_cast<unsigned>(ymd.day()), 2);
   out.append(" ").append(kMonths[static_cast<unsigned>(ymd.month()) - 1]).append(" ");
@@ -223,8 +225,8 @@ Result<TimePoint> ParseHttpDate(std::string_view text) {
   };
   int day = 0, year = 0, hour = 0, minute = 0, second = 0;
   const int weekday = one_of(kWeekdays);
-  const bool named_day = weekday >= 0 && Expect(text, pos, ", ") && ParseUnsigned(text, pos, 2, day) &&
-                         Expect(text, pos, ' ');
+  const bool named_day = weekday >= 0 && Expect(text, pos, ", ") &&
+                         ParseUnsigned(text, pos, 2, day) && Expect(text, pos, ' ');
   const int month = named_day ? one_of(kMonths) : -1;
   const bool ok = month >= 0 && Expect(text, pos, ' ') && ParseUnsigned(text, pos, 4, year) &&
                   Expect(text, pos, ' ') && ParseUnsigned(text, pos, 2, hour) &&
@@ -234,7 +236,8 @@ Result<TimePoint> ParseHttpDate(std::string_view text) {
   const std::chrono::year_month_day ymd{std::chrono::year(year), std::chrono::month(month + 1),
                                         std::chrono::day(day)};
   if (!ok || !ymd.ok() || hour > 23 || minute > 59 || second > 59 ||
-      std::chrono::weekday(std::chrono::sys_days(ymd)).c_encoding() != static_cast<unsigned>(weekday)) {
+      std::chrono::weekday(std::chrono::sys_days(ymd)).c_encoding() !=
+          static_cast<unsigned>(weekday)) {
     std::string message = "bad HTTP date \"";
     message.append(text).append("\": expected Thu, 01 Jan 2026 09:00:00 GMT");
     return InvalidArgumentError(std::move(message));

@@ -1,6 +1,6 @@
 // gcsim on the demo world, serving on loopback on a ManualClock, and the bundled ApiClient
-// logged in as demo-client (on the same clock, or on one of its own): what the tests of the client's activity sources and of the reaper
-// run against.
+// logged in as demo-client (on the same clock, or on one of its own): what the tests of the
+// client's activity sources and of the reaper run against.
 #pragma once
 
 #include <memory>

@@ -1,12 +1,13 @@
 // The reaper against a real gcsim over loopback: in-process on one ManualClock, and the two
 // binaries run as a user would.
+#include "gcsim/client/reaper.h"
+
+#include <gtest/gtest.h>
+#include <httplib.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
-#include <httplib.h>
 
 #include <algorithm>
 #include <condition_variable>
@@ -16,14 +17,13 @@
 #include <tuple>
 
 #include "child_process.h"
-#include "gcsim_and_client.h"
 #include "gcsim/client/activity_source.h"
 #include "gcsim/client/api_client.h"
 #include "gcsim/client/notifications_source.h"
-#include "gcsim/client/reaper.h"
 #include "gcsim/client/transport.h"
 #include "gcsim/core/simulator.h"
 #include "gcsim/http/server.h"
+#include "gcsim_and_client.h"
 
 namespace gcsim {
 namespace {
@@ -129,7 +129,8 @@ class SkewedReaperTest : public ::testing::TestWithParam<std::tuple<const char*,
 TEST_P(SkewedReaperTest, DropsOnTheServersTimeNotItsOwn) {
   const auto [activity, skew_minutes] = GetParam();
   ManualClock server_clock;
-  ManualClock reaper_clock({.start = kSimulationStart + minutes(skew_minutes), .advance_on_wait = true});
+  ManualClock reaper_clock(
+      {.start = kSimulationStart + minutes(skew_minutes), .advance_on_wait = true});
   testing::GcsimAndClient gcsim(server_clock, &reaper_clock);
   std::unique_ptr<client::ActivitySource> source;
   std::string idle = kSupervisor;
@@ -225,7 +226,8 @@ TEST(ReaperBinaryTest, OnceAgainstGcsimServeDropsTheSilentLegAndSummarises) {
   const std::string worst = "worst lateness ";
   const size_t at = summary.find(worst);
   ASSERT_NE(at, std::string::npos) << summary;
-  const std::string lateness = summary.substr(at + worst.size(), summary.find(',', at) - at - worst.size());
+  const std::string lateness =
+      summary.substr(at + worst.size(), summary.find(',', at) - at - worst.size());
   const Result<Duration> late = ParseDuration(lateness);
   ASSERT_TRUE(late.ok()) << summary;
   EXPECT_GE(*late, minutes(1)) << summary;

@@ -199,7 +199,8 @@ QueueObservation ObserveQueue(const WorldView& world, const std::string& queue_i
   // each some conversations ahead, a stage at a time, so that the misses overlap.
   constexpr size_t kAhead = 8;
   const auto ahead = [&](size_t i, size_t stages) -> const Conversation* {
-    return i + stages * kAhead < conversations.size() ? conversations[i + stages * kAhead] : nullptr;
+    return i + stages * kAhead < conversations.size() ? conversations[i + stages * kAhead]
+                                                      : nullptr;
   };
   for (size_t i = 0; i < conversations.size(); ++i) {
     if (const Conversation* conv = ahead(i, 3)) __builtin_prefetch(&conv->participants);

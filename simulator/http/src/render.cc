@@ -26,7 +26,9 @@ bool NeedsEscape(const char* bytes) {
   std::memcpy(&word, bytes, sizeof word);
   const auto has_zero_byte = [](uint64_t v) { return (v - kOnes) & ~v & kHighBits; };
   const uint64_t control = (word - 0x20 * kOnes) & ~word & kHighBits;
-  return (control | has_zero_byte(word ^ ('"' * kOnes)) | has_zero_byte(word ^ ('\\' * kOnes))) != 0;
+  const uint64_t quote = has_zero_byte(word ^ ('"' * kOnes));
+  const uint64_t backslash = has_zero_byte(word ^ ('\\' * kOnes));
+  return (control | quote | backslash) != 0;
 }
 
 // Appends JSON to a string as it goes: objects, arrays, keys and scalars, with the commas

@@ -89,7 +89,8 @@ TEST(ServerTimeTest, AClockThatAgreesToTheSecondKeepsNoOffset) {
   ServerTime time;
   time.Observe(t, t, t + std::chrono::milliseconds(5));
   EXPECT_EQ(time.offset(), Duration::zero());
-  time.Observe(t - std::chrono::seconds(1), t - std::chrono::milliseconds(400), t);  // 0.4s..1s behind
+  time.Observe(t - std::chrono::seconds(1), t - std::chrono::milliseconds(400),
+               t);  // 0.4s..1s behind
   EXPECT_EQ(time.offset(), Duration::zero());
   EXPECT_EQ(time.ToLocal(t), t);
 }
@@ -105,7 +106,8 @@ TEST(ServerTimeTest, AClockAheadOrBehindIsReadAtTheLeastTheAnswerAllows) {
   EXPECT_EQ(time.ToLocal(t - std::chrono::minutes(1)),
             t + std::chrono::minutes(59) + std::chrono::milliseconds(300));
   // Ours is an hour behind.
-  time.Observe(t, t - std::chrono::hours(1), t - std::chrono::hours(1) + std::chrono::milliseconds(2));
+  time.Observe(t, t - std::chrono::hours(1),
+               t - std::chrono::hours(1) + std::chrono::milliseconds(2));
   EXPECT_EQ(time.offset(), std::chrono::hours(1) - std::chrono::milliseconds(2));
   EXPECT_EQ(time.ToServer(t - std::chrono::hours(1)), t - std::chrono::milliseconds(2));
   // The server's clock moved back into agreement (a reset): the newest answer decides.
@@ -115,16 +117,18 @@ TEST(ServerTimeTest, AClockAheadOrBehindIsReadAtTheLeastTheAnswerAllows) {
 
 TEST_F(ClientApiTest, TheDateOfEachAnswerTellsWhereTheServersClockStands) {
   const Headers an_hour_behind{{"Date", FormatHttpDate(clock_.Now() - std::chrono::hours(1))}};
-  transport_.Push(JsonResponse(200, R"({"access_token":"tok1","token_type":"bearer","expires_in":86400})",
-                               an_hour_behind));
+  transport_.Push(JsonResponse(
+      200, R"({"access_token":"tok1","token_type":"bearer","expires_in":86400})", an_hour_behind));
   transport_.Push(JsonResponse(200, kConversation, {{"Date", "yesterday"}}));
   transport_.Push(JsonResponse(200, kConversation));
   ApiClient client(Options(), clock_, transport_);
   EXPECT_EQ(client.server_time().offset(), Duration::zero());
   ASSERT_TRUE(client.GetCallConversation("c1").ok());
-  EXPECT_EQ(client.server_time().offset(), -std::chrono::hours(1)) << "a Date it cannot read changes nothing";
+  EXPECT_EQ(client.server_time().offset(), -std::chrono::hours(1))
+      << "a Date it cannot read changes nothing";
   ASSERT_TRUE(client.GetCallConversation("c1").ok());
-  EXPECT_EQ(client.server_time().offset(), -std::chrono::hours(1)) << "nor does an answer without one";
+  EXPECT_EQ(client.server_time().offset(), -std::chrono::hours(1))
+      << "nor does an answer without one";
 }
 
 TEST_F(ClientApiTest, FetchesTokenWithClientCredentialsAndUsesIt) {

@@ -58,7 +58,8 @@ TEST(RenderTest, ConversationTextParsesBackWithEveryField) {
 // a word, and the bytes around it (UTF-8 included) kept as they are.
 TEST(RenderTest, EveryByteToEscapeIsFoundAtEveryOffset) {
   ManualClock clock;
-  for (const char special : {'"', '\\', '\n', '\x01', '\x1f', ' ', '\x7f', '\xc3', '!', '#', '[', ']'}) {
+  for (const char special :
+       {'"', '\\', '\n', '\x01', '\x1f', ' ', '\x7f', '\xc3', '!', '#', '[', ']'}) {
     for (size_t at = 0; at < 18; ++at) {
       core::WorldSpec world = core::DemoWorld();
       std::string name(18, 'a');
@@ -71,7 +72,8 @@ TEST(RenderTest, EveryByteToEscapeIsFoundAtEveryOffset) {
         text = ConversationText(*view.FindConversation(std::string(core::kDemoConversationId)));
       });
       const json parsed = json::parse(text, nullptr, false);
-      ASSERT_FALSE(parsed.is_discarded()) << "byte " << int(special) << " at " << at << ": " << text;
+      ASSERT_FALSE(parsed.is_discarded())
+          << "byte " << int(special) << " at " << at << ": " << text;
       EXPECT_EQ(parsed["name"], name) << "byte " << int(special) << " at " << at;
     }
   }
