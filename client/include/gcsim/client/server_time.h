@@ -17,7 +17,8 @@ namespace gcsim::client {
 // round trip) and the offset stays zero; otherwise it is the lower bound, so that a server's
 // time read on our clock is never earlier than it was, and a silence never longer (a server
 // dates its answers and the times in them on one clock). The newest answer decides: a
-// server's clock may jump (gcsim's manual clock, a reset). Thread-safe.
+// server's clock may jump (gcsim's manual clock, a reset). Between answers the two clocks are
+// taken to run at one rate, which a manual clock standing still does not. Thread-safe.
 class ServerTime {
  public:
   void Observe(TimePoint date, TimePoint sent, TimePoint received);
