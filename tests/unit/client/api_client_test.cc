@@ -89,8 +89,8 @@ TEST(ServerTimeTest, AClockThatAgreesToTheSecondKeepsNoOffset) {
   ServerTime time;
   time.Observe(t, t, t + std::chrono::milliseconds(5));
   EXPECT_EQ(time.offset(), Duration::zero());
-  time.Observe(t - std::chrono::seconds(1), t - std::chrono::milliseconds(400),
-               t);  // 0.4s..1s behind
+  // Dated a second before we had it: anywhere from 1s behind ours to 0.4s ahead.
+  time.Observe(t - std::chrono::seconds(1), t - std::chrono::milliseconds(400), t);
   EXPECT_EQ(time.offset(), Duration::zero());
   EXPECT_EQ(time.ToLocal(t), t);
 }
