@@ -92,6 +92,13 @@ class NotificationsActivitySource::Impl {
 
   Result<std::vector<Candidate>> Candidates(TimePoint now, Duration idle_timeout) {
     if (Status ready = CatchUp(); !ready.ok()) return ready;
+    // The legs' times are the server's; reading them on our clock needs where its clock stands
+    // now, and the last answer may be a tick old (a manual clock stands still, or jumps). So
+    // one answer a tick, while any leg is quiet: the channel's subscriptions, a cheap read.
+    if (AnyLegQuiet()) {
+      Result<json> dated = JsonCall(client_, JsonRequest("GET", SubscriptionsPath()));
+      if (!dated.ok()) return dated.status();
+    }
     std::vector<Candidate> candidates;
     {
       std::lock_guard lock(mu_);
@@ -107,26 +114,26 @@ class NotificationsActivitySource::Impl {
     std::vector<Candidate> confirmed;
     for (Candidate& candidate : candidates) {
       Result<bool> live = StillConnected(candidate.conversation_id, candidate.participant_id);
-      if (live.ok() && *live) confirmed.push_back(std::move(candidate));
+      if (!live.ok() || !*live) continue;
+      // Read again on the offset of that answer: the last one may be a tick old, and a
+      // server's clock may have stood still since (gcsim's manual clock).
+      const std::optional<TimePoint> since =
+          SilentSince(candidate.conversation_id, candidate.participant_id);
+      if (!since || now - *since < idle_timeout) continue;
+      candidate.silent_since = *since;
+      confirmed.push_back(std::move(candidate));
     }
     return confirmed;
   }
 
-  Result<std::optional<TimePoint>> SilentSince(const std::string& cid, const std::string& pid) {
+  Result<std::optional<TimePoint>> ConfirmedSilentSince(const std::string& cid,
+                                                        const std::string& pid) {
     if (Status ready = CatchUp(); !ready.ok()) return ready;
-    std::optional<TimePoint> since;
-    {
-      std::lock_guard lock(mu_);
-      const auto conversation = conversations_.find(cid);
-      if (conversation == conversations_.end()) return since;
-      const auto leg = conversation->second.legs.find(pid);
-      if (leg == conversation->second.legs.end()) return since;
-      since = SilentSinceLocked(conversation->second, leg->second);
-    }
-    if (!since) return since;
+    if (!SilentSince(cid, pid)) return std::optional<TimePoint>();
     Result<bool> live = StillConnected(cid, pid);
     if (!live.ok()) return live.status();
-    return *live ? since : std::optional<TimePoint>();
+    // Read again on the offset of that answer (see Candidates).
+    return *live ? SilentSince(cid, pid) : std::optional<TimePoint>();
   }
 
  private:
@@ -140,22 +147,40 @@ class NotificationsActivitySource::Impl {
   struct Conversation {
     std::optional<TimePoint> start_time;    // from v2.conversations.{id}
     bool subscribed = false;                // its own topics asked for
-    std::optional<TimePoint> watched_since; // caught up after subscribing: the watch began
+    std::optional<TimePoint> watched_since;  // the watch began (caught up after subscribing)
     bool ended = false;
     std::map<std::string, Leg> legs;
   };
 
   // Silent since the latest of: the watch began, the leg connected, its last utterance ended;
-  // on our clock (the events carry the server's). nullopt while it talks, before the watch
-  // began, or when it is not connected.
+  // all three on the server's clock, read on ours through the offset of the latest answer.
+  // nullopt while it talks, before the watch began, or when it is not connected.
   std::optional<TimePoint> SilentSinceLocked(const Conversation& conversation,
                                              const Leg& leg) const {
     if (conversation.ended || !conversation.watched_since || !conversation.start_time) return std::nullopt;
     if (leg.state != "connected" || leg.speaking || !leg.connected_time) return std::nullopt;
-    const ServerTime& server = client_.server_time();
-    TimePoint since = std::max(*conversation.watched_since, server.ToLocal(*leg.connected_time));
-    if (leg.last_heard) since = std::max(since, server.ToLocal(*leg.last_heard));
-    return since;
+    TimePoint since = std::max(*conversation.watched_since, *leg.connected_time);
+    if (leg.last_heard) since = std::max(since, *leg.last_heard);
+    return client_.server_time().ToLocal(since);
+  }
+
+  bool AnyLegQuiet() {
+    std::lock_guard lock(mu_);
+    for (const auto& [cid, conversation] : conversations_) {
+      for (const auto& [pid, leg] : conversation.legs) {
+        if (SilentSinceLocked(conversation, leg)) return true;
+      }
+    }
+    return false;
+  }
+
+  std::optional<TimePoint> SilentSince(const std::string& cid, const std::string& pid) {
+    std::lock_guard lock(mu_);
+    const auto conversation = conversations_.find(cid);
+    if (conversation == conversations_.end()) return std::nullopt;
+    const auto leg = conversation->second.legs.find(pid);
+    if (leg == conversation->second.legs.end()) return std::nullopt;
+    return SilentSinceLocked(conversation->second, leg->second);
   }
 
   Result<bool> StillConnected(const std::string& cid, const std::string& pid) {
@@ -195,7 +220,9 @@ class NotificationsActivitySource::Impl {
     Result<json> added = JsonCall(client_, JsonRequest("POST", SubscriptionsPath(), topics.dump()));
     if (!added.ok()) return added.status();
     if (Status synced = Sync(); !synced.ok()) return synced;
-    const TimePoint caught_up = clock_.Now();
+    // On the server's clock, like every other time of a leg: a watch that began on ours would
+    // count as silence the time our clock runs while the server's stands still.
+    const TimePoint caught_up = client_.server_time().ToServer(clock_.Now());
     std::lock_guard lock(mu_);
     for (const std::string& cid : fresh) {
       auto& conversation = conversations_[cid];
@@ -435,7 +462,7 @@ Result<std::vector<Candidate>> NotificationsActivitySource::Candidates(TimePoint
 
 Result<std::optional<TimePoint>> NotificationsActivitySource::SilentSince(
     const std::string& conversation_id, const std::string& participant_id, TimePoint /*now*/) {
-  return impl_->SilentSince(conversation_id, participant_id);
+  return impl_->ConfirmedSilentSince(conversation_id, participant_id);
 }
 
 }  // namespace gcsim::client

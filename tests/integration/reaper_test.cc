@@ -168,6 +168,79 @@ INSTANTIATE_TEST_SUITE_P(AnHourEitherWay, SkewedReaperTest,
                                   (std::get<1>(test.param) > 0 ? "ReaperAhead" : "ReaperBehind");
                          });
 
+// One of the two clocks stands still while the other runs: gcsim's manual clock, or a reaper's
+// clock that a test (or a debugger) holds. Silence is time passing where the legs are, on the
+// server's clock, whichever one moves.
+class OneClockStandsStillTest : public ::testing::TestWithParam<const char*> {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(gcsim_.sim->SetMuted(std::string(core::kDemoAgentId), true).ok());
+    const std::string activity = GetParam();
+    if (activity == "signals") {
+      source_ = std::make_unique<client::SignalsActivitySource>(*gcsim_.client);
+    } else if (activity == "notifications") {
+      source_ =
+          std::make_unique<client::NotificationsActivitySource>(*gcsim_.client, reaper_clock_);
+    } else {
+      source_ = std::make_unique<client::SimActivitySource>(*gcsim_.client);
+    }
+    reaper_ = std::make_unique<client::Reaper>(client::ReaperOptions{}, *gcsim_.client, *source_,
+                                               reaper_clock_, logger_);
+    // A minute on both clocks first, so that every source has read the legs with time passing.
+    for (int tick = 0; tick < 4; ++tick) Tick(seconds(15), seconds(15));
+  }
+
+  // One step, then each clock moves on by its own amount; what it dropped.
+  size_t Tick(Duration server, Duration reaper) {
+    const size_t dropped = reaper_->Step(reaper_clock_.Now()).dropped.size();
+    server_clock_.Advance(server);
+    reaper_clock_.Advance(reaper);
+    return dropped;
+  }
+
+  ManualClock server_clock_;
+  ManualClock reaper_clock_{{.advance_on_wait = true}};
+  testing::GcsimAndClient gcsim_{server_clock_, &reaper_clock_};
+  std::ostringstream log_;
+  client::Logger logger_{log_, reaper_clock_};
+  std::unique_ptr<client::ActivitySource> source_;
+  std::unique_ptr<client::Reaper> reaper_;
+};
+
+// No time passes where the legs are, so none has been silent for ten minutes, however long the
+// reaper waits. (The notifications source counted its watch on its own clock, and read the
+// legs' times through an offset as old as its last answer: it dropped the quiet supervisor
+// after ten minutes of the reaper's.) When the server's clock moves on, the idle legs go.
+TEST_P(OneClockStandsStillTest, NoLegIsSilentWhileTheServersClockStandsStill) {
+  for (int tick = 0; tick < 80; ++tick) {
+    ASSERT_EQ(Tick(Duration::zero(), seconds(15)), 0u)
+        << "dropped at " << FormatIso8601(reaper_clock_.Now()) << " on the reaper's clock\n"
+        << log_.str();
+  }
+  server_clock_.Advance(minutes(10));
+  EXPECT_GT(Tick(Duration::zero(), seconds(15)), 0u) << log_.str();
+}
+
+// The server's clock alone runs: the idle legs go at ten minutes on it, not never. (The
+// `server_time` after a step is the step's time plus the tick.)
+TEST_P(OneClockStandsStillTest, TheIdleLegsGoWhileTheReapersClockStandsStill) {
+  Duration server_time = minutes(1);
+  size_t dropped = 0;
+  while (dropped == 0 && server_time <= minutes(11)) {
+    dropped = Tick(seconds(15), Duration::zero());
+    server_time += seconds(15);
+  }
+  ASSERT_GT(dropped, 0u) << log_.str();
+  EXPECT_GE(server_time, minutes(10) + seconds(15)) << "dropped early";
+  EXPECT_LE(server_time, minutes(10) + seconds(30)) << "dropped a tick late or more";
+}
+
+INSTANTIATE_TEST_SUITE_P(EachSource, OneClockStandsStillTest,
+                         ::testing::Values("sim", "signals", "notifications"),
+                         [](const ::testing::TestParamInfo<const char*>& test) {
+                           return std::string(test.param);
+                         });
+
 // `gcsim serve` on a manual clock on port 0, and where it listens (port 0: it did not say).
 struct ManualServe {
   testing::Child child;

@@ -28,7 +28,9 @@ struct NotificationsActivitySourceOptions {
 // under way is heard. Safety: before it claims any silence the source sends a ping and waits for
 // the pong, which gcsim sends only after every event up to that moment; without the pong, or
 // after the socket dropped (the watch starts again after reconnecting), it claims none. Each
-// candidate is then confirmed on its conversation (GET of the call: still connected).
+// candidate is then confirmed on its conversation (GET of the call: still connected). All those
+// times are the server's, read on our clock through the Date of an answer of the same tick (a
+// GET of the channel's subscriptions while any leg is quiet, then each confirming GET).
 // Not thread-safe (one reaper); it owns a socket thread. Holds a reference to the client and clock.
 class NotificationsActivitySource final : public ActivitySource {
  public:
