@@ -155,10 +155,10 @@ std::optional<TimePoint> SortKey(const ConversationDetailQuery& query, const Con
 }
 
 // Where every conversation `query` matches is in world.ConversationsByStart(), in its order.
-DetailQueryCache::Positions MatchAll(const WorldView& world, const ConversationDetailQuery& query) {
+DetailMatches MatchAll(const WorldView& world, const ConversationDetailQuery& query) {
   const auto& all = world.ConversationsByStart();
   const std::pair<TimePoint, TimePoint> days = DaysTouched(query.start, query.end);
-  DetailQueryCache::Positions matched;
+  DetailMatches matched;
   if (query.order_by == DetailOrderBy::kConversationStart) {
     for (size_t i = 0; i < all.size(); ++i) {
       if (Selected(query, days, *all[i])) matched.push_back(static_cast<uint32_t>(i));
@@ -243,37 +243,16 @@ std::vector<const User*> QueueMembers(const WorldView& world, const Queue& queue
   return out;
 }
 
-std::shared_ptr<const DetailQueryCache::Positions> DetailQueryCache::Find(
-    const WorldView& world, const ConversationDetailQuery& query) {
-  std::lock_guard lock(mu_);
-  if (!last_ || last_->generation != world.generation() || last_->now != world.now() ||
-      last_->query != WithoutPaging(query)) {
-    return nullptr;
-  }
-  return last_->matched;
-}
-
-void DetailQueryCache::Keep(const WorldView& world, const ConversationDetailQuery& query,
-                            std::shared_ptr<const Positions> matched) {
-  Entry entry{.generation = world.generation(),
-              .now = world.now(),
-              .query = WithoutPaging(query),
-              .matched = std::move(matched)};
-  std::lock_guard lock(mu_);
-  last_ = std::move(entry);
-}
-
 size_t RunDetailQuery(const WorldView& world, const ConversationDetailQuery& query,
                       const std::function<void(const Conversation&)>& on_page,
                       DetailQueryCache* cache) {
   const size_t page_size = static_cast<size_t>(query.page_size);
   const size_t first = static_cast<size_t>(query.page_number - 1) * page_size;
-  std::shared_ptr<const DetailQueryCache::Positions> matched;
-  if (cache != nullptr) matched = cache->Find(world, query);
-  if (!matched) {
-    matched = std::make_shared<const DetailQueryCache::Positions>(MatchAll(world, query));
-    if (cache != nullptr) cache->Keep(world, query, matched);
-  }
+  const auto match_all = [&] { return MatchAll(world, query); };
+  const std::shared_ptr<const DetailMatches> matched =
+      cache != nullptr
+          ? cache->Get(world.generation(), world.now(), WithoutPaging(query), match_all)
+          : std::make_shared<const DetailMatches>(match_all());
   // The same view as the positions were found in (the cache's key), so each is still there.
   for (size_t i = first; i < matched->size() && i < first + page_size; ++i) {
     on_page(*world.ConversationByStartAt((*matched)[i]));

@@ -177,20 +177,4 @@ std::vector<SilentLeg> SilenceIndex::List(const std::deque<Participant>& legs, T
   return out;
 }
 
-std::shared_ptr<const std::vector<SilentLeg>> SilentListingCache::Get(
-    const std::deque<Participant>& legs, const SilenceIndex& index, TimePoint now,
-    uint64_t generation, Duration silent_for) {
-  {
-    std::lock_guard lock(mu_);
-    if (last_.legs && last_.silent_for == silent_for && last_.now == now &&
-        last_.generation == generation) {
-      return last_.legs;
-    }
-  }
-  auto listing = std::make_shared<const std::vector<SilentLeg>>(index.List(legs, now, silent_for));
-  std::lock_guard lock(mu_);
-  last_ = {silent_for, now, generation, listing};
-  return listing;
-}
-
 }  // namespace gcsim::core

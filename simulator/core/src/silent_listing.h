@@ -6,12 +6,12 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
-#include <mutex>
 #include <set>
 #include <tuple>
 #include <utility>
 #include <vector>
 
+#include "gcsim/core/last_answer.h"
 #include "gcsim/core/model.h"
 #include "gcsim/core/simulator.h"
 
@@ -65,23 +65,7 @@ class SilenceIndex {
   std::set<Quiet> by_quiet_since_;
 };
 
-// The last listing, kept while the world stays the same. Thread-safe; the caller holds the
-// world at least shared while it calls Get and bumps `generation` on every write to it.
-class SilentListingCache {
- public:
-  std::shared_ptr<const std::vector<SilentLeg>> Get(const std::deque<Participant>& legs,
-                                                    const SilenceIndex& index, TimePoint now,
-                                                    uint64_t generation, Duration silent_for);
-
- private:
-  struct Entry {
-    Duration silent_for{};
-    TimePoint now{};
-    uint64_t generation = 0;
-    std::shared_ptr<const std::vector<SilentLeg>> legs;
-  };
-  std::mutex mu_;  // guards last_; readers of the world look up outside it
-  Entry last_;
-};
+// The last listing, kept while the world stays the same; keyed by `silent_for`.
+using SilentListingCache = LastAnswer<Duration, std::vector<SilentLeg>>;
 
 }  // namespace gcsim::core

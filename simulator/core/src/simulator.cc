@@ -115,8 +115,10 @@ class SimulatorImpl final : public Simulator {
 
   std::shared_ptr<const std::vector<SilentLeg>> SilentLegs(Duration silent_for) const override {
     std::shared_lock lock(mu_);
-    return silent_listing_.Get(world_.leg_storage, world_.silence, clock_.Now(), generation_,
-                               silent_for);
+    const TimePoint now = clock_.Now();
+    return silent_listing_.Get(generation_, now, silent_for, [&] {
+      return world_.silence.List(world_.leg_storage, now, silent_for);
+    });
   }
 
   // --- API writes -------------------------------------------------------------------------

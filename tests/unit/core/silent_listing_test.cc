@@ -73,13 +73,22 @@ TEST(SilentListingTest, CacheServesOneInstantAndGenerationAndRescansOtherwise) {
   SilenceIndex index;
   index.Update(legs.front(), kStart);
   SilentListingCache cache;
+  int scans = 0;
+  const auto get = [&](TimePoint now, uint64_t generation, Duration silent_for) {
+    return cache.Get(generation, now, silent_for, [&] {
+      ++scans;
+      return index.List(legs, now, silent_for);
+    });
+  };
   const TimePoint now = kStart + minutes(10);
-  const auto first = cache.Get(legs, index, now, 7, minutes(5));
-  EXPECT_EQ(cache.Get(legs, index, now, 7, minutes(5)), first);  // the same listing, not a rescan
-  EXPECT_NE(cache.Get(legs, index, now, 8, minutes(5)), first);  // the world changed
-  const auto later = cache.Get(legs, index, now + minutes(1), 8, minutes(5));
+  const auto first = get(now, 7, minutes(5));
+  EXPECT_EQ(get(now, 7, minutes(5)), first);  // the same listing, not a rescan
+  EXPECT_EQ(scans, 1);
+  EXPECT_NE(get(now, 8, minutes(5)), first);  // the world changed
+  const auto later = get(now + minutes(1), 8, minutes(5));
   EXPECT_EQ(later->at(0).media.silent_for, minutes(11));
-  EXPECT_TRUE(cache.Get(legs, index, now + minutes(1), 8, minutes(20))->empty());
+  EXPECT_TRUE(get(now + minutes(1), 8, minutes(20))->empty());
+  EXPECT_EQ(scans, 4);
 }
 
 TEST(SilenceIndexTest, FindsQuietLegsAndLegsBetweenLongGapsButNotTalkers) {

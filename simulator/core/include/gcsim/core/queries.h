@@ -7,13 +7,13 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "gcsim/common/time.h"
+#include "gcsim/core/last_answer.h"
 #include "gcsim/core/model.h"
 
 namespace gcsim::core {
@@ -109,33 +109,15 @@ struct ConversationDetailQuery {
   bool operator==(const ConversationDetailQuery&) const = default;
 };
 
-// What a detail query matched, kept from one page to the next: a client that reads every page
-// (the reaper's signals source does, every tick) walks the world for the first page only and
-// pays each of the others by its size. An answer is reused while the view shows the same world
-// at the same instant (WorldView::generation and now), so a page never differs from the one a
-// fresh walk would give. Thread-safe; one per simulator, as views of two simulators may share
-// a generation.
-class DetailQueryCache {
- public:
-  // Where the conversations `query` matches in `world` are in its ConversationsByStart(), in
-  // the query's order, if this query (its paging aside) was the last one answered for this view.
-  // 32 bits each: 2^32 conversations would take terabytes.
-  using Positions = std::vector<uint32_t>;
-  std::shared_ptr<const Positions> Find(const WorldView& world,
-                                        const ConversationDetailQuery& query);
-  void Keep(const WorldView& world, const ConversationDetailQuery& query,
-            std::shared_ptr<const Positions> matched);
+// Where the conversations a detail query matches are in the view's ConversationsByStart(), in
+// the query's order. 32 bits each: 2^32 conversations would take terabytes.
+using DetailMatches = std::vector<uint32_t>;
 
- private:
-  struct Entry {
-    uint64_t generation = 0;
-    TimePoint now;
-    ConversationDetailQuery query;  // paging zeroed: every page of a query shares the entry
-    std::shared_ptr<const Positions> matched;
-  };
-  std::mutex mu_;
-  std::optional<Entry> last_;
-};
+// What a detail query matched, kept from one page to the next, keyed by the query with its
+// paging zeroed: a client that reads every page (the reaper's signals source does, every tick)
+// walks the world for the first page only and pays each of the others by its size. One per
+// simulator.
+using DetailQueryCache = LastAnswer<ConversationDetailQuery, DetailMatches>;
 
 // Calls `on_page` for each conversation of the query's page, in the query's order, and returns
 // how many conversations match in all. Filters are and-ed; a segment filter holds when one
