@@ -34,6 +34,12 @@ constexpr std::string_view kWeekdays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fr
 constexpr std::string_view kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                         "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 
+// Writes `value` (0 or more) as `digits` zero-padded decimal digits ending at `last`. Digit by
+// digit: every answer carries a Date and timestamps, and snprintf is slow.
+void PutDigits(char* last, int64_t value, int digits) {
+  for (int i = 0; i < digits; ++i, value /= 10) last[-i] = static_cast<char>('0' + value % 10);
+}
+
 }  // namespace
 
 Result<Duration> ParseDuration(std::string_view text) {
@@ -125,18 +131,13 @@ void AppendIso8601(std::string& out, TimePoint t) {
   const auto days = std::chrono::floor<std::chrono::days>(t);
   const std::chrono::year_month_day ymd(days);
   const int64_t ms = (t - days).count();
-  // Written digit by digit: every response carries timestamps, and snprintf is slow.
   char text[] = "0000-00-00T00:00:00.000Z";
-  const auto put = [&text](size_t end, int64_t value, int digits) {
-    for (int i = 0; i < digits; ++i, value /= 10)
-      text[end - i] = static_cast<char>('0' + value % 10);
-  };
-  put(6, static_cast<unsigned>(ymd.month()), 2);
-  put(9, static_cast<unsigned>(ymd.day()), 2);
-  put(12, ms / 3'600'000, 2);
-  put(15, ms / 60'000 % 60, 2);
-  put(18, ms / 1000 % 60, 2);
-  put(22, ms % 1000, 3);
+  PutDigits(text + 6, static_cast<unsigned>(ymd.month()), 2);
+  PutDigits(text + 9, static_cast<unsigned>(ymd.day()), 2);
+  PutDigits(text + 12, ms / 3'600'000, 2);
+  PutDigits(text + 15, ms / 60'000 % 60, 2);
+  PutDigits(text + 18, ms / 1000 % 60, 2);
+  PutDigits(text + 22, ms % 1000, 3);
   const int year = static_cast<int>(ymd.year());
   if (year < 0 || year > 9999) {  // ISO 8601's expanded years: a sign, then every digit
     std::string digits = std::to_string(year < 0 ? -static_cast<int64_t>(year) : year);
@@ -146,7 +147,7 @@ void AppendIso8601(std::string& out, TimePoint t) {
     out.append(text + 4, sizeof text - 5);
     return;
   }
-  put(3, year, 4);
+  PutDigits(text + 3, year, 4);
   out.append(text, sizeof text - 1);
 }
 
@@ -195,24 +196,16 @@ std::string FormatHttpDate(TimePoint t) {
   const auto days = std::chrono::floor<std::chrono::days>(t);
   const std::chrono::year_month_day ymd(days);
   const int64_t seconds = std::chrono::floor<std::chrono::seconds>(t - days).count();
-  std::string out;
-  out.append(kWeekdays[std::chrono::weekday(days).c_encoding()]).append(", ");
-  const auto put = [&out](int64_t value, int digits) {
-    std::string text = std::to_string(value);
-    out.append(text.size() < static_cast<size_t>(digits) ? digits - text.size() : 0, '0')
-        .append(text);
-  };
-  put(static_cast<unsigned>(ymd.day()), 2);
-  out.append(" ").append(kMonths[static_cast<unsigned>(ymd.month()) - 1]).append(" ");
-  put(static_cast<int>(ymd.year()), 4);
-  out += ' ';
-  put(seconds / 3600, 2);
-  out += ':';
-  put(seconds / 60 % 60, 2);
-  out += ':';
-  put(seconds % 60, 2);
-  out.append(" GMT");
-  return out;
+  char text[] = "Www, 00 Mmm 0000 00:00:00 GMT";
+  kWeekdays[std::chrono::weekday(days).c_encoding()].copy(text, 3);
+  PutDigits(text + 6, static_cast<unsigned>(ymd.day()), 2);
+  kMonths[static_cast<unsigned>(ymd.month()) - 1].copy(text + 8, 3);
+  // Four digits: the clock stays within years 0 to 9999 (kEarliestTime to kLatestTime).
+  PutDigits(text + 15, static_cast<int>(ymd.year()), 4);
+  PutDigits(text + 18, seconds / 3600, 2);
+  PutDigits(text + 21, seconds / 60 % 60, 2);
+  PutDigits(text + 24, seconds % 60, 2);
+  return std::string(text, sizeof text - 1);
 }
 
 Result<TimePoint> ParseHttpDate(std::string_view text) {

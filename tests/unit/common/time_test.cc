@@ -110,6 +110,8 @@ TEST(HttpDateTest, FormatsWholeSecondsAndParsesItsOwnFormOnly) {
   EXPECT_EQ(FormatHttpDate(t), "Thu, 01 Jan 2026 09:00:05 GMT");
   EXPECT_EQ(FormatHttpDate(*ParseIso8601("2024-02-29T23:59:59Z")), "Thu, 29 Feb 2024 23:59:59 GMT");
   EXPECT_EQ(FormatHttpDate(kEarliestTime), "Sat, 01 Jan 0000 00:00:00 GMT");
+  EXPECT_EQ(FormatHttpDate(kLatestTime), "Fri, 31 Dec 9999 23:59:59 GMT");
+  EXPECT_EQ(FormatHttpDate(*ParseIso8601("2026-10-18T00:00:00Z")), "Sun, 18 Oct 2026 00:00:00 GMT");
   const Result<TimePoint> parsed = ParseHttpDate("Thu, 01 Jan 2026 09:00:05 GMT");
   ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
   EXPECT_EQ(FormatIso8601(*parsed), "2026-01-01T09:00:05.000Z");
