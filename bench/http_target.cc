@@ -8,6 +8,10 @@
 // SIGINT or SIGTERM. The gcsim target also writes the request paths wrk cycles through (see
 // bench/wrk/paths.lua). `--smoke` starts every target in-process, checks each answers as
 // scripts/bench expects, and exits: the ctest that keeps this program from rotting.
+// `--floor-gets G --floor-patches P` is no target: it sends G GETs and P no-op PATCHes one at a
+// time through the reaper's own transport to the bare server in-process, prints
+// "FLOOR_JSON {...}" and exits: the loopback round trips a client pays that sends a scenario's
+// requests one after another, whatever gcsim and the client do with them.
 #include <httplib.h>
 #include <signal.h>
 
@@ -41,6 +45,8 @@ struct Options {
   size_t threads = 32;           // worker threads, for gcsim and the bare servers alike
   std::string paths_dir;         // gcsim: where to write token.txt, get.txt, noop.txt, drop.txt
   bool smoke = false;
+  int64_t floor_gets = -1;  // 0 or more: measure the round-trip floor instead of serving
+  int64_t floor_patches = 0;
 };
 
 [[noreturn]] void Die(const std::string& message) {
@@ -68,6 +74,10 @@ std::optional<Options> ParseArgs(int argc, char** argv) {
       options.paths_dir = value();
     else if (arg == "--smoke")
       options.smoke = true;
+    else if (arg == "--floor-gets")
+      options.floor_gets = std::stoll(value());
+    else if (arg == "--floor-patches")
+      options.floor_patches = std::stoll(value());
     else
       return std::nullopt;
   }
@@ -75,6 +85,9 @@ std::optional<Options> ParseArgs(int argc, char** argv) {
     return std::nullopt;
   }
   if (options.clock != "manual" && options.clock != "real") return std::nullopt;
+  if (options.floor_patches < 0 || (options.floor_patches > 0 && options.floor_gets < 0)) {
+    return std::nullopt;
+  }
   return options;
 }
 
@@ -298,14 +311,47 @@ int Smoke() {
   return failures == 0 ? 0 : 1;
 }
 
+// The round-trip floor: the requests, interleaved as evenly as their counts allow, one at a time
+// on one keep-alive connection, each answered with gcsim's recorded bytes.
+int Floor(Options options) {
+  options.server = "bare";
+  BareTarget bare(RecordAnswers(), options);
+  client::HttpTransport transport;
+  const client::HttpRequest get{.method = "GET", .target = "/any"};
+  const client::HttpRequest patch{.method = "PATCH", .target = "/any", .body = kNoOpBody};
+  const int64_t gets = options.floor_gets, patches = options.floor_patches;
+  RealClock wall;
+  const TimePoint start = wall.Now();
+  int64_t sent_patches = 0;
+  for (int64_t i = 0; i < gets + patches; ++i) {
+    // A PATCH whenever the PATCHes sent so far fall behind their share of the requests.
+    const bool is_patch = sent_patches * (gets + patches) < (i + 1) * patches;
+    sent_patches += is_patch ? 1 : 0;
+    auto response = transport.Send(bare.url(), is_patch ? patch : get);
+    if (!response.ok()) Die("floor: " + response.status().message());
+  }
+  const double wall_ms =
+      std::chrono::duration<double, std::milli>(wall.Now() - start).count();
+  std::cout << "FLOOR_JSON "
+            << json{{"gets", gets + patches - sent_patches},
+                    {"patches", sent_patches},
+                    {"wall_ms", wall_ms},
+                    {"us_per_request", gets + patches > 0 ? wall_ms * 1000 / static_cast<double>(gets + patches) : 0}}
+                   .dump()
+            << std::endl;
+  return 0;
+}
+
 int Main(int argc, char** argv) {
   const std::optional<Options> options = ParseArgs(argc, argv);
   if (!options) {
     std::cerr << "usage: bench_http_target [--server gcsim|bare|bare-defaults] [--bridges N]\n"
-                 "         [--clock manual|real] [--threads N] [--paths-dir DIR] | --smoke\n";
+                 "         [--clock manual|real] [--threads N] [--paths-dir DIR] | --smoke\n"
+                 "       | --floor-gets G [--floor-patches P]\n";
     return 2;
   }
   if (options->smoke) return Smoke();
+  if (options->floor_gets >= 0) return Floor(*options);
 
   // Blocked before any thread starts, so that only sigwait() sees them.
   sigset_t signals;

@@ -225,6 +225,14 @@ if scale and direct:
     ratio = scale["wall_ms"] / max(direct["wall_ms"], 1)
     row("scale-10k-bridges: harness wall time / ideal in-process reaper's", ratio, 1, "×", "≤ 2", ratio <= 2,
         ratio=None, fmt="{:.1f}")
+    # What no reaper that sends its requests one at a time can beat: the same requests to a bare
+    # server, plus the ideal reaper's own work.
+    floor = load_json("scenario_scale-10k-bridges_floor.json")
+    if floor:
+        row(f"scale-10k-bridges: harness wall time (baseline: the loopback floor, its {floor['gets']:,} GETs and "
+            f"{floor['patches']:,} PATCHes one at a time to the bare server, {floor['us_per_request']:.0f} µs each, "
+            f"plus the ideal reaper)", scale["wall_ms"] / 1000, (floor["wall_ms"] + direct["wall_ms"]) / 1000, "s",
+            fmt="{:.2f}")
 
 drain = load_json("scenario_rate-limited-drain_harness.json")
 if drain:
