@@ -34,7 +34,8 @@ int RunSoak(const SoakOptions& options) {
     if (options.verbose) {
       std::cout << "seed " << seed << ": " << (check.ok() ? "ok" : "VIOLATED") << ", " << check.legs
                 << " legs, " << check.result.metrics.drops << " drops, "
-                << check.result.metrics.requests << " requests\n";
+                << check.result.metrics.requests << " requests, "
+                << check.scenario["reaper"].value("activity", "sim") << " source\n";
     }
     if (check.ok()) continue;
     ++failed;

@@ -93,7 +93,7 @@ json GenerateScenario(uint64_t seed) {
   json reaper = {{"idleTimeout", Text(idle_timeout)}, {"pollInterval", Text(poll)},
                  {"verifyTimeout", Text(verify)},
                  {"maxAttempts", 1 + static_cast<int>(draw.Below(3))},
-                 {"activity", draw.Pick<std::string>({"sim", "sim", "sim", "signals", "audiohook"})},
+                 {"activity", draw.Pick<std::string>({"sim", "sim", "sim", "signals", "audiohook", "notifications"})},
                  {"concurrency", draw.Pick<int>({1, 1, 4})}};
   json world = {{"disconnectLatency", Text(latency)},
                 {"rateLimit", rate_limit},
@@ -179,7 +179,13 @@ json GenerateScenario(uint64_t seed) {
   }
   // Long enough after the last event for every idle leg to be dropped or reported.
   scenario["runFor"] = Text(last + idle_timeout + poll + latency + verify + minutes(5));
-  scenario["expect"] = {{{"metric", "idleLegsUnhandled"}, {"equals", 0}}};
+  // The notifications source learns of a call only from an event on its queue's topic, as
+  // against a real org: a call with no leg of the queue, or no change once the watch began,
+  // stays unseen. For it, safety and determinism only.
+  scenario["expect"] = json::array();
+  if (reaper["activity"] != "notifications") {
+    scenario["expect"].push_back({{"metric", "idleLegsUnhandled"}, {"equals", 0}});
+  }
   return scenario;
 }
 

@@ -23,6 +23,7 @@ nlohmann::json GenerateScenario(uint64_t seed);
 // - safety: no drop, on any attempt, reached a leg heard within the idle timeout;
 // - liveness: every leg idle past timeout + poll interval + disconnect latency was dropped or
 //   reported (a drop attempted, an error or a stuck report about it), none left unhandled;
+//   not for the notifications source, which sees only the calls its queue's events announce;
 // - determinism: the second run's journal is the first one's, entry for entry.
 struct InvariantCheck {
   uint64_t seed = 0;
