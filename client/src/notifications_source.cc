@@ -92,13 +92,6 @@ class NotificationsActivitySource::Impl {
 
   Result<std::vector<Candidate>> Candidates(TimePoint now, Duration idle_timeout) {
     if (Status ready = CatchUp(); !ready.ok()) return ready;
-    // The legs' times are the server's; reading them on our clock needs where its clock stands
-    // now, and the last answer may be a tick old (a manual clock stands still, or jumps). So
-    // one answer a tick, while any leg is quiet: the channel's subscriptions, a cheap read.
-    if (AnyLegQuiet()) {
-      Result<json> dated = JsonCall(client_, JsonRequest("GET", SubscriptionsPath()));
-      if (!dated.ok()) return dated.status();
-    }
     std::vector<Candidate> candidates;
     {
       std::lock_guard lock(mu_);
@@ -115,8 +108,10 @@ class NotificationsActivitySource::Impl {
     for (Candidate& candidate : candidates) {
       Result<bool> live = StillConnected(candidate.conversation_id, candidate.participant_id);
       if (!live.ok() || !*live) continue;
-      // Read again on the offset of that answer: the last one may be a tick old, and a
-      // server's clock may have stood still since (gcsim's manual clock).
+      // Read again on the offset of that answer. The first read used the last answer's, which
+      // may be ticks old: a server's clock that stood still since (gcsim's manual clock) made
+      // the silence look longer than it was. One that jumped ahead makes it look shorter until
+      // an answer shows it: a drop that late, never one early, at no request of its own.
       const std::optional<TimePoint> since =
           SilentSince(candidate.conversation_id, candidate.participant_id);
       if (!since || now - *since < idle_timeout) continue;
@@ -162,16 +157,6 @@ class NotificationsActivitySource::Impl {
     TimePoint since = std::max(*conversation.watched_since, *leg.connected_time);
     if (leg.last_heard) since = std::max(since, *leg.last_heard);
     return client_.server_time().ToLocal(since);
-  }
-
-  bool AnyLegQuiet() {
-    std::lock_guard lock(mu_);
-    for (const auto& [cid, conversation] : conversations_) {
-      for (const auto& [pid, leg] : conversation.legs) {
-        if (SilentSinceLocked(conversation, leg)) return true;
-      }
-    }
-    return false;
   }
 
   std::optional<TimePoint> SilentSince(const std::string& cid, const std::string& pid) {

@@ -21,17 +21,17 @@ struct NotificationsActivitySourceOptions {
   std::chrono::milliseconds sync_timeout{3000};
 };
 
-// Creates a channel, subscribes to the watched queues' `v2.routing.queues.{id}.conversations.calls`,
-// and for each call it learns of to `v2.conversations.{id}` and `.transcription`. A leg is silent
-// since the latest of: when the source began watching its conversation (caught up after the
-// subscription), when it connected, and the end of its last utterance; a leg with an utterance
-// under way is heard. Safety: before it claims any silence the source sends a ping and waits for
-// the pong, which gcsim sends only after every event up to that moment; without the pong, or
-// after the socket dropped (the watch starts again after reconnecting), it claims none. Each
-// candidate is then confirmed on its conversation (GET of the call: still connected). All those
-// times are the server's, read on our clock through the Date of an answer of the same tick (a
-// GET of the channel's subscriptions while any leg is quiet, then each confirming GET).
-// Not thread-safe (one reaper); it owns a socket thread. Holds a reference to the client and clock.
+// Creates a channel, subscribes to the watched queues'
+// `v2.routing.queues.{id}.conversations.calls`, and for each call it learns of to
+// `v2.conversations.{id}` and `.transcription`. A leg is silent since the latest of: when the
+// source began watching its conversation (caught up after the subscription), when it connected, and
+// the end of its last utterance; a leg with an utterance under way is heard. Safety: before it
+// claims any silence the source sends a ping and waits for the pong, which gcsim sends only after
+// every event up to that moment; without the pong, or after the socket dropped (the watch starts
+// again after reconnecting), it claims none. Each candidate is then confirmed on its conversation
+// (GET of the call: still connected), and its silence read again on that answer's Date: the times
+// are the server's, and the events carry no Date of their own. Not thread-safe (one reaper); it
+// owns a socket thread. Holds a reference to the client and clock.
 class NotificationsActivitySource final : public ActivitySource {
  public:
   NotificationsActivitySource(ApiClient& client, Clock& clock,
