@@ -330,13 +330,13 @@ int Floor(Options options) {
     auto response = transport.Send(bare.url(), is_patch ? patch : get);
     if (!response.ok()) Die("floor: " + response.status().message());
   }
-  const double wall_ms =
-      std::chrono::duration<double, std::milli>(wall.Now() - start).count();
+  const double wall_ms = std::chrono::duration<double, std::milli>(wall.Now() - start).count();
   std::cout << "FLOOR_JSON "
             << json{{"gets", gets + patches - sent_patches},
                     {"patches", sent_patches},
                     {"wall_ms", wall_ms},
-                    {"us_per_request", gets + patches > 0 ? wall_ms * 1000 / static_cast<double>(gets + patches) : 0}}
+                    {"us_per_request",
+                     gets + patches > 0 ? wall_ms * 1000 / static_cast<double>(gets + patches) : 0}}
                    .dump()
             << std::endl;
   return 0;

@@ -90,10 +90,12 @@ json GenerateScenario(uint64_t seed) {
   const std::string token_lifetime = draw.Pick<std::string>({"24h", "5m", "90s"});
   const std::string queue = draw.Uuid();
 
-  json reaper = {{"idleTimeout", Text(idle_timeout)}, {"pollInterval", Text(poll)},
+  json reaper = {{"idleTimeout", Text(idle_timeout)},
+                 {"pollInterval", Text(poll)},
                  {"verifyTimeout", Text(verify)},
                  {"maxAttempts", 1 + static_cast<int>(draw.Below(3))},
-                 {"activity", draw.Pick<std::string>({"sim", "sim", "sim", "signals", "audiohook", "notifications"})},
+                 {"activity", draw.Pick<std::string>(
+                                  {"sim", "sim", "sim", "signals", "audiohook", "notifications"})},
                  {"concurrency", draw.Pick<int>({1, 1, 4})}};
   json world = {{"disconnectLatency", Text(latency)},
                 {"rateLimit", rate_limit},
