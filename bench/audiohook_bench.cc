@@ -9,9 +9,11 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -20,6 +22,7 @@
 #include "bench_util.h"
 #include "gcsim/client/audiohook_source.h"
 #include "gcsim/common/clock.h"
+#include "gcsim/common/strings.h"
 #include "gcsim/http/server.h"
 
 namespace gcsim::bench {
@@ -78,11 +81,25 @@ int main(int argc, char** argv) {
       sizes = {10};
       seconds = 0.3;
     } else if (arg == "--seconds" && i + 1 < argc) {
-      seconds = std::stod(argv[++i]);
+      const char* text = argv[++i];
+      char* end = nullptr;
+      seconds = std::strtod(text, &end);
+      if (end == text || *end != '\0' || !(seconds > 0 && seconds <= 3600)) {
+        std::cerr << "bench_audiohook: --seconds needs a number above 0, at most 3600\n";
+        return 2;
+      }
     } else if (arg == "--streams" && i + 1 < argc) {
       sizes.clear();
       std::stringstream list(argv[++i]);
-      for (std::string item; std::getline(list, item, ',');) sizes.push_back(std::stoi(item));
+      for (std::string item; std::getline(list, item, ',');) {
+        const std::optional<long long> n = gcsim::ParseInteger(item);
+        if (!n || *n < 1 || *n > 100'000) {
+          std::cerr << "bench_audiohook: --streams needs whole numbers from 1 to 100000, "
+                       "separated by commas\n";
+          return 2;
+        }
+        sizes.push_back(static_cast<int>(*n));
+      }
     } else {
       std::cerr << "usage: bench_audiohook [--streams 100,500,1000,2000] [--seconds 5] | --smoke\n";
       return 2;

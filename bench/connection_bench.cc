@@ -19,6 +19,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 #include <httplib.h>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -27,6 +28,7 @@
 #include <vector>
 
 #include "gcsim/common/clock.h"
+#include "gcsim/common/strings.h"
 #include "gcsim/core/simulator.h"
 #include "gcsim/core/world.h"
 #include "gcsim/http/server.h"
@@ -181,10 +183,16 @@ nlohmann::json ToJson(const PhaseResult& r) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  constexpr char kUsage[] =
+      "usage: bench_connections [--idle N] [--slow N] [--busy N] [--seconds S] | --smoke\n";
   Options options;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
-    const auto value = [&] { return i + 1 < argc ? std::stoi(argv[++i]) : 0; };
+    // A whole number, 0 or more; -1 (refused below) when it is missing or anything else.
+    const auto value = [&] {
+      const std::optional<long long> n = i + 1 < argc ? gcsim::ParseInteger(argv[++i]) : std::nullopt;
+      return n && *n >= 0 && *n <= 100'000 ? static_cast<int>(*n) : -1;
+    };
     if (arg == "--idle") {
       options.idle = value();
     } else if (arg == "--slow") {
@@ -196,9 +204,13 @@ int main(int argc, char** argv) {
     } else if (arg == "--smoke") {
       options = {.idle = 20, .slow = 4, .busy = 4, .seconds = 1};
     } else {
-      std::cerr << "usage: bench_connections [--idle N] [--slow N] [--busy N] [--seconds S] | --smoke\n";
+      std::cerr << kUsage;
       return 2;
     }
+  }
+  if (options.idle < 0 || options.slow < 0 || options.busy < 0 || options.seconds < 0) {
+    std::cerr << "bench_connections: each count is a whole number from 0 to 100000\n" << kUsage;
+    return 2;
   }
   // Client and server sockets share this process's open-file limit.
   rlimit limit{};

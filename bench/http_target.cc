@@ -27,6 +27,7 @@
 #include "bench_util.h"
 #include "gcsim/client/transport.h"
 #include "gcsim/common/clock.h"
+#include "gcsim/common/strings.h"
 #include "gcsim/core/simulator.h"
 #include "gcsim/http/server.h"
 
@@ -62,22 +63,30 @@ std::optional<Options> ParseArgs(int argc, char** argv) {
       if (i + 1 >= argc) Die(arg + " needs a value");
       return argv[++i];
     };
+    // A whole number from 0 to `most`; anything else ends the program with a clear error.
+    const auto count = [&](long long most) {
+      const std::optional<long long> n = ParseInteger(value());
+      if (!n || *n < 0 || *n > most) {
+        Die(arg + " needs a whole number from 0 to " + std::to_string(most));
+      }
+      return *n;
+    };
     if (arg == "--server")
       options.server = value();
     else if (arg == "--bridges")
-      options.bridges = std::stoi(value());
+      options.bridges = static_cast<int>(count(10'000'000));
     else if (arg == "--clock")
       options.clock = value();
     else if (arg == "--threads")
-      options.threads = std::stoul(value());
+      options.threads = static_cast<size_t>(count(4096));
     else if (arg == "--paths-dir")
       options.paths_dir = value();
     else if (arg == "--smoke")
       options.smoke = true;
     else if (arg == "--floor-gets")
-      options.floor_gets = std::stoll(value());
+      options.floor_gets = count(1'000'000'000);
     else if (arg == "--floor-patches")
-      options.floor_patches = std::stoll(value());
+      options.floor_patches = count(1'000'000'000);
     else
       return std::nullopt;
   }

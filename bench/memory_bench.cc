@@ -19,10 +19,12 @@
 #include <cstdlib>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 #include "bench_util.h"
 #include "gcsim/common/clock.h"
+#include "gcsim/common/strings.h"
 #include "gcsim/core/simulator.h"
 
 namespace gcsim::bench {
@@ -105,7 +107,12 @@ int Main(int argc, char** argv) {
       smoke = true;
       legs = 10'000;
     } else if (arg == "--legs" && i + 1 < argc) {
-      legs = std::stoll(argv[++i]);
+      const std::optional<long long> n = gcsim::ParseInteger(argv[++i]);
+      if (!n || *n < 1 || *n > 100'000'000) {
+        std::cerr << "bench_memory: --legs needs a whole number from 1 to 100000000\n";
+        return 2;
+      }
+      legs = *n;
     } else {
       std::cerr << "usage: bench_memory [--legs N] | --smoke\n";
       return 2;
