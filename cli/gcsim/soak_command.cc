@@ -35,7 +35,12 @@ int RunSoak(const SoakOptions& options) {
       std::cout << "seed " << seed << ": " << (check.ok() ? "ok" : "VIOLATED") << ", " << check.legs
                 << " legs, " << check.result.metrics.drops << " drops, "
                 << check.result.metrics.requests << " requests, "
-                << check.scenario["reaper"].value("activity", "sim") << " source\n";
+                << check.scenario["reaper"].value("activity", "sim") << " source"
+                << (check.scenario["reaper"].contains("clockSkew")
+                        ? ", reaper clock " +
+                              check.scenario["reaper"]["clockSkew"].get<std::string>()
+                        : "")
+                << "\n";
     }
     if (check.ok()) continue;
     ++failed;

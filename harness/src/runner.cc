@@ -9,11 +9,12 @@
 #include <mutex>
 #include <set>
 
+#include "client_process.h"
 #include "gcsim/client/activity_source.h"
-#include "gcsim/client/audiohook_source.h"
-#include "gcsim/client/notifications_source.h"
 #include "gcsim/client/api_client.h"
+#include "gcsim/client/audiohook_source.h"
 #include "gcsim/client/logger.h"
+#include "gcsim/client/notifications_source.h"
 #include "gcsim/client/reaper.h"
 #include "gcsim/client/transport.h"
 #include "gcsim/common/clock.h"
@@ -21,7 +22,7 @@
 #include "gcsim/core/queries.h"
 #include "gcsim/core/simulator.h"
 #include "gcsim/http/server.h"
-#include "client_process.h"
+#include "skewed_clock.h"
 #include "trace_recorder.h"
 
 namespace gcsim::harness {
@@ -121,11 +122,14 @@ class Run {
                                                           .running = false})
                           : nullptr),
         clock_(scaled_ ? static_cast<Clock&>(*scaled_) : manual_),
+        reaper_clock_(clock_, scenario.reaper ? scenario.reaper->clock_skew : Duration::zero()),
         t0_(clock_.Now()),
         logger_(null_log_, clock_,
                 {.min_level = client::LogLevel::kDebug,
                  .sink = [this](client::LogLevel level, std::string_view event,
-                                const client::LogFields& fields) { NoteDecision(level, event, fields); }}) {}
+                                const client::LogFields& fields) {
+                   NoteDecision(level, event, fields);
+                 }}) {}
 
   ScenarioResult Execute() {
     const TimePoint wall_start = wall_.Now();
@@ -219,16 +223,19 @@ class Run {
     transport_ = std::make_unique<client::HttpTransport>();
     if (const auto& r = scenario_.reaper; r && !external_) {
       reaper_client_ = std::make_unique<client::ApiClient>(
-          client::ApiClientOptions{.api_url = url, .client_id = r->client_id,
-                                   .client_secret = r->client_secret, .jitter_seed = seed_,
+          client::ApiClientOptions{.api_url = url,
+                                   .client_id = r->client_id,
+                                   .client_secret = r->client_secret,
+                                   .jitter_seed = seed_,
                                    .number_requests = ordered},
-          clock_, *transport_, &logger_);
+          reaper_clock_, *transport_, &logger_);
       if (r->activity == "signals") {
         source_ = std::make_unique<client::SignalsActivitySource>(*reaper_client_);
       } else if (r->activity == "notifications") {
-        source_ = std::make_unique<client::NotificationsActivitySource>(*reaper_client_, clock_);
+        source_ =
+            std::make_unique<client::NotificationsActivitySource>(*reaper_client_, reaper_clock_);
       } else if (r->activity == "audiohook") {
-        auto audiohook = std::make_unique<client::AudioHookActivitySource>(clock_);
+        auto audiohook = std::make_unique<client::AudioHookActivitySource>(reaper_clock_);
         if (Status listening = audiohook->Start(); !listening.ok()) return listening;
         // Sessions open only at the syncs before each tick: the source then reads the clock
         // at the instant each `open` was sent.
@@ -243,8 +250,8 @@ class Run {
       } else {
         source_ = std::make_unique<client::SimActivitySource>(*reaper_client_);
       }
-      reaper_ = std::make_unique<client::Reaper>(r->options, *reaper_client_, *source_, clock_,
-                                                 logger_);
+      reaper_ = std::make_unique<client::Reaper>(r->options, *reaper_client_, *source_,
+                                                 reaper_clock_, logger_);
     }
     if (const auto& s = scenario_.script) {
       script_client_ = std::make_unique<client::ApiClient>(
@@ -429,7 +436,7 @@ class Run {
                           FormatDuration(kAudioHookSyncLimit) + " of wall time";
           break;
         }
-        Record(reaper_->Step(tick));
+        Record(reaper_->Step(reaper_clock_.Now()));
         next_tick = std::max(tick + scenario_.reaper->options.poll_interval, clock_.Now());
       }
       if (options_.progress) options_.progress(clock_.Now() - t0_);
@@ -612,7 +619,9 @@ class Run {
         if (drop.attempt != 1) continue;
         const core::Participant* leg = world.FindParticipant(drop.leg.participant_id);
         if (leg == nullptr) continue;
-        lateness.push_back(drop.at - (world.Media(*leg).silent_since + timeout));
+        // The drop's time is the reaper's: on the simulator's clock, less the skew.
+        const TimePoint at = drop.at - scenario_.reaper->clock_skew;
+        lateness.push_back(at - (world.Media(*leg).silent_since + timeout));
       }
     });
     std::lock_guard lock(drops_mu_);
@@ -895,6 +904,7 @@ class Run {
   ManualClock manual_;  // the scenario's time, unless an external client runs
   std::unique_ptr<ScaledClock> scaled_;  // wall time sped up, for an external client
   Clock& clock_;  // the one of the two in use
+  SkewedClock reaper_clock_;  // the bundled reaper's: clock_ moved by reaper.clockSkew
   const TimePoint t0_;
   std::shared_ptr<Lifeline> lifeline_ = std::make_shared<Lifeline>();
   std::mutex run_mu_;  // guards reached_end_, client_ended_at_

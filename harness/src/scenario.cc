@@ -6,6 +6,7 @@
 #include <set>
 
 #include "gcsim/common/clock.h"
+#include "gcsim/common/time.h"
 #include "gcsim/core/faults.h"
 #include "gcsim/core/json_reader.h"
 #include "gcsim/harness/runner.h"
@@ -113,6 +114,18 @@ Status ReadReaper(const json& value, const std::string& where, ReaperSettings& r
   in.Int("maxAttempts", options.max_attempts, 1);
   in.Int("concurrency", options.concurrency, 1);
   in.String("activity", reaper.activity);
+  if (const json* skew = in.Get("clockSkew")) {
+    const std::string text = skew->is_string() ? skew->get<std::string>() : "";
+    const bool behind = !text.empty() && text[0] == '-';
+    const Result<Duration> amount = ParseDuration(std::string_view(text).substr(behind ? 1 : 0));
+    if (!amount.ok() || *amount > std::chrono::days(365)) {
+      in.Fail(in.At("clockSkew"),
+              "expected a duration of at most a year, \"-\" before it when the reaper's clock is "
+              "behind: \"1h\", \"-90s\"");
+    } else {
+      reaper.clock_skew = behind ? -*amount : *amount;
+    }
+  }
   if (in.ok() && reaper.activity != "sim" && reaper.activity != "signals" &&
       reaper.activity != "notifications" && reaper.activity != "audiohook") {
     in.Fail(in.At("activity"),

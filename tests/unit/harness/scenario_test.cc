@@ -186,6 +186,21 @@ TEST(ParseScenarioTest, BrokenFilesNameThePointerAndTheProblem) {
   EXPECT_NE(ErrorOf(s).find("/timeline/0/join/purpose: unknown purpose"), std::string::npos) << ErrorOf(s);
 }
 
+TEST(ParseScenarioTest, AReapersClockSkewIsAheadOrBehindByAtMostAYear) {
+  json s = Minimal();
+  s["reaper"]["clockSkew"] = "1h";
+  EXPECT_EQ(ParseScenario(s, "s.json").value().reaper->clock_skew, std::chrono::hours(1));
+  s["reaper"]["clockSkew"] = "-1m30s";
+  EXPECT_EQ(ParseScenario(s, "s.json").value().reaper->clock_skew, -std::chrono::seconds(90));
+  for (const json& bad : {json("ahead"), json("+1h"), json("--1h"), json("-"), json("8761h"),
+                          json(3600), json("1h ")}) {
+    s["reaper"]["clockSkew"] = bad;
+    EXPECT_NE(ErrorOf(s).find("/reaper/clockSkew: expected a duration of at most a year"),
+              std::string::npos)
+        << bad.dump() << ": " << ErrorOf(s);
+  }
+}
+
 TEST(ParseScenarioTest, FaultEventsAndStuckExpectationsAreChecked) {
   json s = Minimal();
   s["timeline"] = json::parse(R"([{"at": "1m", "fault": {"kind": "latency", "delay": "5s"}},

@@ -56,8 +56,12 @@ struct ScriptClient {
 struct ReaperSettings {
   std::string client_id = "demo-client";
   std::string client_secret = "demo-secret";
-  std::string activity = "sim";  // sim | signals | notifications
+  std::string activity = "sim";   // sim | signals | notifications | audiohook
   client::ReaperOptions options;  // checked by client::ValidateReaperOptions, as the CLI does
+  // The reaper's clock minus the simulator's ("reaper.clockSkew": "1h" ahead, "-1h" behind): a
+  // reaper on a machine whose clock is off, which reads the server's times through the Date
+  // of its answers. At most a year either way.
+  Duration clock_skew = Duration::zero();
 };
 
 // A client under test that is a program of its own, in any language: run as a child process
