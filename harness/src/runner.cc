@@ -9,7 +9,6 @@
 #include <mutex>
 #include <set>
 
-#include "client_process.h"
 #include "gcsim/client/activity_source.h"
 #include "gcsim/client/api_client.h"
 #include "gcsim/client/audiohook_source.h"
@@ -22,6 +21,7 @@
 #include "gcsim/core/queries.h"
 #include "gcsim/core/simulator.h"
 #include "gcsim/http/server.h"
+#include "client_process.h"
 #include "skewed_clock.h"
 #include "trace_recorder.h"
 
