@@ -97,7 +97,8 @@ json GenerateScenario(uint64_t seed) {
                  {"activity", draw.Pick<std::string>(
                                   {"sim", "sim", "sim", "signals", "audiohook", "notifications"})},
                  {"concurrency", draw.Pick<int>({1, 1, 4})}};
-  // A reaper on a machine whose clock is off, in four of ten: seconds, or an hour, either way. (Under a second and a round trip, a Date cannot tell; see ServerTime.)
+  // A reaper on a machine whose clock is off, in four of ten: seconds, or an hour, either way.
+  // (Under a second and a round trip, a Date cannot tell; see ServerTime.)
   const std::string skew =
       draw.Pick<std::string>({"", "", "", "", "", "", "1h", "-1h", "5s", "-3s"});
   if (!skew.empty()) reaper["clockSkew"] = skew;
