@@ -8,6 +8,7 @@
 // Prints one line `CONNECTIONS_JSON {...}` for bench/report.py.
 //   bench_connections [--idle 500] [--slow 64] [--busy 64] [--seconds 8] | --smoke
 #include <arpa/inet.h>
+#include <httplib.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/resource.h>
@@ -19,10 +20,9 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
-#include <optional>
-#include <httplib.h>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -190,7 +190,8 @@ int main(int argc, char** argv) {
     const std::string arg = argv[i];
     // A whole number, 0 or more; -1 (refused below) when it is missing or anything else.
     const auto value = [&] {
-      const std::optional<long long> n = i + 1 < argc ? gcsim::ParseInteger(argv[++i]) : std::nullopt;
+      const std::optional<long long> n =
+          i + 1 < argc ? gcsim::ParseInteger(argv[++i]) : std::nullopt;
       return n && *n >= 0 && *n <= 100'000 ? static_cast<int>(*n) : -1;
     };
     if (arg == "--idle") {
