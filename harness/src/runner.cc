@@ -87,6 +87,8 @@ std::optional<ExternalClient> ExternalClientOf(const Scenario& scenario, const R
     if (scenario.reaper) {
       client->client_id = scenario.reaper->client_id;
       client->client_secret = scenario.reaper->client_secret;
+      client->clock_skew =
+          std::chrono::duration_cast<std::chrono::seconds>(scenario.reaper->clock_skew);
     }
     client->command = SplitCommand(*options.client_command);
     client->working_dir.clear();
@@ -343,12 +345,16 @@ class Run {
         {"GENESYS_CLIENT_ID", external_->client_id},
         {"GENESYS_CLIENT_SECRET", external_->client_secret},
         {"GCSIM_CONTROL_URL", url_ + "/sim/v1"},
-        {"LD_PRELOAD", *faketime + (preload != nullptr && *preload ? std::string(":") + preload : "")},
-        // "@<epoch seconds> x<speed>": start at the simulation's start, run that fast. Seconds
-        // since the epoch, not a date, which libfaketime would read in the child's time zone.
+        {"LD_PRELOAD",
+         *faketime + (preload != nullptr && *preload ? std::string(":") + preload : "")},
+        // "@<epoch seconds> x<speed>": start at the simulation's start (moved by the client's
+        // clock skew), run that fast. Seconds since the epoch, not a date, which libfaketime
+        // would read in the child's time zone.
         {"FAKETIME_FMT", "%s"},
-        {"FAKETIME", "@" + std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
-                                              t0_.time_since_epoch()).count()) +
+        {"FAKETIME", "@" +
+                         std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
+                                            (t0_ + external_->clock_skew).time_since_epoch())
+                                            .count()) +
                          " x" + speed},
         // Re-read the setting on every call instead of caching it for 10 s.
         {"FAKETIME_NO_CACHE", "1"},

@@ -103,6 +103,22 @@ Status ReadStep(const json& value, const std::string& where, ScriptStep& step) {
   return in.Finish();
 }
 
+// "clockSkew": a client's clock minus the simulator's, "-" before it when behind.
+void ReadClockSkew(ObjectReader& in, Duration& out) {
+  const json* skew = in.Get("clockSkew");
+  if (skew == nullptr) return;
+  const std::string text = skew->is_string() ? skew->get<std::string>() : "";
+  const bool behind = !text.empty() && text[0] == '-';
+  const Result<Duration> amount = ParseDuration(std::string_view(text).substr(behind ? 1 : 0));
+  if (!amount.ok() || *amount > std::chrono::days(365)) {
+    in.Fail(in.At("clockSkew"),
+            "expected a duration of at most a year, \"-\" before it when the client's clock is "
+            "behind: \"1h\", \"-90s\"");
+    return;
+  }
+  out = behind ? -*amount : *amount;
+}
+
 Status ReadReaper(const json& value, const std::string& where, ReaperSettings& reaper) {
   ObjectReader in(value, where);
   client::ReaperOptions& options = reaper.options;
@@ -114,18 +130,7 @@ Status ReadReaper(const json& value, const std::string& where, ReaperSettings& r
   in.Int("maxAttempts", options.max_attempts, 1);
   in.Int("concurrency", options.concurrency, 1);
   in.String("activity", reaper.activity);
-  if (const json* skew = in.Get("clockSkew")) {
-    const std::string text = skew->is_string() ? skew->get<std::string>() : "";
-    const bool behind = !text.empty() && text[0] == '-';
-    const Result<Duration> amount = ParseDuration(std::string_view(text).substr(behind ? 1 : 0));
-    if (!amount.ok() || *amount > std::chrono::days(365)) {
-      in.Fail(in.At("clockSkew"),
-              "expected a duration of at most a year, \"-\" before it when the reaper's clock is "
-              "behind: \"1h\", \"-90s\"");
-    } else {
-      reaper.clock_skew = behind ? -*amount : *amount;
-    }
-  }
+  ReadClockSkew(in, reaper.clock_skew);
   if (in.ok() && reaper.activity != "sim" && reaper.activity != "signals" &&
       reaper.activity != "notifications" && reaper.activity != "audiohook") {
     in.Fail(in.At("activity"),
@@ -162,6 +167,10 @@ Status ReadClient(const json& value, const std::string& where, ExternalClient& c
       }
       if (in.ok() && client.command[0].empty()) in.Fail(in.At("command") + "/0", "the program is empty");
     }
+  }
+  ReadClockSkew(in, client.clock_skew);
+  if (in.ok() && client.clock_skew % std::chrono::seconds(1) != Duration::zero()) {
+    in.Fail(in.At("clockSkew"), "a program's clock is set in whole seconds");
   }
   if (const json* env = in.Get("env")) {
     if (!env->is_object()) {

@@ -121,6 +121,58 @@ setTimeout(tick, 60000);
   ExpectKeptTime(result);
 }
 
+// "clockSkew" sets a program's own clock apart from the simulator's, as on a machine whose clock
+// is off; a scenario's reaper.clockSkew goes to the program --client-cmd runs in its place.
+TEST(ExternalClientTest, AClientsClockSkewMovesItsOwnClock) {
+  REQUIRE_FAKETIME();
+  const auto own_clock = [](const ScenarioResult& result) {
+    EXPECT_TRUE(result.client.has_value()) << result.error;
+    std::stringstream out(result.client ? result.client->out : "");
+    double seconds = 0;
+    out >> seconds;
+    return TimePoint(Duration(static_cast<int64_t>(seconds * 1000)));
+  };
+  json s = {{"name", "skewed"},
+            {"world",
+             {{"oauthClients", {{{"clientId", "demo-client"}, {"clientSecret", "demo-secret"}}}}}},
+            {"client",
+             {{"command",
+               {"python3", "-c", "import time; print(time.time(), flush=True); time.sleep(3600)"}},
+              {"timeScale", 120},
+              {"clockSkew", "-1h"}}},
+            {"runFor", "1m"}};
+  auto skewed = ParseScenario(s, "skewed.json");
+  ASSERT_TRUE(skewed.ok()) << skewed.status().ToString();
+  // The program prints its clock at once: the simulation's start an hour back, give or take the
+  // few simulated seconds Python takes to start at x120.
+  const Duration behind = kSimulationStart - own_clock(RunScenario(*skewed));
+  EXPECT_GT(behind, std::chrono::minutes(59)) << FormatDuration(behind);
+  EXPECT_LE(behind, std::chrono::hours(1)) << FormatDuration(behind);
+
+  s.erase("client");
+  s["reaper"] = {{"clockSkew", "2h"}};
+  auto with_reaper = ParseScenario(s, "skewed.json");
+  ASSERT_TRUE(with_reaper.ok()) << with_reaper.status().ToString();
+  RunOptions options;
+  options.client_command =
+      "python3 -c 'import time; print(time.time(), flush=True); time.sleep(3600)'";
+  options.time_scale = 120;
+  const Duration ahead = own_clock(RunScenario(*with_reaper, options)) - kSimulationStart;
+  EXPECT_GE(ahead, std::chrono::hours(2)) << FormatDuration(ahead);
+  EXPECT_LT(ahead, std::chrono::hours(2) + std::chrono::minutes(1)) << FormatDuration(ahead);
+
+  s["reaper"]["clockSkew"] = "1500ms";
+  s["client"] = s["reaper"];
+  s["client"]["command"] = {"true"};
+  s.erase("reaper");
+  const auto refused = ParseScenario(s, "skewed.json");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find(
+                "/client/clockSkew: a program's clock is set in whole seconds"),
+            std::string::npos)
+      << refused.status().message();
+}
+
 TEST(ExternalClientTest, AProgramNotFoundIsAClearError) {
   REQUIRE_FAKETIME();
   const ScenarioResult result = RunScenario(WithClient({"gcsim-no-such-program"}, "1m"));

@@ -80,6 +80,9 @@ struct ExternalClient {
   // Where it runs: a scenario file's command in the file's folder, so that its relative paths
   // are the file's; empty: the runner's own working directory (--client-cmd).
   std::string working_dir;
+  // Its clock minus the simulator's, in whole seconds (libfaketime starts it there): "clockSkew"
+  // of "client", or the reaper's when --client-cmd runs a program in its place.
+  Duration clock_skew = Duration::zero();
 };
 
 // The harness's own check, in every scenario: no drop request, first or retry, by any client,
