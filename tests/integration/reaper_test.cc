@@ -34,14 +34,20 @@ using std::chrono::seconds;
 const std::string kConversation(core::kDemoConversationId);
 const std::string kSupervisor(core::kDemoSupervisorId);
 
+// The activity source the reaper CLI's --activity names ("sim", "signals", "notifications").
+std::unique_ptr<client::ActivitySource> SourceFor(const std::string& activity,
+                                                  client::ApiClient& api, Clock& clock) {
+  if (activity == "signals") return std::make_unique<client::SignalsActivitySource>(api);
+  if (activity == "notifications") {
+    return std::make_unique<client::NotificationsActivitySource>(api, clock);
+  }
+  return std::make_unique<client::SimActivitySource>(api);
+}
+
 class ReaperAgainstGcsimTest : public ::testing::Test {
  protected:
   void Start(const std::string& activity) {
-    if (activity == "signals") {
-      source_ = std::make_unique<client::SignalsActivitySource>(*gcsim_.client);
-    } else {
-      source_ = std::make_unique<client::SimActivitySource>(*gcsim_.client);
-    }
+    source_ = SourceFor(activity, *gcsim_.client, clock_);
     reaper_ = std::make_unique<client::Reaper>(client::ReaperOptions{}, *gcsim_.client, *source_,
                                                clock_, logger_);
   }
@@ -132,16 +138,12 @@ TEST_P(SkewedReaperTest, DropsOnTheServersTimeNotItsOwn) {
   ManualClock reaper_clock(
       {.start = kSimulationStart + minutes(skew_minutes), .advance_on_wait = true});
   testing::GcsimAndClient gcsim(server_clock, &reaper_clock);
-  std::unique_ptr<client::ActivitySource> source;
+  const std::unique_ptr<client::ActivitySource> source =
+      SourceFor(activity, *gcsim.client, reaper_clock);
   std::string idle = kSupervisor;
   if (std::string(activity) == "signals") {
-    source = std::make_unique<client::SignalsActivitySource>(*gcsim.client);
     ASSERT_TRUE(gcsim.sim->SetMuted(std::string(core::kDemoAgentId), true).ok());
     idle = std::string(core::kDemoAgentId);  // signals see mute and hold, not the quiet supervisor
-  } else if (std::string(activity) == "notifications") {
-    source = std::make_unique<client::NotificationsActivitySource>(*gcsim.client, reaper_clock);
-  } else {
-    source = std::make_unique<client::SimActivitySource>(*gcsim.client);
   }
   std::ostringstream log;
   client::Logger logger(log, reaper_clock);
@@ -175,15 +177,7 @@ class OneClockStandsStillTest : public ::testing::TestWithParam<const char*> {
  protected:
   void SetUp() override {
     ASSERT_TRUE(gcsim_.sim->SetMuted(std::string(core::kDemoAgentId), true).ok());
-    const std::string activity = GetParam();
-    if (activity == "signals") {
-      source_ = std::make_unique<client::SignalsActivitySource>(*gcsim_.client);
-    } else if (activity == "notifications") {
-      source_ =
-          std::make_unique<client::NotificationsActivitySource>(*gcsim_.client, reaper_clock_);
-    } else {
-      source_ = std::make_unique<client::SimActivitySource>(*gcsim_.client);
-    }
+    source_ = SourceFor(GetParam(), *gcsim_.client, reaper_clock_);
     reaper_ = std::make_unique<client::Reaper>(client::ReaperOptions{}, *gcsim_.client, *source_,
                                                reaper_clock_, logger_);
     // A minute on both clocks first, so that every source has read the legs with time passing.
