@@ -144,8 +144,10 @@ TEST(ExternalClientTest, AClientsClockSkewMovesItsOwnClock) {
     return TimePoint(Duration(static_cast<int64_t>(own * 1000))) - (sim.ok() ? *sim : TimePoint());
   };
   json s = {{"name", "skewed"},
-            {"world", {{"oauthClients", {{{"clientId", "demo-client"}, {"clientSecret", "demo-secret"}}}}}},
-            {"client", {{"command", {"python3", "-c", program}}, {"timeScale", 120}, {"clockSkew", "-1h"}}},
+            {"world",
+             {{"oauthClients", {{{"clientId", "demo-client"}, {"clientSecret", "demo-secret"}}}}}},
+            {"client",
+             {{"command", {"python3", "-c", program}}, {"timeScale", 120}, {"clockSkew", "-1h"}}},
             {"runFor", "4m"}};
   auto skewed = ParseScenario(s, "skewed.json");
   ASSERT_TRUE(skewed.ok()) << skewed.status().ToString();
@@ -169,7 +171,8 @@ TEST(ExternalClientTest, AClientsClockSkewMovesItsOwnClock) {
   s.erase("reaper");
   const auto refused = ParseScenario(s, "skewed.json");
   ASSERT_FALSE(refused.ok());
-  EXPECT_NE(refused.status().message().find("/client/clockSkew: a program's clock is set in whole seconds"),
+  EXPECT_NE(refused.status().message().find(
+                "/client/clockSkew: a program's clock is set in whole seconds"),
             std::string::npos)
       << refused.status().message();
 }
