@@ -45,7 +45,8 @@ class Draw {
 std::string Text(Duration d) { return FormatDuration(std::max(d, Duration::zero())); }
 
 // How a leg talks: mostly silent or bursty, sometimes right around the moments that matter.
-json Speech(Draw& draw, Duration idle_timeout) {
+// `poll`: how often the reaper ticks.
+json Speech(Draw& draw, Duration idle_timeout, Duration poll) {
   switch (draw.Below(5)) {
     case 0:
     case 1: return "never";
@@ -60,7 +61,11 @@ json Speech(Draw& draw, Duration idle_timeout) {
       Duration at = Duration::zero();
       for (uint64_t i = 0, n = 1 + draw.Below(3); i < n; ++i) {
         at += draw.Between(seconds(1), idle_timeout + seconds(30));
-        const Duration until = at + draw.Between(milliseconds(200), seconds(10));
+        Duration until = at + draw.Between(milliseconds(200), seconds(10));
+        // Some end a moment after a tick of the reaper, so that the tick a timeout later comes
+        // just short of it: where a reaper whose clock is off by under a second would tip.
+        if (draw.Chance(30))
+          until = (until / poll + 1) * poll + draw.Between(Duration::zero(), seconds(1));
         intervals.push_back({Text(at), Text(until)});
         at = until;
       }
@@ -97,10 +102,10 @@ json GenerateScenario(uint64_t seed) {
                  {"activity", draw.Pick<std::string>(
                                   {"sim", "sim", "sim", "signals", "audiohook", "notifications"})},
                  {"concurrency", draw.Pick<int>({1, 1, 4})}};
-  // A reaper on a machine whose clock is off, in four of ten: seconds, or an hour, either way.
-  // (Under a second and a round trip, a Date cannot tell; see ServerTime.)
+  // A reaper on a machine whose clock is off, in half: under a second (less than a Date
+  // tells at once; see ServerTime), seconds, or an hour, either way.
   const std::string skew =
-      draw.Pick<std::string>({"", "", "", "", "", "", "1h", "-1h", "5s", "-3s"});
+      draw.Pick<std::string>({"", "", "", "", "", "", "1h", "-1h", "5s", "-3s", "700ms", "-400ms"});
   if (!skew.empty()) reaper["clockSkew"] = skew;
   json world = {{"disconnectLatency", Text(latency)},
                 {"rateLimit", rate_limit},
@@ -116,7 +121,9 @@ json GenerateScenario(uint64_t seed) {
     json participants = json::array();
     for (uint64_t l = 0, n = 3 + draw.Below(3); l < n; ++l) {
       const std::string id = draw.Uuid();
-      json leg = {{"id", id}, {"purpose", draw.Pick(kPurposes)}, {"speech", Speech(draw, idle_timeout)}};
+      json leg = {{"id", id},
+                  {"purpose", draw.Pick(kPurposes)},
+                  {"speech", Speech(draw, idle_timeout, poll)}};
       if (leg["purpose"] == "agent") leg["queueId"] = queue;
       if (draw.Chance(15)) leg[draw.Chance(50) ? "muted" : "held"] = true;
       participants.push_back(std::move(leg));
@@ -139,7 +146,9 @@ json GenerateScenario(uint64_t seed) {
     last = std::max(last, at);
     json event = {{"at", Text(at)}, {"leg", draw.Pick(legs)}};
     switch (draw.Below(8)) {
-      case 0: event["speech"] = Speech(draw, idle_timeout); break;
+      case 0:
+        event["speech"] = Speech(draw, idle_timeout, poll);
+        break;
       case 1: event["speech"] = draw.Chance(50) ? "always" : "never"; break;
       case 2: event["mute"] = draw.Chance(50); break;
       case 3: event["hold"] = draw.Chance(50); break;
@@ -149,7 +158,7 @@ json GenerateScenario(uint64_t seed) {
         event.erase("leg");
         event["conversation"] = draw.Pick(conversations);
         event["join"] = {{"purpose", draw.Chance(50) ? "customer" : "external"},
-                         {"speech", Speech(draw, idle_timeout)}};
+                         {"speech", Speech(draw, idle_timeout, poll)}};
         event["as"] = NameFor('j', ++names);
         break;
       default: event["mute"] = true; break;

@@ -30,6 +30,12 @@ namespace {
 
 std::string Since(TimePoint t0, TimePoint t) { return FormatDuration(t - t0); }
 
+// Whether a reaper with `options` may drop `leg` at all (its purpose is one it drops).
+bool MayDrop(const client::ReaperOptions& options, const core::SilentLeg& leg) {
+  return std::find(options.purposes.begin(), options.purposes.end(), core::ToString(leg.purpose)) !=
+         options.purposes.end();
+}
+
 // An external client gets this many server workers at least: it opens connections as it likes,
 // and a keep-alive connection holds a worker.
 constexpr size_t kExternalClientServerThreads = 16;
@@ -667,23 +673,9 @@ class Run {
       m.requests_per_drop = m.drops ? static_cast<double>(m.requests) / m.drops : 0;
       const client::ReaperOptions r = JudgedSettings();
       const auto idle = sim_->SilentLegs(r.idle_timeout + r.poll_interval);
-      const auto allowed = [&r](const core::SilentLeg& leg) {
-        return std::find(r.purposes.begin(), r.purposes.end(), core::ToString(leg.purpose)) !=
-               r.purposes.end();
-      };
-      m.idle_legs_left = std::count_if(idle->begin(), idle->end(), allowed);
-      // Idle long enough that a drop should have landed, and the reaper neither tried nor said
-      // why not. The signals source can only see legs muted or held. The audiohook source hears
-      // a leg from the tick after it connected, and a hangover after its last word.
-      Duration latency{};
-      sim_->Read([&latency](const core::WorldView& world) { latency = world.disconnect_latency(); });
-      const bool signals = reaper_ && scenario_.reaper->activity == "signals";
-      if (audiohook_) latency += r.poll_interval + std::chrono::seconds(1);
-      for (const core::SilentLeg& leg : *sim_->SilentLegs(r.idle_timeout + r.poll_interval + latency)) {
-        if (allowed(leg) && (!signals || leg.muted || leg.held) && !reported.count(leg.participant_id)) {
-          ++m.idle_legs_unhandled;
-        }
-      }
+      m.idle_legs_left = std::count_if(
+          idle->begin(), idle->end(), [&r](const core::SilentLeg& leg) { return MayDrop(r, leg); });
+      m.idle_legs_unhandled = UnhandledIdleLegs(reported).size();
     }
     if (!lateness.empty()) {
       std::sort(lateness.begin(), lateness.end());
@@ -691,6 +683,46 @@ class Run {
       m.p50_lateness = lateness[lateness.size() / 2];
     }
     return m;
+  }
+
+  // Legs idle long enough that a drop should have landed, that the client may drop, and that
+  // the reaper neither tried nor said why not (`reported`). The signals source can only see legs
+  // muted or held. The audiohook source hears a leg from the tick after it connected, and a
+  // hangover after its last word. A budget of R requests a minute lets a drop's read, the drop
+  // and its check through only in 3/R of a minute.
+  std::vector<core::SilentLeg> UnhandledIdleLegs(const std::set<std::string>& reported) const {
+    const client::ReaperOptions r = JudgedSettings();
+    Duration latency{};
+    sim_->Read([&latency](const core::WorldView& world) {
+      latency = world.disconnect_latency();
+      if (world.rate_limit() > 0) latency += std::chrono::minutes(3) / world.rate_limit();
+    });
+    const bool signals = reaper_ && scenario_.reaper->activity == "signals";
+    if (audiohook_) latency += r.poll_interval + std::chrono::seconds(1);
+    std::vector<core::SilentLeg> unhandled;
+    for (const core::SilentLeg& leg :
+         *sim_->SilentLegs(r.idle_timeout + r.poll_interval + latency)) {
+      if (MayDrop(r, leg) && (!signals || leg.muted || leg.held) &&
+          !reported.count(leg.participant_id)) {
+        unhandled.push_back(leg);
+      }
+    }
+    return unhandled;
+  }
+
+  // "first 93ac6621-...: agent, silent since 11m30s808ms": which leg to look for in the journal.
+  std::string DescribeUnhandled() const {
+    std::set<std::string> reported;
+    {
+      std::lock_guard lock(drops_mu_);
+      reported = reported_;
+    }
+    const std::vector<core::SilentLeg> unhandled = UnhandledIdleLegs(reported);
+    if (unhandled.empty()) return "none now";
+    const core::SilentLeg& leg = unhandled.front();
+    return "first " + leg.participant_id + ": " + std::string(core::ToString(leg.purpose)) +
+           ", silent since " + Since(t0_, leg.media.silent_since) +
+           ", neither dropped nor reported by the client";
   }
 
   // The OAuth client whose requests are the client under test's.
@@ -777,6 +809,7 @@ class Run {
         if (e.name == "noOpPatches" && value > 0) {
           actual += " (" + core::DescribeNoOpPatches(sim_->journal().traffic().Client(ClientUnderTest())) + ")";
         }
+        if (e.name == "idleLegsUnhandled" && value > 0) actual += " (" + DescribeUnhandled() + ")";
         std::lock_guard lock(drops_mu_);
         if (e.name == "earlyDrops" && !early_.empty()) actual += " (" + early_.front().text + ")";
         break;

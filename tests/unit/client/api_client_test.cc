@@ -81,21 +81,29 @@ TEST(ClientStopTest, StopEndsAWaitForARetryAfterAndSendsNothingMore) {
   EXPECT_EQ(transport.sent().size(), 2u);
 }
 
-// A Date has whole seconds: the offset stays zero while the clocks agree to a second and a
-// round trip, and otherwise is the least the answer allows, so that a server's time read on our
+// A Date has whole seconds: each answer bounds the offset to a range, the answers together to
+// the overlap of theirs, and the offset is the least of it, so that a server's time read on our
 // clock is never earlier than it was.
-TEST(ServerTimeTest, AClockThatAgreesToTheSecondKeepsNoOffset) {
+TEST(ServerTimeTest, AnswersAtDifferentFractionsOfASecondNarrowTheOffset) {
+  using std::chrono::milliseconds;
   const TimePoint t = kSimulationStart;
   ServerTime time;
-  time.Observe(t, t, t + std::chrono::milliseconds(5));
-  EXPECT_EQ(time.offset(), Duration::zero());
-  // Dated a second before we had it: anywhere from 1s behind ours to 0.4s ahead.
-  time.Observe(t - std::chrono::seconds(1), t - std::chrono::milliseconds(400), t);
-  EXPECT_EQ(time.offset(), Duration::zero());
-  EXPECT_EQ(time.ToLocal(t), t);
+  // Ours is 700ms ahead. Dated 10:00:00 when ours read 10:00:01.000 to 10:00:01.005: anywhere
+  // from 1.005s behind to 0 (a Date cannot tell a second apart).
+  time.Observe(t, t + std::chrono::seconds(1), t + std::chrono::seconds(1) + milliseconds(5));
+  EXPECT_EQ(time.offset(), -milliseconds(1005));
+  // Dated 10:00:01 at 10:00:01.710 to 10:00:01.712 on ours: at least 712ms behind.
+  time.Observe(t + std::chrono::seconds(1), t + milliseconds(1710), t + milliseconds(1712));
+  EXPECT_EQ(time.offset(), -milliseconds(712));
+  // A leg silent since 10:00 on the server's clock: since 10:00:00.712 on ours, not 10:00, so
+  // its silence is read 12ms short, never 700ms long.
+  EXPECT_EQ(time.ToLocal(t), t + milliseconds(712));
+  // A looser answer that overlaps changes nothing.
+  time.Observe(t + std::chrono::seconds(2), t + milliseconds(2300), t + milliseconds(2900));
+  EXPECT_EQ(time.offset(), -milliseconds(712));
 }
 
-TEST(ServerTimeTest, AClockAheadOrBehindIsReadAtTheLeastTheAnswerAllows) {
+TEST(ServerTimeTest, AClockThatJumpsStartsTheRangeAgain) {
   const TimePoint t = kSimulationStart;
   ServerTime time;
   // Ours is an hour ahead: the server said 09:00:00 to a request sent at 10:00:00.100.
@@ -105,14 +113,14 @@ TEST(ServerTimeTest, AClockAheadOrBehindIsReadAtTheLeastTheAnswerAllows) {
   // A leg silent since 08:59 on the server's clock: since 09:59:00.300 on ours, not 08:59.
   EXPECT_EQ(time.ToLocal(t - std::chrono::minutes(1)),
             t + std::chrono::minutes(59) + std::chrono::milliseconds(300));
-  // Ours is an hour behind.
-  time.Observe(t, t - std::chrono::hours(1),
-               t - std::chrono::hours(1) + std::chrono::milliseconds(2));
-  EXPECT_EQ(time.offset(), std::chrono::hours(1) - std::chrono::milliseconds(2));
-  EXPECT_EQ(time.ToServer(t - std::chrono::hours(1)), t - std::chrono::milliseconds(2));
-  // The server's clock moved back into agreement (a reset): the newest answer decides.
-  time.Observe(t, t, t);
-  EXPECT_EQ(time.offset(), Duration::zero());
+  // The server's clock moved an hour on (gcsim's manual clock): its range misses the old one.
+  time.Observe(t + std::chrono::hours(1), t + std::chrono::hours(1),
+               t + std::chrono::hours(1) + std::chrono::milliseconds(2));
+  EXPECT_EQ(time.offset(), -std::chrono::milliseconds(2));
+  EXPECT_EQ(time.ToServer(t), t - std::chrono::milliseconds(2));
+  // And back (a rewind): the newest answer decides.
+  time.Observe(t, t + std::chrono::hours(1), t + std::chrono::hours(1));
+  EXPECT_EQ(time.offset(), -std::chrono::hours(1));
 }
 
 TEST_F(ClientApiTest, TheDateOfEachAnswerTellsWhereTheServersClockStands) {

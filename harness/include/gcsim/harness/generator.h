@@ -2,8 +2,8 @@
 // mute, hold, transfer and hang up around the idle timeout, under tight rate budgets, short
 // tokens, another script spending the reaper's budget, drop latencies around the verify
 // timeout, a reaper that reads several conversations at once (concurrency 4) in a third of
-// them, and one whose clock is off gcsim's (clockSkew) in four of ten. What hand-written scenarios
-// miss, a few thousand of these find.
+// them, and one whose clock is off gcsim's (clockSkew) in half. What hand-written scenarios miss, a
+// few thousand of these find.
 #pragma once
 
 #include <cstdint>

@@ -58,8 +58,9 @@ struct RunMetrics {
                                    // reached a leg heard within the idle timeout
   uint64_t idle_legs_left = 0;     // idleLegsLeft: at the end, legs silent past timeout + poll
   uint64_t idle_legs_unhandled = 0;  // idleLegsUnhandled: legs silent past timeout + poll +
-                                     // disconnect latency that no drop reached and the reaper
-                                     // reported nothing about (no error, no stuck)
+                                     // disconnect latency (+ 3/R min under a budget of R a
+                                     // minute) that no drop reached and the reaper reported
+                                     // nothing about (no error, no stuck)
   uint64_t script_requests = 0;    // scriptRequests
   Duration max_lateness{};         // maxLatenessMs: drop time minus (silent since + timeout)
   Duration p50_lateness{};         // p50LatenessMs
