@@ -187,6 +187,29 @@ TEST(RunScenarioTest, MetricsWithAtAreJudgedAtThatTime) {
   EXPECT_TRUE(result.passed) << (result.failures.empty() ? result.error : result.failures[0].actual);
 }
 
+// A leg idle past the bound that the reaper neither dropped nor warned about (a dry run only
+// logs it) fails idleLegsUnhandled, and the report names it. A budget of R requests a minute
+// gives the reaper 3/R of a minute more.
+TEST(RunScenarioTest, AnUnhandledIdleLegIsNamedAndABudgetGivesItTime) {
+  json s = ReaperScenario();
+  s["reaper"] = {{"dryRun", true}};
+  s["expect"] = json::parse(R"([{"metric": "idleLegsUnhandled", "equals": 0}])");
+  ScenarioResult result = RunScenario(Parse(s));
+  ASSERT_EQ(result.failures.size(), 1u) << result.error;
+  EXPECT_NE(result.failures[0].actual.find("idleLegsUnhandled = 1.0 (first " +
+                                           std::string(kSupervisor) + ": user, silent since 0s"),
+            std::string::npos)
+      << result.failures[0].actual;
+  // Two a minute: 90s more, and at 12m the supervisor is still owed (silent past 11m45.25s).
+  s["world"]["rateLimit"] = 2;
+  EXPECT_FALSE(RunScenario(Parse(s)).passed);
+  // One a minute: three minutes more, so not yet (13m15.25s).
+  s["world"]["rateLimit"] = 1;
+  result = RunScenario(Parse(s));
+  EXPECT_TRUE(result.passed) << (result.failures.empty() ? result.error
+                                                         : result.failures[0].actual);
+}
+
 // An early drop that makes a later timeline event impossible: a FAIL that shows the drop, and
 // the event is skipped with a note, not an ERROR.
 TEST(RunScenarioTest, AnEventOnALegDroppedEarlyIsSkippedWithANote) {
