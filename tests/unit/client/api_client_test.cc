@@ -88,14 +88,14 @@ TEST(ServerTimeTest, AnswersAtDifferentFractionsOfASecondNarrowTheOffset) {
   using std::chrono::milliseconds;
   const TimePoint t = kSimulationStart;
   ServerTime time;
-  // Ours is 700ms ahead. Dated 10:00:00 when ours read 10:00:01.000 to 10:00:01.005: anywhere
+  // Ours is 700ms ahead. Dated 09:00:00 when ours read 09:00:01.000 to 09:00:01.005: anywhere
   // from 1.005s behind to 0 (a Date cannot tell a second apart).
   time.Observe(t, t + std::chrono::seconds(1), t + std::chrono::seconds(1) + milliseconds(5));
   EXPECT_EQ(time.offset(), -milliseconds(1005));
-  // Dated 10:00:01 at 10:00:01.710 to 10:00:01.712 on ours: at least 712ms behind.
+  // Dated 09:00:01 at 09:00:01.710 to 09:00:01.712 on ours: at least 712ms behind.
   time.Observe(t + std::chrono::seconds(1), t + milliseconds(1710), t + milliseconds(1712));
   EXPECT_EQ(time.offset(), -milliseconds(712));
-  // A leg silent since 10:00 on the server's clock: since 10:00:00.712 on ours, not 10:00, so
+  // A leg silent since 09:00 on the server's clock: since 09:00:00.712 on ours, not 09:00, so
   // its silence is read 12ms short, never 700ms long.
   EXPECT_EQ(time.ToLocal(t), t + milliseconds(712));
   // A looser answer that overlaps changes nothing.
