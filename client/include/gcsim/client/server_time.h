@@ -6,24 +6,17 @@
 
 #include <atomic>
 #include <cstdint>
-#include <mutex>
-#include <optional>
 
 #include "gcsim/common/time.h"
 
 namespace gcsim::client {
 
 // A Date has whole seconds, so an answer sent at `sent` and received at `received` (our clock)
-// bounds the offset, the server's clock minus ours, to [date - received, date + 1s - sent).
-// Answers dated at different fractions of a second narrow that range: it is kept as the overlap
-// of every answer's, and the offset is its least, so that a server's time read on our clock is
-// never earlier than it was, and a silence never longer, even when the clocks differ by less
-// than a second (a server dates its answers and the times in them on one clock). An answer
-// whose range misses the kept one means a clock jumped (gcsim's manual clock, a rewind, a
-// stepped clock): the range starts again from that answer. A jump back small enough that the
-// ranges still overlap is seen only once an answer rules the old range out. Between answers the
-// two clocks are taken to run at one rate, which a manual clock standing still does not.
-// Thread-safe.
+// bounds the offset, the server's clock minus ours, to [date - received, date + 1s - sent). The
+// offset is the newest answer's lower bound, so that a server's time read on our clock is never
+// earlier than it was, and a silence never longer, even when the clocks differ by under a second
+// or run at different rates (gcsim's manual clock standing still): it may read up to a second
+// and a round trip short. The newest answer decides: a server's clock may jump. Thread-safe.
 class ServerTime {
  public:
   void Observe(TimePoint date, TimePoint sent, TimePoint received);
@@ -35,13 +28,6 @@ class ServerTime {
   TimePoint ToServer(TimePoint local) const { return local + offset(); }
 
  private:
-  struct Range {
-    Duration lowest;  // the offset is at least this...
-    Duration beyond;  // ...and less than this
-  };
-
-  std::mutex mu_;
-  std::optional<Range> range_;  // guarded by mu_; none before the first answer
   std::atomic<int64_t> offset_ms_{0};
 };
 
