@@ -325,12 +325,11 @@ Result<HttpResponse> ApiClient::Send(const std::string& base_url, HttpRequest re
 }
 
 Result<HttpResponse> ApiClient::Transmit(std::string_view base_url, const HttpRequest& request) {
-  const TimePoint sent = clock_.Now();
   Result<HttpResponse> response = transport_.Send(base_url, request);
   if (response.ok()) {
     // A server without a Date, or with one in another form, leaves the clocks as they stood.
     if (const Result<TimePoint> date = ParseHttpDate(response->Header("Date")); date.ok()) {
-      server_time_.Observe(*date, sent, clock_.Now());
+      server_time_.Observe(*date, clock_.Now());
     }
   }
   return response;

@@ -11,15 +11,17 @@
 
 namespace gcsim::client {
 
-// A Date has whole seconds, so an answer sent at `sent` and received at `received` (our clock)
-// bounds the offset, the server's clock minus ours, to [date - received, date + 1s - sent). The
-// offset is the newest answer's lower bound, so that a server's time read on our clock is never
-// earlier than it was, and a silence never longer, even when the clocks differ by under a second
-// or run at different rates (gcsim's manual clock standing still): it may read up to a second
-// and a round trip short. The newest answer decides: a server's clock may jump. Thread-safe.
+// A Date has whole seconds, so an answer received at `received` (our clock) shows that the
+// offset, the server's clock minus ours, is at least date - received (and less than a second
+// and a round trip more). The offset is that lower bound of the newest answer, so that a
+// server's time read on our clock is never earlier than it was, and a silence never longer,
+// even when the clocks differ by under a second or run at different rates (gcsim's manual clock
+// standing still): it may read up to a second and a round trip short. An older answer's bound
+// would hold only while both clocks run at one rate. The newest answer decides: a server's
+// clock may jump. Thread-safe.
 class ServerTime {
  public:
-  void Observe(TimePoint date, TimePoint sent, TimePoint received);
+  void Observe(TimePoint date, TimePoint received);
 
   Duration offset() const { return Duration(offset_ms_.load(std::memory_order_relaxed)); }
   // The server's instant `server_time`, on our clock.
