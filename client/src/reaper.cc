@@ -300,19 +300,21 @@ void Reaper::ConfirmAndDrop(const Candidate& candidate, const CallConversation* 
 void Reaper::DropIfStillIdle(const LegId& leg, TimePoint silent_since,
                              const CallParticipant* participant, const EvidenceRead& read,
                              StepReport& report) {
-  // Every decision to drop rests on evidence read after the last wait. The client waits in
-  // three places only: (1) in the tick's earlier requests, which its wait counter records;
-  // (2) right here, before the evidence is judged, to have the rate budget and a token ready;
-  // (3) inside the re-check below, before that one request is sent. So: evidence read before
-  // a wait is read again after it, and nothing waits between that read and the PATCH, which
-  // may not wait at all (WaitPolicy::kNever): a PATCH that would have to wait, or that fails,
-  // is a failed attempt, and the leg is decided again on a later tick, on fresh evidence.
+  // Every decision to drop rests on evidence read after the last wait, and after the last
+  // answer that took time. The client waits in three places only: (1) in the tick's earlier
+  // requests, which its wait counter records; (2) right here, before the evidence is judged, to
+  // have the rate budget and a token ready; (3) inside the re-check below, before that one
+  // request is sent. So: evidence read before a wait, or before time passed (a slow answer to
+  // the confirming GET, a long tick), is read again, and nothing waits between that read and
+  // the PATCH, which may not wait at all (WaitPolicy::kNever): a PATCH that would have to wait,
+  // or that fails, is a failed attempt, and the leg is decided again on a later tick, on fresh
+  // evidence. Speech after the re-read is carried out is a round trip no read can see into.
   if (Status ready = client_.WaitUntilReady(); !ready.ok()) {
     report.errors.push_back({leg, ready});
     return FailAttempt(leg, silent_since, ready.message(), report);
   }
   const TimePoint now = clock_.Now();
-  if (client_.counters().waits != read.waits || now - read.at > options_.max_evidence_age) {
+  if (client_.counters().waits != read.waits || now != read.at) {
     Result<std::optional<TimePoint>> fresh =
         source_.SilentSince(leg.conversation_id, leg.participant_id, now);
     if (!fresh.ok()) {

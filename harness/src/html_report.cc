@@ -125,9 +125,12 @@ std::pair<const char*, std::string> PatchLook(const PatchTrace& patch, Duration 
   }
   if (patch.drop) text << "; the leg had been silent " << FormatDuration(patch.silent_for);
   const bool success = patch.status >= 200 && patch.status < 300;
-  if (patch.drop && success && patch.silent_for < idle_timeout) {
+  if (patch.early && success) {
     text << " (EARLY: heard within the idle timeout)";
     return {"early", text.str()};
+  }
+  if (patch.drop && patch.silent_for < idle_timeout && !patch.early) {
+    text << " (heard only after the client's newest read was carried out: no read could show it)";
   }
   if (!success) return {"refused", text.str()};
   if (patch.changed_nothing) {

@@ -307,21 +307,30 @@ class Run {
   }
 
   // Runs `fn` when the clock reaches `at`, unless the run is over by then. With an external
-  // client the clock's timers fire on its own thread: one at a time, never after EndTimers().
+  // client the clock's timers fire on its own thread, one at a time; never after EndTimers().
+  // No lock is held while `fn` runs: a script request answered late moves the manual clock
+  // from a server thread, whose timers then fire there while this one waits for the answer.
   void At(TimePoint at, std::function<void()> fn) {
     std::weak_ptr<Lifeline> weak = lifeline_;
     clock_.Schedule(at, [weak, fn = std::move(fn)] {
       const auto life = weak.lock();
       if (!life) return;
+      {
+        std::lock_guard lock(life->mu);
+        if (!life->alive) return;
+        ++life->running;
+      }
+      fn();
       std::lock_guard lock(life->mu);
-      if (life->alive) fn();
+      if (--life->running == 0) life->idle.notify_all();
     });
   }
 
-  // Waits for a timer that is running, and keeps any other from running.
+  // Waits for the timers that are running, and keeps any other from running.
   void EndTimers() {
-    std::lock_guard lock(lifeline_->mu);
+    std::unique_lock lock(lifeline_->mu);
     lifeline_->alive = false;
+    lifeline_->idle.wait(lock, [this] { return lifeline_->running == 0; });
   }
 
   // The run with an external client: the simulator on the scaled clock, the client a child
@@ -585,7 +594,8 @@ class Run {
     const Duration silent_for = entry.at - *entry.drop_silent_since;
     std::lock_guard lock(drops_mu_);
     if (!entry.participant_id.empty()) reported_.insert(entry.participant_id);
-    if (silent_for >= scenario_.safety.idle_timeout) {
+    if (!core::IsEarlyDrop(entry, scenario_.safety.idle_timeout)) {
+      if (silent_for < scenario_.safety.idle_timeout) return;  // heard only after its newest read
       // An external client's lateness comes from the journal: each drop it got accepted.
       if (external_ && entry.client_id == external_->client_id && entry.status >= 200 &&
           entry.status < 300) {
@@ -931,8 +941,10 @@ class Run {
   }
 
   struct Lifeline {
-    std::recursive_mutex mu;  // a timer's callback may advance the manual clock: timers nest
+    std::mutex mu;
+    std::condition_variable idle;  // running fell to 0
     bool alive = true;
+    int running = 0;  // timers' callbacks under way (nested ones too)
   };
 
   const Scenario& scenario_;

@@ -118,7 +118,8 @@ void TraceRecorder::NoteEntry(const core::JournalEntry& entry) {
          .drop = entry.drop_silent_since.has_value(),
          .changed_nothing = entry.changed_nothing,
          .ignored_fields = entry.ignored_fields,
-         .silent_for = entry.drop_silent_since ? entry.at - *entry.drop_silent_since : Duration{}});
+         .silent_for = entry.drop_silent_since ? entry.at - *entry.drop_silent_since : Duration{},
+         .early = core::IsEarlyDrop(entry, trace_.idle_timeout)});
   }
 }
 

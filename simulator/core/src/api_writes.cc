@@ -49,6 +49,13 @@ UpdateOutcome& RefuseField(UpdateOutcome& out, const std::string& field, std::st
   return Refuse(out, std::move(status));
 }
 
+// A live leg asked to drop, as it is before the drop: what its safety is judged from.
+void NoteDrop(UpdateOutcome& out, const Participant& leg, TimePoint now) {
+  const TimePoint silent_since = ComputeMedia(leg, now).silent_since;
+  out.drop_silent_since = std::max(out.drop_silent_since.value_or(silent_since), silent_since);
+  out.dropped_legs.push_back(leg);
+}
+
 }  // namespace
 
 std::optional<SpeakTo> ParseSpeakTo(const std::string& text) {
@@ -207,7 +214,7 @@ UpdateOutcome ApiWrites::UpdateParticipant(const std::string& conversation_id,
     changes.push_back("answered: alerting -> connected");
   }
   if (state == LegState::kDisconnected) {
-    out.drop_silent_since = ComputeMedia(*leg, now).silent_since;
+    NoteDrop(out, *leg, now);
     if (leg->pending_drop != 0) {
       changes.push_back("drop already accepted; it lands after disconnectLatency");
     } else if (const auto lost = faults_.Hit({.method = "PATCH",
@@ -430,7 +437,7 @@ UpdateOutcome ApiWrites::ReplaceParticipant(const std::string& conversation_id,
   if (!added.ok()) return Refuse(out, added.status());
   // The target joins first, so that the conversation does not end in between.
   const TimePoint now = clock_.Now();
-  out.drop_silent_since = ComputeMedia(*leg, now).silent_since;
+  NoteDrop(out, *leg, now);
   lifecycle_.ScheduleDrop(*leg, now, DisconnectType::kTransfer);
   out.http_status = 202;
   out.added_participant_id = *added;
@@ -540,7 +547,7 @@ UpdateOutcome ApiWrites::CancelConsult(const std::string& conversation_id,
   out.http_status = 200;
   out.effect_text = "consult cancelled: nobody is confined";
   if (destination != nullptr && IsLive(destination->state)) {
-    out.drop_silent_since = ComputeMedia(*destination, clock_.Now()).silent_since;
+    NoteDrop(out, *destination, clock_.Now());
     lifecycle_.ScheduleDrop(*destination, clock_.Now());
     out.effect_text += "; the destination " + destination->id + " leaves at " +
                        FormatIso8601(clock_.Now() + lifecycle_.disconnect_latency());
@@ -576,8 +583,7 @@ UpdateOutcome& ApiWrites::EndLater(Conversation& conv, UpdateOutcome& out, int h
   const TimePoint now = clock_.Now();
   for (const Participant* leg : conv.participants) {
     if (!IsLive(leg->state)) continue;
-    const TimePoint silent_since = ComputeMedia(*leg, now).silent_since;
-    out.drop_silent_since = std::max(out.drop_silent_since.value_or(silent_since), silent_since);
+    NoteDrop(out, *leg, now);
   }
   out.effect_text = "conversation end accepted: every leg terminates at " +
                     FormatIso8601(now + lifecycle_.disconnect_latency());

@@ -26,7 +26,17 @@ nlohmann::json ToJson(const JournalEntry& entry) {
     out["dropSilentSince"] = FormatIso8601(*entry.drop_silent_since);
     out["dropSilentFor"] = FormatDuration(entry.at - *entry.drop_silent_since);
   }
+  if (entry.drop_evidence) {
+    out["dropEvidence"] = {{"readAt", FormatIso8601(entry.drop_evidence->read_at)},
+                           {"silentSince", FormatIso8601(entry.drop_evidence->silent_since)}};
+  }
   return out;
+}
+
+bool IsEarlyDrop(const JournalEntry& entry, Duration idle_timeout) {
+  if (!entry.drop_silent_since || entry.at - *entry.drop_silent_since >= idle_timeout) return false;
+  return !entry.drop_evidence ||
+         entry.drop_evidence->read_at - entry.drop_evidence->silent_since < idle_timeout;
 }
 
 void Journal::SetTap(Tap tap) {

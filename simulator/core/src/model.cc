@@ -282,6 +282,18 @@ MediaState ComputeMedia(const Participant& leg, TimePoint now) {
   return media;
 }
 
+TimePoint SilentSinceAsOf(const Participant& leg, TimePoint t) {
+  OptionalTime heard = leg.heard_before;
+  if (t < leg.audible_since) {
+    if (heard) heard = std::min(*heard, t);
+  } else if (IsAudible(leg)) {
+    const auto last = leg.speech.LastSpeakingAt(leg.speech_anchor, leg.audible_since, t);
+    if (last && (!heard || *last > *heard)) heard = last;
+  }
+  const TimePoint connected = leg.connected_time.value_or(leg.start_time);
+  return heard && *heard > connected ? *heard : connected;
+}
+
 bool HeardAt(const Participant& leg, TimePoint t) {
   if (!leg.connected_time || t < *leg.connected_time || (leg.end_time && t >= *leg.end_time)) {
     return false;

@@ -63,9 +63,9 @@ void TrafficMetrics::Observe(const JournalEntry& entry) {
   const bool success = entry.status >= 200 && entry.status < 300;
   if (entry.drop_silent_since) {
     const Duration silent_for = entry.at - *entry.drop_silent_since;
-    if (silent_for < idle_timeout_) {
+    if (IsEarlyDrop(entry, idle_timeout_)) {
       ++client.early_drops;
-    } else if (success) {
+    } else if (success && silent_for >= idle_timeout_) {
       client.lateness.Add(silent_for - idle_timeout_);
     }
     if (success) ++client.drops;

@@ -48,6 +48,8 @@ struct Exchange {
   Reads reads = Reads::kWorldAsItIs;
   Duration stale_lag{};
   std::optional<core::FaultEpisode> answer_fault;
+  // A drop's live legs as they were when asked to drop: what its safety is judged from.
+  std::vector<core::Participant> dropped_legs;
 
   // The path parameter `name` ("" when absent).
   const std::string& Param(std::string_view name) const;

@@ -224,6 +224,7 @@ Reply Answer(Exchange& ex, const core::UpdateOutcome& outcome, Reply success) {
   ex.journal.effect = outcome.effect_text;
   ex.journal.hint = outcome.hint;
   ex.journal.drop_silent_since = outcome.drop_silent_since;
+  ex.dropped_legs = outcome.dropped_legs;
   ex.journal.changed_nothing = outcome.status.ok() && outcome.changed_nothing;
   Reply reply = outcome.status.ok() ? std::move(success)
                                     : ErrorReply(ex, outcome.status, outcome.field_errors);

@@ -15,6 +15,7 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <unordered_map>
 
 #include <sys/socket.h>
 
@@ -747,12 +748,46 @@ class ServerImpl final : public Server {
     Truncate(entry.effect, kJournalTextBytes);
     Truncate(entry.hint, kJournalTextBytes);
     if (entry.at == TimePoint{}) entry.at = sim_.clock().Now();
+    if (entry.drop_silent_since) entry.drop_evidence = EvidenceFor(entry, ex.dropped_legs);
+    NoteAnswer(entry);
     entry.method = ex.method;
     entry.path = ex.path;
     Truncate(entry.path, kJournalTextBytes);
     entry.correlation_id = ex.correlation_id;
     entry.status = status;
     sim_.journal().Append(std::move(entry));
+  }
+
+  // What a drop's client could have known of its legs: the world when the request behind its
+  // newest answer was carried out, if that answer came at most kFreshEvidence before.
+  std::optional<core::DropEvidence> EvidenceFor(const core::JournalEntry& drop,
+                                                const std::vector<core::Participant>& legs) {
+    if (drop.client_id.empty() || legs.empty()) return std::nullopt;
+    Answered newest;
+    {
+      std::lock_guard lock(answered_mu_);
+      const auto it = answered_.find(drop.client_id);
+      if (it == answered_.end()) return std::nullopt;
+      newest = it->second;
+    }
+    // (An answer after the drop comes from before a rewind of the clock.)
+    if (newest.answered > drop.at || drop.at - newest.answered > core::kFreshEvidence) {
+      return std::nullopt;
+    }
+    core::DropEvidence evidence{.read_at = newest.carried_out, .silent_since = {}};
+    for (const core::Participant& leg : legs) {
+      evidence.silent_since = std::max(evidence.silent_since, core::SilentSinceAsOf(leg, newest.carried_out));
+    }
+    return evidence;
+  }
+
+  void NoteAnswer(const core::JournalEntry& entry) {
+    if (entry.client_id.empty() || entry.answer_lost) return;
+    std::lock_guard lock(answered_mu_);
+    // Anyone may name a client id at /oauth/token: past the bound, new ones go unnoted (their
+    // drops are then judged without evidence: strictly).
+    if (answered_.size() >= kAnswersKept && answered_.count(entry.client_id) == 0) return;
+    answered_[entry.client_id] = {.carried_out = entry.at, .answered = sim_.clock().Now()};
   }
 
   // Errors cpp-httplib answered itself (413, unparsable requests) become ErrorBodies too.
@@ -797,6 +832,14 @@ class ServerImpl final : public Server {
   Notifications notifications_;
   ChannelSockets channel_sockets_;  // after notifications_: its sockets detach on destruction
   std::mutex audiohook_mu_;  // guards audiohook_
+  // Each client's newest answer: when its request was carried out, and when it was answered.
+  struct Answered {
+    TimePoint carried_out;
+    TimePoint answered;
+  };
+  static constexpr size_t kAnswersKept = 10'000;
+  std::mutex answered_mu_;  // guards answered_
+  std::unordered_map<std::string, Answered> answered_;
   std::unique_ptr<AudioHookStreams> audiohook_;  // null: not streaming
   std::mutex lifecycle_mu_;  // guards started_, thread_
   std::stop_source stopping_;  // requested by Stop()

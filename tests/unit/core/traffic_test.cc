@@ -70,6 +70,25 @@ TEST(TrafficMetricsTest, TellsEarlyDropsFromLateOnes) {
   EXPECT_EQ(c.lateness.buckets[7], 1u);  // <= 30s
 }
 
+// Heard only after the client's newest read was carried out, silent the whole timeout then:
+// no read could have shown it, so not early. Heard before that read: early.
+TEST(TrafficMetricsTest, SpeechAfterTheClientsNewestReadIsNotEarly) {
+  JournalEntry drop = Drop(202, seconds(1));
+  EXPECT_TRUE(IsEarlyDrop(drop, minutes(10)));  // no evidence: judged on the drop alone
+  drop.drop_evidence = DropEvidence{.read_at = drop.at - seconds(2),
+                                    .silent_since = drop.at - minutes(12)};
+  EXPECT_FALSE(IsEarlyDrop(drop, minutes(10)));
+  drop.drop_evidence->silent_since = drop.at - seconds(2) - minutes(9);  // 9m silent at the read
+  EXPECT_TRUE(IsEarlyDrop(drop, minutes(10)));
+  EXPECT_FALSE(IsEarlyDrop(Drop(202, minutes(10)), minutes(10)));
+  TrafficMetrics traffic;
+  drop.drop_evidence->silent_since = drop.at - minutes(12);
+  traffic.Observe(drop);
+  EXPECT_EQ(traffic.Client("c").early_drops, 0u);
+  EXPECT_EQ(traffic.Client("c").drops, 1u);
+  EXPECT_EQ(traffic.Client("c").lateness.count, 0u);  // neither early nor late: no lateness
+}
+
 TEST(TrafficMetricsTest, ClientIdsBeyondTheLimitShareOneCount) {
   TrafficMetrics traffic;
   for (size_t i = 0; i < TrafficMetrics::kMaxClients + 10; ++i) {

@@ -175,6 +175,72 @@ TEST(RunScenarioTest, ARetryThatReachesALegHeardSinceIsAnEarlyDrop) {
   EXPECT_EQ(result.metrics.early_drops, 1u);
 }
 
+// A client reads the conversation at 10m and its answer comes 2 s late; the supervisor, silent
+// since the call began, talks from `talks_at`; the client drops it at `drops_at`. Speech after
+// the read was carried out is in the answer's way back: no read could have shown it in time.
+ScenarioResult DropAfterASlowRead(const char* talks_at, const char* drops_at) {
+  json s = ReaperScenario();
+  s.erase("reaper");
+  s["faults"] = json::parse(R"([{"kind": "latency", "method": "GET", "delay": "2s"}])");
+  s["timeline"] = {{{"at", talks_at}, {"leg", kSupervisor}, {"speech", "always"}}};
+  s["script"] = {{"requests",
+                  {{{"at", "10m"}, {"method", "GET"},
+                    {"path", std::string("/api/v2/conversations/calls/") + kConversation}},
+                   DropRequest(drops_at, kSupervisor)}}};
+  s["safety"] = {{"enforce", false}};
+  return RunScenario(Parse(s), {.keep_journal = true});
+}
+
+// The drop request's journal entry.
+const core::JournalEntry* DropEntry(const ScenarioResult& result) {
+  for (const core::JournalEntry& entry : result.journal) {
+    if (entry.drop_silent_since) return &entry;
+  }
+  return nullptr;
+}
+
+TEST(RunScenarioTest, SpeechNoReadCouldShowInTimeIsNotAnEarlyDrop) {
+  // Heard from 10m1s, after the read: not early, though it talks as the drop reaches it.
+  ScenarioResult result = DropAfterASlowRead("10m1s", "10m2s500ms");
+  EXPECT_EQ(result.error, "");
+  EXPECT_EQ(result.metrics.early_drops, 0u);
+  const core::JournalEntry* drop = DropEntry(result);
+  ASSERT_NE(drop, nullptr);
+  EXPECT_EQ(drop->status, 202);
+  EXPECT_EQ(drop->at, *drop->drop_silent_since);  // talking as the drop reached it
+  ASSERT_TRUE(drop->drop_evidence.has_value());
+  EXPECT_EQ(drop->drop_evidence->read_at, kSimulationStart + std::chrono::minutes(10));
+  EXPECT_EQ(drop->drop_evidence->silent_since, kSimulationStart);
+  // Heard from 9m59s: the read could have shown it.
+  result = DropAfterASlowRead("9m59s", "10m2s500ms");
+  EXPECT_EQ(result.metrics.early_drops, 1u);
+  // Dropped 1.5 s after the answer came: that read no longer counts as the client's view.
+  result = DropAfterASlowRead("10m1s", "10m3s500ms");
+  EXPECT_EQ(result.metrics.early_drops, 1u);
+}
+
+// A script request answered late moves the run's clock from a server thread while the run's
+// own thread waits inside a timer for the answer: the timers due meanwhile fire, nothing hangs.
+TEST(RunScenarioTest, AScriptRequestAnsweredLateDoesNotHangTheRun) {
+  json s = ReaperScenario();
+  s.erase("reaper");
+  s["runFor"] = "5m";
+  s["faults"] = json::parse(R"([{"kind": "latency", "method": "GET", "delay": "30s"}])");
+  s["timeline"] = {{{"at", "1m10s"}, {"leg", kSupervisor}, {"mute", true}}};
+  s["script"] = {{"requests", {{{"at", "1m"}, {"method", "GET"},
+                                {"path", std::string("/api/v2/conversations/calls/") + kConversation},
+                                {"expectStatus", 200}}}}};
+  const ScenarioResult result = RunScenario(Parse(s), {.keep_journal = true});
+  EXPECT_TRUE(result.passed) << (result.failures.empty() ? result.error : result.failures[0].actual);
+  EXPECT_EQ(result.simulated, std::chrono::minutes(5));
+  // The mute came while the answer was on its way.
+  std::vector<std::string> order;
+  for (const core::JournalEntry& entry : result.journal) {
+    if (entry.kind == "timeline" || entry.method == "GET") order.push_back(entry.kind + " " + entry.method);
+  }
+  EXPECT_EQ(order, (std::vector<std::string>{"timeline ", "request GET"}));
+}
+
 TEST(RunScenarioTest, MetricsWithAtAreJudgedAtThatTime) {
   json s = ReaperScenario();
   s["expect"] = json::parse(R"([

@@ -46,9 +46,6 @@ struct ReaperOptions {
   int max_attempts = 3;
   // Log "would drop" and drop nothing.
   bool dry_run = false;
-  // Evidence of silence older than this is read again before a drop even when the client has
-  // not waited since (a long tick on a real clock). After any wait it is always read again.
-  Duration max_evidence_age = std::chrono::seconds(1);
   // A tick's reads of conversations (its GETs) go this many at once, each over a connection of
   // its own; its drops still go one at a time, each right after its own checks.
   int concurrency = 1;
@@ -157,8 +154,8 @@ class Reaper {
     int attempts() const { return drops + failures; }
   };
 
-  // When the tick's evidence was read: it is stale once the client has waited since, or it
-  // has grown older than max_evidence_age.
+  // When the tick's evidence was read: it is stale once the client has waited since, or once
+  // any time has passed (a slow answer, a long tick on a real clock).
   struct EvidenceRead {
     uint64_t waits = 0;
     TimePoint at;

@@ -59,6 +59,7 @@ struct PatchTrace {
   bool changed_nothing = false;  // answered 2xx and changed nothing (the seed's trap)
   std::vector<std::string> ignored_fields;
   Duration silent_for{};  // drop: how long the leg had been silent when the request reached it
+  bool early = false;     // drop: it reached a leg heard within the idle timeout (IsEarlyDrop)
 };
 
 struct ScenarioTrace {

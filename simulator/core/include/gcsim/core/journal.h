@@ -17,6 +17,17 @@
 
 namespace gcsim::core {
 
+// How long a client may take from an answer to a drop for that answer to still be its view of
+// the world: a program's own work, under an accelerated clock.
+inline constexpr Duration kFreshEvidence = std::chrono::seconds(1);
+
+// What the dropping client could have known: when the request behind its newest answer was
+// carried out, and when the dropped legs' silence had begun as of then.
+struct DropEvidence {
+  TimePoint read_at;
+  TimePoint silent_since;
+};
+
 struct JournalEntry {
   uint64_t sequence = 0;  // assigned by the journal, from 1
   TimePoint at;
@@ -35,6 +46,9 @@ struct JournalEntry {
   // A request that asked to drop live legs: the silent_since of the most recently heard one,
   // so that a drop of a leg heard within the idle timeout can be told after the fact.
   std::optional<TimePoint> drop_silent_since;
+  // With drop_silent_since: the client's newest answer, if it came at most kFreshEvidence
+  // before the drop.
+  std::optional<DropEvidence> drop_evidence;
   // A request the API answered with success that changed nothing (the seed's PATCH): what the
   // live view marks as a phantom leg.
   bool changed_nothing = false;
@@ -45,6 +59,11 @@ struct JournalEntry {
 };
 
 nlohmann::json ToJson(const JournalEntry& entry);
+
+// A drop request that reached a leg heard within `idle_timeout`; not one whose legs were heard
+// only after the client's newest read was carried out, silent the whole timeout as of then. No
+// client sees into an answer's way back: speech in it could be shown by no read in time.
+bool IsEarlyDrop(const JournalEntry& entry, Duration idle_timeout);
 
 // Thread-safe. Keeps the newest `limit` entries and counts the ones dropped.
 class Journal {

@@ -208,6 +208,10 @@ struct MediaState {
 // Audible legs are heard when their script speaks; muted, held or dropped legs are not.
 bool IsAudible(const Participant& leg);
 MediaState ComputeMedia(const Participant& leg, TimePoint now);
+// When the leg's silence began as of instant `t` (up to now): when it was last heard by then,
+// or connected if never. Before its last media change, as in HeardAt, every instant up to when
+// it was last heard counts as heard: a silence then may read shorter, never longer.
+TimePoint SilentSinceAsOf(const Participant& leg, TimePoint t);
 // Whether others hear the leg at instant `t` (up to now): connected then, neither muted nor
 // held then (as its segments record), and its script talking. Before the leg's last media
 // change (mute, hold, speech) only when it was last heard is kept: every instant up to then

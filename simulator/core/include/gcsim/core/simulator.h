@@ -95,6 +95,7 @@ struct UpdateOutcome {
   // Set when the request asked to drop live legs: when the most recently heard of them was
   // last heard (its silent_since). The harness judges every drop's safety from this.
   std::optional<TimePoint> drop_silent_since;
+  std::vector<Participant> dropped_legs;  // those legs, as they were when asked to drop
   std::string added_participant_id;  // the leg a transfer or consult added
 };
 
