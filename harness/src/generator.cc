@@ -62,7 +62,8 @@ json Speech(Draw& draw, Duration idle_timeout, Duration poll) {
       for (uint64_t i = 0, n = 1 + draw.Below(3); i < n; ++i) {
         at += draw.Between(seconds(1), idle_timeout + seconds(30));
         // Some begin a moment after a tick, while the reaper's answers may be on their way.
-        if (draw.Chance(15)) at = (at / poll + 1) * poll + draw.Between(Duration::zero(), seconds(1));
+        if (draw.Chance(15))
+          at = (at / poll + 1) * poll + draw.Between(Duration::zero(), seconds(1));
         Duration until = at + draw.Between(milliseconds(200), seconds(10));
         // Some end a moment after a tick of the reaper, so that the tick a timeout later comes
         // just short of it: where a reaper whose clock is off by under a second would tip.
@@ -142,9 +143,9 @@ json GenerateScenario(uint64_t seed) {
   int names = 0;
   for (uint64_t e = 0, events = draw.Below(9); e < events; ++e) {
     const Duration around = idle_timeout * static_cast<int>(1 + draw.Below(2));
-    Duration at = draw.Chance(70)
-                      ? around + draw.Between(-seconds(20), seconds(20)) + poll * static_cast<int>(draw.Below(2))
-                      : draw.Between(Duration::zero(), 2 * idle_timeout);
+    Duration at = draw.Chance(70) ? around + draw.Between(-seconds(20), seconds(20)) +
+                                        poll * static_cast<int>(draw.Below(2))
+                                  : draw.Between(Duration::zero(), 2 * idle_timeout);
     // Some come a moment after a tick, while the reaper's answers may be on their way.
     if (draw.Chance(30)) at = (at / poll) * poll + draw.Between(Duration::zero(), seconds(1));
     last = std::max(last, at);
@@ -203,7 +204,9 @@ json GenerateScenario(uint64_t seed) {
     const Duration from = idle_timeout - draw.Between(Duration::zero(), seconds(30));
     const Duration delay =
         draw.Pick<Duration>({milliseconds(200), milliseconds(400), milliseconds(900), seconds(2)});
-    scenario["faults"] = {{{"kind", "latency"}, {"delay", Text(delay)}, {"from", Text(from)},
+    scenario["faults"] = {{{"kind", "latency"},
+                           {"delay", Text(delay)},
+                           {"from", Text(from)},
                            {"until", Text(from + minutes(2))}}};
   }
   // Long enough after the last event for every idle leg to be dropped or reported.

@@ -697,27 +697,46 @@ class Run {
 
   // Legs idle long enough that a drop should have landed, that the client may drop, and that
   // the reaper neither tried nor said why not (`reported`). The signals source can only see legs
-  // muted or held. The audiohook source hears a leg from the tick after it connected, and a
-  // hangover after its last word. A budget of R requests a minute lets a drop's read, the drop
-  // and its check through only in 3/R of a minute.
+  // muted or held, from when they were. The audiohook source hears a leg from the tick after it
+  // connected, and a hangover after its last word. A budget of R requests a minute lets a drop's
+  // read, the drop and its check through only in 3/R of a minute, and the legs idle take their
+  // turns: n of them in n times that.
   std::vector<core::SilentLeg> UnhandledIdleLegs(const std::set<std::string>& reported) const {
     const client::ReaperOptions r = JudgedSettings();
-    Duration latency{};
-    sim_->Read([&latency](const core::WorldView& world) {
-      latency = world.disconnect_latency();
-      if (world.rate_limit() > 0) latency += std::chrono::minutes(3) / world.rate_limit();
-    });
     const bool signals = reaper_ && scenario_.reaper->activity == "signals";
+    const auto visible = [&](const core::SilentLeg& leg) {
+      return MayDrop(r, leg) && (!signals || leg.muted || leg.held);
+    };
+    Duration latency{};
+    int rate_limit = 0;
+    sim_->Read([&](const core::WorldView& world) {
+      latency = world.disconnect_latency();
+      rate_limit = world.rate_limit();
+    });
+    if (rate_limit > 0) {
+      const auto idle = sim_->SilentLegs(r.idle_timeout);
+      const auto turns = std::max<std::ptrdiff_t>(1, std::count_if(idle->begin(), idle->end(), visible));
+      latency += std::chrono::minutes(3) * turns / rate_limit;
+    }
     if (audiohook_) latency += r.poll_interval + std::chrono::seconds(1);
+    const Duration bound = r.idle_timeout + r.poll_interval + latency;
     std::vector<core::SilentLeg> unhandled;
-    for (const core::SilentLeg& leg :
-         *sim_->SilentLegs(r.idle_timeout + r.poll_interval + latency)) {
-      if (MayDrop(r, leg) && (!signals || leg.muted || leg.held) &&
-          !reported.count(leg.participant_id)) {
-        unhandled.push_back(leg);
-      }
+    for (const core::SilentLeg& leg : *sim_->SilentLegs(bound)) {
+      if (!visible(leg) || reported.count(leg.participant_id)) continue;
+      if (signals && clock_.Now() - MutedOrHeldSince(leg) < bound) continue;
+      unhandled.push_back(leg);
     }
     return unhandled;
+  }
+
+  // When a muted or held leg's open mute or hold began (its silence, if later).
+  TimePoint MutedOrHeldSince(const core::SilentLeg& leg) const {
+    TimePoint since = leg.media.silent_since;
+    sim_->Read([&](const core::WorldView& world) {
+      const core::Participant* p = world.FindParticipant(leg.participant_id);
+      if (p != nullptr && !p->segments.empty()) since = std::max(since, p->segments.back().start);
+    });
+    return since;
   }
 
   // "first 93ac6621-...: agent, silent since 11m30s808ms": which leg to look for in the journal.

@@ -776,7 +776,8 @@ class ServerImpl final : public Server {
     }
     core::DropEvidence evidence{.read_at = newest.carried_out, .silent_since = {}};
     for (const core::Participant& leg : legs) {
-      evidence.silent_since = std::max(evidence.silent_since, core::SilentSinceAsOf(leg, newest.carried_out));
+      evidence.silent_since =
+          std::max(evidence.silent_since, core::SilentSinceAsOf(leg, newest.carried_out));
     }
     return evidence;
   }

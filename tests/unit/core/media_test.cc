@@ -90,11 +90,13 @@ TEST(ComputeMediaTest, MutedOrHeldLegIsNotHeard) {
 }
 
 TEST(ComputeMediaTest, SilenceAsOfAnEarlierInstant) {
-  Participant leg = ConnectedLeg(*ParseSpeech(json::parse(R"({"intervals": [["1m", "2m"], ["10m", "11m"]]})")));
+  Participant leg =
+      ConnectedLeg(*ParseSpeech(json::parse(R"({"intervals": [["1m", "2m"], ["10m", "11m"]]})")));
   EXPECT_EQ(SilentSinceAsOf(leg, kT0 + seconds(30)), kT0);  // not yet heard: since it connected
   EXPECT_EQ(SilentSinceAsOf(leg, kT0 + minutes(9)), kT0 + minutes(2));
   EXPECT_EQ(SilentSinceAsOf(leg, kT0 + minutes(10) + seconds(5)), kT0 + minutes(10) + seconds(5));
-  EXPECT_EQ(SilentSinceAsOf(leg, kT0 + minutes(12)), ComputeMedia(leg, kT0 + minutes(12)).silent_since);
+  EXPECT_EQ(SilentSinceAsOf(leg, kT0 + minutes(12)),
+            ComputeMedia(leg, kT0 + minutes(12)).silent_since);
   // Muted at 10m30s: what it said before is folded into when it was last heard, and every
   // instant up to that counts as heard (shorter, never longer).
   leg.muted = true;

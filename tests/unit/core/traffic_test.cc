@@ -75,8 +75,8 @@ TEST(TrafficMetricsTest, TellsEarlyDropsFromLateOnes) {
 TEST(TrafficMetricsTest, SpeechAfterTheClientsNewestReadIsNotEarly) {
   JournalEntry drop = Drop(202, seconds(1));
   EXPECT_TRUE(IsEarlyDrop(drop, minutes(10)));  // no evidence: judged on the drop alone
-  drop.drop_evidence = DropEvidence{.read_at = drop.at - seconds(2),
-                                    .silent_since = drop.at - minutes(12)};
+  drop.drop_evidence =
+      DropEvidence{.read_at = drop.at - seconds(2), .silent_since = drop.at - minutes(12)};
   EXPECT_FALSE(IsEarlyDrop(drop, minutes(10)));
   drop.drop_evidence->silent_since = drop.at - seconds(2) - minutes(9);  // 9m silent at the read
   EXPECT_TRUE(IsEarlyDrop(drop, minutes(10)));

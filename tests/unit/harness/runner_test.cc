@@ -184,7 +184,8 @@ ScenarioResult DropAfterASlowRead(const char* talks_at, const char* drops_at) {
   s["faults"] = json::parse(R"([{"kind": "latency", "method": "GET", "delay": "2s"}])");
   s["timeline"] = {{{"at", talks_at}, {"leg", kSupervisor}, {"speech", "always"}}};
   s["script"] = {{"requests",
-                  {{{"at", "10m"}, {"method", "GET"},
+                  {{{"at", "10m"},
+                    {"method", "GET"},
                     {"path", std::string("/api/v2/conversations/calls/") + kConversation}},
                    DropRequest(drops_at, kSupervisor)}}};
   s["safety"] = {{"enforce", false}};
@@ -227,16 +228,20 @@ TEST(RunScenarioTest, AScriptRequestAnsweredLateDoesNotHangTheRun) {
   s["runFor"] = "5m";
   s["faults"] = json::parse(R"([{"kind": "latency", "method": "GET", "delay": "30s"}])");
   s["timeline"] = {{{"at", "1m10s"}, {"leg", kSupervisor}, {"mute", true}}};
-  s["script"] = {{"requests", {{{"at", "1m"}, {"method", "GET"},
-                                {"path", std::string("/api/v2/conversations/calls/") + kConversation},
-                                {"expectStatus", 200}}}}};
+  s["script"] = {{"requests",
+                  {{{"at", "1m"},
+                    {"method", "GET"},
+                    {"path", std::string("/api/v2/conversations/calls/") + kConversation},
+                    {"expectStatus", 200}}}}};
   const ScenarioResult result = RunScenario(Parse(s), {.keep_journal = true});
-  EXPECT_TRUE(result.passed) << (result.failures.empty() ? result.error : result.failures[0].actual);
+  EXPECT_TRUE(result.passed) << (result.failures.empty() ? result.error
+                                                         : result.failures[0].actual);
   EXPECT_EQ(result.simulated, std::chrono::minutes(5));
   // The mute came while the answer was on its way.
   std::vector<std::string> order;
   for (const core::JournalEntry& entry : result.journal) {
-    if (entry.kind == "timeline" || entry.method == "GET") order.push_back(entry.kind + " " + entry.method);
+    if (entry.kind == "timeline" || entry.method == "GET")
+      order.push_back(entry.kind + " " + entry.method);
   }
   EXPECT_EQ(order, (std::vector<std::string>{"timeline ", "request GET"}));
 }
