@@ -221,7 +221,8 @@ class Run {
          .threads = external_ ? std::max(options_.server_threads, kExternalClientServerThreads)
                               : options_.server_threads,
          .seed = seed_,
-         .order_requests = ordered});
+         .order_requests = ordered,
+         .think_time = ThinkTime()});
     if (!server.ok()) return server.status();
     server_ = std::move(server).value();
     auto port = server_->Start();
@@ -693,6 +694,14 @@ class Run {
       m.p50_lateness = lateness[lateness.size() / 2];
     }
     return m;
+  }
+
+  // How long after an answer a drop still counts as made on it. The run's own clients send at
+  // once on its manual clock (a script's steps are timed to the millisecond); a program under
+  // test takes real time, which its speed turns into more.
+  Duration ThinkTime() const {
+    if (!external_) return std::chrono::milliseconds(1);
+    return std::chrono::duration_cast<Duration>(std::chrono::milliseconds(20) * external_->time_scale);
   }
 
   // Legs idle long enough that a drop should have landed, that the client may drop, and that

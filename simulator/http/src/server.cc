@@ -758,8 +758,8 @@ class ServerImpl final : public Server {
     sim_.journal().Append(std::move(entry));
   }
 
-  // What a drop's client could have known of its legs: the world when the request behind its
-  // newest answer was carried out, if that answer came at most kFreshEvidence before.
+  // What a drop's client could have known of its legs: the world when its newest read that it
+  // had an answer to was carried out, if that answer came within think_time before.
   std::optional<core::DropEvidence> EvidenceFor(const core::JournalEntry& drop,
                                                 const std::vector<core::Participant>& legs) {
     if (drop.client_id.empty() || legs.empty()) return std::nullopt;
@@ -771,7 +771,7 @@ class ServerImpl final : public Server {
       newest = it->second;
     }
     // (An answer after the drop comes from before a rewind of the clock.)
-    if (newest.answered > drop.at || drop.at - newest.answered > core::kFreshEvidence) {
+    if (newest.answered > drop.at || drop.at - newest.answered > options_.think_time) {
       return std::nullopt;
     }
     core::DropEvidence evidence{.read_at = newest.carried_out, .silent_since = {}};
@@ -787,7 +787,10 @@ class ServerImpl final : public Server {
     std::lock_guard lock(answered_mu_);
     // Anyone may name a client id at /oauth/token: past the bound, new ones go unnoted (their
     // drops are then judged without evidence: strictly).
-    if (answered_.size() >= kAnswersKept && answered_.count(entry.client_id) == 0) return;
+    const auto it = answered_.find(entry.client_id);
+    if (it == answered_.end() && answered_.size() >= kAnswersKept) return;
+    // An older read answered late (in parallel) does not replace a newer one.
+    if (it != answered_.end() && it->second.carried_out > entry.at) return;
     answered_[entry.client_id] = {.carried_out = entry.at, .answered = sim_.clock().Now()};
   }
 
@@ -833,7 +836,7 @@ class ServerImpl final : public Server {
   Notifications notifications_;
   ChannelSockets channel_sockets_;  // after notifications_: its sockets detach on destruction
   std::mutex audiohook_mu_;  // guards audiohook_
-  // Each client's newest answer: when its request was carried out, and when it was answered.
+  // Each client's newest read it had an answer to: when it was carried out, and answered.
   struct Answered {
     TimePoint carried_out;
     TimePoint answered;

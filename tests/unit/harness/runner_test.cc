@@ -176,18 +176,25 @@ TEST(RunScenarioTest, ARetryThatReachesALegHeardSinceIsAnEarlyDrop) {
 }
 
 // A client reads the conversation at 10m and its answer comes 2 s late; the supervisor, silent
-// since the call began, talks from `talks_at`; the client drops it at `drops_at`. Speech after
-// the read was carried out is in the answer's way back: no read could have shown it in time.
-ScenarioResult DropAfterASlowRead(const char* talks_at, const char* drops_at) {
+// since the call began, talks from `talks_at`; the client drops it at `drops_at`. Speech that
+// begins while the answer is on its way no read could show in time. `also_reads_at`: a second
+// read, answered at once (the fault delays only the first).
+ScenarioResult DropAfterASlowRead(const char* talks_at, const char* drops_at,
+                                  const char* also_reads_at = nullptr) {
   json s = ReaperScenario();
   s.erase("reaper");
-  s["faults"] = json::parse(R"([{"kind": "latency", "method": "GET", "delay": "2s"}])");
+  s["faults"] = json::parse(R"([{"kind": "latency", "method": "GET", "delay": "2s", "count": 1}])");
   s["timeline"] = {{{"at", talks_at}, {"leg", kSupervisor}, {"speech", "always"}}};
-  s["script"] = {{"requests",
-                  {{{"at", "10m"},
-                    {"method", "GET"},
-                    {"path", std::string("/api/v2/conversations/calls/") + kConversation}},
-                   DropRequest(drops_at, kSupervisor)}}};
+  const json read = {{"method", "GET"}, {"path", std::string("/api/v2/conversations/calls/") + kConversation}};
+  json requests = json::array();
+  requests.push_back(read);
+  requests.back()["at"] = "10m";
+  if (also_reads_at != nullptr) {
+    requests.push_back(read);
+    requests.back()["at"] = also_reads_at;
+  }
+  requests.push_back(DropRequest(drops_at, kSupervisor));
+  s["script"] = {{"requests", requests}};
   s["safety"] = {{"enforce", false}};
   return RunScenario(Parse(s), {.keep_journal = true});
 }
@@ -201,8 +208,9 @@ const core::JournalEntry* DropEntry(const ScenarioResult& result) {
 }
 
 TEST(RunScenarioTest, SpeechNoReadCouldShowInTimeIsNotAnEarlyDrop) {
-  // Heard from 10m1s, after the read: not early, though it talks as the drop reaches it.
-  ScenarioResult result = DropAfterASlowRead("10m1s", "10m2s500ms");
+  // Heard from 10m1s, while the answer was on its way, and dropped as it came (the run's own
+  // clients are allowed 1 ms): not early, though it talks as the drop reaches it.
+  ScenarioResult result = DropAfterASlowRead("10m1s", "10m2s1ms");
   EXPECT_EQ(result.error, "");
   EXPECT_EQ(result.metrics.early_drops, 0u);
   const core::JournalEntry* drop = DropEntry(result);
@@ -213,11 +221,12 @@ TEST(RunScenarioTest, SpeechNoReadCouldShowInTimeIsNotAnEarlyDrop) {
   EXPECT_EQ(drop->drop_evidence->read_at, kSimulationStart + std::chrono::minutes(10));
   EXPECT_EQ(drop->drop_evidence->silent_since, kSimulationStart);
   // Heard from 9m59s: the read could have shown it.
-  result = DropAfterASlowRead("9m59s", "10m2s500ms");
-  EXPECT_EQ(result.metrics.early_drops, 1u);
-  // Dropped 1.5 s after the answer came: that read no longer counts as the client's view.
-  result = DropAfterASlowRead("10m1s", "10m3s500ms");
-  EXPECT_EQ(result.metrics.early_drops, 1u);
+  EXPECT_EQ(DropAfterASlowRead("9m59s", "10m2s1ms").metrics.early_drops, 1u);
+  // Dropped half a second after the answer came: time enough to read again.
+  EXPECT_EQ(DropAfterASlowRead("10m1s", "10m2s500ms").metrics.early_drops, 1u);
+  // A newer read, answered at 10m1s500ms while the first was still on its way, showed the
+  // supervisor talking: the older read answered later does not take its place.
+  EXPECT_EQ(DropAfterASlowRead("10m1s", "10m2s1ms", "10m1s500ms").metrics.early_drops, 1u);
 }
 
 // A script request answered late moves the run's clock from a server thread while the run's

@@ -17,11 +17,7 @@
 
 namespace gcsim::core {
 
-// How long a client may take from an answer to a drop for that answer to still be its view of
-// the world: a program's own work, under an accelerated clock.
-inline constexpr Duration kFreshEvidence = std::chrono::seconds(1);
-
-// What the dropping client could have known: when the request behind its newest answer was
+// What the dropping client could have known: when its newest read that it had an answer to was
 // carried out, and when the dropped legs' silence had begun as of then.
 struct DropEvidence {
   TimePoint read_at;
@@ -46,8 +42,8 @@ struct JournalEntry {
   // A request that asked to drop live legs: the silent_since of the most recently heard one,
   // so that a drop of a leg heard within the idle timeout can be told after the fact.
   std::optional<TimePoint> drop_silent_since;
-  // With drop_silent_since: the client's newest answer, if it came at most kFreshEvidence
-  // before the drop.
+  // With drop_silent_since: the client's newest read, if its answer came within the server's
+  // think_time before the drop.
   std::optional<DropEvidence> drop_evidence;
   // A request the API answered with success that changed nothing (the seed's PATCH): what the
   // live view marks as a phantom leg.

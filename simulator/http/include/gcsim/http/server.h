@@ -65,6 +65,10 @@ struct ServerOptions {
   // second) for the one numbered before it. For the scenario harness, whose reaper may send
   // several requests at once and whose journal must be the same run after run.
   bool order_requests = false;
+  // How long after an answer a client's drop still counts as made on it (its own work between
+  // the two): speech that begins while that answer is on its way is then not an early drop
+  // (core::IsEarlyDrop). 0: only a drop sent the instant the answer came.
+  Duration think_time{};
   // AudioHook Monitor: Start() streams every connected person's leg to this server. Empty
   // url: the initial world's `audiohook` setting, if any.
   AudioHookOptions audiohook;
