@@ -130,7 +130,7 @@ std::pair<const char*, std::string> PatchLook(const PatchTrace& patch, Duration 
     return {"early", text.str()};
   }
   if (patch.drop && patch.silent_for < idle_timeout && !patch.early) {
-    text << " (heard only after the client's newest read was carried out: no read could show it)";
+    text << " (heard only while the answer to the client's newest read was on its way)";
   }
   if (!success) return {"refused", text.str()};
   if (patch.changed_nothing) {

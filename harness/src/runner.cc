@@ -701,7 +701,8 @@ class Run {
   // test takes real time, which its speed turns into more.
   Duration ThinkTime() const {
     if (!external_) return std::chrono::milliseconds(1);
-    return std::chrono::duration_cast<Duration>(std::chrono::milliseconds(20) * external_->time_scale);
+    const auto wall = std::chrono::milliseconds(20) * external_->time_scale;
+    return std::chrono::duration_cast<Duration>(wall);
   }
 
   // Legs idle long enough that a drop should have landed, that the client may drop, and that
@@ -724,7 +725,8 @@ class Run {
     });
     if (rate_limit > 0) {
       const auto idle = sim_->SilentLegs(r.idle_timeout);
-      const auto turns = std::max<std::ptrdiff_t>(1, std::count_if(idle->begin(), idle->end(), visible));
+      const auto turns =
+          std::max<std::ptrdiff_t>(1, std::count_if(idle->begin(), idle->end(), visible));
       latency += std::chrono::minutes(3) * turns / rate_limit;
     }
     if (audiohook_) latency += r.poll_interval + std::chrono::seconds(1);

@@ -185,7 +185,8 @@ ScenarioResult DropAfterASlowRead(const char* talks_at, const char* drops_at,
   s.erase("reaper");
   s["faults"] = json::parse(R"([{"kind": "latency", "method": "GET", "delay": "2s", "count": 1}])");
   s["timeline"] = {{{"at", talks_at}, {"leg", kSupervisor}, {"speech", "always"}}};
-  const json read = {{"method", "GET"}, {"path", std::string("/api/v2/conversations/calls/") + kConversation}};
+  const json read = {{"method", "GET"},
+                     {"path", std::string("/api/v2/conversations/calls/") + kConversation}};
   json requests = json::array();
   requests.push_back(read);
   requests.back()["at"] = "10m";
