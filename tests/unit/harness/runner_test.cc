@@ -291,6 +291,35 @@ TEST(RunScenarioTest, AnUnhandledIdleLegIsNamedAndABudgetGivesItTime) {
                                                          : result.failures[0].actual);
 }
 
+// The signals source sees a leg only once it is muted or held, so it is owed from then. And
+// under a budget the legs idle take turns: three legs at one request a minute, 3 x 3 minutes.
+TEST(RunScenarioTest, ASignalsLegIsOwedFromItsMuteAndBudgetedLegsTakeTurns) {
+  json s = ReaperScenario();
+  s["reaper"] = {{"dryRun", true}, {"activity", "signals"}};
+  s["timeline"] = {{{"at", "5m"}, {"leg", kSupervisor}, {"mute", true}}};
+  s["expect"] = json::parse(R"([{"metric": "idleLegsUnhandled", "equals": 0}])");
+  ScenarioResult result = RunScenario(Parse(s));  // 12m: owed from 15m15s
+  EXPECT_TRUE(result.passed) << (result.failures.empty() ? result.error
+                                                         : result.failures[0].actual);
+  s["runFor"] = "16m";
+  EXPECT_FALSE(RunScenario(Parse(s)).passed);
+
+  s = ReaperScenario();
+  s["reaper"] = {{"dryRun", true}};
+  s["world"]["rateLimit"] = 1;
+  for (json& leg : s["world"]["conversations"][0]["participants"]) leg["speech"] = "never";
+  s["expect"] = json::parse(R"([{"metric": "idleLegsUnhandled", "equals": 0}])");
+  s["runFor"] = "19m";  // owed from 10m15.25s + 9m
+  result = RunScenario(Parse(s));
+  EXPECT_TRUE(result.passed) << (result.failures.empty() ? result.error
+                                                         : result.failures[0].actual);
+  s["runFor"] = "20m";
+  result = RunScenario(Parse(s));
+  ASSERT_EQ(result.failures.size(), 1u) << result.error;
+  EXPECT_NE(result.failures[0].actual.find("idleLegsUnhandled = 3.0"), std::string::npos)
+      << result.failures[0].actual;
+}
+
 // An early drop that makes a later timeline event impossible: a FAIL that shows the drop, and
 // the event is skipped with a note, not an ERROR.
 TEST(RunScenarioTest, AnEventOnALegDroppedEarlyIsSkippedWithANote) {
