@@ -723,8 +723,9 @@ class Run {
       latency = world.disconnect_latency();
       rate_limit = world.rate_limit();
     });
+    // The legs idle now: those past the bound below are among them.
+    const auto idle = sim_->SilentLegs(r.idle_timeout);
     if (rate_limit > 0) {
-      const auto idle = sim_->SilentLegs(r.idle_timeout);
       const auto turns =
           std::max<std::ptrdiff_t>(1, std::count_if(idle->begin(), idle->end(), visible));
       latency += std::chrono::minutes(3) * turns / rate_limit;
@@ -732,8 +733,10 @@ class Run {
     if (audiohook_) latency += r.poll_interval + std::chrono::seconds(1);
     const Duration bound = r.idle_timeout + r.poll_interval + latency;
     std::vector<core::SilentLeg> unhandled;
-    for (const core::SilentLeg& leg : *sim_->SilentLegs(bound)) {
-      if (!visible(leg) || reported.count(leg.participant_id)) continue;
+    for (const core::SilentLeg& leg : *idle) {
+      if (leg.media.silent_for < bound || !visible(leg) || reported.count(leg.participant_id)) {
+        continue;
+      }
       if (signals && clock_.Now() - MutedOrHeldSince(leg) < bound) continue;
       unhandled.push_back(leg);
     }
