@@ -32,10 +32,11 @@ function(gcsim_warnings target)
   endif()
 endfunction()
 
-# The programs' allocator (see GCSIM_TCMALLOC in the top CMakeLists.txt).
+# The programs' allocator (see GCSIM_TCMALLOC in the top CMakeLists.txt), its heap on huge pages
+# (common/src/huge_page_heap.cc).
 function(gcsim_allocator target)
   if(GCSIM_USE_TCMALLOC)
-    target_link_libraries(${target} PRIVATE PkgConfig::TCMALLOC)
+    target_link_libraries(${target} PRIVATE PkgConfig::TCMALLOC gcsim_huge_page_heap)
   endif()
 endfunction()
 
