@@ -282,10 +282,32 @@ MediaState ComputeMedia(const Participant& leg, TimePoint now) {
   return media;
 }
 
+namespace {
+
+// When the stretch of held or muted segments that holds instant `t` began: the leg was not heard
+// from then until `t`. nullopt when it could be heard at `t`, or its segments do not say.
+std::optional<TimePoint> InaudibleSince(const Participant& leg, TimePoint t) {
+  const auto inaudible = [](const Segment& s) { return s.type == SegmentType::kHold || s.audio_muted; };
+  auto it = std::find_if(leg.segments.rbegin(), leg.segments.rend(),
+                         [t](const Segment& s) { return s.start <= t; });
+  if (it == leg.segments.rend() || !inaudible(*it) || (it->end && *it->end <= t)) {
+    return std::nullopt;
+  }
+  TimePoint since = it->start;
+  for (++it; it != leg.segments.rend() && inaudible(*it) && it->end && *it->end == since; ++it) {
+    since = it->start;
+  }
+  return since;
+}
+
+}  // namespace
+
 TimePoint SilentSinceAsOf(const Participant& leg, TimePoint t) {
   OptionalTime heard = leg.heard_before;
   if (t < leg.audible_since) {
-    if (heard) heard = std::min(*heard, t);
+    // Heard after `t` but before the last change: when it was last heard by `t` is lost, but not
+    // after a hold or mute that lasted over `t` began (a leg unmuted and muted again since).
+    if (heard && *heard > t) heard = InaudibleSince(leg, t).value_or(t);
   } else if (IsAudible(leg)) {
     const auto last = leg.speech.LastSpeakingAt(leg.speech_anchor, leg.audible_since, t);
     if (last && (!heard || *last > *heard)) heard = last;

@@ -106,6 +106,35 @@ TEST(ComputeMediaTest, SilenceAsOfAnEarlierInstant) {
   EXPECT_EQ(SilentSinceAsOf(leg, kT0 + minutes(12)), kT0 + minutes(10) + seconds(30));
 }
 
+// Muted from 1m (held from 1m to 5m, then muted), unmuted at 12m for a word, muted again at
+// 12m1s: what it said before that last change is folded into one instant, 12m1s. Its segments
+// still show that it could not be heard from 1m until 12m.
+TEST(ComputeMediaTest, SilenceAsOfAnInstantInAHoldOrMuteThatEndedSince) {
+  Participant leg = ConnectedLeg(SpeechScript::Always());
+  leg.segments = {{.type = SegmentType::kInteract, .start = kT0, .end = kT0 + minutes(1)},
+                  {.type = SegmentType::kHold, .start = kT0 + minutes(1), .end = kT0 + minutes(5)},
+                  {.type = SegmentType::kInteract,
+                   .audio_muted = true,
+                   .start = kT0 + minutes(5),
+                   .end = kT0 + minutes(12)},
+                  {.type = SegmentType::kInteract,
+                   .start = kT0 + minutes(12),
+                   .end = kT0 + minutes(12) + seconds(1)},
+                  {.type = SegmentType::kInteract,
+                   .audio_muted = true,
+                   .start = kT0 + minutes(12) + seconds(1)}};
+  leg.muted = true;
+  leg.heard_before = kT0 + minutes(12) + seconds(1);
+  leg.audible_since = kT0 + minutes(12) + seconds(1);
+  EXPECT_EQ(SilentSinceAsOf(leg, kT0 + minutes(11) + seconds(59)), kT0 + minutes(1));
+  EXPECT_EQ(SilentSinceAsOf(leg, kT0 + minutes(3)), kT0 + minutes(1));
+  // Audible then: every instant up to it counts as heard, as before.
+  EXPECT_EQ(SilentSinceAsOf(leg, kT0 + seconds(30)), kT0 + seconds(30));
+  EXPECT_EQ(SilentSinceAsOf(leg, kT0 + minutes(12)), kT0 + minutes(12));
+  // Since the last change it is muted: silent since its last word.
+  EXPECT_EQ(SilentSinceAsOf(leg, kT0 + minutes(13)), kT0 + minutes(12) + seconds(1));
+}
+
 TEST(ComputeMediaTest, DisconnectedLegHasNoMedia) {
   Participant leg = ConnectedLeg(SpeechScript::Always());
   leg.state = LegState::kDisconnected;

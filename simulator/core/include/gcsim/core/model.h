@@ -210,7 +210,8 @@ bool IsAudible(const Participant& leg);
 MediaState ComputeMedia(const Participant& leg, TimePoint now);
 // When the leg's silence began as of instant `t` (up to now): when it was last heard by then,
 // or connected if never. Before its last media change, as in HeardAt, every instant up to when
-// it was last heard counts as heard: a silence then may read shorter, never longer.
+// it was last heard counts as heard, except within a hold or mute its segments record: a
+// silence then may read shorter, never longer.
 TimePoint SilentSinceAsOf(const Participant& leg, TimePoint t);
 // Whether others hear the leg at instant `t` (up to now): connected then, neither muted nor
 // held then (as its segments record), and its script talking. Before the leg's last media
