@@ -322,7 +322,7 @@ if mem:
         fmt="{:,.0f}")
     if mem.get("cold_build_seconds"):
         row(f"memory: a {mem['legs']:,}-leg world built in a fresh process (baseline: this machine's first "
-            f"touch of as many fresh bytes, one write per page)", mem["cold_build_seconds"],
+            f"touch of as many fresh bytes on huge pages, one write per page)", mem["cold_build_seconds"],
             mem["first_touch_seconds"], "s", "< 1 s", mem["cold_build_seconds"] < 1, fmt="{:.2f}")
 
 # --- print --------------------------------------------------------------------------------
