@@ -287,7 +287,9 @@ namespace {
 // When the stretch of held or muted segments that holds instant `t` began: the leg was not heard
 // from then until `t`. nullopt when it could be heard at `t`, or its segments do not say.
 std::optional<TimePoint> InaudibleSince(const Participant& leg, TimePoint t) {
-  const auto inaudible = [](const Segment& s) { return s.type == SegmentType::kHold || s.audio_muted; };
+  const auto inaudible = [](const Segment& s) {
+    return s.type == SegmentType::kHold || s.audio_muted;
+  };
   auto it = std::find_if(leg.segments.rbegin(), leg.segments.rend(),
                          [t](const Segment& s) { return s.start <= t; });
   if (it == leg.segments.rend() || !inaudible(*it) || (it->end && *it->end <= t)) {

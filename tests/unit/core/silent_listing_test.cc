@@ -133,10 +133,6 @@ TEST(SilenceIndexTest, FindsQuietLegsAndLegsBetweenLongGapsButNotTalkers) {
             (std::vector<std::string>{"muted", "quiet", "done", "sparse"}));
 }
 
-// The index must list exactly what a walk over every leg lists, whatever happens to the legs:
-// seeded random scripts, mutes, holds, new scripts, drops and answers, at random instants.
-class SilenceIndexPropertyTest : public testing::TestWithParam<uint64_t> {};
-
 SpeechScript RandomScript(std::mt19937_64& rng) {
   auto pick = [&](int from, int to) { return std::uniform_int_distribution<int>(from, to)(rng); };
   switch (pick(0, 4)) {
@@ -158,61 +154,103 @@ SpeechScript RandomScript(std::mt19937_64& rng) {
   }
 }
 
+// A seeded random world of 30 conversations whose legs change at random instants: mutes,
+// holds, new scripts, drops and answers. Scripts and steps are on a coarse grid, so that
+// silences of exactly a threshold (the boundaries an index gets wrong) happen often.
+class ChangingWorld {
+ public:
+  explicit ChangingWorld(uint64_t seed)
+      : rng_(seed),
+        lifecycle_(world, clock_, journal_,
+                   [this](TimePoint at, std::function<void(TimerId)> fire) {
+                     auto id = std::make_shared<TimerId>(0);
+                     *id = clock_.Schedule(at, [id, fire = std::move(fire)] { fire(*id); });
+                     return *id;
+                   }) {
+    lifecycle_.set_disconnect_latency(seconds(Pick(0, 5)));
+    WorldSpec spec;
+    for (int c = 0; c < 30; ++c) {
+      ConversationSpec& conv = spec.conversations.emplace_back();
+      for (int l = Pick(2, 5); l > 0; --l) {
+        conv.legs.push_back({.state = Pick(0, 5) == 0 ? LegState::kAlerting : LegState::kConnected,
+                             .held = Pick(0, 6) == 0,
+                             .muted = Pick(0, 6) == 0,
+                             .speech = RandomScript(rng_)});
+      }
+    }
+    IdGenerator ids(seed);
+    built_ = BuildWorld(spec, world, ids, clock_.Now(), seed).ok();
+  }
+
+  bool built() const { return built_; }
+  TimePoint Now() const { return clock_.Now(); }
+
+  // Up to two minutes pass, then one leg may change: the index of that leg.
+  size_t Step() {
+    clock_.Advance(seconds(10 * Pick(0, 12)));
+    const size_t i = static_cast<size_t>(Pick(0, static_cast<int>(world.leg_storage.size()) - 1));
+    Participant& leg = world.leg_storage[i];
+    const TimePoint now = clock_.Now();
+    if (!IsLive(leg.state)) return i;
+    switch (Pick(0, 9)) {
+      case 0:
+      case 1:
+        (void)lifecycle_.SetFlag(leg, &Participant::muted, !leg.muted, now);
+        break;
+      case 2:
+      case 3:
+        if (LegLifecycle::CheckFlag(leg, &Participant::held, !leg.held).ok()) {
+          (void)lifecycle_.SetFlag(leg, &Participant::held, !leg.held, now);
+        }
+        break;
+      case 4:
+      case 5:
+        lifecycle_.SetSpeech(leg, RandomScript(rng_), now);
+        break;
+      case 6:
+        if (leg.state == LegState::kAlerting) lifecycle_.Answer(leg, now);
+        break;
+      case 7:
+        lifecycle_.ScheduleDrop(leg, now);
+        break;
+      default:
+        break;  // time passes
+    }
+    return i;
+  }
+
+  WorldState world;
+
+ private:
+  int Pick(int from, int to) { return std::uniform_int_distribution<int>(from, to)(rng_); }
+
+  std::mt19937_64 rng_;
+  ManualClock clock_{ManualClockOptions{.start = kStart}};
+  Journal journal_;
+  LegLifecycle lifecycle_;
+  bool built_ = false;
+};
+
 std::vector<std::pair<std::string, TimePoint>> Summary(const std::vector<SilentLeg>& listing) {
   std::vector<std::pair<std::string, TimePoint>> out;
   for (const SilentLeg& leg : listing) out.emplace_back(leg.participant_id, leg.media.silent_since);
   return out;
 }
 
-TEST_P(SilenceIndexPropertyTest, ListsWhatAWalkOverEveryLegLists) {
-  std::mt19937_64 rng(GetParam());
-  auto pick = [&](int from, int to) { return std::uniform_int_distribution<int>(from, to)(rng); };
-  ManualClock clock(ManualClockOptions{.start = kStart});
-  Journal journal;
-  WorldState world;
-  LegLifecycle lifecycle(world, clock, journal, [&](TimePoint at, std::function<void(TimerId)> fire) {
-    auto id = std::make_shared<TimerId>(0);
-    *id = clock.Schedule(at, [id, fire = std::move(fire)] { fire(*id); });
-    return *id;
-  });
-  lifecycle.set_disconnect_latency(seconds(pick(0, 5)));
-  WorldSpec spec;
-  for (int c = 0; c < 30; ++c) {
-    ConversationSpec& conv = spec.conversations.emplace_back();
-    for (int l = pick(2, 5); l > 0; --l) {
-      conv.legs.push_back({.state = pick(0, 5) == 0 ? LegState::kAlerting : LegState::kConnected,
-                           .held = pick(0, 6) == 0, .muted = pick(0, 6) == 0,
-                           .speech = RandomScript(rng)});
-    }
-  }
-  IdGenerator ids(GetParam());
-  ASSERT_TRUE(BuildWorld(spec, world, ids, clock.Now(), GetParam()).ok());
+// The index must list exactly what a walk over every leg lists, whatever happens to the legs.
+class SilenceIndexPropertyTest : public testing::TestWithParam<uint64_t> {};
 
-  // Scripts, steps and thresholds on a coarse grid, so that silences of exactly the threshold
-  // (the boundaries an index gets wrong) happen often.
+TEST_P(SilenceIndexPropertyTest, ListsWhatAWalkOverEveryLegLists) {
+  ChangingWorld changing(GetParam());
+  ASSERT_TRUE(changing.built());
+  const WorldState& world = changing.world;
   const Duration thresholds[] = {seconds(30), minutes(1), minutes(5), minutes(10), minutes(15),
                                  minutes(25)};
   for (int step = 0; step < 400; ++step) {
-    clock.Advance(seconds(10 * pick(0, 12)));
-    Participant& leg = world.leg_storage[pick(0, static_cast<int>(world.leg_storage.size()) - 1)];
-    const TimePoint now = clock.Now();
-    if (IsLive(leg.state)) {
-      switch (pick(0, 9)) {
-        case 0: case 1: (void)lifecycle.SetFlag(leg, &Participant::muted, !leg.muted, now); break;
-        case 2: case 3:
-          if (LegLifecycle::CheckFlag(leg, &Participant::held, !leg.held).ok()) {
-            (void)lifecycle.SetFlag(leg, &Participant::held, !leg.held, now);
-          }
-          break;
-        case 4: case 5: lifecycle.SetSpeech(leg, RandomScript(rng), now); break;
-        case 6: if (leg.state == LegState::kAlerting) lifecycle.Answer(leg, now); break;
-        case 7: lifecycle.ScheduleDrop(leg, now); break;
-        default: break;  // time passes
-      }
-    }
+    changing.Step();
     for (Duration threshold : thresholds) {
-      ASSERT_EQ(Summary(world.silence.List(world.leg_storage, clock.Now(), threshold)),
-                Summary(ListSilentLegs(world.leg_storage, clock.Now(), threshold)))
+      ASSERT_EQ(Summary(world.silence.List(world.leg_storage, changing.Now(), threshold)),
+                Summary(ListSilentLegs(world.leg_storage, changing.Now(), threshold)))
           << "seed " << GetParam() << ", step " << step << ", silent for "
           << std::chrono::duration_cast<seconds>(threshold).count() << "s";
     }
@@ -220,6 +258,41 @@ TEST_P(SilenceIndexPropertyTest, ListsWhatAWalkOverEveryLegLists) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Seeds, SilenceIndexPropertyTest, testing::Range<uint64_t>(1, 41));
+
+// What the harness excuses a drop by: a leg's silence as of an earlier instant, worked out from
+// what the leg records later. It may read shorter than it was, never longer, and is exact after
+// the leg's last change. Checked against each leg's silence as it was at every step.
+class SilenceAsOfPropertyTest : public testing::TestWithParam<uint64_t> {};
+
+TEST_P(SilenceAsOfPropertyTest, NeverReadsLongerThanTheSilenceWas) {
+  ChangingWorld changing(GetParam());
+  ASSERT_TRUE(changing.built());
+  const auto& legs = changing.world.leg_storage;
+  // Per leg: (instant, its silence as ComputeMedia gave it then).
+  std::vector<std::vector<std::pair<TimePoint, TimePoint>>> was(legs.size());
+  const auto check = [&](size_t i, int step) {
+    for (const auto& [at, silent_since] : was[i]) {
+      const TimePoint as_of = SilentSinceAsOf(legs[i], at);
+      ASSERT_GE(as_of, silent_since) << "seed " << GetParam() << ", step " << step << ", leg " << i
+                                     << ": a silence read longer than it was";
+      if (at > legs[i].audible_since) {  // (several steps may share an instant)
+        ASSERT_EQ(as_of, silent_since) << "seed " << GetParam() << ", step " << step << ", leg "
+                                       << i << ": not exact after the leg's last change";
+      }
+    }
+  };
+  for (int step = 0; step < 300; ++step) {
+    const size_t changed = changing.Step();
+    const TimePoint now = changing.Now();
+    for (size_t i = 0; i < legs.size(); ++i) {
+      was[i].emplace_back(now, ComputeMedia(legs[i], now).silent_since);
+    }
+    check(changed, step);
+  }
+  for (size_t i = 0; i < legs.size(); ++i) check(i, 300);
+}
+
+INSTANTIATE_TEST_SUITE_P(Seeds, SilenceAsOfPropertyTest, testing::Range<uint64_t>(1, 41));
 
 }  // namespace
 }  // namespace gcsim::core
