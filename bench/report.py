@@ -118,8 +118,8 @@ def per_leg(name, title, judged=True):
 
 
 # The listings run once a reaper tick and meet a cold cache; timed warm, the smaller world's
-# stays in the cache between iterations and the larger one's does not (bench/README.md,
-# "Listings, warm and cold"). The goals are judged on the cold runs; the warm ones are shown.
+# stays in the cache between iterations and the larger one's does not (bench/README.md, section
+# 2, "Warm and cold"). The goals are judged on the cold runs; the warm ones are shown.
 def cold_name(name, cold):
     return f"{name}/{'cold' if cold else 'warm'}"
 

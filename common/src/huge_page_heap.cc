@@ -1,6 +1,6 @@
-// The programs' heap on transparent huge pages, where the kernel offers them on request
-// (/sys/kernel/mm/transparent_hugepage/enabled "madvise", Debian's default). Linked into every
-// program on tcmalloc (gcsim_allocator in cmake/gcsim.cmake); nothing calls it.
+// The programs' heap on transparent huge pages, where the kernel grants them on request
+// (/sys/kernel/mm/transparent_hugepage/enabled "madvise" or "always"). Linked into every program
+// on tcmalloc (gcsim_allocator in cmake/gcsim.cmake); nothing calls it.
 //
 // Why: a million-leg world fills about 575 MB, and first touching that many 4 KiB pages is most
 // of its cold build (1.5 of 2.3 s on the development machine); a 2 MiB page costs one fault
