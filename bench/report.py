@@ -332,7 +332,8 @@ if (results / "machine.txt").exists():
         key, _, value = line.partition("=")
         machine[key] = value
 print(f"Machine: {machine.get('nproc', '?')} × {machine.get('cpu', '?')}, {machine.get('mem_gib', '?')} GiB, "
-      f"kernel {machine.get('kernel', '?')}; load average before the run {machine.get('load_before', '?')}; "
+      f"kernel {machine.get('kernel', '?')}, transparent huge pages {machine.get('thp') or '?'}; "
+      f"load average before the run {machine.get('load_before', '?')}; "
       f"scripts/bench took {machine.get('seconds', '?')} s.")
 rounds = (http.get("gcsim_get") or {}).get("rounds")
 if rounds:
