@@ -4,6 +4,7 @@
 #include "gcsim/http/server.h"
 
 #include <httplib.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <atomic>
@@ -17,8 +18,6 @@
 #include <thread>
 #include <unordered_map>
 
-#include <sys/socket.h>
-
 #include "audiohook.h"
 #include "channel_sockets.h"
 #include "connections.h"
@@ -26,6 +25,7 @@
 #include "exchange.h"
 #include "gcsim/common/ids.h"
 #include "gcsim/common/json.h"
+#include "gcsim/common/routes.h"
 #include "gcsim/common/strings.h"
 #include "gcsim/core/api_errors.h"
 #include "genesys_routes.h"
@@ -749,7 +749,7 @@ class ServerImpl final : public Server {
     Truncate(entry.hint, kJournalTextBytes);
     if (entry.at == TimePoint{}) entry.at = sim_.clock().Now();
     if (entry.drop_silent_since) entry.drop_evidence = EvidenceFor(entry, ex.dropped_legs);
-    NoteAnswer(entry);
+    NoteAnswer(entry, ex.method, status);
     entry.method = ex.method;
     entry.path = ex.path;
     Truncate(entry.path, kJournalTextBytes);
@@ -758,15 +758,16 @@ class ServerImpl final : public Server {
     sim_.journal().Append(std::move(entry));
   }
 
-  // What a drop's client could have known of its legs: the world when its newest read that it
-  // had an answer to was carried out, if that answer came within think_time before.
+  // What a drop's client could have known of its legs: the world when its newest read of their
+  // conversation that it had an answer to was carried out, if that answer came within
+  // think_time before.
   std::optional<core::DropEvidence> EvidenceFor(const core::JournalEntry& drop,
                                                 const std::vector<core::Participant>& legs) {
-    if (drop.client_id.empty() || legs.empty()) return std::nullopt;
+    if (drop.client_id.empty() || drop.conversation_id.empty() || legs.empty()) return std::nullopt;
     Answered newest;
     {
       std::lock_guard lock(answered_mu_);
-      const auto it = answered_.find(drop.client_id);
+      const auto it = answered_.find(ReadKey(drop.client_id, drop.conversation_id));
       if (it == answered_.end()) return std::nullopt;
       newest = it->second;
     }
@@ -782,16 +783,35 @@ class ServerImpl final : public Server {
     return evidence;
   }
 
-  void NoteAnswer(const core::JournalEntry& entry) {
-    if (entry.client_id.empty() || entry.answer_lost) return;
+  static std::string ReadKey(const std::string& client_id, const std::string& conversation_id) {
+    return client_id + '\n' + conversation_id;
+  }
+
+  // Only a whole answer to a GET of a conversation counts as a read of its legs: other requests
+  // (another conversation, a listing, a drop, an error) say nothing of them, and a latency fault
+  // on those alone would leave the client a faster read it did not make.
+  void NoteAnswer(const core::JournalEntry& entry, const std::string& method, int status) {
+    if (entry.client_id.empty() || entry.answer_lost || method != "GET" || status != 200 ||
+        (entry.route != routes::kConversation && entry.route != routes::kCall)) {
+      return;
+    }
+    const TimePoint now = sim_.clock().Now();
+    std::string key = ReadKey(entry.client_id, entry.conversation_id);
     std::lock_guard lock(answered_mu_);
-    // Anyone may name a client id at /oauth/token: past the bound, new ones go unnoted (their
+    auto it = answered_.find(key);
+    if (it == answered_.end() && answered_.size() >= kAnswersKept && now != last_sweep_) {
+      // Reads answered longer than think_time ago can excuse no drop to come.
+      last_sweep_ = now;
+      std::erase_if(answered_, [&](const auto& read) {
+        return now - read.second.answered > options_.think_time;
+      });
+    }
+    // Anyone may name a client id at /oauth/token: past the bound, new reads go unnoted (their
     // drops are then judged without evidence: strictly).
-    const auto it = answered_.find(entry.client_id);
     if (it == answered_.end() && answered_.size() >= kAnswersKept) return;
     // An older read answered late (in parallel) does not replace a newer one.
     if (it != answered_.end() && it->second.carried_out > entry.at) return;
-    answered_[entry.client_id] = {.carried_out = entry.at, .answered = sim_.clock().Now()};
+    answered_[std::move(key)] = {.carried_out = entry.at, .answered = now};
   }
 
   // Errors cpp-httplib answered itself (413, unparsable requests) become ErrorBodies too.
@@ -836,14 +856,16 @@ class ServerImpl final : public Server {
   Notifications notifications_;
   ChannelSockets channel_sockets_;  // after notifications_: its sockets detach on destruction
   std::mutex audiohook_mu_;  // guards audiohook_
-  // Each client's newest read it had an answer to: when it was carried out, and answered.
+  // Each client's newest read of each conversation it had an answer to (ReadKey): when it was
+  // carried out, and answered.
   struct Answered {
     TimePoint carried_out;
     TimePoint answered;
   };
   static constexpr size_t kAnswersKept = 10'000;
-  std::mutex answered_mu_;  // guards answered_
+  std::mutex answered_mu_;  // guards answered_, last_sweep_
   std::unordered_map<std::string, Answered> answered_;
+  TimePoint last_sweep_{};
   std::unique_ptr<AudioHookStreams> audiohook_;  // null: not streaming
   std::mutex lifecycle_mu_;  // guards started_, thread_
   std::stop_source stopping_;  // requested by Stop()
