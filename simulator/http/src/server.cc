@@ -4,7 +4,6 @@
 #include "gcsim/http/server.h"
 
 #include <httplib.h>
-#include <sys/socket.h>
 
 #include <algorithm>
 #include <atomic>
@@ -17,6 +16,8 @@
 #include <optional>
 #include <thread>
 #include <unordered_map>
+
+#include <sys/socket.h>
 
 #include "audiohook.h"
 #include "channel_sockets.h"
