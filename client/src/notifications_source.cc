@@ -108,6 +108,8 @@ class NotificationsActivitySource::Impl {
     for (Candidate& candidate : candidates) {
       Result<bool> live = StillConnected(candidate.conversation_id, candidate.participant_id);
       if (!live.ok() || !*live) continue;
+      // Events that came while the GET was answered (a word during its latency) count too.
+      if (!Sync().ok()) continue;
       // Read again on the offset of that answer. The first read used the last answer's, which
       // may be ticks old: a server's clock that stood still since (gcsim's manual clock) made
       // the silence look longer than it was. One that jumped ahead makes it look shorter until
@@ -127,8 +129,10 @@ class NotificationsActivitySource::Impl {
     if (!SilentSince(cid, pid)) return std::optional<TimePoint>();
     Result<bool> live = StillConnected(cid, pid);
     if (!live.ok()) return live.status();
-    // Read again on the offset of that answer (see Candidates).
-    return *live ? SilentSince(cid, pid) : std::optional<TimePoint>();
+    if (!*live) return std::optional<TimePoint>();
+    // Caught up again, and read on the offset of that answer (see Candidates).
+    if (Status synced = Sync(); !synced.ok()) return synced;
+    return SilentSince(cid, pid);
   }
 
  private:
