@@ -103,6 +103,35 @@ TEST_F(TransferTest, CancellingAConsultDropsTheDestination) {
   EXPECT_EQ(CallLeg(token_, kCustomerId)["state"], "connected");
 }
 
+// A transfer and a cancelled consult end legs on purpose: neither is a drop request, so the
+// journal and the metrics count neither as a drop (nor, of a talking leg, as an early one).
+TEST_F(TransferTest, ATransferAndACancelledConsultAreNoDrops) {
+  ASSERT_EQ(
+      SendJson("POST", Path(kAgentId, "replace"), json{{"userId", kSupervisorUser}}.dump(), token_)
+          .status,
+      202);
+  const std::string consult = CallParticipantPath(kConversationId, kCustomerId) + "/consult";
+  ASSERT_EQ(
+      SendJson("POST", consult, R"({"destination":{"address":"+13175550199"}})", token_).status,
+      200);
+  ASSERT_EQ(Send("DELETE", consult, "", Auth(token_)).status, 200);
+  Advance("1s");
+  int checked = 0;
+  for (const json& entry : Journal()) {
+    const std::string path = entry.value("path", "");
+    if (!path.ends_with("/replace") && !path.ends_with("/consult")) continue;
+    ++checked;
+    EXPECT_FALSE(entry.contains("dropSilentSince")) << entry.dump();
+  }
+  EXPECT_EQ(checked, 3);
+  const std::string metrics = Get("/sim/v1/metrics").body;
+  const std::string drops = "gcsim_drops_total{client=\"demo-agent-app\"} ";
+  const size_t line = metrics.find(drops);
+  if (line != std::string::npos) {
+    EXPECT_EQ(metrics.substr(line + drops.size(), 2), "0\n") << metrics;
+  }
+}
+
 TEST_F(TransferTest, TheAgentLeavingCompletesTheConsult) {
   Response response = SendJson("POST", Path(kCustomerId, "consult"),
                                R"({"destination":{"address":"+13175550199"}})", token_);

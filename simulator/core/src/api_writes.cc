@@ -435,9 +435,9 @@ UpdateOutcome ApiWrites::ReplaceParticipant(const std::string& conversation_id,
   }
   auto added = AddLeg(world_.conversations.at(conversation_id), request.target);
   if (!added.ok()) return Refuse(out, added.status());
-  // The target joins first, so that the conversation does not end in between.
+  // The target joins first, so that the conversation does not end in between. A transfer is
+  // no drop request (NoteDrop): the call goes on with the target.
   const TimePoint now = clock_.Now();
-  NoteDrop(out, *leg, now);
   lifecycle_.ScheduleDrop(*leg, now, DisconnectType::kTransfer);
   out.http_status = 202;
   out.added_participant_id = *added;
@@ -546,8 +546,8 @@ UpdateOutcome ApiWrites::CancelConsult(const std::string& conversation_id,
   lifecycle_.EndConsult(world_.conversations.at(conversation_id), clock_.Now());
   out.http_status = 200;
   out.effect_text = "consult cancelled: nobody is confined";
+  // The destination leaves as the consult's own end, not by a drop request (no NoteDrop).
   if (destination != nullptr && IsLive(destination->state)) {
-    NoteDrop(out, *destination, clock_.Now());
     lifecycle_.ScheduleDrop(*destination, clock_.Now());
     out.effect_text += "; the destination " + destination->id + " leaves at " +
                        FormatIso8601(clock_.Now() + lifecycle_.disconnect_latency());
