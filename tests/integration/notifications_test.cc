@@ -233,6 +233,51 @@ TEST_F(NotificationsTest, TranscriptionTellsWhenEachLegStartsAndStopsBeingHeard)
   EXPECT_EQ(agent["eventBody"]["transcripts"][0].value("channel", ""), "INTERNAL");
 }
 
+// A drop right after a read's answer rests on that read, as its client had nothing newer; not
+// once the client's channel has told it, after the read, that the leg was heard.
+TEST_F(NotificationsTest, ADropRestsNotOnAReadItsChannelHasSinceBeliedWithAWord) {
+  core::WorldSpec world = core::DemoWorld();
+  core::LegSpec& supervisor = world.conversations[0].legs.back();
+  ASSERT_EQ(supervisor.id, kSupervisorId);
+  supervisor.speech = core::SpeechScript::Always();
+  supervisor.muted = true;  // silent from the start, until unmuted
+  think_time_ = std::chrono::seconds(2);
+  StartServer(world);
+  const std::string token = Token();
+  const json channel = CreateChannel(token);
+  const std::string topic = "v2.conversations." + kConversationId + ".transcription";
+  ASSERT_EQ(Subscribe("PUT", channel["id"], json::array({{{"id", topic}}}), token).status, 200);
+  ChannelClient socket(channel["connectUri"]);
+  ASSERT_TRUE(socket.open());
+
+  Advance("10m");
+  ASSERT_EQ(Get("/api/v2/conversations/calls/" + kConversationId, token).status, 200);
+  Advance("100ms");
+  // Another client unmutes the supervisor, who talks: the channel tells of it.
+  ASSERT_EQ(SendJson("PATCH", CallParticipantPath(kConversationId, kSupervisorId),
+                     R"({"muted":false})", AgentToken())
+                .status,
+            202);
+  Advance("1s");
+  const json word = socket.NextOn(topic, [](const json& event) {
+    return event["eventBody"].value("communicationId", "") == kSupervisorId;
+  });
+  ASSERT_FALSE(word.is_null()) << "no utterance as the supervisor talks";
+
+  // Within the think time of the read's answer, which found the supervisor silent ten minutes.
+  ASSERT_EQ(Drop(token, kSupervisorId).status, 202);
+  json drop;
+  for (const json& entry : Journal()) {
+    if (entry.value("method", "") == "PATCH" && entry.contains("dropSilentSince")) drop = entry;
+  }
+  ASSERT_TRUE(drop.contains("dropEvidence")) << drop;
+  EXPECT_EQ(drop["dropEvidence"]["readAt"], "2026-01-01T09:10:00.000Z");
+  // Heard after the read, as its client was told (ISO times of one format sort as text).
+  EXPECT_GE(drop["dropEvidence"].value("silentSince", ""), "2026-01-01T09:10:00.100Z") << drop;
+  EXPECT_NE(Get("/sim/v1/metrics").body.find("gcsim_early_drops_total{client=\"demo-client\"} 1\n"),
+            std::string::npos);
+}
+
 // A pong comes after every event up to the moment the ping was read: a client that has its pong
 // has caught up with the simulator's clock (the reaper's notifications source relies on it).
 TEST_F(NotificationsTest, APongFollowsEveryEventUpToIt) {

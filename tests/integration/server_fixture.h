@@ -67,7 +67,8 @@ class ServerFixture : public ::testing::Test {
     auto server = Server::Create({.simulator = sim_.get(),
                                   .manual_clock = real_clock ? nullptr : clock_.get(),
                                   .initial_world = world,
-                                  .threads = 8});
+                                  .threads = 8,
+                                  .think_time = think_time_});
     ASSERT_TRUE(server.ok()) << server.status().ToString();
     server_ = std::move(*server);
     auto port = server_->Start();
@@ -187,6 +188,7 @@ class ServerFixture : public ::testing::Test {
   std::unique_ptr<Server> server_;
   std::unique_ptr<httplib::Client> client_;
   int port_ = 0;
+  Duration think_time_{};  // the server's, from the next StartServer
 };
 
 }  // namespace gcsim::http::testing

@@ -234,7 +234,11 @@ std::optional<uint64_t> Notifications::Attach(const std::string& channel_id, Sen
     channel.send = std::move(send);
     channel.close = std::move(close);
     channel.last_heartbeat = now;
-    // A new socket starts from the world as it is now: every covered conversation is news.
+    // A new socket starts from the world as it is now: every covered conversation is news. A
+    // burst told under way was known to go on until then.
+    for (auto& [leg_id, told] : channel.told) {
+      if (told.talking) told = {.heard_at = now, .talking = false};
+    }
     for (Subscription& subscription : channel.topics) {
       subscription.sent.clear();
       subscription.voices.clear();
@@ -286,7 +290,7 @@ void Notifications::CollectEvents(Channel& channel, const core::WorldView& world
     }
     if (selector->kind == TopicSelector::Kind::kTranscription) {
       if (const core::Conversation* conv = world.FindConversation(selector->id)) {
-        CollectUtterances(subscription, *conv, world, channel.send, out);
+        CollectUtterances(subscription, *conv, world, channel, out);
       }
       continue;
     }
@@ -348,8 +352,9 @@ json Utterance(const core::Conversation& conv, const core::Participant& leg, Tim
 // being heard, a final one when it stops. A burst that starts and ends between two looks (a
 // manual clock advanced past it) is told once, final, ending when the leg was last heard.
 void Notifications::CollectUtterances(Subscription& subscription, const core::Conversation& conv,
-                                      const core::WorldView& world, SendFn& send,
+                                      const core::WorldView& world, Channel& channel,
                                       std::vector<Outgoing>& out) {
+  SendFn& send = channel.send;
   const TimePoint now = world.now();
   const TimePoint previous_look = subscription.last_look.value_or(now);
   subscription.last_look = now;
@@ -364,15 +369,18 @@ void Notifications::CollectUtterances(Subscription& subscription, const core::Co
       voice.burst_start = now;
       out.push_back({send, Frame(subscription.topic, Utterance(conv, *leg, now, ids_.NextUuid(), false,
                                                                now, Duration::zero()).dump())});
+      channel.told[leg->id] = {.heard_at = now, .talking = true};
     } else if (!heard && voice.heard) {
       const TimePoint end = media.last_heard_at.value_or(voice.burst_start);
       out.push_back({send, Frame(subscription.topic, Utterance(conv, *leg, now, ids_.NextUuid(), true,
                                                                voice.burst_start, end - voice.burst_start).dump())});
+      channel.told[leg->id] = {.heard_at = end, .talking = false};
     } else if (!heard && news && !first_look) {
       const TimePoint end = *media.last_heard_at;
       const TimePoint start = std::min(previous_look, end);
       out.push_back({send, Frame(subscription.topic, Utterance(conv, *leg, now, ids_.NextUuid(), true,
                                                                start, end - start).dump())});
+      channel.told[leg->id] = {.heard_at = end, .talking = false};
     }
     voice.heard = heard;
     voice.reported = media.last_heard_at;
@@ -513,6 +521,21 @@ void Notifications::Pump() {
   }
   for (Outgoing& message : out) message.send(std::move(message.text));
   for (CloseFn& close : closes) close();
+}
+
+std::optional<TimePoint> Notifications::HeardTold(const std::string& client_id,
+                                                  const std::string& leg_id, TimePoint at) const {
+  std::lock_guard lock(mu_);
+  std::optional<TimePoint> latest;
+  for (const auto& [id, channel] : channels_) {
+    if (channel.client_id != client_id) continue;
+    const auto it = channel.told.find(leg_id);
+    if (it == channel.told.end()) continue;
+    const TimePoint heard =
+        it->second.talking ? std::max(at, it->second.heard_at) : it->second.heard_at;
+    latest = std::max(latest.value_or(heard), heard);
+  }
+  return latest;
 }
 
 // --- routes ---------------------------------------------------------------------------------

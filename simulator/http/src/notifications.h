@@ -76,6 +76,12 @@ class Notifications {
   // every heartbeat_every of simulated time, and the closing notice on expiry.
   void Pump();
 
+  // The latest instant at which `client_id`'s channels have told it, by a transcription event,
+  // that the leg was heard: `at` itself while a burst they told the start of is under way.
+  // Empty when they told it of none. What a drop of the leg may be judged to have known.
+  std::optional<TimePoint> HeardTold(const std::string& client_id, const std::string& leg_id,
+                                     TimePoint at) const;
+
  private:
   // What a transcription subscription last saw of one leg.
   struct Voice {
@@ -94,10 +100,16 @@ class Notifications {
     std::optional<TimePoint> last_look;
     bool ended_told = false;
   };
+  // What a channel's transcription events told of one leg, on any socket it had.
+  struct Told {
+    TimePoint heard_at;    // the leg was heard then (the end of the last burst told)
+    bool talking = false;  // a burst's start was told, its end not yet
+  };
   struct Channel {
     ChannelInfo info;
     std::string client_id;
     std::vector<Subscription> topics;
+    std::map<std::string, Told> told;  // participant id -> what was told of its voice
     uint64_t session = 0;  // 0: no socket attached
     SendFn send;
     CloseFn close;
@@ -115,7 +127,8 @@ class Notifications {
   void CollectDetailEvents(Subscription& subscription, const std::string& detail,
                            const core::Conversation& conv, SendFn& send, std::vector<Outgoing>& out);
   void CollectUtterances(Subscription& subscription, const core::Conversation& conv,
-                         const core::WorldView& world, SendFn& send, std::vector<Outgoing>& out);
+                         const core::WorldView& world, Channel& channel,
+                         std::vector<Outgoing>& out);
   std::string Frame(const std::string& topic, const std::string& body);
 
   core::Simulator& sim_;

@@ -761,7 +761,7 @@ class ServerImpl final : public Server {
 
   // What a drop's client could have known of its legs: the world when its newest read of their
   // conversation that it had an answer to was carried out, if that answer came within
-  // think_time before.
+  // think_time before; and any word of theirs its notification channels told it of since.
   std::optional<core::DropEvidence> EvidenceFor(const core::JournalEntry& drop,
                                                 const std::vector<core::Participant>& legs) {
     if (drop.client_id.empty() || drop.conversation_id.empty() || legs.empty()) return std::nullopt;
@@ -780,6 +780,10 @@ class ServerImpl final : public Server {
     for (const core::Participant& leg : legs) {
       evidence.silent_since =
           std::max(evidence.silent_since, core::SilentSinceAsOf(leg, newest.carried_out));
+      const std::optional<TimePoint> told =
+          notifications_.HeardTold(drop.client_id, leg.id, drop.at);
+      // (One after the drop was told before a rewind of the clock.)
+      if (told && *told <= drop.at) evidence.silent_since = std::max(evidence.silent_since, *told);
     }
     return evidence;
   }
