@@ -390,6 +390,12 @@ class Run {
     });
     result_.client = ClientReport{.command = Join(external_->command, " "),
                                   .time_scale = external_->time_scale};
+    if (ThinkTime() > kLooseThinkTime) {
+      notes_.push_back("safety judged loosely at this time scale: a drop up to " +
+                       FormatDuration(ThinkTime()) +
+                       " (20 ms of wall time) after the client's newest read of the call rests "
+                       "on that read; a lower time scale judges it closer");
+    }
     if (!process.ok()) {
       scaled_->Start();
       result_.error = "/client: " + process.status().message();
@@ -699,6 +705,8 @@ class Run {
   // How long after an answer a drop still counts as made on it. The run's own clients send at
   // once on its manual clock (a script's steps are timed to the millisecond); a program under
   // test takes real time, which its speed turns into more.
+  // Past this, a program's 20 ms of reaction covers enough simulated time to say so.
+  static constexpr Duration kLooseThinkTime = std::chrono::seconds(5);
   Duration ThinkTime() const {
     if (!external_) return std::chrono::milliseconds(1);
     const auto wall = std::chrono::milliseconds(20) * external_->time_scale;

@@ -97,6 +97,17 @@ signal.pause()  # until the harness stops it
   EXPECT_EQ(result.client->exit, "ended by SIGTERM");
 }
 
+// At x1000 a program's 20 ms of wall time is 20 simulated seconds: the report says that the
+// safety check's think time is that loose.
+TEST(ExternalClientTest, AHighTimeScaleIsNotedAsJudgingSafetyLoosely) {
+  REQUIRE_FAKETIME();
+  const char* program = "import signal; signal.pause()";
+  const ScenarioResult result = RunScenario(WithClient({"python3", "-c", program}, "1m", 1000));
+  ASSERT_FALSE(result.notes.empty()) << result.error;
+  EXPECT_NE(result.notes[0].find("safety judged loosely"), std::string::npos) << result.notes[0];
+  EXPECT_NE(result.notes[0].find("20s"), std::string::npos) << result.notes[0];
+}
+
 TEST(ExternalClientTest, NodeSetTimeoutKeepsTheSimulatorsTime) {
   REQUIRE_FAKETIME();
   if (!OnPath("node")) GTEST_SKIP() << "skipped: node is not installed (no `node` on PATH)";
