@@ -21,6 +21,7 @@ using tcp = boost::asio::ip::tcp;
 const std::string kChannels = "/api/v2/notifications/channels";
 const std::string kAgentUserTopic =
     "v2.users." + std::string(core::kDemoAgentUserId) + ".conversations.calls";
+const std::string kTranscriptionTopic = "v2.conversations." + kConversationId + ".transcription";
 // Generous: an event follows a change within milliseconds; this only bounds a failing test.
 constexpr auto kWaitLimit = std::chrono::seconds(10);
 
@@ -97,6 +98,16 @@ class NotificationsTest : public ServerFixture {
   Response Subscribe(const std::string& method, const std::string& channel_id, const json& topics,
                      const std::string& token) {
     return SendJson(method, kChannels + "/" + channel_id + "/subscriptions", topics.dump(), token);
+  }
+  // A socket on a new channel of `token`'s client, subscribed to kTranscriptionTopic.
+  std::unique_ptr<ChannelClient> TranscriptionSocket(const std::string& token) {
+    const json channel = CreateChannel(token);
+    EXPECT_EQ(
+        Subscribe("PUT", channel["id"], json::array({{{"id", kTranscriptionTopic}}}), token).status,
+        200);
+    auto socket = std::make_unique<ChannelClient>(channel["connectUri"]);
+    EXPECT_TRUE(socket->open()) << socket->error();
+    return socket;
   }
   static std::string LegState(const json& event, const std::string& participant_id) {
     for (const json& leg : event["eventBody"]["participants"]) {
@@ -204,14 +215,9 @@ TEST_F(NotificationsTest, ASocketSeesTheLegGoAfterTheRightDrop) {
 
 // The demo customer talks 0s-20s of every 45s, the agent 22s-42s.
 TEST_F(NotificationsTest, TranscriptionTellsWhenEachLegStartsAndStopsBeingHeard) {
-  const std::string token = Token();
-  const json channel = CreateChannel(token);
-  const std::string topic = "v2.conversations." + kConversationId + ".transcription";
-  ASSERT_EQ(Subscribe("PUT", channel["id"], json::array({{{"id", topic}}}), token).status, 200);
-  ChannelClient socket(channel["connectUri"]);
-  ASSERT_TRUE(socket.open());
+  const std::unique_ptr<ChannelClient> socket = TranscriptionSocket(Token());
   const auto utterance = [&](const std::string& leg, bool final) {
-    return socket.NextOn(topic, [&](const json& event) {
+    return socket->NextOn(kTranscriptionTopic, [&](const json& event) {
       return event["eventBody"].value("communicationId", "") == leg &&
              event["eventBody"]["transcripts"][0].value("isFinal", !final) == final;
     });
@@ -244,11 +250,7 @@ TEST_F(NotificationsTest, ADropRestsNotOnAReadItsChannelHasSinceBeliedWithAWord)
   think_time_ = std::chrono::seconds(2);
   StartServer(world);
   const std::string token = Token();
-  const json channel = CreateChannel(token);
-  const std::string topic = "v2.conversations." + kConversationId + ".transcription";
-  ASSERT_EQ(Subscribe("PUT", channel["id"], json::array({{{"id", topic}}}), token).status, 200);
-  ChannelClient socket(channel["connectUri"]);
-  ASSERT_TRUE(socket.open());
+  const std::unique_ptr<ChannelClient> socket = TranscriptionSocket(token);
 
   Advance("10m");
   ASSERT_EQ(Get("/api/v2/conversations/calls/" + kConversationId, token).status, 200);
@@ -259,7 +261,7 @@ TEST_F(NotificationsTest, ADropRestsNotOnAReadItsChannelHasSinceBeliedWithAWord)
                 .status,
             202);
   Advance("1s");
-  const json word = socket.NextOn(topic, [](const json& event) {
+  const json word = socket->NextOn(kTranscriptionTopic, [](const json& event) {
     return event["eventBody"].value("communicationId", "") == kSupervisorId;
   });
   ASSERT_FALSE(word.is_null()) << "no utterance as the supervisor talks";
@@ -275,6 +277,54 @@ TEST_F(NotificationsTest, ADropRestsNotOnAReadItsChannelHasSinceBeliedWithAWord)
   // Heard after the read, as its client was told (ISO times of one format sort as text).
   EXPECT_GE(drop["dropEvidence"].value("silentSince", ""), "2026-01-01T09:10:00.100Z") << drop;
   EXPECT_NE(Get("/sim/v1/metrics").body.find("gcsim_early_drops_total{client=\"demo-client\"} 1\n"),
+            std::string::npos);
+}
+
+// What a channel told of the legs of a world a reset replaced says nothing of the new world's,
+// though the clock came back round and the legs kept their ids.
+TEST_F(NotificationsTest, WhatAChannelToldOfTheWorldAResetReplacedJudgesNoDrop) {
+  core::WorldSpec world = core::DemoWorld();
+  core::LegSpec& supervisor = world.conversations[0].legs.back();
+  ASSERT_EQ(supervisor.id, kSupervisorId);
+  supervisor.speech = core::SpeechScript::Always();
+  supervisor.muted = true;  // silent from the start, until unmuted
+  think_time_ = std::chrono::seconds(2);
+  StartServer(world);
+  const std::unique_ptr<ChannelClient> socket = TranscriptionSocket(Token());
+  const auto said = [&](bool final) {
+    return socket->NextOn(kTranscriptionTopic, [&](const json& event) {
+      return event["eventBody"].value("communicationId", "") == kSupervisorId &&
+             event["eventBody"]["transcripts"][0].value("isFinal", !final) == final;
+    });
+  };
+  // In the old world the supervisor talks from 5m to 5m1s, and the channel tells of it.
+  Advance("5m");
+  const auto mute = [&](bool muted) {
+    return SendJson("PATCH", CallParticipantPath(kConversationId, kSupervisorId),
+                    json{{"muted", muted}}.dump(), AgentToken())
+        .status;
+  };
+  ASSERT_EQ(mute(false), 202);
+  Advance("1s");
+  ASSERT_FALSE(said(false).is_null()) << "no utterance as the supervisor talks";
+  ASSERT_EQ(mute(true), 202);
+  Advance("1s");
+  ASSERT_FALSE(said(true).is_null()) << "no final utterance once the supervisor is muted";
+
+  // The new world's supervisor stays muted: silent ten minutes when read, then dropped.
+  ASSERT_EQ(Send("POST", "/sim/v1/reset?rewind=true").status, 200);
+  Advance("10m");
+  const std::string token = Token();
+  ASSERT_EQ(Get("/api/v2/conversations/calls/" + kConversationId, token).status, 200);
+  Advance("100ms");
+  ASSERT_EQ(Drop(token, kSupervisorId).status, 202);
+  json drop;
+  for (const json& entry : Journal()) {
+    if (entry.value("method", "") == "PATCH" && entry.contains("dropSilentSince")) drop = entry;
+  }
+  ASSERT_TRUE(drop.contains("dropEvidence")) << drop;
+  EXPECT_EQ(drop["dropEvidence"].value("silentSince", ""), "2026-01-01T09:00:00.000Z") << drop;
+  EXPECT_NE(Get("/sim/v1/metrics").body.find("gcsim_early_drops_total{client=\"demo-client\"} 0\n"),
             std::string::npos);
 }
 

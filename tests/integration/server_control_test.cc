@@ -89,6 +89,39 @@ TEST_F(ControlTest, ResetKeepsTheClockOrRewindsIt) {
   EXPECT_NE(bad.Json()["message"].get<std::string>().find("rewind"), std::string::npos);
 }
 
+// A read of the old world excuses no drop in the new one, though the clock came back round to
+// the read's instant and the legs kept their ids.
+TEST_F(ControlTest, AReadOfTheWorldAResetReplacedExcusesNoDrop) {
+  core::WorldSpec world = core::DemoWorld();
+  core::LegSpec& supervisor = world.conversations[0].legs.back();
+  ASSERT_EQ(supervisor.id, kSupervisorId);
+  supervisor.speech = core::SpeechScript::Always();
+  supervisor.muted = true;  // silent from the start, until unmuted
+  think_time_ = std::chrono::seconds(2);
+  StartServer(world);
+  Advance("10m");
+  ASSERT_EQ(Get("/api/v2/conversations/calls/" + kConversationId, Token()).status, 200);
+
+  ASSERT_EQ(Send("POST", "/sim/v1/reset?rewind=true").status, 200);
+  Advance("10m");
+  Advance("200ms");
+  // Another client unmutes the supervisor, who talks from then on.
+  ASSERT_EQ(SendJson("PATCH", CallParticipantPath(kConversationId, kSupervisorId),
+                     R"({"muted":false})", AgentToken())
+                .status,
+            202);
+  Advance("300ms");
+  // Within the think time of the old read's answer, which found the supervisor silent 10 min.
+  ASSERT_EQ(Drop(Token(), kSupervisorId).status, 202);
+  json drop;
+  for (const json& entry : Journal()) {
+    if (entry.value("method", "") == "PATCH" && entry.contains("dropSilentSince")) drop = entry;
+  }
+  EXPECT_FALSE(drop.contains("dropEvidence")) << drop;
+  EXPECT_NE(Get("/sim/v1/metrics").body.find("gcsim_early_drops_total{client=\"demo-client\"} 1\n"),
+            std::string::npos);
+}
+
 TEST_F(ControlTest, RewindingARealClockIsAConflict) {
   StartServer(core::DemoWorld(), {}, /*real_clock=*/true);
   const Response conflict = Send("POST", "/sim/v1/reset?rewind=true");

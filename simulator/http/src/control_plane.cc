@@ -136,6 +136,7 @@ Reply Reset(const ControlPlane& control, Exchange& ex) {
   if (Status reset = control.simulator->Reset(world); !reset.ok()) {
     return BadRequest(ex, "Bad world: " + reset.message());  // nothing changed
   }
+  if (control.on_reset) control.on_reset();
   if (rewind == "true") {
     // Built again at the start. The clock moves back only with no timer pending, so the world
     // and its timers go first; the world was just built, so it builds again.

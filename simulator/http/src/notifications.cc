@@ -538,6 +538,11 @@ std::optional<TimePoint> Notifications::HeardTold(const std::string& client_id,
   return latest;
 }
 
+void Notifications::ForgetTold() {
+  std::lock_guard lock(mu_);
+  for (auto& [id, channel] : channels_) channel.told.clear();
+}
+
 // --- routes ---------------------------------------------------------------------------------
 
 namespace {

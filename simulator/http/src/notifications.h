@@ -81,6 +81,8 @@ class Notifications {
   // Empty when they told it of none. What a drop of the leg may be judged to have known.
   std::optional<TimePoint> HeardTold(const std::string& client_id, const std::string& leg_id,
                                      TimePoint at) const;
+  // After a world reset: what was told of the replaced world's legs says nothing of the new.
+  void ForgetTold();
 
  private:
   // What a transcription subscription last saw of one leg.

@@ -198,7 +198,8 @@ class ServerImpl final : public Server {
     AddNotificationRoutes(router_, notifications_);
     AddControlRoutes(router_, ControlPlane{.simulator = options_.simulator,
                                            .manual_clock = options_.manual_clock,
-                                           .initial_world = std::move(options_.initial_world)});
+                                           .initial_world = std::move(options_.initial_world),
+                                           .on_reset = [this] { ForgetWhatClientsKnew(); }});
     AddUiRoutes(router_, sim_, options_.manual_clock != nullptr);
 
     http_.set_tcp_nodelay(true);
@@ -786,6 +787,14 @@ class ServerImpl final : public Server {
       if (told && *told <= drop.at) evidence.silent_since = std::max(evidence.silent_since, *told);
     }
     return evidence;
+  }
+
+  void ForgetWhatClientsKnew() {
+    {
+      std::lock_guard lock(answered_mu_);
+      answered_.clear();
+    }
+    notifications_.ForgetTold();
   }
 
   static std::string ReadKey(const std::string& client_id, const std::string& conversation_id) {
