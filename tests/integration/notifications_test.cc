@@ -242,13 +242,8 @@ TEST_F(NotificationsTest, TranscriptionTellsWhenEachLegStartsAndStopsBeingHeard)
 // A drop right after a read's answer rests on that read, as its client had nothing newer; not
 // once the client's channel has told it, after the read, that the leg was heard.
 TEST_F(NotificationsTest, ADropRestsNotOnAReadItsChannelHasSinceBeliedWithAWord) {
-  core::WorldSpec world = core::DemoWorld();
-  core::LegSpec& supervisor = world.conversations[0].legs.back();
-  ASSERT_EQ(supervisor.id, kSupervisorId);
-  supervisor.speech = core::SpeechScript::Always();
-  supervisor.muted = true;  // silent from the start, until unmuted
   think_time_ = std::chrono::seconds(2);
-  StartServer(world);
+  StartServer(DemoWorldWithMutedTalker());  // the supervisor, silent until unmuted
   const std::string token = Token();
   const std::unique_ptr<ChannelClient> socket = TranscriptionSocket(token);
 
@@ -268,10 +263,7 @@ TEST_F(NotificationsTest, ADropRestsNotOnAReadItsChannelHasSinceBeliedWithAWord)
 
   // Within the think time of the read's answer, which found the supervisor silent ten minutes.
   ASSERT_EQ(Drop(token, kSupervisorId).status, 202);
-  json drop;
-  for (const json& entry : Journal()) {
-    if (entry.value("method", "") == "PATCH" && entry.contains("dropSilentSince")) drop = entry;
-  }
+  const json drop = LastDropEntry();
   ASSERT_TRUE(drop.contains("dropEvidence")) << drop;
   EXPECT_EQ(drop["dropEvidence"]["readAt"], "2026-01-01T09:10:00.000Z");
   // Heard after the read, as its client was told (ISO times of one format sort as text).
@@ -283,13 +275,8 @@ TEST_F(NotificationsTest, ADropRestsNotOnAReadItsChannelHasSinceBeliedWithAWord)
 // What a channel told of the legs of a world a reset replaced says nothing of the new world's,
 // though the clock came back round and the legs kept their ids.
 TEST_F(NotificationsTest, WhatAChannelToldOfTheWorldAResetReplacedJudgesNoDrop) {
-  core::WorldSpec world = core::DemoWorld();
-  core::LegSpec& supervisor = world.conversations[0].legs.back();
-  ASSERT_EQ(supervisor.id, kSupervisorId);
-  supervisor.speech = core::SpeechScript::Always();
-  supervisor.muted = true;  // silent from the start, until unmuted
   think_time_ = std::chrono::seconds(2);
-  StartServer(world);
+  StartServer(DemoWorldWithMutedTalker());  // the supervisor, silent until unmuted
   const std::unique_ptr<ChannelClient> socket = TranscriptionSocket(Token());
   const auto said = [&](bool final) {
     return socket->NextOn(kTranscriptionTopic, [&](const json& event) {
@@ -318,10 +305,7 @@ TEST_F(NotificationsTest, WhatAChannelToldOfTheWorldAResetReplacedJudgesNoDrop) 
   ASSERT_EQ(Get("/api/v2/conversations/calls/" + kConversationId, token).status, 200);
   Advance("100ms");
   ASSERT_EQ(Drop(token, kSupervisorId).status, 202);
-  json drop;
-  for (const json& entry : Journal()) {
-    if (entry.value("method", "") == "PATCH" && entry.contains("dropSilentSince")) drop = entry;
-  }
+  const json drop = LastDropEntry();
   ASSERT_TRUE(drop.contains("dropEvidence")) << drop;
   EXPECT_EQ(drop["dropEvidence"].value("silentSince", ""), "2026-01-01T09:00:00.000Z") << drop;
   EXPECT_NE(Get("/sim/v1/metrics").body.find("gcsim_early_drops_total{client=\"demo-client\"} 0\n"),

@@ -92,13 +92,8 @@ TEST_F(ControlTest, ResetKeepsTheClockOrRewindsIt) {
 // A read of the old world excuses no drop in the new one, though the clock came back round to
 // the read's instant and the legs kept their ids.
 TEST_F(ControlTest, AReadOfTheWorldAResetReplacedExcusesNoDrop) {
-  core::WorldSpec world = core::DemoWorld();
-  core::LegSpec& supervisor = world.conversations[0].legs.back();
-  ASSERT_EQ(supervisor.id, kSupervisorId);
-  supervisor.speech = core::SpeechScript::Always();
-  supervisor.muted = true;  // silent from the start, until unmuted
   think_time_ = std::chrono::seconds(2);
-  StartServer(world);
+  StartServer(DemoWorldWithMutedTalker());  // the supervisor, silent until unmuted
   Advance("10m");
   ASSERT_EQ(Get("/api/v2/conversations/calls/" + kConversationId, Token()).status, 200);
 
@@ -113,10 +108,7 @@ TEST_F(ControlTest, AReadOfTheWorldAResetReplacedExcusesNoDrop) {
   Advance("300ms");
   // Within the think time of the old read's answer, which found the supervisor silent 10 min.
   ASSERT_EQ(Drop(Token(), kSupervisorId).status, 202);
-  json drop;
-  for (const json& entry : Journal()) {
-    if (entry.value("method", "") == "PATCH" && entry.contains("dropSilentSince")) drop = entry;
-  }
+  const json drop = LastDropEntry();
   EXPECT_FALSE(drop.contains("dropEvidence")) << drop;
   EXPECT_NE(Get("/sim/v1/metrics").body.find("gcsim_early_drops_total{client=\"demo-client\"} 1\n"),
             std::string::npos);

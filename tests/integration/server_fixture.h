@@ -179,8 +179,26 @@ class ServerFixture : public ::testing::Test {
   }
 
   json Journal() { return Get("/sim/v1/journal").Json()["entries"]; }
+  // The journal entry of the last drop PATCH (null when there was none).
+  json LastDropEntry() {
+    json drop;
+    for (const json& entry : Journal()) {
+      if (entry.value("method", "") == "PATCH" && entry.contains("dropSilentSince")) drop = entry;
+    }
+    return drop;
+  }
   // GET /sim/v1/state: compared before and after a refused request to show nothing changed.
   json State() { return Get("/sim/v1/state").Json(); }
+
+  // The demo world whose supervisor would talk all the time but is muted from the start.
+  static core::WorldSpec DemoWorldWithMutedTalker() {
+    core::WorldSpec world = core::DemoWorld();
+    core::LegSpec& supervisor = world.conversations[0].legs.back();
+    EXPECT_EQ(supervisor.id, kSupervisorId);
+    supervisor.speech = core::SpeechScript::Always();
+    supervisor.muted = true;
+    return world;
+  }
 
   std::unique_ptr<ManualClock> clock_;
   std::unique_ptr<RealClock> real_clock_;
