@@ -5,6 +5,7 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cstdlib>
 #include <iostream>
@@ -39,6 +40,21 @@ CLI::Validator SecondsFlag() {
         return {};
       },
       "DURATION");
+}
+
+// A whole-number flag of at least `min` (CLI11's own number checks print a double's range).
+CLI::Validator AtLeast(long long min) {
+  return CLI::Validator(
+      [min](const std::string& text) -> std::string {
+        long long value = 0;
+        const char* end = text.data() + text.size();
+        const auto parsed = std::from_chars(text.data(), end, value);
+        if (parsed.ec != std::errc() || parsed.ptr != end || value < min) {
+          return "must be a whole number of at least " + std::to_string(min) + ", not " + text;
+        }
+        return {};
+      },
+      "INT");
 }
 
 std::chrono::seconds Seconds(const std::string& text) {
@@ -101,7 +117,7 @@ void SetupServe(CLI::App& app, ServeOptions& options) {
   serve
       ->add_option("--rate-limit", options.rate_limit,
                    "Requests per minute per client, 0 for unlimited (default: the world's)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(AtLeast(0));
   serve->add_option("--seed", options.seed, "Seed for ids, tokens and generated worlds")
       ->capture_default_str();
   serve
@@ -125,17 +141,17 @@ void SetupServe(CLI::App& app, ServeOptions& options) {
       ->check(SecondsFlag())
       ->capture_default_str();
   serve->add_option("--journal-limit", options.journal_limit, "Journal entries kept")
-      ->check(CLI::PositiveNumber)
+      ->check(AtLeast(1))
       ->capture_default_str();
   serve
       ->add_option("--max-legs", options.limits.max_legs,
                    "Legs a world may hold (resets, API calls); beyond it requests answer 400")
-      ->check(CLI::PositiveNumber)
+      ->check(AtLeast(1))
       ->capture_default_str();
   serve
       ->add_option("--max-conversations", options.limits.max_conversations,
                    "Conversations a world may hold; beyond it requests answer 400")
-      ->check(CLI::PositiveNumber)
+      ->check(AtLeast(1))
       ->capture_default_str();
   serve
       ->add_option("--audiohook-url", options.audiohook.url,

@@ -145,6 +145,24 @@ TEST(ServeCommandTest, BadInvocationsExitWithStatus2AndOneLine) {
   }
 }
 
+// A count out of range names the bound it missed, in a short line.
+TEST(ServeCommandTest, ACountOutOfRangeNamesItsBound) {
+  const std::vector<std::pair<std::string, std::string>> cases = {{"--rate-limit", "-1"},
+                                                                  {"--journal-limit", "0"},
+                                                                  {"--max-legs", "0"},
+                                                                  {"--max-conversations", "1.5"}};
+  for (const auto& [flag, value] : cases) {
+    SCOPED_TRACE(flag + " " + value);
+    Child child = Spawn(GCSIM_BINARY, {"serve", flag, value});
+    ASSERT_GT(child.pid, 0);
+    const std::string err = ReadAll(child.err);
+    ReadAll(child.out);
+    EXPECT_EQ(Wait(child), 2);
+    EXPECT_NE(err.find(flag + ": must be a whole number of at least"), std::string::npos) << err;
+    EXPECT_LT(err.size(), 200u) << err;
+  }
+}
+
 TEST(ServeCommandTest, PortInUseFails) {
   Child first;
   const int port = StartServe(first);
