@@ -26,8 +26,9 @@ void SetupRun(CLI::App& parent, RunCommandOptions& options) {
   app.add_flag("-v,--verbose", options.verbose,
                "Print the whole journal (and an external client's output) of failing scenarios");
   app.add_option("--client-cmd", options.client_cmd,
-                 "Run this shell command as the client under test of every scenario with a "
-                 "client (it replaces the bundled reaper), e.g. 'python3 my_reaper.py'")
+                 "Run this command (split into words as a shell would, but run without one) as "
+                 "the client under test of every scenario with a client (it replaces the "
+                 "bundled reaper), e.g. 'python3 my_reaper.py'")
       ->type_name("CMD");
   app.add_option("--time-scale", options.time_scale,
                  "How many times as fast as real time scenarios with an external client run "

@@ -18,7 +18,7 @@ struct RunCommandOptions {
   std::string html_path;           // write the HTML picture of every scenario here when set
   uint64_t seed = 1;               // unless a scenario sets its own
   bool verbose = false;            // print the journal of failing scenarios
-  std::string client_cmd;          // a shell command replacing every scenario's client; empty: none
+  std::string client_cmd;          // a command replacing every scenario's client; empty: none
   std::optional<double> time_scale;  // the speed of scenarios with an external client
 };
 

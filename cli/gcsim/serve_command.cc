@@ -137,7 +137,7 @@ void SetupServe(CLI::App& app, ServeOptions& options) {
       ->capture_default_str();
   serve
       ->add_option("--request-timeout", options.request_timeout,
-                   "Time allowed to send a whole request; past it: 408 and close")
+                   "Time allowed to send a whole request; past it the connection is closed")
       ->check(SecondsFlag())
       ->capture_default_str();
   serve->add_option("--journal-limit", options.journal_limit, "Journal entries kept")
