@@ -129,6 +129,10 @@ TEST_F(NotificationsTest, ChannelsAndSubscriptionsAsTheApiAnswersThem) {
   ASSERT_EQ(listed["entities"].size(), 1u);
   EXPECT_EQ(listed["entities"][0]["id"], id);
   EXPECT_EQ(Send("HEAD", kChannels + "/" + id, "", Auth(token)).status, 200);
+  // The API asks a channel's existence with HEAD only: a GET of it is the wrong method.
+  const Response get = Send("GET", kChannels + "/" + id, "", Auth(token));
+  ExpectErrorBody(get, 405, "method.not.allowed");
+  EXPECT_EQ(get.Header("Allow"), "HEAD");
 
   const Response put = Subscribe("PUT", id,
                                  json::array({{{"id", kAgentUserTopic}},

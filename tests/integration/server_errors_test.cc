@@ -65,23 +65,7 @@ struct BadRequestCase {
   std::string detail_field;  // when set: the one details[] entry names this field
 };
 
-class ErrorsTest : public ServerFixture {
- protected:
-  void ExpectErrorBody(const Response& response, int status, const std::string& code) {
-    EXPECT_EQ(response.status, status) << response.body;
-    EXPECT_NE(response.Header("Content-Type").find("application/json"), std::string::npos);
-    const json body = response.Json();
-    ASSERT_TRUE(body.is_object()) << response.body;
-    EXPECT_EQ(body["code"], code);
-    EXPECT_EQ(body["status"], status);
-    EXPECT_TRUE(body["message"].is_string());
-    EXPECT_TRUE(body["details"].is_array());
-    EXPECT_EQ(body["errors"], json::array());
-    const std::string id = response.Header("ININ-Correlation-Id");
-    EXPECT_TRUE(IsUuid(id)) << id;
-    EXPECT_EQ(body["contextId"], id);
-  }
-};
+class ErrorsTest : public ServerFixture {};
 
 TEST_F(ErrorsTest, EachBadRequestIsTheRightErrorBodyAndChangesNothing) {
   const std::string supervisor = GenericParticipantPath(kConversationId, kSupervisorId);

@@ -41,6 +41,23 @@ struct Response {
   bool HasHeader(const std::string& name) const { return headers.find(name) != headers.end(); }
 };
 
+// An ErrorBody as the API writes one, whose contextId is the answer's correlation id.
+inline void ExpectErrorBody(const Response& response, int status,
+                            const std::string& code = "bad.request") {
+  EXPECT_EQ(response.status, status) << response.body.substr(0, 500);
+  EXPECT_NE(response.Header("Content-Type").find("application/json"), std::string::npos);
+  const json body = response.Json();
+  ASSERT_TRUE(body.is_object()) << response.body.substr(0, 500);
+  EXPECT_EQ(body.value("code", ""), code);
+  EXPECT_EQ(body.value("status", 0), status);
+  EXPECT_TRUE(body["message"].is_string());
+  EXPECT_TRUE(body["details"].is_array());
+  EXPECT_EQ(body["errors"], json::array());
+  const std::string id = response.Header("ININ-Correlation-Id");
+  EXPECT_TRUE(IsUuid(id)) << id;
+  EXPECT_EQ(body["contextId"], id);
+}
+
 inline std::string GenericParticipantPath(const std::string& cid, const std::string& pid) {
   return "/api/v2/conversations/" + cid + "/participants/" + pid;
 }

@@ -44,19 +44,6 @@ class HostileTest : public ServerFixture {
     token_ = Token();
   }
 
-  // A clean ErrorBody with the given status, whose contextId is the correlation id.
-  static void ExpectErrorBody(const Response& response, int status,
-                              const std::string& code = "bad.request") {
-    EXPECT_EQ(response.status, status) << response.body.substr(0, 500);
-    const json body = response.Json();
-    ASSERT_TRUE(body.is_object()) << response.body.substr(0, 500);
-    EXPECT_EQ(body.value("code", ""), code);
-    EXPECT_EQ(body.value("status", 0), status);
-    EXPECT_TRUE(body["message"].is_string());
-    EXPECT_TRUE(body["details"].is_array());
-    EXPECT_EQ(body["contextId"], response.Header("ININ-Correlation-Id"));
-    EXPECT_TRUE(IsUuid(response.Header("ININ-Correlation-Id")));
-  }
   static std::string Message(const Response& response) {
     return response.Json().value("message", "");
   }

@@ -600,8 +600,8 @@ void AddNotificationRoutes(Router& router, Notifications& hub) {
     }
     return JsonReply({{"entities", std::move(entities)}});
   });
-  // HEAD tells whether a channel is still there (the router serves HEAD as GET).
-  api("GET", routes::kNotificationChannel, BodyKind::kNone, [h](Exchange& ex) {
+  // HEAD tells whether a channel is still there; the API has no GET of one channel.
+  api("HEAD", routes::kNotificationChannel, BodyKind::kNone, [h](Exchange& ex) {
     const std::string& id = ex.Param("channelId");
     return h->ChannelExists(id, ex.caller.client_id) ? EmptyReply(200)
                                                       : ErrorReply(ex, ChannelNotFound(id));

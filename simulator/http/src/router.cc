@@ -65,11 +65,17 @@ Router::Match Router::Find(std::string_view method, std::string_view path) const
 
   Match match;
   if (best == nullptr) return match;
-  const std::string_view wanted = method == "HEAD" ? std::string_view("GET") : method;
-  for (const Route& route : best->routes) {
-    if (route.method != wanted) continue;
+  const auto route_for = [best](std::string_view wanted) -> const Route* {
+    for (const Route& route : best->routes) {
+      if (route.method == wanted) return &route;
+    }
+    return nullptr;
+  };
+  // HEAD is served as GET where a path has no HEAD of its own.
+  match.route = route_for(method);
+  if (match.route == nullptr && method == "HEAD") match.route = route_for("GET");
+  if (match.route != nullptr) {
     match.kind = Match::Kind::kFound;
-    match.route = &route;
     for (size_t i = 0; i < parts.size(); ++i) {
       if (best->segments[i].is_param) match.params.emplace_back(best->segments[i].text, parts[i]);
     }

@@ -17,6 +17,7 @@ class RouterTest : public ::testing::Test {
              {"GET", "/api/v2/conversations/calls/{conversationId}"},
              {"PATCH", "/api/v2/conversations/calls/{conversationId}"},
              {"PATCH", "/api/v2/conversations/{conversationId}/participants/{participantId}"},
+             {"HEAD", "/api/v2/notifications/channels/{channelId}"},
          }) {
       router_.Add({.method = method, .pattern = pattern, .handler = [pattern = pattern](Exchange&) {
                      return JsonReply(pattern);
@@ -65,6 +66,15 @@ TEST_F(RouterTest, UnknownPathsAndWrongMethods) {
 
 TEST_F(RouterTest, HeadIsServedAsGet) {
   EXPECT_EQ(Served("HEAD", "/api/v2/conversations/calls"), "/api/v2/conversations/calls");
+}
+
+// A path served only to HEAD (does a channel still exist?) is not served to GET.
+TEST_F(RouterTest, AHeadOnlyPathRefusesGet) {
+  EXPECT_EQ(Served("HEAD", "/api/v2/notifications/channels/c1"),
+            "/api/v2/notifications/channels/{channelId}");
+  const Router::Match get = router_.Find("GET", "/api/v2/notifications/channels/c1");
+  EXPECT_EQ(get.kind, Kind::kMethodNotAllowed);
+  EXPECT_EQ(get.allow, "HEAD");
 }
 
 }  // namespace
