@@ -54,10 +54,17 @@ HttpRequest JsonRequest(std::string method, std::string target, std::string body
   return request;
 }
 
-Result<json> JsonCall(ApiClient& client, HttpRequest request) {
+// The answer's JSON; `dated`, when given, gets the answer's Date (on the server's clock, whole
+// seconds rounded down), if it had one.
+Result<json> JsonCall(ApiClient& client, HttpRequest request,
+                      std::optional<TimePoint>* dated = nullptr) {
   const std::string what = Join({request.method, " ", request.target}, "");
   Result<HttpResponse> response = client.Execute(std::move(request));
   if (!response.ok()) return response.status();
+  if (dated != nullptr) {
+    const Result<TimePoint> date = ParseHttpDate(response->Header("Date"));
+    *dated = date.ok() ? std::optional<TimePoint>(*date) : std::nullopt;
+  }
   if (response->status < 200 || response->status >= 300) {
     return Status(StatusCodeForHttp(response->status),
                   Join({what, ": HTTP ", std::to_string(response->status), " ", response->body}, ""));
@@ -206,12 +213,18 @@ class NotificationsActivitySource::Impl {
       topics.push_back({{"id", "v2.conversations." + cid}});
       topics.push_back({{"id", "v2.conversations." + cid + ".transcription"}});
     }
-    Result<json> added = JsonCall(client_, JsonRequest("POST", SubscriptionsPath(), topics.dump()));
+    std::optional<TimePoint> dated;
+    Result<json> added =
+        JsonCall(client_, JsonRequest("POST", SubscriptionsPath(), topics.dump()), &dated);
     if (!added.ok()) return added.status();
     if (Status synced = Sync(); !synced.ok()) return synced;
     // On the server's clock, like every other time of a leg: a watch that began on ours would
-    // count as silence the time our clock runs while the server's stands still.
-    const TimePoint caught_up = client_.server_time().ToServer(clock_.Now());
+    // count as silence the time our clock runs while the server's stands still. Our clock read
+    // through the offset's lower bound may be up to a second before the subscriptions existed,
+    // and speech in that second is never told: the watch starts no earlier than the second
+    // after their answer's Date, by which they surely did.
+    TimePoint caught_up = client_.server_time().ToServer(clock_.Now());
+    if (dated) caught_up = std::max(caught_up, *dated + std::chrono::seconds(1));
     std::lock_guard lock(mu_);
     for (const std::string& cid : fresh) {
       auto& conversation = conversations_[cid];

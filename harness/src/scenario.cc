@@ -42,16 +42,9 @@ Status ReadEvent(const json& value, const std::string& where, TimelineEvent& eve
     }
   }
   if (const json* join = action("join", TimelineEvent::Kind::kJoin)) {
-    auto world = core::ParseWorld(
-        json{{"conversations", {{{"participants", {*join}}}}}}, "");
-    if (!world.ok()) {
-      // Re-point the error from the wrapper world to this event.
-      std::string message = world.status().message();
-      const std::string wrapper = "/conversations/0/participants/0";
-      if (message.rfind(wrapper, 0) == 0) message = in.At("join") + message.substr(wrapper.size());
-      return InvalidArgumentError(message);
-    }
-    event.join = world->conversations[0].legs[0];
+    auto leg = core::ParseLeg(*join, in.At("join"));
+    if (!leg.ok()) return leg.status();
+    event.join = std::move(leg).value();
   }
   if (const json* fault = action("fault", TimelineEvent::Kind::kFault)) {
     auto parsed = core::ParseFault(*fault, TimePoint{}, in.At("fault"));

@@ -39,22 +39,24 @@ class NotificationsSourceTest : public ::testing::Test {
 };
 
 TEST_F(NotificationsSourceTest, TheSilentSupervisorIsACandidateAndTheTalkersAreNot) {
-  const TimePoint start = clock_.Now();
-  EXPECT_TRUE(CandidateIds().empty());  // the watch starts here
-  clock_.Advance(minutes(9) + seconds(59));
-  EXPECT_TRUE(CandidateIds().empty());  // 9m59s: not yet
+  // The watch starts a second after the subscriptions' answer was dated (a Date has whole
+  // seconds): the subscriptions were made in that second, at the latest.
+  const TimePoint watched = clock_.Now() + seconds(1);
+  EXPECT_TRUE(CandidateIds().empty());
+  clock_.Advance(minutes(10));
+  EXPECT_TRUE(CandidateIds().empty());  // 10m: not yet
   clock_.Advance(seconds(1));
   const auto candidates = source_->Candidates(clock_.Now(), kIdle);
   ASSERT_TRUE(candidates.ok()) << candidates.status().ToString();
   ASSERT_EQ(candidates->size(), 1u);
   EXPECT_EQ((*candidates)[0].participant_id, kSupervisor);
-  EXPECT_EQ((*candidates)[0].silent_since, start);
+  EXPECT_EQ((*candidates)[0].silent_since, watched);
   EXPECT_EQ(std::string(source_->name()), "notifications");
 
   const auto supervisor = source_->SilentSince(kConversation, kSupervisor, clock_.Now());
   ASSERT_TRUE(supervisor.ok());
-  EXPECT_EQ(*supervisor, start);
-  // The customer talks 0s-20s of every 45s: at 10m (600s = 13 * 45 + 15) it is talking.
+  EXPECT_EQ(*supervisor, watched);
+  // The customer talks 0s-20s of every 45s: at 10m1s (601s = 13 * 45 + 16) it is talking.
   const auto customer = source_->SilentSince(kConversation, kCustomer, clock_.Now());
   ASSERT_TRUE(customer.ok());
   EXPECT_FALSE(customer->has_value());
@@ -77,7 +79,7 @@ TEST_F(NotificationsSourceTest, ALegHeardWithinTheTimeoutIsNotClaimed) {
 
 TEST_F(NotificationsSourceTest, AfterTheSocketDroppedNothingIsClaimedUntilWatchedAgain) {
   EXPECT_TRUE(CandidateIds().empty());
-  clock_.Advance(minutes(10));
+  clock_.Advance(minutes(10) + seconds(1));  // the watch began a second after the start
   EXPECT_EQ(CandidateIds(), std::vector<std::string>{kSupervisor});
 
   // The channel expires: the socket is told and closed. The next look cannot trust anything.
@@ -88,9 +90,9 @@ TEST_F(NotificationsSourceTest, AfterTheSocketDroppedNothingIsClaimedUntilWatche
   }
   // Either the gap was noticed (an error: no claim) or the watch began again (no candidate).
   EXPECT_TRUE(!after_gap.ok() || after_gap->empty());
-  const TimePoint rewatched = clock_.Now();
-  EXPECT_TRUE(CandidateIds().empty());  // a new channel, watched from now
-  clock_.Advance(minutes(10));
+  const TimePoint rewatched = clock_.Now() + seconds(1);
+  EXPECT_TRUE(CandidateIds().empty());  // a new channel, watched from a second after now
+  clock_.Advance(minutes(10) + seconds(1));
   const auto candidates = source_->Candidates(clock_.Now(), kIdle);
   ASSERT_TRUE(candidates.ok()) << candidates.status().ToString();
   ASSERT_EQ(candidates->size(), 1u);

@@ -243,6 +243,42 @@ TEST_F(NotificationsTest, TranscriptionTellsWhenEachLegStartsAndStopsBeingHeard)
   EXPECT_EQ(agent["eventBody"]["transcripts"][0].value("channel", ""), "INTERNAL");
 }
 
+// A transcription subscription watches from when it is made, or when its socket attaches: a
+// burst between then and the server's first look (every 20 ms of wall time, the manual clock
+// moved past the burst in one step before it) is told, or a client would take it for silence.
+TEST_F(NotificationsTest, ABurstBeforeTheServersFirstLookIsTold) {
+  core::WorldSpec world = core::DemoWorld();
+  core::LegSpec& supervisor = world.conversations[0].legs.back();
+  ASSERT_EQ(supervisor.id, kSupervisorId);
+  supervisor.speech = {.kind = core::SpeechScript::Kind::kIntervals,
+                       .intervals = {{std::chrono::seconds(2), std::chrono::seconds(3)}}};
+  StartServer(world);
+  const std::string token = Token();
+  // Subscribed, then attached.
+  const std::unique_ptr<ChannelClient> attached_last = TranscriptionSocket(token);
+  // Attached, then subscribed.
+  const json channel = CreateChannel(token);
+  const auto subscribed_last = std::make_unique<ChannelClient>(channel["connectUri"]);
+  ASSERT_TRUE(subscribed_last->open()) << subscribed_last->error();
+  ASSERT_EQ(
+      Subscribe("PUT", channel["id"], json::array({{{"id", kTranscriptionTopic}}}), token).status,
+      200);
+
+  Advance("5s");
+  for (ChannelClient* socket : {attached_last.get(), subscribed_last.get()}) {
+    const json told = socket->NextOn(kTranscriptionTopic, [](const json& event) {
+      return event["eventBody"].value("communicationId", "") == kSupervisorId;
+    });
+    ASSERT_FALSE(told.is_null()) << "the burst at 2s was not told";
+    const json& said = told["eventBody"]["transcripts"][0];
+    EXPECT_TRUE(said.value("isFinal", false));
+    // Told between looks: from the watch's start to when the leg was last heard.
+    EXPECT_EQ(said["alternatives"][0].value("offsetMs", -1) +
+                  said["alternatives"][0].value("durationMs", -1),
+              3000);
+  }
+}
+
 // A drop right after a read's answer rests on that read, as its client had nothing newer; not
 // once the client's channel has told it, after the read, that the leg was heard.
 TEST_F(NotificationsTest, ADropRestsNotOnAReadItsChannelHasSinceBeliedWithAWord) {

@@ -150,6 +150,12 @@ Status CheckListed(const std::vector<std::string>& ids, const Items& items,
 
 }  // namespace
 
+Result<LegSpec> ParseLeg(const json& value, std::string_view pointer) {
+  LegSpec leg;
+  if (Status read = ReadLeg(value, std::string(pointer), leg); !read.ok()) return read;
+  return leg;
+}
+
 Result<WorldSpec> ParseWorld(const json& value, std::string_view pointer_prefix) {
   WorldSpec world;
   ObjectReader in(value, std::string(pointer_prefix));

@@ -180,6 +180,16 @@ Result<std::vector<TopicState>> Notifications::Subscriptions(const std::string& 
   return out;
 }
 
+// Where a subscription's first look at the world starts from. The server looks every few
+// milliseconds of wall time, and a manual clock may have moved on before it does: speech since
+// the subscription was made or its socket attached is news, or a client would take the time in
+// between for silence. Detail events start at the first look (earlier ones are history).
+std::optional<TimePoint> Notifications::WatchStart(const std::string& topic, TimePoint now) {
+  const std::optional<TopicSelector> selector = ParseTopic(topic);
+  if (selector && selector->kind == TopicSelector::Kind::kTranscription) return now;
+  return std::nullopt;
+}
+
 Result<std::vector<TopicState>> Notifications::Subscribe(const std::string& channel_id,
                                                          const std::string& client_id,
                                                          const std::vector<std::string>& topics,
@@ -197,7 +207,9 @@ Result<std::vector<TopicState>> Notifications::Subscribe(const std::string& chan
     answer.push_back({topic});
     bool already = false;
     for (const Subscription& subscription : kept) already = already || subscription.topic == topic;
-    if (!already) kept.push_back({topic, {}});
+    if (!already) {
+      kept.push_back({.topic = topic, .last_look = WatchStart(topic, sim_.clock().Now())});
+    }
   }
   if (kept.size() > limits_.topics_per_channel) {
     return core::ApiStatus(codes::kBadRequest,
@@ -242,7 +254,7 @@ std::optional<uint64_t> Notifications::Attach(const std::string& channel_id, Sen
     for (Subscription& subscription : channel.topics) {
       subscription.sent.clear();
       subscription.voices.clear();
-      subscription.last_look.reset();
+      subscription.last_look = WatchStart(subscription.topic, now);
     }
   }
   if (replaced) replaced();  // one connection per channel
@@ -375,7 +387,7 @@ void Notifications::CollectUtterances(Subscription& subscription, const core::Co
       out.push_back({send, Frame(subscription.topic, Utterance(conv, *leg, now, ids_.NextUuid(), true,
                                                                voice.burst_start, end - voice.burst_start).dump())});
       channel.told[leg->id] = {.heard_at = end, .talking = false};
-    } else if (!heard && news && !first_look) {
+    } else if (!heard && news && (!first_look || *media.last_heard_at > previous_look)) {
       const TimePoint end = *media.last_heard_at;
       const TimePoint start = std::min(previous_look, end);
       out.push_back({send, Frame(subscription.topic, Utterance(conv, *leg, now, ids_.NextUuid(), true,

@@ -124,6 +124,7 @@ class Notifications {
 
   Channel* FindOwned(const std::string& channel_id, const std::string& client_id);
   const Channel* FindOwned(const std::string& channel_id, const std::string& client_id) const;
+  static std::optional<TimePoint> WatchStart(const std::string& topic, TimePoint now);
   void ForgetExpired(TimePoint now, std::vector<Outgoing>& out, std::vector<CloseFn>& closes);
   void CollectEvents(Channel& channel, const core::WorldView& world, std::vector<Outgoing>& out);
   void CollectDetailEvents(Subscription& subscription, const std::string& detail,

@@ -142,6 +142,18 @@ TEST(ParseScenarioTest, ReferencesMustPointSomewhere) {
   s["timeline"] = json::parse(R"([{"at": "1m", "conversation": "5f3c2a10-8e4b-4d6a-9c1e-7b2d4f6a8c01",
                                    "join": {"purpose": "agent", "queueId": "00000000-0000-4000-8000-0000000000ff"}}])");
   EXPECT_NE(ErrorOf(s).find("/timeline/0/join/queueId: queue"), std::string::npos) << ErrorOf(s);
+  // A join naming the world's own user and queue is the call coming onto a queue mid-run.
+  s = Minimal();
+  s["world"]["users"] = json::parse(R"([{"id": "7c1d2e3f-0000-4000-8000-0000000000b1"}])");
+  s["timeline"] =
+      json::parse(R"([{"at": "1m", "conversation": "5f3c2a10-8e4b-4d6a-9c1e-7b2d4f6a8c01",
+                                   "join": {"purpose": "agent",
+                                            "userId": "7c1d2e3f-0000-4000-8000-0000000000b1",
+                                            "queueId": "7c1d2e3f-0000-4000-8000-0000000000a1"}}])");
+  EXPECT_EQ(ErrorOf(s), "");
+  s["timeline"][0]["join"]["userId"] = "00000000-0000-4000-8000-0000000000ff";
+  EXPECT_NE(ErrorOf(s).find("/timeline/0/join/userId: user 00000000"), std::string::npos)
+      << ErrorOf(s);
   s = Minimal();
   s["script"] = json::parse(R"({"requests": [{"at": "1m", "method": "GET", "path": "/x/{leg:nobody}"}]})");
   EXPECT_NE(ErrorOf(s).find("/script/requests/0/path: leg \"nobody\""), std::string::npos) << ErrorOf(s);

@@ -93,6 +93,10 @@ struct WorldSpec {
 // errors too: a typo must not silently become a default.
 Result<WorldSpec> ParseWorld(const nlohmann::json& json, std::string_view pointer_prefix = "");
 
+// Reads one leg (a world's participant, or one a scenario's timeline joins), without checking
+// its userId and queueId against a world: CheckLegReferences does, once the world is known.
+Result<LegSpec> ParseLeg(const nlohmann::json& json, std::string_view pointer);
+
 // A leg's userId and queueId must name the world's users and queues; errors point at the leg
 // (`pointer`). ParseWorld checks every leg of the world; scenario timelines check joined legs.
 Status CheckLegReferences(const LegSpec& leg, const WorldSpec& world, const std::string& pointer);
