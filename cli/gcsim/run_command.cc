@@ -5,12 +5,12 @@
 
 #include <iostream>
 
-#include "gcsim/harness/html_report.h"
+#include "flags.h"
 #include "gcsim/common/clock.h"
+#include "gcsim/harness/html_report.h"
 #include "gcsim/harness/report.h"
 #include "gcsim/harness/runner.h"
 #include "gcsim/harness/scenario.h"
-#include "gcsim/common/clock.h"
 
 namespace gcsim::cli {
 
@@ -33,7 +33,7 @@ void SetupRun(CLI::App& parent, RunCommandOptions& options) {
   app.add_option("--time-scale", options.time_scale,
                  "How many times as fast as real time scenarios with an external client run "
                  "(default: the scenario's timeScale, else 60)")
-      ->check(CLI::Range(kMinTimeScale, kMaxTimeScale));
+      ->check(TimeScaleFlag());
 }
 
 namespace {

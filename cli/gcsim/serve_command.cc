@@ -13,6 +13,7 @@
 #include <string>
 #include <thread>
 
+#include "flags.h"
 #include "gcsim/common/clock.h"
 #include "gcsim/common/time.h"
 #include "gcsim/core/simulator.h"
@@ -96,7 +97,7 @@ void SetupServe(CLI::App& app, ServeOptions& options) {
       ->add_option("--time-scale", options.time_scale,
                    "With the real clock: run N times as fast from 2026-01-01T09:00:00Z (a client "
                    "keeps pace under libfaketime)")
-      ->check(CLI::Range(kMinTimeScale, kMaxTimeScale));
+      ->check(TimeScaleFlag());
   serve
       ->add_option("--idle-timeout", options.idle_timeout,
                    "What GET /sim/v1/metrics counts as an idle leg, an early drop and lateness")

@@ -163,6 +163,29 @@ TEST(ServeCommandTest, ACountOutOfRangeNamesItsBound) {
   }
 }
 
+// A time scale must be a number in range: NaN passes every "not below, not above" check.
+TEST(ServeCommandTest, ATimeScaleMustBeAFiniteNumberInRange) {
+  for (const std::string command : {"serve", "run"}) {
+    for (const std::string scale : {"nan", "-nan", "inf", "0", "1e6"}) {
+      SCOPED_TRACE(command + " --time-scale " + scale);
+      // The file is missing too, so a scale let through still exits rather than serving.
+      const std::string missing = "/nonexistent/gcsim.json";
+      Child child =
+          Spawn(GCSIM_BINARY,
+                command == "serve"
+                    ? std::vector<std::string>{command, "--time-scale", scale, "--world", missing}
+                    : std::vector<std::string>{command, "--time-scale", scale, missing});
+      ASSERT_GT(child.pid, 0);
+      const std::string err = ReadAll(child.err);
+      ReadAll(child.out);
+      EXPECT_EQ(Wait(child), 2);
+      EXPECT_NE(err.find("--time-scale: must be a number from 0.001 to 100000, not " + scale),
+                std::string::npos)
+          << err;
+    }
+  }
+}
+
 TEST(ServeCommandTest, PortInUseFails) {
   Child first;
   const int port = StartServe(first);
