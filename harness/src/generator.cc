@@ -159,13 +159,18 @@ json GenerateScenario(uint64_t seed) {
       case 3: event["hold"] = draw.Chance(50); break;
       case 4: event["hangUp"] = true; break;
       case 5: event["transfer"] = true; event["as"] = NameFor('t', ++names); break;
-      case 6:
+      case 6: {
         event.erase("leg");
         event["conversation"] = draw.Pick(conversations);
-        event["join"] = {{"purpose", draw.Chance(50) ? "customer" : "external"},
-                         {"speech", Speech(draw, idle_timeout, poll)}};
+        // An agent's leg joins on the queue: the call comes onto the queue mid-run, so that a
+        // reaper that follows the queue's events subscribes to it late.
+        json leg = {{"purpose", draw.Pick<std::string>({"customer", "external", "agent"})},
+                    {"speech", Speech(draw, idle_timeout, poll)}};
+        if (leg["purpose"] == "agent") leg["queueId"] = queue;
+        event["join"] = std::move(leg);
         event["as"] = NameFor('j', ++names);
         break;
+      }
       default: event["mute"] = true; break;
     }
     timeline.push_back(std::move(event));
@@ -204,10 +209,21 @@ json GenerateScenario(uint64_t seed) {
     const Duration from = idle_timeout - draw.Between(Duration::zero(), seconds(30));
     const Duration delay =
         draw.Pick<Duration>({milliseconds(200), milliseconds(400), milliseconds(900), seconds(2)});
-    scenario["faults"] = {{{"kind", "latency"},
-                           {"delay", Text(delay)},
-                           {"from", Text(from)},
-                           {"until", Text(from + minutes(2))}}};
+    scenario["faults"].push_back({{"kind", "latency"},
+                                  {"delay", Text(delay)},
+                                  {"from", Text(from)},
+                                  {"until", Text(from + minutes(2))}});
+  }
+  // Sometimes, for two minutes, a fifth of the requests fail: a retry lands a moment later, at
+  // a fraction of a second, and an answer whose fate the reaper cannot know is lost.
+  if (draw.Chance(30)) {
+    const Duration from = draw.Between(Duration::zero(), 2 * idle_timeout);
+    json episode = {{"kind", draw.Pick<std::string>({"status", "reset"})},
+                    {"probability", 0.2},
+                    {"from", Text(from)},
+                    {"until", Text(from + minutes(2))}};
+    if (episode["kind"] == "status") episode["status"] = 503;
+    scenario["faults"].push_back(std::move(episode));
   }
   // Long enough after the last event for every idle leg to be dropped or reported.
   scenario["runFor"] = Text(last + idle_timeout + poll + latency + verify + minutes(5));

@@ -208,6 +208,10 @@ class Run {
     }
     sim_->journal().SetTap([this](const core::JournalEntry& entry) {
       if (entry.drop_silent_since) NoteDropRequest(entry);
+      if (entry.answer_lost) {
+        std::lock_guard lock(drops_mu_);
+        lost_answers_.insert(entry.method + " " + entry.path);
+      }
       if (recorder_) recorder_->NoteEntry(entry);
     });
     sim_->journal().traffic().set_idle_timeout(scenario_.safety.idle_timeout);
@@ -631,11 +635,24 @@ class Run {
       if (!request.headers.count("Content-Type")) request.headers["Content-Type"] = "application/json";
     }
     ++result_.metrics.script_requests;
+    const std::string sent =
+        request.method + " " + request.target.substr(0, request.target.find('?'));
     auto response = script_client_->Execute(std::move(request));
     script_statuses_[index] = response.ok() ? response->status : -1;
+    if (!response.ok() && AnswerLost(sent)) return;
     if (!response.ok() && result_.error.empty()) {
       result_.error = step.pointer + ": the request could not be sent: " + response.status().message();
     }
+  }
+
+  // Whether a fault lost the answer to a request, "METHOD path", that was carried out: no
+  // failure of the run, as the journal tells what the request did.
+  bool AnswerLost(const std::string& request) {
+    std::lock_guard lock(drops_mu_);
+    const auto lost = lost_answers_.find(request);
+    if (lost == lost_answers_.end()) return false;
+    lost_answers_.erase(lost);
+    return true;
   }
 
   // Lateness of each first drop: how long after the leg became idle (silent for the timeout).
@@ -868,7 +885,9 @@ class Run {
       case Kind::kScriptStatus: {
         const int status = script_statuses_[e.script_step];
         held = status == e.status;
-        actual = status == 0 ? "never sent" : "answered " + std::to_string(status);
+        actual = status == 0    ? "never sent"
+                 : status == -1 ? "no answer"
+                                : "answered " + std::to_string(status);
         break;
       }
       case Kind::kUserRoutingStatus: {
@@ -1033,6 +1052,7 @@ class Run {
   std::vector<EarlyDrop> early_;
   std::set<std::string> reported_;  // legs a drop request reached, or the reaper warned about
   std::set<std::string> reported_stuck_;  // legs the reaper reported stuck
+  std::multiset<std::string> lost_answers_;  // "METHOD path" of requests a fault cut off
   ScenarioResult result_;
 };
 

@@ -256,6 +256,30 @@ TEST(RunScenarioTest, AScriptRequestAnsweredLateDoesNotHangTheRun) {
   EXPECT_EQ(order, (std::vector<std::string>{"timeline ", "request GET"}));
 }
 
+// A script request whose answer a fault cut off was carried out (the journal says so): the run
+// goes on, and an expected status reads "no answer".
+TEST(RunScenarioTest, AScriptRequestWhoseAnswerAFaultLostIsNoRunError) {
+  json s = ReaperScenario();
+  s.erase("reaper");
+  s["runFor"] = "3m";
+  s["faults"] = json::parse(R"([{"kind": "reset", "method": "GET"}])");
+  s["script"] = {{"requests",
+                  {{{"at", "1m"},
+                    {"method", "GET"},
+                    {"path", std::string("/api/v2/conversations/calls/") + kConversation},
+                    {"expectStatus", 200}}}}};
+  const ScenarioResult result = RunScenario(Parse(s), {.keep_journal = true});
+  EXPECT_EQ(result.error, "");
+  EXPECT_EQ(result.simulated, std::chrono::minutes(3));
+  ASSERT_EQ(result.failures.size(), 1u);
+  EXPECT_EQ(result.failures[0].pointer, "/script/requests/0/expectStatus");
+  EXPECT_EQ(result.failures[0].actual, "no answer");
+  const auto lost = std::find_if(result.journal.begin(), result.journal.end(),
+                                 [](const core::JournalEntry& e) { return e.answer_lost; });
+  ASSERT_NE(lost, result.journal.end());
+  EXPECT_EQ(lost->method, "GET");
+}
+
 TEST(RunScenarioTest, MetricsWithAtAreJudgedAtThatTime) {
   json s = ReaperScenario();
   s["expect"] = json::parse(R"([

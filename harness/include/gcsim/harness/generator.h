@@ -1,9 +1,9 @@
 // Seeded random scenarios for the invariant check: small bridges whose legs talk, go quiet,
-// mute, hold, transfer and hang up around the idle timeout, under tight rate budgets, short
-// tokens, another script spending the reaper's budget, drop latencies around the verify
-// timeout, a reaper that reads several conversations at once (concurrency 4) in a third of
-// them, and one whose clock is off gcsim's (clockSkew) in half. What hand-written scenarios miss, a
-// few thousand of these find.
+// mute, hold, transfer, hang up and join (calls coming onto the queue too) around the idle
+// timeout, under tight rate budgets, short tokens, another script spending the reaper's budget,
+// drop latencies around the verify timeout, late answers, 503s and resets, a reaper that reads
+// several conversations at once (concurrency 4) in a third of them, and one whose clock is off
+// gcsim's (clockSkew) in half. What hand-written scenarios miss, a few thousand of these find.
 #pragma once
 
 #include <cstdint>
