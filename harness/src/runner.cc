@@ -454,7 +454,8 @@ class Run {
 
   // Jumps to the next reaper tick (or the end); timers due on the way fire in order.
   void Loop() {
-    const TimePoint end = t0_ + scenario_.run_for;
+    // The clock stops at kLatestTime (the loader refuses a runFor past it).
+    const TimePoint end = std::min(t0_ + scenario_.run_for, kLatestTime);
     TimePoint next_tick = t0_;
     while (true) {
       manual_.AdvanceTo(reaper_ ? std::min(next_tick, end) : end);

@@ -501,6 +501,11 @@ Result<Scenario> ParseScenario(const json& value, const std::string& path) {
   }
   in.DurationField("runFor", scenario.run_for, true);
   if (in.ok() && scenario.run_for <= Duration::zero()) in.Fail(in.At("runFor"), "must be more than 0s");
+  // Every run starts at kSimulationStart; the clock stops at kLatestTime, a run past it never ends.
+  if (in.ok() && scenario.run_for > kLatestTime - kSimulationStart) {
+    in.Fail(in.At("runFor"), "must be at most " + FormatDuration(kLatestTime - kSimulationStart) +
+                                 " (the clock stops at " + FormatIso8601(kLatestTime) + ")");
+  }
   in.Array("expect", [&](const json& item, const std::string& at) {
     return ReadExpectation(item, at, scenario.expectations.emplace_back());
   });
@@ -556,14 +561,17 @@ Result<std::vector<std::string>> FindScenarioFiles(const std::vector<std::string
     std::error_code error;
     if (fs::is_directory(path, error)) {
       std::vector<std::string> found;
+      // Anything named *.json but a folder is a scenario: one that cannot be read (a link
+      // that loops, say) is reported on its own, and the others still run.
       for (const auto& entry : fs::recursive_directory_iterator(path, error)) {
-        if (entry.is_regular_file() && entry.path().extension() == ".json") {
+        std::error_code unreadable;
+        if (entry.path().extension() == ".json" && !entry.is_directory(unreadable)) {
           found.push_back(entry.path().string());
         }
       }
       std::sort(found.begin(), found.end());
       files.insert(files.end(), found.begin(), found.end());
-    } else if (fs::exists(path, error)) {
+    } else if (fs::exists(path, error) || error) {  // there but unreadable: its load says why
       files.push_back(path);
     } else {
       return NotFoundError(path + ": no such file or folder");

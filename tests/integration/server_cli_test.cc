@@ -125,6 +125,8 @@ TEST(ServeCommandTest, BadInvocationsExitWithStatus2AndOneLine) {
       {"serve", "--world", "/nonexistent/world.json"},
       {"serve", "--world", broken},
       {"serve", "--world", typo},
+      {"serve", "--world", "/dev/zero"},  // read to the end, it never ends
+      {"serve", "--world", ::testing::TempDir()},
       {"serve", "--time-scale", "0"},
       {"serve", "--time-scale", "fast"},
       {"serve", "--time-scale", "60", "--clock", "manual"},

@@ -1,8 +1,8 @@
 #include "gcsim/core/world.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
-#include <sstream>
 
 #include "gcsim/common/ids.h"
 #include "gcsim/common/json.h"
@@ -288,11 +288,29 @@ Status CheckLegReferences(const LegSpec& leg, const WorldSpec& world, const std:
 }
 
 Result<json> ReadJsonFile(const std::string& path) {
-  std::ifstream file(path);
+  namespace fs = std::filesystem;
+  std::error_code error;
+  const fs::file_status status = fs::status(path, error);
+  if (!fs::exists(status)) {
+    return NotFoundError(path + ": cannot open file" + (error ? " (" + error.message() + ")" : ""));
+  }
+  // A folder, FIFO or device is no file to read: a FIFO would wait for a writer for ever.
+  if (fs::is_directory(status)) return InvalidArgumentError(path + ": is a folder, not a file");
+  if (!fs::is_regular_file(status)) return InvalidArgumentError(path + ": is not a regular file");
+  const std::string too_large =
+      path + ": larger than " + std::to_string(kMaxJsonFileBytes >> 20) + " MiB";
+  if (fs::file_size(path, error) > kMaxJsonFileBytes && !error) {
+    return InvalidArgumentError(too_large);
+  }
+  std::ifstream file(path, std::ios::binary);
   if (!file) return NotFoundError(path + ": cannot open file");
-  std::stringstream text;
-  text << file.rdbuf();
-  auto parsed = ParseJson(text.str(), {.allow_comments = true, .reject_duplicate_keys = true});
+  std::string text;
+  char chunk[1 << 16];
+  while (file.read(chunk, sizeof chunk) || file.gcount() > 0) {
+    text.append(chunk, static_cast<size_t>(file.gcount()));
+    if (text.size() > kMaxJsonFileBytes) return InvalidArgumentError(too_large);  // it grew
+  }
+  auto parsed = ParseJson(text, {.allow_comments = true, .reject_duplicate_keys = true});
   if (!parsed.ok()) return InvalidArgumentError(path + ": " + parsed.status().message());
   return parsed;
 }

@@ -280,6 +280,23 @@ TEST(RunScenarioTest, AScriptRequestWhoseAnswerAFaultLostIsNoRunError) {
   EXPECT_EQ(lost->method, "GET");
 }
 
+// A scenario made in code may ask for more time than the clock has (the loader refuses it):
+// the run ends where the clock stops rather than waiting for ever.
+TEST(RunScenarioTest, ARunLongerThanTheClockEndsWhereTheClockStops) {
+  json s = ReaperScenario();
+  s.erase("reaper");
+  s["script"] = {{"requests",
+                  {{{"at", "1m"},
+                    {"method", "GET"},
+                    {"path", std::string("/api/v2/conversations/calls/") + kConversation},
+                    {"expectStatus", 200}}}}};
+  Scenario scenario = Parse(s);
+  scenario.run_for = kMaxDuration;
+  const ScenarioResult result = RunScenario(scenario);
+  EXPECT_TRUE(result.passed) << result.error;
+  EXPECT_EQ(result.simulated, kLatestTime - kSimulationStart);
+}
+
 TEST(RunScenarioTest, MetricsWithAtAreJudgedAtThatTime) {
   json s = ReaperScenario();
   s["expect"] = json::parse(R"([

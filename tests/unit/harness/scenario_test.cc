@@ -1,7 +1,9 @@
 #include "gcsim/harness/scenario.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
+#include <filesystem>
 #include <fstream>
 
 namespace gcsim::harness {
@@ -95,6 +97,17 @@ TEST(ParseScenarioTest, ReaperSettingsAreValidatedAsTheCliValidatesThem) {
   EXPECT_EQ(ErrorOf(s), "s.json: /reaper/concurrency: must be 1 to 64");
   s["reaper"]["concurrency"] = 0;
   EXPECT_NE(ErrorOf(s).find("/reaper/concurrency"), std::string::npos) << ErrorOf(s);
+}
+
+// The clock stops at the end of year 9999: a run meant to last past it would never end.
+TEST(ParseScenarioTest, ARunMustEndBeforeTheClockStops) {
+  json s = Minimal();
+  s["runFor"] = "69900000h";
+  EXPECT_EQ(ErrorOf(s),
+            "s.json: /runFor: must be at most 69898622h59m59s999ms (the clock "
+            "stops at 9999-12-31T23:59:59.999Z)");
+  s["runFor"] = "69898622h";
+  EXPECT_EQ(ErrorOf(s), "");
 }
 
 TEST(ParseScenarioTest, NothingMayBeTimedAfterTheRunEnds) {
@@ -264,6 +277,39 @@ TEST(LoadScenarioFileTest, DuplicateKeysAndDeepNestingAreErrors) {
   ASSERT_FALSE(loaded.ok());
   EXPECT_NE(loaded.status().message().find("/script/requests/0/body/0/0"), std::string::npos);
   EXPECT_NE(loaded.status().message().find("nested deeper than 64 levels"), std::string::npos);
+}
+
+// Only a regular file of a sane size is read: a FIFO would wait for a writer for ever, and a
+// device or a huge file would eat the memory.
+TEST(LoadScenarioFileTest, OnlyARegularFileOfASaneSizeIsRead) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::path(testing::TempDir()) / "gcsim_unreadable_scenarios";
+  fs::remove_all(dir);
+  fs::create_directories(dir / "folder.json");
+  ASSERT_EQ(mkfifo((dir / "fifo.json").c_str(), 0600), 0);
+  fs::create_symlink(dir / "loop2.json", dir / "loop1.json");
+  fs::create_symlink(dir / "loop1.json", dir / "loop2.json");
+  std::ofstream(dir / "huge.json") << "{}";
+  fs::resize_file(dir / "huge.json", core::kMaxJsonFileBytes + 1);  // sparse: costs nothing
+  const auto error = [](const fs::path& path) {
+    const auto loaded = LoadScenarioFile(path.string());
+    return loaded.ok() ? std::string("loaded") : loaded.status().message();
+  };
+  EXPECT_EQ(error(dir / "folder.json"),
+            (dir / "folder.json").string() + ": is a folder, not a file");
+  EXPECT_EQ(error(dir / "fifo.json"), (dir / "fifo.json").string() + ": is not a regular file");
+  EXPECT_EQ(error("/dev/zero"), "/dev/zero: is not a regular file");
+  EXPECT_EQ(error(dir / "huge.json"), (dir / "huge.json").string() + ": larger than 256 MiB");
+  EXPECT_EQ(
+      error(dir / "loop1.json"),
+      (dir / "loop1.json").string() + ": cannot open file (Too many levels of symbolic links)");
+  // In a folder, each is found, to be reported on its own, and the others still run.
+  const auto found = FindScenarioFiles({dir.string()});
+  ASSERT_TRUE(found.ok()) << found.status().message();
+  EXPECT_EQ(found->size(), 4u);  // fifo, huge, loop1, loop2; not the folder
+  const auto named = FindScenarioFiles({(dir / "loop1.json").string()});
+  ASSERT_TRUE(named.ok()) << named.status().message();
+  fs::remove_all(dir);
 }
 
 TEST(FindScenarioFilesTest, FindsTheBundledSuiteSorted) {

@@ -101,8 +101,9 @@ Result<LegSpec> ParseLeg(const nlohmann::json& json, std::string_view pointer);
 // (`pointer`). ParseWorld checks every leg of the world; scenario timelines check joined legs.
 Status CheckLegReferences(const LegSpec& leg, const WorldSpec& world, const std::string& pointer);
 
-// Reads a JSON file (comments allowed). Errors start with the path, and with line:column for
-// syntax errors.
+// Reads a JSON file (comments allowed): a regular file of at most kMaxJsonFileBytes. Errors
+// start with the path, and with line:column for syntax errors.
+inline constexpr size_t kMaxJsonFileBytes = size_t{256} << 20;
 Result<nlohmann::json> ReadJsonFile(const std::string& path);
 Result<WorldSpec> LoadWorldFile(const std::string& path);
 
