@@ -296,6 +296,7 @@ TEST_F(HostileTest, AmbiguousFramingIsRefusedAndTheConnectionClosed) {
     ExpectErrorBody(response, 400);
     EXPECT_NE(Message(response).find("framing"), std::string::npos) << Message(response);
     EXPECT_EQ(response.Header("Connection"), "close");
+    EXPECT_EQ(response.headers.count("Content-Type"), 1u);
     EXPECT_TRUE(connection.ClosedByServer());
   }
   EXPECT_EQ(Get("/sim/v1/clock").Json()["now"], clock_before);
@@ -432,6 +433,30 @@ TEST_F(HostileTest, HugeHeadersGarbageAndHttp2AreRefused) {
     ExpectErrorBody(response, response.status, response.Json().value("code", ""));
     ExpectAlive();
   }
+}
+
+// The API ignores Range: every answer is whole, with its own status. cpp-httplib would cut a
+// 200's body to the range (or make it multipart) and still say 200.
+TEST_F(HostileTest, RangeHeadersAreIgnored) {
+  const std::string path = "/api/v2/conversations/" + kConversationId;
+  const Response whole = Send("GET", path, "", Auth(token_));
+  ASSERT_EQ(whole.status, 200);
+  for (const std::string range : {"bytes=0-10", "bytes=0-1,5-6,9-20", "bytes=-5"}) {
+    SCOPED_TRACE(range);
+    httplib::Headers headers = Auth(token_);
+    headers.emplace("Range", range);
+    const Response ranged = Send("GET", path, "", headers);
+    EXPECT_EQ(ranged.status, 200);
+    EXPECT_EQ(ranged.body, whole.body);
+    EXPECT_FALSE(ranged.HasHeader("Content-Range"));
+  }
+  // One that cannot be parsed is refused before any handler runs; it says why.
+  httplib::Headers headers = Auth(token_);
+  headers.emplace("Range", "bytes=abc");
+  const Response refused = Send("GET", path, "", headers);
+  ExpectErrorBody(refused, 416);
+  EXPECT_NE(refused.Json().value("message", "").find("Range"), std::string::npos) << refused.body;
+  ExpectAlive();
 }
 
 }  // namespace

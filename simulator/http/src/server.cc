@@ -115,6 +115,10 @@ Status StatusForHttpError(int http_status, size_t max_body_bytes) {
       return core::ApiStatus(codes::kBadRequest,
                              "The request did not arrive whole in time; the connection is "
                              "closed.");
+    case 416:
+      return core::ApiStatus(codes::kBadRequest,
+                             "The Range header could not be parsed. gcsim answers every request "
+                             "whole, as the API does: send it without Range.");
     default:
       if (http_status >= 500) return core::ApiStatus(codes::kInternal);
       return core::ApiStatus(codes::kBadRequest, "The request could not be parsed as HTTP/1.1.");
@@ -385,6 +389,9 @@ class ServerImpl final : public Server {
   // `curl -X POST` sends stalls for the read timeout). Both are settled here.
   httplib::Server::HandlerResponse SettleFraming(const httplib::Request& req,
                                                  httplib::Response& res) {
+    // The API ignores Range; cpp-httplib would cut our answer to it (or make it multipart)
+    // and keep its status. The request is cpp-httplib's own, handed to us read-only.
+    const_cast<httplib::Request&>(req).ranges.clear();
     const size_t lengths = req.get_header_value_count("Content-Length");
     const size_t encodings = req.get_header_value_count("Transfer-Encoding");
     std::string problem;
@@ -463,12 +470,13 @@ class ServerImpl final : public Server {
     res.body.clear();
     res.set_header("Connection", "close");
     if (body->empty()) *body = "{}";
-    res.set_content_provider(
-        body->size(), res.get_header_value("Content-Type"),
-        [body](size_t offset, size_t length, httplib::DataSink& sink) {
-          sink.write(body->data() + offset, length);
-          return false;
-        });
+    const std::string type = res.get_header_value("Content-Type");
+    res.headers.erase("Content-Type");  // the provider sets it again
+    res.set_content_provider(body->size(), type,
+                             [body](size_t offset, size_t length, httplib::DataSink& sink) {
+                               sink.write(body->data() + offset, length);
+                               return false;
+                             });
   }
 
   // Serves a request read off a connection; a reset or close fault then befalls the connection.
