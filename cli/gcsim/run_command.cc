@@ -22,7 +22,8 @@ void SetupRun(CLI::App& parent, RunCommandOptions& options) {
   app.add_option("--json", options.json_path, "Write a JSON report to FILE");
   app.add_option("--html", options.html_path,
                  "Write one self-contained HTML page with a timeline of each scenario to FILE");
-  app.add_option("--seed", options.seed, "Seed for ids and jitter, unless a scenario sets one");
+  app.add_option("--seed", options.seed, "Seed for ids and jitter, unless a scenario sets one")
+      ->check(WholeNumber(0));
   app.add_flag("-v,--verbose", options.verbose,
                "Print the whole journal (and an external client's output) of failing scenarios");
   app.add_option("--client-cmd", options.client_cmd,

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <iostream>
+#include <limits>
 #include <memory>
 #include <string>
 #include <thread>
@@ -43,21 +44,6 @@ CLI::Validator SecondsFlag() {
       "DURATION");
 }
 
-// A whole-number flag of at least `min` (CLI11's own number checks print a double's range).
-CLI::Validator AtLeast(long long min) {
-  return CLI::Validator(
-      [min](const std::string& text) -> std::string {
-        long long value = 0;
-        const char* end = text.data() + text.size();
-        const auto parsed = std::from_chars(text.data(), end, value);
-        if (parsed.ec != std::errc() || parsed.ptr != end || value < min) {
-          return "must be a whole number of at least " + std::to_string(min) + ", not " + text;
-        }
-        return {};
-      },
-      "INT");
-}
-
 std::chrono::seconds Seconds(const std::string& text) {
   return std::chrono::duration_cast<std::chrono::seconds>(*ParseDuration(text));
 }
@@ -80,7 +66,7 @@ void SetupServe(CLI::App& app, ServeOptions& options) {
       app.add_subcommand("serve", "Serve the simulated Genesys API and /sim/v1 over HTTP");
   serve->add_option("--host", options.host, "Interface to bind")->capture_default_str();
   serve->add_option("--port", options.port, "Port; 0 picks a free one")
-      ->check(CLI::Range(0, 65535))
+      ->check(WholeNumber(0, 65535))
       ->capture_default_str();
   serve->add_option("--world", options.world_file, "World JSON file (default: the demo world)")
       ->type_name("FILE");
@@ -102,34 +88,29 @@ void SetupServe(CLI::App& app, ServeOptions& options) {
       ->add_option("--idle-timeout", options.idle_timeout,
                    "What GET /sim/v1/metrics counts as an idle leg, an early drop and lateness")
       ->type_name("DURATION")
-      ->check([](const std::string& text) {
-        const auto parsed = ParseDuration(text);
-        return parsed.ok() ? std::string() : parsed.status().message();
-      })
+      ->check(DurationFlag())
       ->capture_default_str();
   serve
       ->add_option("--disconnect-latency", options.disconnect_latency,
                    "Delay before an accepted drop lands, e.g. 250ms (default: the world's)")
       ->type_name("DURATION")
-      ->check([](const std::string& text) {
-        const auto parsed = ParseDuration(text);
-        return parsed.ok() ? std::string() : parsed.status().message();
-      });
+      ->check(DurationFlag());
   serve
       ->add_option("--rate-limit", options.rate_limit,
                    "Requests per minute per client, 0 for unlimited (default: the world's)")
-      ->check(AtLeast(0));
+      ->check(WholeNumber(0, std::numeric_limits<int>::max()));
   serve->add_option("--seed", options.seed, "Seed for ids, tokens and generated worlds")
+      ->check(WholeNumber(0))
       ->capture_default_str();
   serve
       ->add_option("--threads", options.threads,
                    "HTTP workers started up front; more start as connections arrive")
-      ->check(CLI::Range(1, 4096))
+      ->check(WholeNumber(1, 4096))
       ->capture_default_str();
   serve
       ->add_option("--max-connections", options.max_connections,
                    "Connections served at once (one worker each); past it: 503 and close")
-      ->check(CLI::Range(1, 65536))
+      ->check(WholeNumber(1, 65536))
       ->capture_default_str();
   serve
       ->add_option("--keep-alive-timeout", options.keep_alive_timeout,
@@ -142,17 +123,17 @@ void SetupServe(CLI::App& app, ServeOptions& options) {
       ->check(SecondsFlag())
       ->capture_default_str();
   serve->add_option("--journal-limit", options.journal_limit, "Journal entries kept")
-      ->check(AtLeast(1))
+      ->check(WholeNumber(1))
       ->capture_default_str();
   serve
       ->add_option("--max-legs", options.limits.max_legs,
                    "Legs a world may hold (resets, API calls); beyond it requests answer 400")
-      ->check(AtLeast(1))
+      ->check(WholeNumber(1))
       ->capture_default_str();
   serve
       ->add_option("--max-conversations", options.limits.max_conversations,
                    "Conversations a world may hold; beyond it requests answer 400")
-      ->check(AtLeast(1))
+      ->check(WholeNumber(1))
       ->capture_default_str();
   serve
       ->add_option("--audiohook-url", options.audiohook.url,

@@ -3,7 +3,9 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <limits>
 
+#include "flags.h"
 #include "gcsim/common/clock.h"
 #include "gcsim/harness/generator.h"
 
@@ -13,19 +15,29 @@ void SetupSoak(CLI::App& parent, SoakOptions& options) {
   CLI::App& app = *parent.add_subcommand(
       "soak", "Check the reaper's invariants (safety, liveness, determinism) over seeded random scenarios");
   app.add_option("--seeds", options.seeds, "How many scenarios to generate and run")
-      ->check(CLI::Range(uint64_t{1}, uint64_t{10'000'000}))
+      ->check(WholeNumber(1, 10'000'000))
       ->capture_default_str();
-  app.add_option("--first-seed", options.first_seed, "The first seed")->capture_default_str();
+  app.add_option("--first-seed", options.first_seed, "The first seed")
+      ->check(WholeNumber(0))
+      ->capture_default_str();
   app.add_option("--save-failures", options.save_failures,
                  "Write each failing seed's scenario file into this folder");
   app.add_flag("-v,--verbose", options.verbose, "Print a line for every seed");
 }
 
 int RunSoak(const SoakOptions& options) {
+  const uint64_t last_seed = options.first_seed + (options.seeds - 1);
+  if (last_seed < options.first_seed) {
+    std::cerr << "gcsim soak: --first-seed " << options.first_seed << " and --seeds "
+              << options.seeds << " run past the last seed there is, "
+              << std::numeric_limits<uint64_t>::max() << std::endl;
+    return 2;
+  }
   RealClock wall;
   const TimePoint start = wall.Now();
   uint64_t failed = 0, legs = 0, drops = 0, early = 0, requests = 0;
-  for (uint64_t seed = options.first_seed; seed < options.first_seed + options.seeds; ++seed) {
+  for (uint64_t i = 0; i < options.seeds; ++i) {
+    const uint64_t seed = options.first_seed + i;
     const harness::InvariantCheck check = harness::CheckInvariants(seed);
     legs += check.legs;
     drops += check.result.metrics.drops;
@@ -60,9 +72,9 @@ int RunSoak(const SoakOptions& options) {
   }
   const double seconds = std::chrono::duration<double>(wall.Now() - start).count();
   std::cout << "soak: " << options.seeds << " scenarios (seeds " << options.first_seed << ".."
-            << options.first_seed + options.seeds - 1 << "), " << legs << " legs, " << drops
-            << " drops, " << requests << " reaper requests, " << early << " early drops, " << failed
-            << " with violations, " << seconds << "s wall\n";
+            << last_seed << "), " << legs << " legs, " << drops << " drops, " << requests
+            << " reaper requests, " << early << " early drops, " << failed << " with violations, "
+            << seconds << "s wall\n";
   return failed == 0 ? 0 : 1;
 }
 

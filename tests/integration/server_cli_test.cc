@@ -148,19 +148,33 @@ TEST(ServeCommandTest, BadInvocationsExitWithStatus2AndOneLine) {
 }
 
 // A count out of range names the bound it missed, in a short line.
+// A number out of range, or not in plain decimal digits, names the bound it missed, in a
+// short line: CLI11 alone took "0x10" and let "-1" wrap around in an unsigned flag.
 TEST(ServeCommandTest, ACountOutOfRangeNamesItsBound) {
-  const std::vector<std::pair<std::string, std::string>> cases = {{"--rate-limit", "-1"},
-                                                                  {"--journal-limit", "0"},
-                                                                  {"--max-legs", "0"},
-                                                                  {"--max-conversations", "1.5"}};
-  for (const auto& [flag, value] : cases) {
-    SCOPED_TRACE(flag + " " + value);
-    Child child = Spawn(GCSIM_BINARY, {"serve", flag, value});
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"serve", "--rate-limit", "-1"},
+       "--rate-limit: must be a whole number from 0 to 2147483647"},
+      {{"serve", "--rate-limit", "2147483648"}, "--rate-limit: must be a whole number from 0 to"},
+      {{"serve", "--journal-limit", "0"}, "--journal-limit: must be a whole number of at least 1"},
+      {{"serve", "--max-legs", "0"}, "--max-legs: must be a whole number of at least 1"},
+      {{"serve", "--max-conversations", "1.5"}, "--max-conversations: must be a whole number of"},
+      {{"serve", "--port", "0x10"}, "--port: must be a whole number from 0 to 65535, not 0x10"},
+      {{"serve", "--threads", " 5"}, "--threads: must be a whole number from 1 to 4096"},
+      {{"serve", "--seed", "-1"}, "--seed: must be a whole number of at least 0, not -1"},
+      {{"run", "--seed", "18446744073709551616", "x"}, "--seed: must be a whole number of at"},
+      {{"soak", "--first-seed", "-1"}, "--first-seed: must be a whole number of at least 0"},
+      {{"soak", "--seeds", "0"}, "--seeds: must be a whole number from 1 to 10000000, not 0"},
+      {{"soak", "--seeds", "3", "--first-seed", "18446744073709551614"},
+       "run past the last seed there is, 18446744073709551615"},
+  };
+  for (const auto& [args, message] : cases) {
+    SCOPED_TRACE(args[1] + " " + args[2]);
+    Child child = Spawn(GCSIM_BINARY, args);
     ASSERT_GT(child.pid, 0);
     const std::string err = ReadAll(child.err);
     ReadAll(child.out);
     EXPECT_EQ(Wait(child), 2);
-    EXPECT_NE(err.find(flag + ": must be a whole number of at least"), std::string::npos) << err;
+    EXPECT_NE(err.find(message), std::string::npos) << err;
     EXPECT_LT(err.size(), 200u) << err;
   }
 }

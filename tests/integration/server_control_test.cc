@@ -319,6 +319,9 @@ TEST_F(ControlTest, SilentMediaInBulk) {
     EXPECT_EQ(bad.status, 400) << query;
     EXPECT_EQ(bad.Json()["code"], "bad.request");
   }
+  // A page number past the bound says the bound.
+  EXPECT_EQ(Get("/sim/v1/media?pageNumber=2000000000").Json()["message"],
+            "pageNumber [2000000000] must be a whole number from 1 to 1000000000.");
   EXPECT_EQ(Get("/sim/v1/media?pageSize=10000").status, 200);
 }
 

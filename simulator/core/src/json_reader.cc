@@ -55,11 +55,13 @@ void ObjectReader::Bool(std::string_view key, bool& out) {
 }
 
 void ObjectReader::Int(std::string_view key, int& out, int min, bool required) {
+  constexpr int64_t kMax = 100'000'000;  // counts and seeds; far from int's end
   if (const json* v = Get(key, required)) {
-    if (v->is_number_integer() && v->get<int64_t>() >= min && v->get<int64_t>() <= 100'000'000) {
+    if (v->is_number_integer() && v->get<int64_t>() >= min && v->get<int64_t>() <= kMax) {
       out = v->get<int>();
     } else {
-      Fail(At(key), "expected a whole number of at least " + std::to_string(min));
+      Fail(At(key),
+           "expected a whole number from " + std::to_string(min) + " to " + std::to_string(kMax));
     }
   }
 }

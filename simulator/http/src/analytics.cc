@@ -360,8 +360,9 @@ Result<DetailQuery> ParseDetailQuery(const json& query) {
     if (paging.contains("pageNumber")) {
       const json& number = paging["pageNumber"];
       if (!number.is_number_integer() || number.get<long long>() < 1 ||
-          number.get<long long>() > 1'000'000'000) {
-        return BadQuery("paging.pageNumber must be a whole number of at least 1");
+          number.get<long long>() > kMaxPageNumber) {
+        return BadQuery("paging.pageNumber must be a whole number from 1 to " +
+                        std::to_string(kMaxPageNumber));
       }
       out.page_number = number.get<int>();
     }

@@ -90,9 +90,10 @@ Result<Paging> ParsePaging(const Exchange& exchange, int default_size, int max_s
   }
   if (const auto text = exchange.Query("pageNumber")) {
     const auto value = ParseInteger(*text);
-    if (!value || *value < 1 || *value > 1'000'000'000) {
-      return core::ApiStatus(core::codes::kBadRequest,
-                             "pageNumber [" + *text + "] must be a whole number of at least 1.");
+    if (!value || *value < 1 || *value > kMaxPageNumber) {
+      return core::ApiStatus(core::codes::kBadRequest, "pageNumber [" + *text +
+                                                           "] must be a whole number from 1 to " +
+                                                           std::to_string(kMaxPageNumber) + ".");
     }
     paging.page_number = static_cast<int>(*value);
   }

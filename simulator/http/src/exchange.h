@@ -86,7 +86,9 @@ Reply ErrorReply(const Exchange& exchange, const Status& status,
 Reply BadRequest(const Exchange& exchange, std::string message);
 
 // pageSize/pageNumber query parameters: pageSize 1..max_size (default default_size),
-// pageNumber >= 1 (default 1). Bad values are a bad.request Status naming the parameter.
+// pageNumber 1..kMaxPageNumber (default 1). Bad values are a bad.request Status naming the
+// parameter.
+inline constexpr int kMaxPageNumber = 1'000'000'000;  // page arithmetic stays within int
 struct Paging {
   int page_size = 25;
   int page_number = 1;

@@ -99,6 +99,15 @@ TEST(ParseScenarioTest, ReaperSettingsAreValidatedAsTheCliValidatesThem) {
   EXPECT_NE(ErrorOf(s).find("/reaper/concurrency"), std::string::npos) << ErrorOf(s);
 }
 
+// A number out of range names both bounds.
+TEST(ParseScenarioTest, ASeedOutOfRangeNamesItsBounds) {
+  json s = Minimal();
+  s["seed"] = 2147483648;
+  EXPECT_EQ(ErrorOf(s), "s.json: /seed: expected a whole number from 0 to 100000000");
+  s["seed"] = 100'000'000;
+  EXPECT_EQ(ErrorOf(s), "");
+}
+
 // The clock stops at the end of year 9999: a run meant to last past it would never end.
 TEST(ParseScenarioTest, ARunMustEndBeforeTheClockStops) {
   json s = Minimal();
