@@ -133,15 +133,47 @@ TEST_F(HostileTest, NestingJustWithinTheBoundIsStillServed) {
 
 TEST_F(HostileTest, WrongWrapupTypesNameTheField) {
   const std::string path = GenericParticipantPath(kConversationId, kSupervisorId);
-  for (const char* body : {R"({"wrapup":{"code":7}})", R"({"wrapup":{"tags":[1]}})",
-                           R"({"wrapup":{"durationSeconds":"long"}})",
-                           R"({"wrapup":{"endTime":"yesterday"}})",
-                           R"({"wrapup":{"provisional":"no"}})", R"({"wrapup":[]})"}) {
+  for (const char* body :
+       {R"({"wrapup":{"code":7}})", R"({"wrapup":{"tags":[1]}})",
+        R"({"wrapup":{"durationSeconds":"long"}})", R"({"wrapup":{"durationSeconds":-1}})",
+        R"({"wrapup":{"durationSeconds":2147483648}})",
+        R"({"wrapup":{"durationSeconds":18446744073709551615}})",
+        R"({"wrapup":{"endTime":"yesterday"}})", R"({"wrapup":{"provisional":"no"}})",
+        R"({"wrapup":[]})"}) {
     SCOPED_TRACE(body);
     const Response response = SendJson("PATCH", path, body, token_);
     ExpectErrorBody(response, 400);
     EXPECT_NE(Message(response).find("wrapup"), std::string::npos) << Message(response);
   }
+}
+
+// Odd keys cannot make the ignored-fields header unreadable or huge: each name is cut to 100
+// bytes, control characters show as '?', at most 50 names are listed.
+TEST_F(HostileTest, IgnoredFieldNamesStayAReadableHeader) {
+  const std::string path = GenericParticipantPath(kConversationId, kSupervisorId);
+  json body = {
+      {std::string(200'000, 'k'), 1}, {"a\r\nX-Injected: 1", 1}, {std::string("n\0ul", 4), 1}};
+  Response response = SendJson("PATCH", path, body.dump(), token_);
+  ASSERT_NE(response.status, 0) << "no answer could be read";
+  EXPECT_EQ(response.Header("X-Gcsim-Ignored-Fields"),
+            "a??X-Injected: 1," + std::string(100, 'k') + "... (199900 more bytes),n?ul");
+  EXPECT_FALSE(response.HasHeader("X-Injected"));
+  body = json::object();
+  for (int i = 0; i < 5000; ++i) body["field" + std::to_string(10000 + i)] = i;
+  response = SendJson("PATCH", path, body.dump(), token_);
+  const std::string header = response.Header("X-Gcsim-Ignored-Fields");
+  EXPECT_EQ(std::count(header.begin(), header.end(), ','), 50) << header.size();
+  EXPECT_NE(header.find(",... (4950 more)"), std::string::npos);
+}
+
+// An error that echoes what the client sent keeps its message short.
+TEST_F(HostileTest, AnErrorEchoingAHugeValueStaysShort) {
+  const std::string path = GenericParticipantPath(kConversationId, kSupervisorId);
+  const Response response =
+      SendJson("PATCH", path, json{{"state", std::string(900'000, 'x')}}.dump(), token_);
+  ExpectErrorBody(response, 400, "invalid.value");
+  EXPECT_LT(response.body.size(), 4096u);
+  EXPECT_NE(Message(response).find("more bytes)"), std::string::npos) << Message(response);
 }
 
 // --- 2. numbers in durations --------------------------------------------------------------

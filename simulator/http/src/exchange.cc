@@ -52,7 +52,9 @@ json ErrorBody(const Status& status, const std::string& correlation_id,
   for (const core::FieldError& error : field_errors) {
     details.push_back({{"errorCode", error.error_code}, {"fieldName", error.field}});
   }
-  return {{"message", status.message()},
+  std::string message = status.message();
+  Truncate(message, kMaxErrorMessageBytes);  // it may echo what the client sent, at any length
+  return {{"message", std::move(message)},
           {"code", core::ApiCodeOf(status)},
           {"status", http_status.value_or(core::HttpStatusOf(status))},
           {"contextId", correlation_id},

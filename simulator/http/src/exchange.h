@@ -77,6 +77,8 @@ Reply EmptyReply(int status);
 
 // A Genesys ErrorBody {message, code, status, contextId, details[], errors[]}. Code and status
 // come from core's api_errors table via ApiCodeOf/HttpStatusOf unless `http_status` is given.
+// The message keeps at most kMaxErrorMessageBytes.
+inline constexpr size_t kMaxErrorMessageBytes = 2048;
 nlohmann::json ErrorBody(const Status& status, const std::string& correlation_id,
                          const std::vector<core::FieldError>& field_errors = {},
                          std::optional<int> http_status = std::nullopt);

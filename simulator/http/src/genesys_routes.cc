@@ -218,6 +218,27 @@ Reply ListQueues(const core::Simulator& sim, const Exchange& ex) {
   return JsonReply(PagedListing(std::move(entities), *paging, total, routes::kRoutingQueues));
 }
 
+// X-Gcsim-Ignored-Fields: the first 50 names, each cut to about 100 bytes, control characters
+// (a CR or LF would end the header, a NUL cut it) shown as '?': a client's odd keys cannot make
+// the header unreadable or huge.
+std::string IgnoredFieldsHeader(const std::vector<std::string>& fields) {
+  constexpr size_t kShown = 50, kNameBytes = 100;
+  std::string value;
+  for (size_t i = 0; i < fields.size() && i < kShown; ++i) {
+    if (i > 0) value += ',';
+    std::string name = fields[i];
+    Truncate(name, kNameBytes);
+    for (char& c : name) {
+      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+    }
+    value += name;
+  }
+  if (fields.size() > kShown) {
+    value += ",... (" + std::to_string(fields.size() - kShown) + " more)";
+  }
+  return value;
+}
+
 // Journal notes and the answer for a write the core judged.
 Reply Answer(Exchange& ex, const core::UpdateOutcome& outcome, Reply success) {
   ex.journal.ignored_fields = outcome.ignored_fields;
@@ -229,7 +250,7 @@ Reply Answer(Exchange& ex, const core::UpdateOutcome& outcome, Reply success) {
   Reply reply = outcome.status.ok() ? std::move(success)
                                     : ErrorReply(ex, outcome.status, outcome.field_errors);
   if (!outcome.ignored_fields.empty()) {
-    reply.headers.emplace_back(kIgnoredFieldsHeader, Join(outcome.ignored_fields, ","));
+    reply.headers.emplace_back(kIgnoredFieldsHeader, IgnoredFieldsHeader(outcome.ignored_fields));
   }
   return reply;
 }

@@ -1,6 +1,8 @@
 #include "requests.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <limits>
 #include <unordered_set>
 
 #include "gcsim/core/api_errors.h"
@@ -238,8 +240,11 @@ Result<core::Wrapup> ReadWrapup(const json& value, std::vector<std::string>& ign
         if (!tag.is_string()) return fail("an array of strings");
         out.tags.push_back(tag.get<std::string>());
       }
-    } else if (key == "durationSeconds") {
-      if (!field.is_number_integer()) return fail("a whole number");
+    } else if (key == "durationSeconds") {  // an int32 in the WrapupInput model
+      if (!field.is_number_integer() || field.get<int64_t>() < 0 ||
+          field.get<int64_t>() > std::numeric_limits<int32_t>::max()) {
+        return fail("a whole number from 0 to 2147483647");
+      }
       out.duration_seconds = field.get<int64_t>();
     } else if (key == "endTime") {
       const char* expected = "a timestamp such as 2026-01-01T09:00:00.000Z";

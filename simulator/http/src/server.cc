@@ -59,16 +59,6 @@ constexpr int kUnchargedResetSeconds = 60;
 constexpr size_t kJournalFieldsKept = 50;
 constexpr size_t kJournalTextBytes = 2048;
 
-// Cuts `text` to at most `limit` bytes, saying so, never inside a UTF-8 sequence.
-void Truncate(std::string& text, size_t limit) {
-  if (text.size() <= limit) return;
-  size_t end = limit;
-  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xc0) == 0x80) --end;
-  const size_t cut = text.size() - end;
-  text.resize(end);
-  text += "... (" + std::to_string(cut) + " more bytes)";
-}
-
 bool IsAllDigits(std::string_view text) {
   return !text.empty() &&
          std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });

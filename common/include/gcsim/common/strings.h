@@ -35,4 +35,15 @@ inline std::optional<long long> ParseInteger(std::string_view text) {
   return value;
 }
 
+// Cuts `text` to at most `limit` bytes, saying so ("... (N more bytes)"), never inside a UTF-8
+// sequence: what a client sent, echoed back or kept, stays small.
+inline void Truncate(std::string& text, size_t limit) {
+  if (text.size() <= limit) return;
+  size_t end = limit;
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xc0) == 0x80) --end;
+  const size_t cut = text.size() - end;
+  text.resize(end);
+  text += "... (" + std::to_string(cut) + " more bytes)";
+}
+
 }  // namespace gcsim
