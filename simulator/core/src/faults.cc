@@ -1,5 +1,7 @@
 #include "gcsim/core/faults.h"
 
+#include <set>
+
 #include "gcsim/core/json_reader.h"
 
 namespace gcsim::core {
@@ -59,8 +61,21 @@ Result<FaultEpisode> ParseFault(const json& value, TimePoint now, const std::str
                                  "\"revokeTokens\", \"staleAnalytics\" and \"staleReads\")");
     }
   }
+  // A selector no request can match would make the episode silently never befall one.
   in.String("method", episode.select.method);
+  static const std::set<std::string> kMethods = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"};
+  if (in.ok() && !episode.select.method.empty() && !kMethods.count(episode.select.method)) {
+    in.Fail(in.At("method"), "\"" + episode.select.method +
+                                 "\" is no method gcsim serves (GET, HEAD, POST, PUT, PATCH or "
+                                 "DELETE)");
+  }
   in.String("route", episode.select.route);
+  if (in.ok() && !episode.select.route.empty() && episode.select.route[0] != '/') {
+    in.Fail(in.At("route"),
+            "a route template as the journal shows it, such as "
+            "\"/api/v2/conversations/{conversationId}\", not \"" +
+                episode.select.route + "\"");
+  }
   in.String("clientId", episode.select.client_id);
   in.Id("conversationId", episode.select.conversation_id);
   in.Id("participantId", episode.select.participant_id);
