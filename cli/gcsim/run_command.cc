@@ -30,7 +30,11 @@ void SetupRun(CLI::App& parent, RunCommandOptions& options) {
                  "Run this command (split into words as a shell would, but run without one) as "
                  "the client under test of every scenario with a client (it replaces the "
                  "bundled reaper), e.g. 'python3 my_reaper.py'")
-      ->type_name("CMD");
+      ->type_name("CMD")
+      ->check([](const std::string& text) {
+        const auto words = harness::SplitCommand(text);
+        return words.ok() ? std::string() : words.status().message();
+      });
   app.add_option("--time-scale", options.time_scale,
                  "How many times as fast as real time scenarios with an external client run "
                  "(default: the scenario's timeScale, else 60)")

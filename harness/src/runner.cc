@@ -50,40 +50,6 @@ bool IsReaperOwnMetric(const std::string& name) {
   return name == "verified" || name == "stuck" || name == "retries";
 }
 
-// --client-cmd's words, split as a shell splits them (blanks; quotes and backslashes keep them
-// together) but expanding nothing: the program is started directly, so that its own clock
-// starts with it, not with a shell's. Quoting left open ends the text as if it were closed.
-std::vector<std::string> SplitCommand(const std::string& text) {
-  std::vector<std::string> words;
-  std::string word;
-  bool in_word = false;
-  char quote = 0;
-  for (size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (quote != 0) {
-      if (c == quote) quote = 0;
-      else if (c == '\\' && quote == '"' && i + 1 < text.size() &&
-               (text[i + 1] == '"' || text[i + 1] == '\\')) word += text[++i];
-      else word += c;
-    } else if (c == '\'' || c == '"') {
-      quote = c;
-      in_word = true;
-    } else if (c == '\\' && i + 1 < text.size()) {
-      word += text[++i];
-      in_word = true;
-    } else if (c == ' ' || c == '\t' || c == '\n') {
-      if (in_word) words.push_back(std::move(word));
-      word.clear();
-      in_word = false;
-    } else {
-      word += c;
-      in_word = true;
-    }
-  }
-  if (in_word) words.push_back(std::move(word));
-  return words;
-}
-
 // The client that runs as a program of its own, if any: the scenario's, or --client-cmd in
 // place of the scenario's client (keeping its OAuth client and environment).
 std::optional<ExternalClient> ExternalClientOf(const Scenario& scenario, const RunOptions& options) {
@@ -96,7 +62,8 @@ std::optional<ExternalClient> ExternalClientOf(const Scenario& scenario, const R
       client->clock_skew =
           std::chrono::duration_cast<std::chrono::seconds>(scenario.reaper->clock_skew);
     }
-    client->command = SplitCommand(*options.client_command);
+    auto words = SplitCommand(*options.client_command);
+    client->command = words.ok() ? *std::move(words) : std::vector<std::string>{};
     client->working_dir.clear();
   }
   if (client && options.time_scale) client->time_scale = *options.time_scale;
@@ -1076,6 +1043,42 @@ std::vector<std::pair<std::string, double>> NamedMetrics(const RunMetrics& m) {
           {"noOpPatches", m.no_op_patches},
           {"faultsInjected", m.faults_injected},
           {"failedRequests", m.failed_requests}};
+}
+
+Result<std::vector<std::string>> SplitCommand(const std::string& text) {
+  std::vector<std::string> words;
+  std::string word;
+  bool in_word = false;
+  char quote = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (quote != 0) {
+      if (c == quote)
+        quote = 0;
+      else if (c == '\\' && quote == '"' && i + 1 < text.size() &&
+               (text[i + 1] == '"' || text[i + 1] == '\\'))
+        word += text[++i];
+      else
+        word += c;
+    } else if (c == '\'' || c == '"') {
+      quote = c;
+      in_word = true;
+    } else if (c == '\\' && i + 1 < text.size()) {
+      word += text[++i];
+      in_word = true;
+    } else if (c == ' ' || c == '\t' || c == '\n') {
+      if (in_word) words.push_back(std::move(word));
+      word.clear();
+      in_word = false;
+    } else {
+      word += c;
+      in_word = true;
+    }
+  }
+  if (quote != 0) return InvalidArgumentError(std::string("a ") + quote + " quote is left open");
+  if (in_word) words.push_back(std::move(word));
+  if (words.empty()) return InvalidArgumentError("no program to run in it");
+  return words;
 }
 
 ScenarioResult RunScenario(const Scenario& scenario, const RunOptions& options) {

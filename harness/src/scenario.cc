@@ -364,6 +364,18 @@ class References {
     const auto check = [&status](Status s) {
       if (status.ok()) status = std::move(s);
     };
+    // A name stands for one leg: given twice, later events would reach only one of them.
+    std::map<std::string, std::string> given;  // name -> the event that gave it
+    for (const TimelineEvent& event : scenario_.timeline) {
+      if (event.as.empty()) continue;
+      if (legs_.count(event.as)) {
+        check(InvalidArgumentError(event.pointer + "/as: \"" + event.as +
+                                   "\" is a participant id of the world"));
+      } else if (const auto [first, fresh] = given.emplace(event.as, event.pointer); !fresh) {
+        check(InvalidArgumentError(event.pointer + "/as: \"" + event.as +
+                                   "\" was given already, by " + first->second));
+      }
+    }
     for (const TimelineEvent& event : scenario_.timeline) {
       if (event.kind == TimelineEvent::Kind::kJoin) {
         check(Conversation(event.conversation, event.pointer + "/conversation"));

@@ -131,6 +131,8 @@ TEST(ServeCommandTest, BadInvocationsExitWithStatus2AndOneLine) {
       {"serve", "--time-scale", "fast"},
       {"serve", "--time-scale", "60", "--clock", "manual"},
       {"serve", "--idle-timeout", "soon"},
+      {"run", "--client-cmd", "python3 'my reaper.py", "x"},
+      {"run", "--client-cmd", " ", "x"},
   };
   for (const auto& args : invocations) {
     std::string joined;

@@ -99,6 +99,21 @@ TEST(ParseScenarioTest, ReaperSettingsAreValidatedAsTheCliValidatesThem) {
   EXPECT_NE(ErrorOf(s).find("/reaper/concurrency"), std::string::npos) << ErrorOf(s);
 }
 
+// A name given by "as" stands for one leg.
+TEST(ParseScenarioTest, ANameIsGivenOnce) {
+  json s = Minimal();
+  s["timeline"] = json::parse(R"([
+    {"at": "1m", "conversation": "5f3c2a10-8e4b-4d6a-9c1e-7b2d4f6a8c01", "join": {"purpose": "external"}, "as": "x"},
+    {"at": "2m", "conversation": "5f3c2a10-8e4b-4d6a-9c1e-7b2d4f6a8c01", "join": {"purpose": "external"}, "as": "x"}
+  ])");
+  EXPECT_EQ(ErrorOf(s), "s.json: /timeline/1/as: \"x\" was given already, by /timeline/0");
+  s["timeline"][1]["as"] = kLeg;
+  EXPECT_EQ(ErrorOf(s), std::string("s.json: /timeline/1/as: \"") + kLeg +
+                            "\" is a participant id of the world");
+  s["timeline"][1]["as"] = "y";
+  EXPECT_EQ(ErrorOf(s), "");
+}
+
 // A number out of range names both bounds.
 TEST(ParseScenarioTest, ASeedOutOfRangeNamesItsBounds) {
   json s = Minimal();

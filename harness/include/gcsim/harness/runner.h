@@ -116,6 +116,11 @@ struct ScenarioResult {
 // Never throws; whatever goes wrong ends up in the result.
 ScenarioResult RunScenario(const Scenario& scenario, const RunOptions& options = {});
 
+// --client-cmd's words, split as a shell splits them (blanks; quotes and backslashes keep them
+// together) but expanding nothing: the program is started directly, so that its own clock
+// starts with it, not with a shell's. An error for a quote left open or no word at all.
+Result<std::vector<std::string>> SplitCommand(const std::string& text);
+
 // The client under test runs as a program of its own: a scenario's "client", or any client
 // replaced by options.client_command.
 bool RunsExternalClient(const Scenario& scenario, const RunOptions& options);
