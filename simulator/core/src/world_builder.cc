@@ -158,16 +158,15 @@ Result<std::string> AddLegTo(WorldState& world, IdGenerator& ids, Conversation& 
 Status CheckGrowth(const WorldState& world, const WorldLimits& limits, size_t conversations,
                    size_t legs) {
   if (world.conversations.size() + conversations > limits.max_conversations) {
-    return ApiStatus(codes::kBadRequest, "The world already holds " +
-                                             std::to_string(world.conversations.size()) +
-                                             " conversations, the limit (--max-conversations).");
+    return ApiStatus(codes::kBadRequest,
+                     "The world already holds " + std::to_string(world.conversations.size()) +
+                         " conversations, the limit (gcsim serve --max-conversations).");
   }
   if (world.leg_storage.size() + legs > limits.max_legs) {
-    return ApiStatus(codes::kBadRequest, "The world holds " +
-                                             std::to_string(world.leg_storage.size()) +
-                                             " legs; " + std::to_string(legs) +
-                                             " more would pass the limit of " +
-                                             std::to_string(limits.max_legs) + " (--max-legs).");
+    return ApiStatus(codes::kBadRequest,
+                     "The world holds " + std::to_string(world.leg_storage.size()) + " legs; " +
+                         std::to_string(legs) + " more would pass the limit of " +
+                         std::to_string(limits.max_legs) + " (gcsim serve --max-legs).");
   }
   return Status::Ok();
 }
@@ -207,14 +206,14 @@ Status CheckWorldLimits(const WorldSpec& world, const WorldLimits& limits) {
   const WorldSize size = SizeOf(world);
   if (size.legs > limits.max_legs) {
     return InvalidArgumentError("the world has " + std::to_string(size.legs) +
-                                " legs, more than the limit of " +
-                                std::to_string(limits.max_legs) + " (--max-legs)");
+                                " legs, more than the limit of " + std::to_string(limits.max_legs) +
+                                " (gcsim serve --max-legs)");
   }
   if (size.conversations > limits.max_conversations) {
     return InvalidArgumentError("the world has " + std::to_string(size.conversations) +
                                 " conversations, more than the limit of " +
                                 std::to_string(limits.max_conversations) +
-                                " (--max-conversations)");
+                                " (gcsim serve --max-conversations)");
   }
   return Status::Ok();
 }
