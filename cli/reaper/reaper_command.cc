@@ -254,8 +254,12 @@ std::optional<int> ParseReaperArgs(CLI::App& app, int argc, const char* const* a
     app.parse(argc, argv);
     return std::nullopt;
   } catch (const CLI::ParseError& e) {
-    // Help and version exit 0; every usage error exits 2.
-    return app.exit(e, out, err) == 0 ? 0 : kExitUsage;
+    // Help and version exit 0; every usage error exits 2, saying why in one line.
+    if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) {
+      return app.exit(e, out, err);
+    }
+    err << "reaper: " << e.what() << " (see reaper --help)" << std::endl;
+    return kExitUsage;
   } catch (const std::exception& e) {
     // A flag's own conversion threw (a value out of range, say): still a bad command line.
     err << "reaper: bad command line: " << e.what() << std::endl;

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <sstream>
 #include <vector>
@@ -120,6 +121,9 @@ TEST(ClientReaperCliTest, BadFlagsExitWithStatus2AndSayWhy) {
     const Parsed parsed = Parse(args);
     EXPECT_EQ(parsed.exit_status, std::optional<int>(2)) << message;
     EXPECT_NE(parsed.err.find(message), std::string::npos) << parsed.err;
+    // One line, as the README promises, that says who is talking.
+    EXPECT_EQ(std::count(parsed.err.begin(), parsed.err.end(), '\n'), 1) << parsed.err;
+    EXPECT_EQ(parsed.err.rfind("reaper: ", 0), 0u) << parsed.err;
   }
   EXPECT_EQ(Parse({"--help"}).exit_status, std::optional<int>(0));
 }
