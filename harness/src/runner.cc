@@ -1053,13 +1053,14 @@ Result<std::vector<std::string>> SplitCommand(const std::string& text) {
   for (size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
     if (quote != 0) {
-      if (c == quote)
+      if (c == quote) {
         quote = 0;
-      else if (c == '\\' && quote == '"' && i + 1 < text.size() &&
-               (text[i + 1] == '"' || text[i + 1] == '\\'))
-        word += text[++i];
-      else
+      } else if (c == '\\' && quote == '"' && i + 1 < text.size() &&
+                 (text[i + 1] == '"' || text[i + 1] == '\\')) {
+        word += text[++i];  // inside double quotes, \" and \\ only
+      } else {
         word += c;
+      }
     } else if (c == '\'' || c == '"') {
       quote = c;
       in_word = true;

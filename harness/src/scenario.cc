@@ -465,6 +465,13 @@ Result<Scenario> ParseScenario(const json& value, const std::string& path) {
   scenario.path = path;
   ObjectReader in(value, "");
   in.String("name", scenario.name, true);
+  // The name heads the results table, JUnit's testcase and the HTML page: a line of text.
+  if (in.ok() && (scenario.name.empty() || scenario.name.size() > 200 ||
+                  std::any_of(scenario.name.begin(), scenario.name.end(), [](char c) {
+                    return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+                  }))) {
+    in.Fail(in.At("name"), "must be 1 to 200 characters on one line, with no control characters");
+  }
   in.String("description", scenario.description);
   int seed = -1;
   in.Int("seed", seed, 0);

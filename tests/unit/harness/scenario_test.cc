@@ -99,6 +99,19 @@ TEST(ParseScenarioTest, ReaperSettingsAreValidatedAsTheCliValidatesThem) {
   EXPECT_NE(ErrorOf(s).find("/reaper/concurrency"), std::string::npos) << ErrorOf(s);
 }
 
+// A scenario's name heads the results table: empty, a control character or a novel would
+// garble it.
+TEST(ParseScenarioTest, ANameIsALineOfText) {
+  for (const std::string& name : {std::string(), std::string("two\nlines"),
+                                  std::string("\x1b[31mred"), std::string(201, 'n')}) {
+    json s = Minimal();
+    s["name"] = name;
+    EXPECT_EQ(ErrorOf(s),
+              "s.json: /name: must be 1 to 200 characters on one line, with no "
+              "control characters");
+  }
+}
+
 // A name given by "as" stands for one leg.
 TEST(ParseScenarioTest, ANameIsGivenOnce) {
   json s = Minimal();
