@@ -35,6 +35,15 @@ json ReaperScenario() {
           {"runFor", "12m"}};
 }
 
+// A script that GETs the bridge's call at 1m and expects a 200.
+json ScriptReadingTheCallAt1m() {
+  return {{"requests",
+           {{{"at", "1m"},
+             {"method", "GET"},
+             {"path", std::string("/api/v2/conversations/calls/") + kConversation},
+             {"expectStatus", 200}}}}};
+}
+
 TEST(RunScenarioTest, ReaperDropsTheIdleLegInItsWindow) {
   json s = ReaperScenario();
   s["expect"] = json::parse(R"([
@@ -238,11 +247,7 @@ TEST(RunScenarioTest, AScriptRequestAnsweredLateDoesNotHangTheRun) {
   s["runFor"] = "5m";
   s["faults"] = json::parse(R"([{"kind": "latency", "method": "GET", "delay": "30s"}])");
   s["timeline"] = {{{"at", "1m10s"}, {"leg", kSupervisor}, {"mute", true}}};
-  s["script"] = {{"requests",
-                  {{{"at", "1m"},
-                    {"method", "GET"},
-                    {"path", std::string("/api/v2/conversations/calls/") + kConversation},
-                    {"expectStatus", 200}}}}};
+  s["script"] = ScriptReadingTheCallAt1m();
   const ScenarioResult result = RunScenario(Parse(s), {.keep_journal = true});
   EXPECT_TRUE(result.passed) << (result.failures.empty() ? result.error
                                                          : result.failures[0].actual);
@@ -263,11 +268,7 @@ TEST(RunScenarioTest, AScriptRequestWhoseAnswerAFaultLostIsNoRunError) {
   s.erase("reaper");
   s["runFor"] = "3m";
   s["faults"] = json::parse(R"([{"kind": "reset", "method": "GET"}])");
-  s["script"] = {{"requests",
-                  {{{"at", "1m"},
-                    {"method", "GET"},
-                    {"path", std::string("/api/v2/conversations/calls/") + kConversation},
-                    {"expectStatus", 200}}}}};
+  s["script"] = ScriptReadingTheCallAt1m();
   const ScenarioResult result = RunScenario(Parse(s), {.keep_journal = true});
   EXPECT_EQ(result.error, "");
   EXPECT_EQ(result.simulated, std::chrono::minutes(3));
@@ -285,11 +286,7 @@ TEST(RunScenarioTest, AScriptRequestWhoseAnswerAFaultLostIsNoRunError) {
 TEST(RunScenarioTest, ARunLongerThanTheClockEndsWhereTheClockStops) {
   json s = ReaperScenario();
   s.erase("reaper");
-  s["script"] = {{"requests",
-                  {{{"at", "1m"},
-                    {"method", "GET"},
-                    {"path", std::string("/api/v2/conversations/calls/") + kConversation},
-                    {"expectStatus", 200}}}}};
+  s["script"] = ScriptReadingTheCallAt1m();
   Scenario scenario = Parse(s);
   scenario.run_for = kMaxDuration;
   const ScenarioResult result = RunScenario(scenario);
