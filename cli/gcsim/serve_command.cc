@@ -64,7 +64,12 @@ void RaiseOpenFileLimit(size_t max_connections) {
 void SetupServe(CLI::App& app, ServeOptions& options) {
   CLI::App* serve =
       app.add_subcommand("serve", "Serve the simulated Genesys API and /sim/v1 over HTTP");
-  serve->add_option("--host", options.host, "Interface to bind")->capture_default_str();
+  serve->add_option("--host", options.host, "Interface to bind")
+      ->check([](const std::string& text) {
+        return text.empty() ? std::string("must name an interface, such as 127.0.0.1")
+                            : std::string();
+      })
+      ->capture_default_str();
   serve->add_option("--port", options.port, "Port; 0 picks a free one")
       ->check(WholeNumber(0, 65535))
       ->capture_default_str();

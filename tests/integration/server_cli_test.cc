@@ -131,6 +131,7 @@ TEST(ServeCommandTest, BadInvocationsExitWithStatus2AndOneLine) {
       {"serve", "--time-scale", "fast"},
       {"serve", "--time-scale", "60", "--clock", "manual"},
       {"serve", "--idle-timeout", "soon"},
+      {"serve", "--host", ""},
       {"run", "--client-cmd", "python3 'my reaper.py", "x"},
       {"run", "--client-cmd", " ", "x"},
   };
