@@ -95,6 +95,9 @@ Result<std::string> AddConversationTo(WorldState& world, IdGenerator& ids,
         return InvalidArgumentError("participant link " + *link +
                                     " does not name a leg of the same conversation");
       }
+      if (!link->empty() && *link == leg.id) {
+        return InvalidArgumentError("participant " + leg.id + " cannot supervise itself");
+      }
     }
   }
   std::string id = spec.id.empty() ? ids.NextUuid() : spec.id;

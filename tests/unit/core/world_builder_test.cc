@@ -41,6 +41,13 @@ TEST(WorldBuilderTest, RefusesDuplicatesAndDanglingLinks) {
   EXPECT_EQ(built.message(),
             "/conversations/0: participant link elsewhere does not name a leg of the same "
             "conversation");
+
+  WorldSpec itself;
+  itself.conversations.push_back(
+      {.legs = {{.id = "l1"}, {.id = "l2", .coached_participant_id = "l2"}}});
+  WorldState c;
+  EXPECT_EQ(BuildWorld(itself, c, ids, kNow, 1).message(),
+            "/conversations/0: participant l2 cannot supervise itself");
 }
 
 TEST(WorldBuilderTest, GeneratedBridgesAreTheSameForTheSameSeed) {
