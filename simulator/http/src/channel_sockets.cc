@@ -29,8 +29,10 @@ constexpr auto kPumpEvery = std::chrono::milliseconds(20);
 constexpr auto kHandshakeTimeout = std::chrono::seconds(10);
 // What a client may send (the service only answers pings).
 constexpr size_t kMaxClientMessage = 64 * 1024;
-// A client that stops reading is closed rather than buffered for without end.
+// A client that stops reading is closed rather than buffered for without end: past this many
+// events queued, or bytes (an event carries its conversation: a megabyte for 2,000 legs).
 constexpr size_t kMaxQueuedEvents = 10'000;
+constexpr size_t kMaxQueuedBytes = size_t{16} << 20;
 constexpr std::string_view kChannelsPrefix = "/channels/";
 
 // One socket on one channel. Lives on the sockets' thread; the hub reaches it through posted
@@ -52,10 +54,12 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void Send(std::string text) {
     if (closing_) return;
-    if (outbox_.size() >= kMaxQueuedEvents) {
+    if (outbox_.size() >= kMaxQueuedEvents ||
+        (!outbox_.empty() && queued_bytes_ + text.size() > kMaxQueuedBytes)) {
       Close();
       return;
     }
+    queued_bytes_ += text.size();
     outbox_.push_back(std::move(text));
     if (accepted_ && outbox_.size() == 1) Write();
   }
@@ -163,6 +167,7 @@ class Session : public std::enable_shared_from_this<Session> {
     ws_.async_write(asio::buffer(outbox_.front()),
                     [self = shared_from_this()](beast::error_code ec, size_t) {
                       if (ec) return;
+                      self->queued_bytes_ -= self->outbox_.front().size();
                       self->outbox_.pop_front();
                       if (!self->outbox_.empty()) {
                         self->Write();
@@ -183,6 +188,7 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::flat_buffer in_;
   bhttp::request<bhttp::string_body> request_;
   std::deque<std::string> outbox_;
+  size_t queued_bytes_ = 0;  // of outbox_
   std::string channel_id_;
   uint64_t session_ = 0;
   bool accepted_ = false;
