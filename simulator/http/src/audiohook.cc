@@ -53,7 +53,8 @@ constexpr int64_t kSamplesPerPing = 5 * kSampleRate;
 constexpr Duration kRetryAfter = std::chrono::seconds(5);
 // The server's messages are small JSON: a larger one ends the session.
 constexpr size_t kMaxServerMessage = 64 * 1024;
-// A server that does not answer the upgrade is given up on after this.
+// A server that does not answer the upgrade, or `open` with `opened`, is given up on after
+// this (wall time).
 constexpr auto kOpenTimeout = std::chrono::seconds(10);
 // What a talking leg sounds like: a 400 Hz square wave, so that every sample of voice is
 // loud and a detector can tell voice from silence to the sample.
@@ -248,7 +249,7 @@ class Session : public std::enable_shared_from_this<Session> {
     ws_.async_handshake(target_.host + ":" + target_.port, target_.path,
                         [self = shared_from_this()](beast::error_code ec) {
                           if (ec) return self->Fail("upgrade refused", ec);
-                          beast::get_lowest_layer(self->ws_).expires_never();
+                          // The deadline holds until `opened` comes (Handle).
                           self->ws_.set_option(websocket::stream_base::timeout::suggested(
                               beast::role_type::client));
                           self->Queue(self->OpenMessage().dump(), false);
@@ -310,6 +311,7 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     const std::string type = message["type"];
     if (type == "opened") {
+      beast::get_lowest_layer(ws_).expires_never();
       open_ = true;
       changed_();
       paused_ = message.value("parameters", json::object()).value("startPaused", false);
