@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <fstream>
 
+#include "gcsim/common/strings.h"
+
 namespace gcsim::harness {
 namespace {
 
@@ -70,8 +72,11 @@ std::string XmlEscape(const std::string& text) {
         case '"': out += "&quot;"; break;
         case '\t': case '\n': case '\r': out += static_cast<char>(c); break;
         default:
-          if (c < 0x20 || c == 0x7F) out += kReplacement;
-          else out += static_cast<char>(c);
+          if (IsControlChar(c)) {
+            out += kReplacement;
+          } else {
+            out += static_cast<char>(c);
+          }
       }
       ++i;
       continue;

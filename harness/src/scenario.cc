@@ -6,6 +6,7 @@
 #include <set>
 
 #include "gcsim/common/clock.h"
+#include "gcsim/common/strings.h"
 #include "gcsim/common/time.h"
 #include "gcsim/core/faults.h"
 #include "gcsim/core/json_reader.h"
@@ -467,9 +468,8 @@ Result<Scenario> ParseScenario(const json& value, const std::string& path) {
   in.String("name", scenario.name, true);
   // The name heads the results table, JUnit's testcase and the HTML page: a line of text.
   if (in.ok() && (scenario.name.empty() || scenario.name.size() > 200 ||
-                  std::any_of(scenario.name.begin(), scenario.name.end(), [](char c) {
-                    return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
-                  }))) {
+                  std::any_of(scenario.name.begin(), scenario.name.end(),
+                              [](char c) { return IsControlChar(c); }))) {
     in.Fail(in.At("name"), "must be 1 to 200 characters on one line, with no control characters");
   }
   in.String("description", scenario.description);

@@ -221,20 +221,11 @@ Reply ListQueues(const core::Simulator& sim, const Exchange& ex) {
 // X-Gcsim-Ignored-Fields: the first 50 names, each cut to about 100 bytes, control characters
 // (a CR or LF would end the header, a NUL cut it) shown as '?': a client's odd keys cannot make
 // the header unreadable or huge.
-std::string IgnoredFieldsHeader(const std::vector<std::string>& fields) {
-  constexpr size_t kShown = 50, kNameBytes = 100;
-  std::string value;
-  for (size_t i = 0; i < fields.size() && i < kShown; ++i) {
-    if (i > 0) value += ',';
-    std::string name = fields[i];
-    Truncate(name, kNameBytes);
-    for (char& c : name) {
-      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
-    }
-    value += name;
-  }
-  if (fields.size() > kShown) {
-    value += ",... (" + std::to_string(fields.size() - kShown) + " more)";
+std::string IgnoredFieldsHeader(std::vector<std::string> fields) {
+  TruncateList(fields, /*kept=*/50, /*item_bytes=*/100);
+  std::string value = Join(fields, ",");
+  for (char& c : value) {
+    if (IsControlChar(c)) c = '?';
   }
   return value;
 }

@@ -739,12 +739,7 @@ class ServerImpl final : public Server {
 
   void Record(Exchange& ex, int status) {
     core::JournalEntry& entry = ex.journal;
-    if (entry.ignored_fields.size() > kJournalFieldsKept) {
-      const size_t more = entry.ignored_fields.size() - kJournalFieldsKept;
-      entry.ignored_fields.resize(kJournalFieldsKept);
-      entry.ignored_fields.push_back("... (" + std::to_string(more) + " more)");
-    }
-    for (std::string& field : entry.ignored_fields) Truncate(field, kJournalTextBytes);
+    TruncateList(entry.ignored_fields, kJournalFieldsKept, kJournalTextBytes);
     Truncate(entry.effect, kJournalTextBytes);
     Truncate(entry.hint, kJournalTextBytes);
     if (entry.at == TimePoint{}) entry.at = sim_.clock().Now();

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace gcsim {
 
@@ -45,5 +46,19 @@ inline void Truncate(std::string& text, size_t limit) {
   text.resize(end);
   text += "... (" + std::to_string(cut) + " more bytes)";
 }
+
+// The first `kept` of `items`, then "... (N more)" for the rest, each cut to `item_bytes`
+// (Truncate): a client's list of field names stays small.
+inline void TruncateList(std::vector<std::string>& items, size_t kept, size_t item_bytes) {
+  if (items.size() > kept) {
+    const size_t more = items.size() - kept;
+    items.resize(kept);
+    items.push_back("... (" + std::to_string(more) + " more)");
+  }
+  for (std::string& item : items) Truncate(item, item_bytes);
+}
+
+// A C0 control character or DEL: what would end, split or garble a line of text or a header.
+inline bool IsControlChar(unsigned char c) { return c < 0x20 || c == 0x7f; }
 
 }  // namespace gcsim
