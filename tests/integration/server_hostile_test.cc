@@ -340,6 +340,77 @@ TEST_F(HostileTest, AmbiguousFramingIsRefusedAndTheConnectionClosed) {
   ExpectAlive();
 }
 
+// Requests sent before the answer to the one before (HTTP/1.1 pipelining) are each answered, in
+// order, on the same connection: the bytes read ahead are the next request, not lost.
+TEST_F(HostileTest, PipelinedRequestsAreEachAnsweredInOrder) {
+  const std::string get = "GET /api/v2/conversations/" + kConversationId +
+                          " HTTP/1.1\r\nHost: gcsim\r\nAuthorization: Bearer " + token_ +
+                          "\r\n\r\n";
+  const std::string patch_body = R"({"dispositionCode":"no-answer"})";
+  const std::string patch =
+      "PATCH " + GenericParticipantPath(kConversationId, kSupervisorId) +
+      " HTTP/1.1\r\nHost: gcsim\r\nAuthorization: Bearer " + token_ +
+      "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(patch_body.size()) +
+      "\r\n\r\n" + patch_body;
+  const std::string health = "GET /sim/v1/health HTTP/1.1\r\nHost: gcsim\r\n\r\n";
+  std::string burst;
+  std::vector<int> expected;
+  for (int i = 0; i < 17; ++i) {
+    burst += get + patch + health;
+    expected.insert(expected.end(), {200, 204, 200});  // the seed's no-op PATCH: 204
+  }
+  RawConnection connection(port_);
+  ASSERT_TRUE(connection.Send(burst));  // 51 requests in one go
+  for (size_t i = 0; i < expected.size(); ++i) {
+    SCOPED_TRACE("answer " + std::to_string(i));
+    const Response response = connection.Read();
+    ASSERT_EQ(response.status, expected[i]) << response.body;
+    if (expected[i] == 200 && i % 3 == 0) {
+      EXPECT_EQ(response.Json().value("id", ""), kConversationId);
+    }
+  }
+  // The connection is still open, and a request that asks to close it closes it.
+  const Response last = connection.Exchange(
+      "GET /sim/v1/health HTTP/1.1\r\nHost: gcsim\r\nConnection: close\r\n\r\n" + health);
+  EXPECT_EQ(last.status, 200);
+  EXPECT_EQ(last.Header("Connection"), "close");
+  EXPECT_TRUE(connection.ClosedByServer());  // what followed it was not answered
+}
+
+// A request cpp-httplib cannot parse leaves no telling where the next one starts: it is answered
+// once, and its connection closes (the lines after it were answered as requests of their own).
+TEST_F(HostileTest, AnUnparsableRequestIsAnsweredOnceAndItsConnectionClosed) {
+  for (const std::string request :
+       {"PROPFIND /sim/v1/health HTTP/1.1\r\nHost: gcsim\r\nConnection: close\r\n\r\n",
+        "GET /sim/v1/health HTTP/1.1 extra\r\nHost: gcsim\r\n\r\n"}) {
+    SCOPED_TRACE(request);
+    RawConnection connection(port_);
+    const Response response = connection.Exchange(request);
+    ExpectErrorBody(response, 400);
+    EXPECT_EQ(response.Header("Connection"), "close");
+    EXPECT_FALSE(response.HasHeader("Keep-Alive"));
+    EXPECT_TRUE(connection.ClosedByServer());
+  }
+  ExpectAlive();
+}
+
+// A Content-Length past the body limit is answered before the body arrives (cpp-httplib would
+// read and discard it, or wait for it until its read timeout), and the connection closes.
+TEST_F(HostileTest, AContentLengthPastTheLimitIsAnsweredWithoutItsBody) {
+  for (const std::string length : {"1000000000", "99999999999999999999999999"}) {
+    SCOPED_TRACE(length);
+    RawConnection connection(port_);
+    const Response response = connection.Exchange(
+        "POST /sim/v1/clock/advance HTTP/1.1\r\nHost: gcsim\r\nContent-Type: "
+        "application/json\r\nContent-Length: " +
+        length + "\r\n\r\n{\"by\":");
+    ExpectErrorBody(response, 413, "request.entity.too.large");
+    EXPECT_EQ(response.Header("Connection"), "close");
+    EXPECT_TRUE(connection.ClosedByServer());
+  }
+  ExpectAlive();
+}
+
 std::string Gzip(const std::string& text) {
   z_stream stream{};
   deflateInit2(&stream, Z_BEST_COMPRESSION, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY);

@@ -1,11 +1,14 @@
 #include "connections.h"
 
+#include <netdb.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
+#include <cstring>
 
 namespace gcsim::http {
 namespace {
@@ -13,9 +16,100 @@ namespace {
 // The connection the current worker thread is serving (workers serve one at a time).
 thread_local void* current_connection = nullptr;
 
-// How long a refused connection may take to read its 503 before the socket is closed (closing
-// with its request unread would reset the connection and lose the answer).
-constexpr int kRefusalDrainMs = 200;
+// How long one read or write may wait for the peer, as cpp-httplib's own stream waits.
+constexpr int kReadTimeoutMs = CPPHTTPLIB_READ_TIMEOUT_SECOND * 1000;
+constexpr int kWriteTimeoutMs = CPPHTTPLIB_WRITE_TIMEOUT_SECOND * 1000;
+// How long a closed connection's peer is given to read our last answer (see CloseGently).
+constexpr auto kCloseDrain = std::chrono::milliseconds(200);
+
+// Waits at most `timeout_ms` for `events` on `sock`; true when they (or an error) came.
+bool AwaitSocket(int sock, short events, int timeout_ms) {
+  pollfd peer{.fd = sock, .events = events, .revents = 0};
+  int ready;
+  do {
+    ready = ::poll(&peer, 1, timeout_ms);
+  } while (ready < 0 && errno == EINTR);
+  return ready > 0;
+}
+
+// A connection's bytes as cpp-httplib reads them, one request at a time. What a read brings
+// beyond the request being parsed (the next, pipelined request) stays here for the next one:
+// cpp-httplib's own stream lives for one request and drops it. Writes never block for longer
+// than the write timeout, however slowly the peer reads.
+class ConnectionStream final : public httplib::Stream {
+ public:
+  explicit ConnectionStream(int sock) : sock_(sock) {}
+
+  // Whether bytes already read wait to be parsed.
+  bool Buffered() const { return begin_ < end_; }
+
+  bool is_readable() const override {
+    return Buffered() || AwaitSocket(sock_, POLLIN, kReadTimeoutMs);
+  }
+  bool is_writable() const override { return AwaitSocket(sock_, POLLOUT, kWriteTimeoutMs); }
+
+  ssize_t read(char* ptr, size_t size) override {
+    if (!Buffered()) {
+      if (!AwaitSocket(sock_, POLLIN, kReadTimeoutMs)) return -1;
+      // A large read goes straight to the caller; a small one (a line, byte by byte) fills the
+      // buffer.
+      if (size >= buffer_.size()) return Receive(ptr, size);
+      const ssize_t got = Receive(buffer_.data(), buffer_.size());
+      if (got <= 0) return got;
+      begin_ = 0;
+      end_ = static_cast<size_t>(got);
+    }
+    const size_t n = std::min(size, end_ - begin_);
+    std::memcpy(ptr, buffer_.data() + begin_, n);
+    begin_ += n;
+    return static_cast<ssize_t>(n);
+  }
+
+  ssize_t write(const char* ptr, size_t size) override {
+    while (AwaitSocket(sock_, POLLOUT, kWriteTimeoutMs)) {
+      // Never blocking: what fits now is sent, the caller writes the rest.
+      const ssize_t sent = ::send(sock_, ptr, size, MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (sent >= 0 || (errno != EAGAIN && errno != EINTR)) return sent;
+    }
+    return -1;
+  }
+
+  void get_remote_ip_and_port(std::string& ip, int& port) const override {
+    Address(::getpeername, ip, port);
+  }
+  void get_local_ip_and_port(std::string& ip, int& port) const override {
+    Address(::getsockname, ip, port);
+  }
+  socket_t socket() const override { return sock_; }
+
+ private:
+  ssize_t Receive(char* into, size_t size) const {
+    ssize_t got;
+    do {
+      got = ::recv(sock_, into, size, 0);
+    } while (got < 0 && errno == EINTR);
+    return got;
+  }
+
+  void Address(int (*name)(int, sockaddr*, socklen_t*), std::string& ip, int& port) const {
+    sockaddr_storage address{};
+    socklen_t length = sizeof(address);
+    std::array<char, NI_MAXHOST> host{};
+    std::array<char, NI_MAXSERV> service{};
+    if (name(sock_, reinterpret_cast<sockaddr*>(&address), &length) != 0 ||
+        ::getnameinfo(reinterpret_cast<sockaddr*>(&address), length, host.data(), host.size(),
+                      service.data(), service.size(), NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
+      return;
+    }
+    ip = host.data();
+    port = std::atoi(service.data());
+  }
+
+  const int sock_;
+  std::array<char, 4096> buffer_{};
+  size_t begin_ = 0;
+  size_t end_ = 0;
+};
 
 void SendAll(int sock, const std::string& bytes) {
   size_t sent = 0;
@@ -26,17 +120,30 @@ void SendAll(int sock, const std::string& bytes) {
   }
 }
 
+// Closes `sock` so that our last answer reaches the peer: closing with bytes unread (a body
+// never read, a request sent after a closing answer) would reset the connection, and the peer
+// could lose the answer. The peer is told the end and given kCloseDrain to close its side.
+void CloseGently(int sock) {
+  ::shutdown(sock, SHUT_WR);
+  const auto until = std::chrono::steady_clock::now() + kCloseDrain;
+  char sink[4096];
+  while (true) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        until - std::chrono::steady_clock::now());
+    if (left.count() <= 0 || !AwaitSocket(sock, POLLIN, static_cast<int>(left.count())) ||
+        ::recv(sock, sink, sizeof(sink), 0) <= 0) {
+      break;
+    }
+  }
+  ::close(sock);
+}
+
 void Refuse(int sock, const std::string& body) {
   SendAll(sock,
           "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
           "Retry-After: 1\r\nConnection: close\r\nContent-Length: " +
               std::to_string(body.size()) + "\r\n\r\n" + body);
-  ::shutdown(sock, SHUT_WR);
-  char sink[4096];
-  pollfd peer{.fd = sock, .events = POLLIN, .revents = 0};
-  while (::poll(&peer, 1, kRefusalDrainMs) > 0 && ::recv(sock, sink, sizeof(sink), 0) > 0) {
-  }
-  ::close(sock);
+  CloseGently(sock);
 }
 
 }  // namespace
@@ -93,7 +200,7 @@ Connections::~Connections() {
   watch_.join();
 }
 
-bool Connections::Serve(int sock, const std::function<bool()>& serve,
+void Connections::Serve(int sock, const ServeRequest& serve_request,
                         const std::function<std::string()>& refusal_body) {
   std::list<Connection>::iterator self;
   bool admitted = false;
@@ -101,7 +208,7 @@ bool Connections::Serve(int sock, const std::function<bool()>& serve,
     std::lock_guard lock(mu_);
     if (closing_) {  // accepted just before the server stopped
       ::close(sock);
-      return false;
+      return;
     }
     admitted = open_.size() < limits_.max_connections;
     if (admitted) {
@@ -116,16 +223,20 @@ bool Connections::Serve(int sock, const std::function<bool()>& serve,
     }
   }
   if (!admitted) {
-    Refuse(sock, refusal_body());  // outside the lock: draining takes up to kRefusalDrainMs
-    return false;
+    Refuse(sock, refusal_body());  // outside the lock: draining takes up to kCloseDrain
+    return;
   }
   current_connection = &*self;
-  // The library runs once something has arrived; an idle peer is closed here, unserved.
-  const bool served = AwaitRequest(sock) ? serve() : (::close(sock), false);
+  ConnectionStream stream(sock);
+  // A request is parsed once something has arrived; an idle peer is closed unserved.
+  while (stream.Buffered() || AwaitRequest(sock)) {
+    bool request_closes = false;
+    if (!serve_request(stream, request_closes) || request_closes || self->closing) break;
+  }
   current_connection = nullptr;
+  CloseGently(sock);
   std::lock_guard lock(mu_);
   open_.erase(self);
-  return served;
 }
 
 void Connections::RequestRead() {
@@ -138,16 +249,11 @@ void Connections::RequestRead() {
 void Connections::ResponseSent(bool connection_closing) {
   auto* connection = static_cast<Connection*>(current_connection);
   if (connection == nullptr) return;
-  {
-    std::lock_guard lock(mu_);
-    connection->reading = true;
-    connection->deadline =
-        SteadyClock::now() + limits_.keep_alive_timeout + limits_.request_timeout;
-    if (connection->deadline < watch_until_) changed_.notify_all();
-  }
-  // Idle past the keep-alive timeout: the library's own wait then sees the end of input at once
-  // and closes the connection.
-  if (!connection_closing && !AwaitRequest(connection->sock)) ::shutdown(connection->sock, SHUT_RD);
+  std::lock_guard lock(mu_);
+  connection->reading = true;
+  connection->closing = connection_closing;
+  connection->deadline = SteadyClock::now() + limits_.keep_alive_timeout + limits_.request_timeout;
+  if (connection->deadline < watch_until_) changed_.notify_all();
 }
 
 void Connections::ResetCurrent() {
@@ -161,13 +267,9 @@ void Connections::ResetCurrent() {
 }
 
 bool Connections::AwaitRequest(int sock) const {
-  pollfd peer{.fd = sock, .events = POLLIN, .revents = 0};
-  const auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(limits_.keep_alive_timeout);
-  int ready;
-  do {
-    ready = ::poll(&peer, 1, static_cast<int>(timeout.count()));
-  } while (ready < 0 && errno == EINTR);
-  return ready != 0;
+  const auto timeout =
+      std::chrono::duration_cast<std::chrono::milliseconds>(limits_.keep_alive_timeout);
+  return AwaitSocket(sock, POLLIN, static_cast<int>(timeout.count()));
 }
 
 bool Connections::TimedOut() const {

@@ -2,6 +2,8 @@
 // open connection: workers are added as connections arrive (up to a limit) so that idle or slow
 // connections never starve a fresh one; every request must arrive whole within a deadline; past
 // the connection limit a connection gets a 503 instead of a wait; Stop closes everything at once.
+// The keep-alive loop is gcsim's own (cpp-httplib 0.11's drops what a client pipelined): the
+// library parses and answers one request at a time from a stream that keeps what it read ahead.
 #pragma once
 
 #include <httplib.h>
@@ -63,16 +65,20 @@ class Connections {
   Connections(const Connections&) = delete;
   Connections& operator=(const Connections&) = delete;
 
-  // Runs `serve` for `sock` when under the limit (and returns its result); otherwise answers
-  // 503 with what `refusal_body` gives (an ErrorBody) and closes the socket.
-  bool Serve(int sock, const std::function<bool()>& serve,
+  // Reads one request from the stream and answers it; false when none could be read or the
+  // answer could not be written. `connection_closed`: the request asked to close.
+  using ServeRequest = std::function<bool(httplib::Stream& stream, bool& connection_closed)>;
+
+  // Serves `sock` when under the limit: each request that arrives on it, pipelined ones
+  // included, until the peer closes, is idle for the keep-alive timeout, or a request or
+  // response closes the connection; then closes the socket. Past the limit: answers 503 with
+  // what `refusal_body` gives (an ErrorBody) and closes the socket.
+  void Serve(int sock, const ServeRequest& serve_request,
              const std::function<std::string()>& refusal_body);
 
-  // Called on the connection's own worker thread, from within `serve`: the request has been
-  // read whole (no deadline while it is handled), and its response has been sent (the deadline
-  // for the next one starts). Unless the connection is closing, ResponseSent then waits for the
-  // next request to start arriving (see AwaitRequest), closing the connection when it is idle
-  // for the keep-alive timeout.
+  // Called on the connection's own worker thread, from within `serve_request`: the request has
+  // been read whole (no deadline while it is handled), and its response has been sent (the
+  // deadline for the next one starts; `connection_closing`: nothing more is read from it).
   void RequestRead();
   void ResponseSent(bool connection_closing);
   // Called on the connection's own worker thread: the connection is reset, and the response
@@ -98,11 +104,13 @@ class Connections {
     bool reading = true;  // waiting for, or reading, a request: its deadline applies
     SteadyClock::time_point deadline;
     bool timed_out = false;
+    bool closing = false;  // its last response closed it (its worker's alone)
   };
 
   // Sleeps until `sock` has something to read (true) or has been idle for the keep-alive
-  // timeout (false). cpp-httplib's own wait between requests polls every 10 ms and naps 1 ms:
-  // with hundreds of idle connections, that alone keeps the cores busy.
+  // timeout (false): an idle connection costs nothing until it speaks. (cpp-httplib's own wait
+  // between requests polls every 10 ms and naps 1 ms: with hundreds of idle connections, that
+  // alone kept the cores busy.)
   bool AwaitRequest(int sock) const;
   void Watch();
   SteadyClock::time_point NextDeadline() const;

@@ -4,11 +4,13 @@
 #include "gcsim/http/server.h"
 
 #include <httplib.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cctype>
 #include <cerrno>
+#include <charconv>
 #include <condition_variable>
 #include <csignal>
 #include <cstring>
@@ -16,8 +18,6 @@
 #include <optional>
 #include <thread>
 #include <unordered_map>
-
-#include <sys/socket.h>
 
 #include "audiohook.h"
 #include "channel_sockets.h"
@@ -36,12 +36,14 @@
 
 namespace gcsim::http {
 
-// cpp-httplib's own handling of an accepted connection (its keep-alive loop). It hands the
-// socket to nothing but this private virtual; gcsim overrides it to know each connection's socket
-// (deadlines, the connection limit, closing at Stop) and then runs the library's code, reached
-// by its exported name since a private member cannot be called from the override.
-bool LibraryServeConnection(httplib::Server* server, socket_t sock) __asm__(
-    "_ZN7httplib6Server24process_and_close_socketEi");
+// cpp-httplib's parsing and answering of one request from a stream. gcsim runs the keep-alive
+// loop itself (Connections::Serve) and calls this private member by its exported name.
+// clang-format off
+bool LibraryServeRequest(httplib::Server* server, httplib::Stream& stream, bool close_connection,
+                         bool& connection_closed,
+                         const std::function<void(httplib::Request&)>& setup_request)
+    __asm__("_ZN7httplib6Server15process_requestERNS_6StreamEbRbRKSt8functionIFvRNS_7RequestEEE");
+// clang-format on
 
 namespace {
 
@@ -49,8 +51,8 @@ using nlohmann::json;
 namespace codes = core::codes;
 
 constexpr char kCorrelationHeader[] = "ININ-Correlation-Id";
-// A keep-alive connection is never closed for having served too many requests: with
-// cpp-httplib's default of 5, clients reconnect constantly.
+// What the Keep-Alive header says of the requests a connection may serve: gcsim never closes one
+// for their number (with cpp-httplib's default of 5, clients reconnected constantly).
 constexpr size_t kKeepAliveMaxCount = 1'000'000'000;
 // What the rate headers say for a request charged to no client.
 constexpr int kUnchargedResetSeconds = 60;
@@ -69,6 +71,13 @@ bool IsAllDigits(std::string_view text) {
 bool ReadsBody(const std::string& method) {
   return method == "POST" || method == "PUT" || method == "PATCH" || method == "DELETE" ||
          method == "PRI";
+}
+
+// Whether a decimal number (all digits) is at most `limit`.
+bool FitsIn(std::string_view digits, size_t limit) {
+  size_t value = 0;
+  const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+  return error == std::errc() && end == digits.data() + digits.size() && value <= limit;
 }
 
 std::string_view Trim(std::string_view text) {
@@ -121,9 +130,16 @@ class HttpServer final : public httplib::Server {
       : connections_(connections), refusal_body_(std::move(refusal_body)) {}
 
  private:
+  // The one way cpp-httplib hands over an accepted connection.
   bool process_and_close_socket(socket_t sock) override {
-    return connections_.Serve(
-        sock, [&] { return LibraryServeConnection(this, sock); }, refusal_body_);
+    connections_.Serve(
+        sock,
+        [this](httplib::Stream& stream, bool& connection_closed) {
+          return LibraryServeRequest(this, stream, /*close_connection=*/false, connection_closed,
+                                     nullptr);
+        },
+        refusal_body_);
+    return true;
   }
 
   Connections& connections_;
@@ -210,6 +226,11 @@ class ServerImpl final : public Server {
     http_.new_task_queue = [this] {
       return new WorkerPool(options_.threads, options_.max_connections + kRefusalWorkers);
     };
+    // cpp-httplib offers keep-alive on answers gcsim closes the connection after.
+    http_.set_post_routing_handler([](const httplib::Request&, httplib::Response& res) {
+      if (AsciiLower(res.get_header_value("Connection")) == "close")
+        res.headers.erase("Keep-Alive");
+    });
     // After each response: the deadline for the connection's next request starts.
     http_.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
       connections_.ResponseSent(ClosesAfter(req, res));
@@ -409,6 +430,12 @@ class ServerImpl final : public Server {
       if (options_.journal) Record(ex, reply.status);
       return httplib::Server::HandlerResponse::Handled;
     }
+    if (lengths == 1 && ReadsBody(req.method) &&
+        !FitsIn(Trim(req.get_header_value("Content-Length")), options_.max_body_bytes)) {
+      // Answered before the body arrives: cpp-httplib would first read and discard all of it.
+      RefuseBody(req, res, 413);
+      return httplib::Server::HandlerResponse::Handled;
+    }
     if (AsciiLower(Trim(req.get_header_value("Content-Type"))).rfind("multipart/", 0) == 0) {
       // Nothing gcsim serves takes multipart bodies; cpp-httplib would parse them for us.
       Exchange ex = NewExchange(req);
@@ -441,8 +468,12 @@ class ServerImpl final : public Server {
       return !too_large;
     });
     if (read) return Handle(req, res, body);
-    // What is left of the body on the connection cannot be told from the next request.
-    const int status = too_large || res.status == 413 ? 413 : 400;
+    RefuseBody(req, res, too_large || res.status == 413 ? 413 : 400);
+  }
+
+  // A body too large or badly encoded: what is left of it on the connection cannot be told from
+  // the next request, so the connection closes after the answer.
+  void RefuseBody(const httplib::Request& req, httplib::Response& res, int status) {
     Exchange ex = NewExchange(req);
     Respond(JsonReply(ErrorBody(StatusForHttpError(status, options_.max_body_bytes),
                                 ex.correlation_id, {}, status),
@@ -453,21 +484,8 @@ class ServerImpl final : public Server {
   }
 
   // What follows a badly framed request on its connection cannot be trusted to start the next
-  // one. cpp-httplib 0.11 closes a connection only when writing a response fails, so the body
-  // goes out through a content provider that reports failure once everything is written.
-  static void CloseAfterResponse(httplib::Response& res) {
-    auto body = std::make_shared<std::string>(std::move(res.body));
-    res.body.clear();
-    res.set_header("Connection", "close");
-    if (body->empty()) *body = "{}";
-    const std::string type = res.get_header_value("Content-Type");
-    res.headers.erase("Content-Type");  // the provider sets it again
-    res.set_content_provider(body->size(), type,
-                             [body](size_t offset, size_t length, httplib::DataSink& sink) {
-                               sink.write(body->data() + offset, length);
-                               return false;
-                             });
-  }
+  // one: the connection closes once the answer is written (Connections::Serve).
+  static void CloseAfterResponse(httplib::Response& res) { res.set_header("Connection", "close"); }
 
   // Serves a request read off a connection; a reset or close fault then befalls the connection.
   void Handle(const httplib::Request& req, httplib::Response& res, std::string_view body) {
@@ -832,6 +850,8 @@ class ServerImpl final : public Server {
                                 ex.correlation_id, {}, status),
                       status),
             ex, std::nullopt, res);
+    // The library refused what it read: where the next request would start is not known.
+    CloseAfterResponse(res);
     if (options_.journal) Record(ex, status);
     return httplib::Server::HandlerResponse::Handled;
   }
