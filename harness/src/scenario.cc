@@ -490,6 +490,11 @@ Result<Scenario> ParseScenario(const json& value, const std::string& path) {
     scenario.faults.push_back(item);
     return Status::Ok();
   });
+  if (in.ok() && scenario.faults.size() > core::FaultBook::kMaxEpisodes) {
+    in.Fail(in.At("faults"), "at most " + std::to_string(core::FaultBook::kMaxEpisodes) +
+                                 " episodes (" + std::to_string(scenario.faults.size()) +
+                                 " given)");
+  }
   if (const json* reaper = in.Get("reaper")) {
     Status read = ReadReaper(*reaper, "/reaper", scenario.reaper.emplace());
     if (!read.ok()) return InvalidArgumentError(path + ": " + read.message());

@@ -109,6 +109,36 @@ TEST_F(FaultsTest, BadEpisodesAreRefusedWholeAndDeleteClearsThem) {
   EXPECT_EQ(Get("/api/v2/conversations/" + kConversationId, Token()).status, 200);
 }
 
+// Every request is matched against every episode held: the book holds at most 1000, and a body
+// with "faults" says nothing else (a misspelt key beside it would be lost silently).
+TEST_F(FaultsTest, TheBookHoldsAThousandEpisodesAndABatchSaysNothingElse) {
+  const auto batch = [](size_t count) {
+    json faults = json::array();
+    for (size_t i = 0; i < count; ++i)
+      faults.push_back({{"kind", "status"}, {"route", "/nowhere"}});
+    return json{{"faults", faults}};
+  };
+  const Response too_many = AddFault(batch(1001));
+  ExpectErrorBody(too_many, 400);
+  EXPECT_NE(too_many.body.find("at most 1000 fault episodes"), std::string::npos) << too_many.body;
+  EXPECT_TRUE(Get("/sim/v1/faults").Json()["faults"].empty());  // all or nothing
+
+  ASSERT_EQ(AddFault(batch(999)).status, 200);
+  ASSERT_EQ(AddFault({{"kind", "status"}, {"route", "/nowhere"}}).status, 200);
+  const Response full = AddFault({{"kind", "status"}});
+  ExpectErrorBody(full, 400);
+  EXPECT_NE(full.body.find("1000 held"), std::string::npos) << full.body;
+  EXPECT_EQ(Get("/sim/v1/faults").Json()["faults"].size(), 1000u);
+  EXPECT_EQ(Send("DELETE", "/sim/v1/faults").status, 204);
+
+  json extra = batch(1);
+  extra["fualts"] = json::array({{{"kind", "throttle"}}});
+  const Response refused = AddFault(extra);
+  ExpectErrorBody(refused, 400);
+  EXPECT_NE(refused.body.find("/fualts: unknown field"), std::string::npos) << refused.body;
+  EXPECT_TRUE(Get("/sim/v1/faults").Json()["faults"].empty());
+}
+
 // A latency fault holds the answer until the manual clock reaches it; the request was
 // carried out when it came (the journal says when), and other clients are not held up.
 TEST_F(FaultsTest, LatencyHoldsTheAnswerUntilTheClockReachesIt) {

@@ -205,6 +205,22 @@ FaultEpisode FaultBook::Add(FaultEpisode episode) {
   return episode;
 }
 
+Result<std::vector<FaultEpisode>> FaultBook::Add(std::vector<FaultEpisode> episodes) {
+  std::lock_guard lock(mu_);
+  if (episodes.size() > kMaxEpisodes - std::min(episodes_.size(), kMaxEpisodes)) {
+    return InvalidArgumentError(
+        "at most " + std::to_string(kMaxEpisodes) + " fault episodes are held at once (" +
+        std::to_string(episodes_.size()) + " held, " + std::to_string(episodes.size()) +
+        " more asked); DELETE /sim/v1/faults clears them");
+  }
+  for (FaultEpisode& episode : episodes) {
+    episode.id = "fault-" + std::to_string(next_id_++);
+    episode.hits = 0;
+    episodes_.push_back(episode);
+  }
+  return episodes;
+}
+
 std::vector<FaultEpisode> FaultBook::List() const {
   std::lock_guard lock(mu_);
   return episodes_;

@@ -285,6 +285,14 @@ Reply AddFaults(const ControlPlane& c, Exchange& ex) {
   const TimePoint now = c.simulator->clock().Now();
   const bool many = ex.json.contains("faults");
   if (many && !ex.json["faults"].is_array()) return BadRequest(ex, "/faults: expected an array");
+  if (many && ex.json.size() > 1) {
+    for (const auto& [key, value] : ex.json.items()) {
+      if (key == "faults") continue;
+      std::string field = key;
+      Truncate(field, 100);
+      return BadRequest(ex, "/" + field + ": unknown field (a body with \"faults\" has no other)");
+    }
+  }
   const json items = many ? ex.json["faults"] : json::array({ex.json});
   std::vector<core::FaultEpisode> parsed;
   for (size_t i = 0; i < items.size(); ++i) {
@@ -292,11 +300,11 @@ Reply AddFaults(const ControlPlane& c, Exchange& ex) {
     if (!episode.ok()) return BadRequest(ex, episode.status().message());
     parsed.push_back(std::move(*episode));
   }
+  auto filed = c.simulator->faults().Add(std::move(parsed));
+  if (!filed.ok()) return BadRequest(ex, filed.status().message());
   json added = json::array();
-  for (core::FaultEpisode& episode : parsed) {
-    added.push_back(core::ToJson(c.simulator->faults().Add(std::move(episode))));
-  }
-  ex.journal.effect = Join({"faults added: ", std::to_string(parsed.size())}, "");
+  for (const core::FaultEpisode& episode : *filed) added.push_back(core::ToJson(episode));
+  ex.journal.effect = Join({"faults added: ", std::to_string(filed->size())}, "");
   return JsonReply({{"faults", std::move(added)}});
 }
 

@@ -147,6 +147,16 @@ TEST(ParseScenarioTest, ARunMustEndBeforeTheClockStops) {
   EXPECT_EQ(ErrorOf(s), "");
 }
 
+TEST(ParseScenarioTest, AtMostAThousandFaultEpisodes) {
+  json s = Minimal();
+  s["faults"] = json::array();
+  for (int i = 0; i < 1000; ++i) s["faults"].push_back({{"kind", "status"}});
+  EXPECT_EQ(ErrorOf(s), "");
+  s["faults"].push_back({{"kind", "status"}});
+  EXPECT_NE(ErrorOf(s).find("/faults: at most 1000 episodes (1001 given)"), std::string::npos)
+      << ErrorOf(s);
+}
+
 TEST(ParseScenarioTest, NothingMayBeTimedAfterTheRunEnds) {
   json s = Minimal();
   s["expect"] = json::parse(R"([{"metric": "drops", "at": "13m", "equals": 0}])");

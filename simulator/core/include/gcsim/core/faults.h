@@ -85,8 +85,13 @@ class FaultBook {
  public:
   explicit FaultBook(uint64_t seed) : rng_(seed ^ 0xfa'17'5eedULL) {}
 
+  // The most episodes held at once: every request is matched against each of them.
+  static constexpr size_t kMaxEpisodes = 1000;
+
   // Files an episode and returns it with its id.
   FaultEpisode Add(FaultEpisode episode);
+  // Files episodes, all or none: none when they would take the book past kMaxEpisodes.
+  Result<std::vector<FaultEpisode>> Add(std::vector<FaultEpisode> episodes);
   std::vector<FaultEpisode> List() const;
   void Clear();
   // Hits of every episode ever added, cleared ones included.
