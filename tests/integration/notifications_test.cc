@@ -507,7 +507,11 @@ TEST_F(NotificationsTest, OneConnectionPerChannelAndUnknownChannelsAreRefused) {
                                   {"Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="}});
   ASSERT_TRUE(refused);
   EXPECT_EQ(refused->status, 404);
-  EXPECT_EQ(json::parse(refused->body, nullptr, false).value("code", ""), "not.found") << refused->body;
+  const json body = json::parse(refused->body, nullptr, false);
+  EXPECT_EQ(body.value("code", ""), "not.found") << refused->body;
+  // Like every answer of the API, it carries a correlation id, in the body and the header.
+  EXPECT_EQ(body.value("contextId", "").size(), 36u) << refused->body;
+  EXPECT_EQ(refused->get_header_value("ININ-Correlation-Id"), body.value("contextId", ""));
 }
 
 TEST_F(NotificationsTest, AnExpiredChannelSaysSoAndCloses) {

@@ -39,7 +39,9 @@ constexpr std::string_view kChannelsPrefix = "/channels/";
 // callbacks that hold it weakly.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, Notifications& hub) : ws_(std::move(socket)), hub_(hub) {}
+  Session(tcp::socket socket, Notifications& hub,
+          const ChannelSockets::CorrelationIds& correlation_ids)
+      : ws_(std::move(socket)), hub_(hub), correlation_ids_(correlation_ids) {}
   ~Session() {
     if (session_) hub_.Detach(channel_id_, session_);
   }
@@ -129,13 +131,15 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void Refuse(bhttp::status status, const std::string& why) {
     auto response = std::make_shared<bhttp::response<bhttp::string_body>>(status, request_.version());
+    const std::string correlation_id = correlation_ids_();
     response->set(bhttp::field::content_type, "application/json");
-    response->body() = ErrorBody(core::ApiStatus(status == bhttp::status::not_found
-                                                     ? core::codes::kNotFound
-                                                     : core::codes::kBadRequest,
-                                                 why),
-                                 "")
-                           .dump();
+    response->set("ININ-Correlation-Id", correlation_id);
+    response->body() =
+        ErrorBody(core::ApiStatus(status == bhttp::status::not_found ? core::codes::kNotFound
+                                                                     : core::codes::kBadRequest,
+                                  why),
+                  correlation_id)
+            .dump();
     response->keep_alive(false);
     response->prepare_payload();
     bhttp::async_write(ws_.next_layer(), *response,
@@ -184,6 +188,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   websocket::stream<beast::tcp_stream> ws_;
   Notifications& hub_;
+  const ChannelSockets::CorrelationIds correlation_ids_;
   beast::flat_buffer buffer_;
   beast::flat_buffer in_;
   bhttp::request<bhttp::string_body> request_;
@@ -199,7 +204,8 @@ class Session : public std::enable_shared_from_this<Session> {
 
 class ChannelSockets::Impl {
  public:
-  Impl(Notifications& hub, std::string host) : hub_(hub), host_(std::move(host)) {}
+  Impl(Notifications& hub, std::string host, CorrelationIds correlation_ids)
+      : hub_(hub), host_(std::move(host)), correlation_ids_(std::move(correlation_ids)) {}
   ~Impl() { Stop(); }
 
   Result<int> Start() {
@@ -238,7 +244,7 @@ class ChannelSockets::Impl {
       if (ec == asio::error::operation_aborted) return;
       if (!ec) {
         std::erase_if(sessions_, [](const std::weak_ptr<Session>& weak) { return weak.expired(); });
-        auto session = std::make_shared<Session>(std::move(socket), hub_);
+        auto session = std::make_shared<Session>(std::move(socket), hub_, correlation_ids_);
         sessions_.push_back(session);
         session->Start();
       }
@@ -256,6 +262,7 @@ class ChannelSockets::Impl {
 
   Notifications& hub_;
   const std::string host_;
+  const CorrelationIds correlation_ids_;
   asio::io_context io_{1};
   tcp::acceptor acceptor_{io_};
   asio::steady_timer pump_{io_};
@@ -263,8 +270,8 @@ class ChannelSockets::Impl {
   std::thread thread_;
 };
 
-ChannelSockets::ChannelSockets(Notifications& hub, std::string host)
-    : impl_(std::make_unique<Impl>(hub, std::move(host))) {}
+ChannelSockets::ChannelSockets(Notifications& hub, std::string host, CorrelationIds correlation_ids)
+    : impl_(std::make_unique<Impl>(hub, std::move(host), std::move(correlation_ids))) {}
 ChannelSockets::~ChannelSockets() = default;
 Result<int> ChannelSockets::Start() { return impl_->Start(); }
 void ChannelSockets::Stop() { impl_->Stop(); }

@@ -4,6 +4,7 @@
 // follow the simulator's clock closely whether it is real, scaled or advanced by hand.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -14,8 +15,11 @@ namespace gcsim::http {
 
 class ChannelSockets {
  public:
+  // Gives the correlation id of an answer (the HTTP API's own sequence).
+  using CorrelationIds = std::function<std::string()>;
+
   // `hub` must outlive this.
-  ChannelSockets(Notifications& hub, std::string host);
+  ChannelSockets(Notifications& hub, std::string host, CorrelationIds correlation_ids);
   ~ChannelSockets();
 
   // Listens on `host`, any free port, and starts the thread; returns the port.

@@ -203,7 +203,7 @@ class ServerImpl final : public Server {
         http_(connections_, [this] { return RefusalBody(); }),
         correlation_ids_(options_.seed ^ 0xc0'44e1'a710'0000ULL),
         notifications_(sim_, options_.seed),
-        channel_sockets_(notifications_, options_.host) {
+        channel_sockets_(notifications_, options_.host, [this] { return NextCorrelationId(); }) {
     AddGenesysRoutes(router_, sim_);
     AddNotificationRoutes(router_, notifications_);
     AddControlRoutes(router_, ControlPlane{.simulator = options_.simulator,
@@ -389,9 +389,13 @@ class ServerImpl final : public Server {
     ex.query = query != nullptr ? query : &req.params;
     ex.authorization = req.get_header_value("Authorization");
     ex.content_type = req.get_header_value("Content-Type");
-    std::lock_guard lock(ids_mu_);
-    ex.correlation_id = correlation_ids_.NextUuid();
+    ex.correlation_id = NextCorrelationId();
     return ex;
+  }
+
+  std::string NextCorrelationId() {
+    std::lock_guard lock(ids_mu_);
+    return correlation_ids_.NextUuid();
   }
 
   // Runs before cpp-httplib reads a body, which it does by its own rules: it accepts framings
@@ -858,16 +862,11 @@ class ServerImpl final : public Server {
 
   // What a connection past max_connections is told before it is closed.
   std::string RefusalBody() {
-    Exchange ex;
-    {
-      std::lock_guard lock(ids_mu_);
-      ex.correlation_id = correlation_ids_.NextUuid();
-    }
-    return ErrorBody(core::ApiStatus(codes::kUnavailable,
-                                     "gcsim is serving its limit of " +
-                                         std::to_string(options_.max_connections) +
-                                         " connections; retry shortly."),
-                     ex.correlation_id, {}, 503)
+    return ErrorBody(
+               core::ApiStatus(codes::kUnavailable, "gcsim is serving its limit of " +
+                                                        std::to_string(options_.max_connections) +
+                                                        " connections; retry shortly."),
+               NextCorrelationId(), {}, 503)
         .dump();
   }
 
