@@ -9,6 +9,9 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <optional>
+#include <tuple>
+#include <utility>
 
 namespace gcsim::http {
 namespace {
@@ -34,8 +37,9 @@ bool AwaitSocket(int sock, short events, int timeout_ms) {
 
 // A connection's bytes as cpp-httplib reads them, one request at a time. What a read brings
 // beyond the request being parsed (the next, pipelined request) stays here for the next one:
-// cpp-httplib's own stream lives for one request and drops it. Writes never block for longer
-// than the write timeout, however slowly the peer reads.
+// cpp-httplib's own stream lives for one request and drops it. Reads and writes try the socket
+// first and wait only when it is not ready (the library polls before each), and a write never
+// blocks for longer than the write timeout, however slowly the peer reads.
 class ConnectionStream final : public httplib::Stream {
  public:
   explicit ConnectionStream(int sock) : sock_(sock) {}
@@ -50,11 +54,10 @@ class ConnectionStream final : public httplib::Stream {
 
   ssize_t read(char* ptr, size_t size) override {
     if (!Buffered()) {
-      if (!AwaitSocket(sock_, POLLIN, kReadTimeoutMs)) return -1;
       // A large read goes straight to the caller; a small one (a line, byte by byte) fills the
       // buffer.
-      if (size >= buffer_.size()) return Receive(ptr, size);
-      const ssize_t got = Receive(buffer_.data(), buffer_.size());
+      if (size >= buffer_.size()) return Transfer(::recv, POLLIN, kReadTimeoutMs, ptr, size);
+      const ssize_t got = Transfer(::recv, POLLIN, kReadTimeoutMs, buffer_.data(), buffer_.size());
       if (got <= 0) return got;
       begin_ = 0;
       end_ = static_cast<size_t>(got);
@@ -65,33 +68,40 @@ class ConnectionStream final : public httplib::Stream {
     return static_cast<ssize_t>(n);
   }
 
+  // What fits in the socket now is sent; the caller writes the rest.
   ssize_t write(const char* ptr, size_t size) override {
-    while (AwaitSocket(sock_, POLLOUT, kWriteTimeoutMs)) {
-      // Never blocking: what fits now is sent, the caller writes the rest.
-      const ssize_t sent = ::send(sock_, ptr, size, MSG_NOSIGNAL | MSG_DONTWAIT);
-      if (sent >= 0 || (errno != EAGAIN && errno != EINTR)) return sent;
-    }
-    return -1;
+    return Transfer(::send, POLLOUT, kWriteTimeoutMs, ptr, size);
   }
 
+  // The library asks for both addresses on every request; they are the connection's.
   void get_remote_ip_and_port(std::string& ip, int& port) const override {
-    Address(::getpeername, ip, port);
+    if (!remote_) remote_ = Address(::getpeername);
+    std::tie(ip, port) = *remote_;
   }
   void get_local_ip_and_port(std::string& ip, int& port) const override {
-    Address(::getsockname, ip, port);
+    if (!local_) local_ = Address(::getsockname);
+    std::tie(ip, port) = *local_;
   }
   socket_t socket() const override { return sock_; }
 
  private:
-  ssize_t Receive(char* into, size_t size) const {
-    ssize_t got;
-    do {
-      got = ::recv(sock_, into, size, 0);
-    } while (got < 0 && errno == EINTR);
-    return got;
+  using Endpoint = std::pair<std::string, int>;
+
+  // recv or send without blocking, waiting up to `timeout_ms` for `ready` whenever the socket
+  // is not; -1 when it never became ready.
+  template <typename Call, typename Bytes>
+  ssize_t Transfer(Call call, short ready, int timeout_ms, Bytes* data, size_t size) const {
+    while (true) {
+      const ssize_t n = call(sock_, data, size, MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (n >= 0) return n;
+      if (errno == EINTR) continue;
+      if ((errno != EAGAIN && errno != EWOULDBLOCK) || !AwaitSocket(sock_, ready, timeout_ms)) {
+        return -1;
+      }
+    }
   }
 
-  void Address(int (*name)(int, sockaddr*, socklen_t*), std::string& ip, int& port) const {
+  Endpoint Address(int (*name)(int, sockaddr*, socklen_t*)) const {
     sockaddr_storage address{};
     socklen_t length = sizeof(address);
     std::array<char, NI_MAXHOST> host{};
@@ -99,16 +109,17 @@ class ConnectionStream final : public httplib::Stream {
     if (name(sock_, reinterpret_cast<sockaddr*>(&address), &length) != 0 ||
         ::getnameinfo(reinterpret_cast<sockaddr*>(&address), length, host.data(), host.size(),
                       service.data(), service.size(), NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
-      return;
+      return {};
     }
-    ip = host.data();
-    port = std::atoi(service.data());
+    return {host.data(), std::atoi(service.data())};
   }
 
   const int sock_;
   std::array<char, 4096> buffer_{};
   size_t begin_ = 0;
   size_t end_ = 0;
+  mutable std::optional<Endpoint> remote_;
+  mutable std::optional<Endpoint> local_;
 };
 
 void SendAll(int sock, const std::string& bytes) {
