@@ -1,6 +1,14 @@
 #include "gcsim/common/routes.h"
 
+#include <algorithm>
+
 namespace gcsim::routes {
+
+bool IsServed(std::string_view pattern) {
+  const std::string_view ui = kSimUi.substr(0, kSimUi.size() - 1);  // "/sim/v1/ui" redirects
+  return std::find(std::begin(kAll), std::end(kAll), pattern) != std::end(kAll) ||
+         pattern.substr(0, ui.size()) == ui;
+}
 
 std::string FillPath(std::string_view pattern, std::initializer_list<std::string_view> values) {
   std::string out;

@@ -40,6 +40,12 @@ void Router::Add(Route route) {
   it->routes.push_back(std::move(route));
 }
 
+std::vector<std::string> Router::Patterns() const {
+  std::vector<std::string> patterns;
+  for (const Pattern& pattern : patterns_) patterns.push_back(pattern.routes.front().pattern);
+  return patterns;
+}
+
 Router::Match Router::Find(std::string_view method, std::string_view path) const {
   const std::vector<std::string_view> parts = SplitPath(path);
   const Pattern* best = nullptr;

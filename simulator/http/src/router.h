@@ -53,6 +53,8 @@ class Router {
   // HEAD is served as GET. When several patterns fit a path, the one with a literal segment
   // earliest wins: /api/v2/conversations/calls is not a conversation id.
   Match Find(std::string_view method, std::string_view path) const;
+  // Every pattern added, once each.
+  std::vector<std::string> Patterns() const;
 
  private:
   struct Segment {

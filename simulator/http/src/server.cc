@@ -378,6 +378,14 @@ class ServerImpl final : public Server {
     return {res.status, {res.headers.begin(), res.headers.end()}, std::move(res.body)};
   }
 
+  // A route served that routes::kAll does not list (empty when there is none).
+  std::string UnlistedRoute() const {
+    for (const std::string& pattern : router_.Patterns()) {
+      if (!routes::IsServed(pattern)) return pattern;
+    }
+    return "";
+  }
+
  private:
   // `body` and `query` must outlive the exchange.
   Exchange NewExchange(const httplib::Request& req, std::string_view body = {},
@@ -912,7 +920,12 @@ Result<std::unique_ptr<Server>> Server::Create(ServerOptions options) {
       static_cast<Clock*>(options.manual_clock) != &options.simulator->clock()) {
     return InvalidArgumentError("ServerOptions.manual_clock must be the simulator's clock");
   }
-  return std::unique_ptr<Server>(new ServerImpl(std::move(options)));
+  auto server = std::make_unique<ServerImpl>(std::move(options));
+  // A route missing from routes::kAll could not be named by a fault episode.
+  if (const std::string unlisted = server->UnlistedRoute(); !unlisted.empty()) {
+    return InternalError("route " + unlisted + " is missing from routes::kAll");
+  }
+  return std::unique_ptr<Server>(std::move(server));
 }
 
 }  // namespace gcsim::http

@@ -56,7 +56,12 @@ TEST(FaultsTest, BadEpisodesSayWhichFieldAndWhy) {
       {json{{"kind", "reset"}, {"method", "patch"}},
        "/method: \"patch\" is no method gcsim serves"},
       {json{{"kind", "reset"}, {"method", "PACTH"}}, "(GET, HEAD, POST, PUT, PATCH or DELETE)"},
-      {json{{"kind", "reset"}, {"route", "api/v2/conversations"}}, "/route: a route template"},
+      {json{{"kind", "reset"}, {"route", "api/v2/conversations"}},
+       "/route: \"api/v2/conversations\" is no route gcsim serves"},
+      {json{{"kind", "reset"}, {"route", "/api/v2/conversations/{id}"}},
+       "is no route gcsim serves"},
+      {json{{"kind", "reset"}, {"route", "/api/v2/conversations/calls/{conversationId}/"}},
+       "is no route gcsim serves"},
   };
   for (const auto& [value, wanted] : cases) {
     const auto episode = ParseFault(value, kNow);

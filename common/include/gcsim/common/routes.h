@@ -74,6 +74,54 @@ inline constexpr std::string_view kSimFaults = "/sim/v1/faults";
 inline constexpr std::string_view kSimUi = "/sim/v1/ui/";
 inline constexpr std::string_view kSimUiView = "/sim/v1/ui/view";
 
+// Every route above, as the journal and fault episodes name them.
+inline constexpr std::string_view kAll[] = {
+    kOAuthToken,
+    kConversation,
+    kConversationParticipant,
+    kConversationDisconnect,
+    kCalls,
+    kCall,
+    kCallParticipants,
+    kCallParticipant,
+    kConversations,
+    kUserMe,
+    kUser,
+    kUserRoutingStatus,
+    kRoutingQueues,
+    kCallParticipantReplace,
+    kCallParticipantConsult,
+    kCallConference,
+    kCallParticipantCommunication,
+    kCallParticipantCommunicationWrapup,
+    kCallParticipantWrapup,
+    kCallParticipantWrapupCodes,
+    kWrapupCodes,
+    kQueueWrapupCodes,
+    kNotificationChannels,
+    kNotificationChannel,
+    kNotificationSubscriptions,
+    kNotificationTopics,
+    kConversationDetailsQuery,
+    kConversationDetails,
+    kQueueObservationsQuery,
+    kSimHealth,
+    kSimReset,
+    kSimClock,
+    kSimClockAdvance,
+    kSimState,
+    kSimLegMedia,
+    kSimMedia,
+    kSimJournal,
+    kSimMetrics,
+    kSimFaults,
+    kSimUi,
+    kSimUiView,
+};
+
+// Whether gcsim serves `pattern`: one of kAll, or a file of the live view (under kSimUi).
+bool IsServed(std::string_view pattern);
+
 // `pattern` with its {name} segments replaced by `values`, in order; values go in as given
 // (encode them first when they may hold '/' or '?'). Missing values leave "{name}" in place.
 std::string FillPath(std::string_view pattern, std::initializer_list<std::string_view> values);
