@@ -8,8 +8,9 @@
 #include <zlib.h>
 
 #include <fstream>
-#include <sstream>
 #include <future>
+#include <sstream>
+#include <tuple>
 
 #include "child_process.h"
 #include "raw_connection.h"
@@ -409,6 +410,89 @@ TEST_F(HostileTest, AContentLengthPastTheLimitIsAnsweredWithoutItsBody) {
     EXPECT_TRUE(connection.ClosedByServer());
   }
   ExpectAlive();
+}
+
+// cpp-httplib keeps a line it reads without bound (a line of a gigabyte took the process down):
+// a request's line and headers are held to 64 KiB. The answer comes while the line is still
+// arriving, and its connection closes.
+TEST_F(HostileTest, AnEndlessRequestLineOrHeaderIsRefusedBeforeItEnds) {
+  const std::vector<std::tuple<const char*, std::string, int>> cases = {
+      {"request line", "GET /", 431},
+      {"header", "GET /sim/v1/health HTTP/1.1\r\nHost: gcsim\r\nX-Long: ", 431},
+      {"many headers", "GET /sim/v1/health HTTP/1.1\r\nHost: gcsim\r\n", 431},
+  };
+  for (const auto& [name, start, status] : cases) {
+    SCOPED_TRACE(name);
+    RawConnection connection(port_);
+    ASSERT_TRUE(connection.Send(start));
+    // 8 MiB, and never the line's (or the headers') end: the server must not wait for it.
+    const std::string chunk = std::string(name) == "many headers"
+                                  ? [] {
+                                      std::string lines;
+                                      while (lines.size() < 65536) lines += "X-h: v\r\n";
+                                      return lines;
+                                    }()
+                                  : std::string(65536, 'a');
+    auto sender = std::async(std::launch::async, [&connection, chunk = chunk] {
+      for (int i = 0; i < 128 && connection.Send(chunk);) ++i;
+    });
+    const Response response = connection.Read();
+    ExpectErrorBody(response, status);
+    EXPECT_EQ(response.Header("Connection"), "close");
+    sender.wait();
+  }
+  ExpectAlive();
+}
+
+// What a client says of its connection is read as HTTP says (any case, a list, HTTP/1.0's
+// default), and every answer says what becomes of the connection.
+TEST_F(HostileTest, EveryAnswerSaysWhatBecomesOfItsConnection) {
+  const std::string health = "GET /sim/v1/health HTTP/1.1\r\nHost: gcsim\r\n\r\n";
+  for (const std::string request :
+       {"GET /sim/v1/health HTTP/1.1\r\nHost: gcsim\r\nConnection: Close\r\n\r\n",
+        "GET /sim/v1/health HTTP/1.1\r\nHost: gcsim\r\nConnection: keep-alive, close\r\n\r\n",
+        "GET /sim/v1/health HTTP/1.1\r\nHost: gcsim\r\nConnection: keep-alive\r\n"
+        "Connection: close\r\n\r\n",
+        "GET /sim/v1/health HTTP/1.0\r\nHost: gcsim\r\n\r\n"}) {
+    SCOPED_TRACE(request);
+    RawConnection connection(port_);
+    const Response response = connection.Exchange(request + health);
+    EXPECT_EQ(response.status, 200);
+    EXPECT_EQ(response.Header("Connection"), "close");
+    EXPECT_FALSE(response.HasHeader("Keep-Alive"));
+    EXPECT_TRUE(connection.ClosedByServer());  // the request after it was not answered
+  }
+  // HTTP/1.0 that asks to keep the connection is told it is kept, and it is.
+  RawConnection kept(port_);
+  const std::string keep =
+      "GET /sim/v1/health HTTP/1.0\r\nHost: gcsim\r\nConnection: keep-alive\r\n\r\n";
+  const Response first = kept.Exchange(keep + keep);
+  EXPECT_EQ(first.status, 200);
+  EXPECT_EQ(first.Header("Connection"), "keep-alive");
+  EXPECT_EQ(kept.Read().status, 200);
+}
+
+// cpp-httplib 0.11 takes a chunked body that lacks its last chunk, and would read what follows
+// as the next request (a request smuggled inside a body): a chunked request's connection closes
+// after its answer.
+TEST_F(HostileTest, AChunkedRequestsConnectionClosesAfterItsAnswer) {
+  RawConnection connection(port_);
+  const Response response = connection.Exchange(
+      "POST /sim/v1/clock/advance HTTP/1.1\r\nHost: gcsim\r\nContent-Type: application/json\r\n"
+      "Transfer-Encoding: chunked\r\n\r\nb\r\n{\"by\":\"1s\"}XX\r\n"
+      "POST /sim/v1/reset HTTP/1.1\r\nHost: gcsim\r\n\r\n");
+  EXPECT_EQ(response.Header("Connection"), "close");
+  EXPECT_TRUE(connection.ClosedByServer());  // the smuggled reset was not answered
+}
+
+// A body announced past the limit is refused at once, not invited with 100 Continue.
+TEST_F(HostileTest, AnOversizedBodyIsNotInvitedWith100Continue) {
+  RawConnection connection(port_);
+  const Response response = connection.Exchange(
+      "POST /sim/v1/clock/advance HTTP/1.1\r\nHost: gcsim\r\nContent-Type: application/json\r\n"
+      "Expect: 100-continue\r\nContent-Length: 5000000\r\n\r\n");
+  ExpectErrorBody(response, 413, "request.entity.too.large");
+  EXPECT_TRUE(connection.ClosedByServer());
 }
 
 std::string Gzip(const std::string& text) {

@@ -19,11 +19,13 @@ namespace {
 // The connection the current worker thread is serving (workers serve one at a time).
 thread_local void* current_connection = nullptr;
 
-// How long one read or write may wait for the peer, as cpp-httplib's own stream waits.
-constexpr int kReadTimeoutMs = CPPHTTPLIB_READ_TIMEOUT_SECOND * 1000;
-constexpr int kWriteTimeoutMs = CPPHTTPLIB_WRITE_TIMEOUT_SECOND * 1000;
+// How long a read or a write may go without progress, as long as cpp-httplib's own stream waits.
+constexpr timeval kReadTimeout{.tv_sec = CPPHTTPLIB_READ_TIMEOUT_SECOND, .tv_usec = 0};
+constexpr timeval kWriteTimeout{.tv_sec = CPPHTTPLIB_WRITE_TIMEOUT_SECOND, .tv_usec = 0};
 // How long a closed connection's peer is given to read our last answer (see CloseGently).
 constexpr auto kCloseDrain = std::chrono::milliseconds(200);
+// How long the server's stop waits for answers still being written.
+constexpr auto kStopGrace = std::chrono::milliseconds(300);
 
 // Waits at most `timeout_ms` for `events` on `sock`; true when they (or an error) came.
 bool AwaitSocket(int sock, short events, int timeout_ms) {
@@ -35,29 +37,58 @@ bool AwaitSocket(int sock, short events, int timeout_ms) {
   return ready > 0;
 }
 
+int Milliseconds(timeval time) {
+  return static_cast<int>(time.tv_sec * 1000 + time.tv_usec / 1000);
+}
+
 // A connection's bytes as cpp-httplib reads them, one request at a time. What a read brings
 // beyond the request being parsed (the next, pipelined request) stays here for the next one:
-// cpp-httplib's own stream lives for one request and drops it. Reads and writes try the socket
-// first and wait only when it is not ready (the library polls before each), and a write never
-// blocks for longer than the write timeout, however slowly the peer reads.
+// cpp-httplib's own stream lives for one request and drops it. A read or write is one system
+// call that waits until some bytes move or the timeout passes without any (the library polls
+// before each, and its blocking writes wait for ever on a peer that reads slowly enough).
 class ConnectionStream final : public httplib::Stream {
  public:
-  explicit ConnectionStream(int sock) : sock_(sock) {}
+  ConnectionStream(int sock, bool& head_too_large) : sock_(sock), head_too_large_(head_too_large) {
+    ::setsockopt(sock_, SOL_SOCKET, SO_RCVTIMEO, &kReadTimeout, sizeof kReadTimeout);
+    ::setsockopt(sock_, SOL_SOCKET, SO_SNDTIMEO, &kWriteTimeout, sizeof kWriteTimeout);
+  }
 
   // Whether bytes already read wait to be parsed.
   bool Buffered() const { return begin_ < end_; }
 
-  bool is_readable() const override {
-    return Buffered() || AwaitSocket(sock_, POLLIN, kReadTimeoutMs);
+  // A request begins: its head (request line and headers) is counted afresh.
+  void StartRequest() {
+    head_bytes_ = 0;
+    in_request_line_ = true;
+    head_too_large_ = false;
   }
-  bool is_writable() const override { return AwaitSocket(sock_, POLLOUT, kWriteTimeoutMs); }
+
+  bool is_readable() const override {
+    return Buffered() || AwaitSocket(sock_, POLLIN, Milliseconds(kReadTimeout));
+  }
+  bool is_writable() const override {
+    return !write_failed_ && AwaitSocket(sock_, POLLOUT, Milliseconds(kWriteTimeout));
+  }
 
   ssize_t read(char* ptr, size_t size) override {
+    // cpp-httplib reads lines (the request line, headers, chunk sizes) a byte at a time, into a
+    // buffer without bound: a line of a gigabyte would be kept whole. Bytes read one at a time
+    // since the last larger read (a body's) are the head, held to kMaxRequestHeadBytes.
+    if (size != 1) {
+      head_bytes_ = 0;
+    } else if (head_bytes_ >= kMaxRequestHeadBytes) {
+      head_too_large_ = true;
+      // Failing the request line's read would make the library close without an answer;
+      // ending the line here makes it answer (and the headers' read then fails).
+      if (!in_request_line_) return -1;
+      in_request_line_ = false;
+      *ptr = '\n';
+      return 1;
+    }
     if (!Buffered()) {
-      // A large read goes straight to the caller; a small one (a line, byte by byte) fills the
-      // buffer.
-      if (size >= buffer_.size()) return Transfer(::recv, POLLIN, kReadTimeoutMs, ptr, size);
-      const ssize_t got = Transfer(::recv, POLLIN, kReadTimeoutMs, buffer_.data(), buffer_.size());
+      // A large read goes straight to the caller; a small one fills the buffer.
+      if (size >= buffer_.size()) return Receive(ptr, size);
+      const ssize_t got = Receive(buffer_.data(), buffer_.size());
       if (got <= 0) return got;
       begin_ = 0;
       end_ = static_cast<size_t>(got);
@@ -65,12 +96,24 @@ class ConnectionStream final : public httplib::Stream {
     const size_t n = std::min(size, end_ - begin_);
     std::memcpy(ptr, buffer_.data() + begin_, n);
     begin_ += n;
+    if (size == 1) {
+      ++head_bytes_;
+      if (*ptr == '\n') in_request_line_ = false;
+    }
     return static_cast<ssize_t>(n);
   }
 
-  // What fits in the socket now is sent; the caller writes the rest.
+  // What the socket takes before the write timeout passes without progress; the caller writes
+  // the rest. Once a write has failed, the peer is taken as gone: the library would otherwise
+  // wait out the timeout again for the body after the headers.
   ssize_t write(const char* ptr, size_t size) override {
-    return Transfer(::send, POLLOUT, kWriteTimeoutMs, ptr, size);
+    if (write_failed_) return -1;
+    ssize_t sent;
+    do {
+      sent = ::send(sock_, ptr, size, MSG_NOSIGNAL);
+    } while (sent < 0 && errno == EINTR);
+    write_failed_ = sent < 0;
+    return sent;
   }
 
   // The library asks for both addresses on every request; they are the connection's.
@@ -87,18 +130,12 @@ class ConnectionStream final : public httplib::Stream {
  private:
   using Endpoint = std::pair<std::string, int>;
 
-  // recv or send without blocking, waiting up to `timeout_ms` for `ready` whenever the socket
-  // is not; -1 when it never became ready.
-  template <typename Call, typename Bytes>
-  ssize_t Transfer(Call call, short ready, int timeout_ms, Bytes* data, size_t size) const {
-    while (true) {
-      const ssize_t n = call(sock_, data, size, MSG_NOSIGNAL | MSG_DONTWAIT);
-      if (n >= 0) return n;
-      if (errno == EINTR) continue;
-      if ((errno != EAGAIN && errno != EWOULDBLOCK) || !AwaitSocket(sock_, ready, timeout_ms)) {
-        return -1;
-      }
-    }
+  ssize_t Receive(char* into, size_t size) const {
+    ssize_t got;
+    do {
+      got = ::recv(sock_, into, size, 0);
+    } while (got < 0 && errno == EINTR);
+    return got;
   }
 
   Endpoint Address(int (*name)(int, sockaddr*, socklen_t*)) const {
@@ -115,9 +152,13 @@ class ConnectionStream final : public httplib::Stream {
   }
 
   const int sock_;
+  bool& head_too_large_;
   std::array<char, 4096> buffer_{};
   size_t begin_ = 0;
   size_t end_ = 0;
+  size_t head_bytes_ = 0;
+  bool in_request_line_ = true;
+  bool write_failed_ = false;
   mutable std::optional<Endpoint> remote_;
   mutable std::optional<Endpoint> local_;
 };
@@ -238,16 +279,19 @@ void Connections::Serve(int sock, const ServeRequest& serve_request,
     return;
   }
   current_connection = &*self;
-  ConnectionStream stream(sock);
-  // A request is parsed once something has arrived; an idle peer is closed unserved.
+  ConnectionStream stream(sock, self->head_too_large);
+  // A request is parsed once something has arrived; an idle peer is closed unserved. Whether
+  // the connection stays open is the server's decision (ResponseSent), not the library's.
   while (stream.Buffered() || AwaitRequest(sock)) {
-    bool request_closes = false;
-    if (!serve_request(stream, request_closes) || request_closes || self->closing) break;
+    stream.StartRequest();
+    bool library_would_close = false;
+    if (!serve_request(stream, library_would_close) || self->closing) break;
   }
   current_connection = nullptr;
   CloseGently(sock);
   std::lock_guard lock(mu_);
   open_.erase(self);
+  if (closing_) changed_.notify_all();  // the watcher waits for the last one (Watch)
 }
 
 void Connections::RequestRead() {
@@ -281,6 +325,11 @@ bool Connections::AwaitRequest(int sock) const {
   const auto timeout =
       std::chrono::duration_cast<std::chrono::milliseconds>(limits_.keep_alive_timeout);
   return AwaitSocket(sock, POLLIN, static_cast<int>(timeout.count()));
+}
+
+bool Connections::HeadTooLarge() const {
+  const auto* connection = static_cast<const Connection*>(current_connection);
+  return connection != nullptr && connection->head_too_large;
 }
 
 bool Connections::TimedOut() const {
@@ -345,6 +394,10 @@ void Connections::Watch() {
       }
     }
   }
+  // Stopping: answers being written get kStopGrace to finish; a peer that does not read its
+  // answer holds the stop no longer (its blocked write returns).
+  changed_.wait_for(lock, kStopGrace, [this] { return open_.empty(); });
+  for (const Connection& connection : open_) ::shutdown(connection.sock, SHUT_RDWR);
 }
 
 }  // namespace gcsim::http

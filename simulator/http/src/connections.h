@@ -46,6 +46,9 @@ class WorkerPool final : public httplib::TaskQueue {
   bool stopping_ = false;
 };
 
+// The most bytes a request's line and headers may take (cpp-httplib keeps them without bound).
+inline constexpr size_t kMaxRequestHeadBytes = 64 * 1024;
+
 // The open connections: admits them up to a limit, closes the ones whose next request has not
 // arrived whole in time, and closes all of them when the server stops. The request deadline is
 // on the wall clock: it guards the server's threads against slow peers, not simulated time.
@@ -66,7 +69,8 @@ class Connections {
   Connections& operator=(const Connections&) = delete;
 
   // Reads one request from the stream and answers it; false when none could be read or the
-  // answer could not be written. `connection_closed`: the request asked to close.
+  // answer could not be written. `connection_closed`: what the library would do (unused: the
+  // server decides, through ResponseSent).
   using ServeRequest = std::function<bool(httplib::Stream& stream, bool& connection_closed)>;
 
   // Serves `sock` when under the limit: each request that arrives on it, pipelined ones
@@ -86,9 +90,11 @@ class Connections {
   void ResetCurrent();
   // Whether the current worker's connection was closed for a request that came too slowly.
   bool TimedOut() const;
+  // Whether the current worker's request was refused for a head past kMaxRequestHeadBytes.
+  bool HeadTooLarge() const;
 
   // Shuts the reading side of every open connection (blocked reads return at once, responses
-  // in flight are still written) and stops the deadline watch.
+  // in flight are still written, for a moment) and stops the deadline watch.
   void CloseAll();
 
   size_t accepted_for_test() const;
@@ -104,7 +110,9 @@ class Connections {
     bool reading = true;  // waiting for, or reading, a request: its deadline applies
     SteadyClock::time_point deadline;
     bool timed_out = false;
-    bool closing = false;  // its last response closed it (its worker's alone)
+    // Its worker's alone:
+    bool closing = false;         // its last response closed it
+    bool head_too_large = false;  // a request's line and headers passed kMaxRequestHeadBytes
   };
 
   // Sleeps until `sock` has something to read (true) or has been idle for the keep-alive

@@ -95,11 +95,28 @@ bool IsJsonContentType(std::string_view content_type) {
   return AsciiLower(Trim(content_type.substr(0, content_type.find(';')))) == "application/json";
 }
 
-// Whether cpp-httplib 0.11 closes the connection after this response, by its own rules.
+// Whether a header's comma-separated values (in any of its lines) hold `token`, in any case.
+bool HasToken(const httplib::Request& req, const char* header, std::string_view token) {
+  const auto [first, last] = req.headers.equal_range(header);
+  for (auto it = first; it != last; ++it) {
+    std::string_view values = it->second;
+    while (!values.empty()) {
+      const size_t comma = values.find(',');
+      if (AsciiLower(Trim(values.substr(0, comma))) == token) return true;
+      values.remove_prefix(comma == std::string_view::npos ? values.size() : comma + 1);
+    }
+  }
+  return false;
+}
+
+// Whether the connection closes after this response: the client asked (HTTP/1.0 unless it asked
+// to keep it), gcsim's answer says so, or the body was chunked (cpp-httplib 0.11 accepts a
+// chunked body that lacks its last chunk, so what follows cannot be trusted to be a request).
 bool ClosesAfter(const httplib::Request& req, const httplib::Response& res) {
-  const std::string asked = AsciiLower(req.get_header_value("Connection"));
-  return asked == "close" || AsciiLower(res.get_header_value("Connection")) == "close" ||
-         (req.version == "HTTP/1.0" && asked != "keep-alive");
+  return HasToken(req, "Connection", "close") ||
+         (req.version == "HTTP/1.0" && !HasToken(req, "Connection", "keep-alive")) ||
+         AsciiLower(res.get_header_value("Connection")) == "close" ||
+         req.has_header("Transfer-Encoding");
 }
 
 // For errors cpp-httplib answers by itself, before any handler runs.
@@ -114,6 +131,10 @@ Status StatusForHttpError(int http_status, size_t max_body_bytes) {
       return core::ApiStatus(codes::kBadRequest,
                              "The request did not arrive whole in time; the connection is "
                              "closed.");
+    case 431:
+      return core::ApiStatus(codes::kBadRequest, "The request line and headers are larger than " +
+                                                     std::to_string(kMaxRequestHeadBytes / 1024) +
+                                                     " KiB; the connection is closed.");
     case 416:
       return core::ApiStatus(codes::kBadRequest,
                              "The Range header could not be parsed. gcsim answers every request "
@@ -226,11 +247,27 @@ class ServerImpl final : public Server {
     http_.new_task_queue = [this] {
       return new WorkerPool(options_.threads, options_.max_connections + kRefusalWorkers);
     };
-    // cpp-httplib offers keep-alive on answers gcsim closes the connection after.
-    http_.set_post_routing_handler([](const httplib::Request&, httplib::Response& res) {
-      if (AsciiLower(res.get_header_value("Connection")) == "close")
+    // Every answer says what becomes of its connection (cpp-httplib reads the Connection header
+    // by its own, narrower rules, and would offer keep-alive on an answer gcsim closes after).
+    http_.set_post_routing_handler([](const httplib::Request& req, httplib::Response& res) {
+      const bool closes = ClosesAfter(req, res);
+      res.headers.erase("Connection");
+      if (closes) {
+        res.set_header("Connection", "close");
         res.headers.erase("Keep-Alive");
+      } else if (req.version == "HTTP/1.0") {
+        res.set_header("Connection", "keep-alive");
+      }
     });
+    // A body past the limit is refused before the client sends it.
+    http_.set_expect_100_continue_handler(
+        [this](const httplib::Request& req, httplib::Response& res) {
+          if (req.get_header_value_count("Content-Length") == 1 &&
+              !FitsIn(Trim(req.get_header_value("Content-Length")), options_.max_body_bytes)) {
+            res.status = 413;  // the library answers it, through RenderHttpError
+          }
+          return res.status == 413 ? 413 : 100;
+        });
     // After each response: the deadline for the connection's next request starts.
     http_.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
       connections_.ResponseSent(ClosesAfter(req, res));
@@ -857,6 +894,7 @@ class ServerImpl final : public Server {
     if (res.has_header(kCorrelationHeader)) return httplib::Server::HandlerResponse::Unhandled;
     Exchange ex = NewExchange(req);
     if (connections_.TimedOut()) res.status = 408;
+    if (connections_.HeadTooLarge()) res.status = 431;
     const int status = res.status;
     Respond(JsonReply(ErrorBody(StatusForHttpError(status, options_.max_body_bytes),
                                 ex.correlation_id, {}, status),
