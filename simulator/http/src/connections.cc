@@ -66,9 +66,9 @@ class ConnectionStream final : public httplib::Stream {
   bool is_readable() const override {
     return Buffered() || AwaitSocket(sock_, POLLIN, Milliseconds(kReadTimeout));
   }
-  bool is_writable() const override {
-    return !write_failed_ && AwaitSocket(sock_, POLLOUT, Milliseconds(kWriteTimeout));
-  }
+  // A write waits for progress itself (a poll for POLLOUT would wait for much of a large send
+  // buffer to drain, long for a slow reader).
+  bool is_writable() const override { return !write_failed_; }
 
   ssize_t read(char* ptr, size_t size) override {
     // cpp-httplib reads lines (the request line, headers, chunk sizes) a byte at a time, into a
