@@ -420,19 +420,24 @@ TEST_F(HostileTest, AnEndlessRequestLineOrHeaderIsRefusedBeforeItEnds) {
       {"request line", "GET /", 431},
       {"header", "GET /sim/v1/health HTTP/1.1\r\nHost: gcsim\r\nX-Long: ", 431},
       {"many headers", "GET /sim/v1/health HTTP/1.1\r\nHost: gcsim\r\n", 431},
+      {"one-byte chunks",
+       "POST /sim/v1/clock/advance HTTP/1.1\r\nHost: gcsim\r\nContent-Type: application/json\r\n"
+       "Transfer-Encoding: chunked\r\n\r\n",
+       431},
   };
   for (const auto& [name, start, status] : cases) {
     SCOPED_TRACE(name);
     RawConnection connection(port_);
     ASSERT_TRUE(connection.Send(start));
     // 8 MiB, and never the line's (or the headers') end: the server must not wait for it.
-    const std::string chunk = std::string(name) == "many headers"
-                                  ? [] {
-                                      std::string lines;
-                                      while (lines.size() < 65536) lines += "X-h: v\r\n";
-                                      return lines;
-                                    }()
-                                  : std::string(65536, 'a');
+    const auto repeated = [](std::string_view unit) {
+      std::string bytes;
+      while (bytes.size() < 65536) bytes += unit;
+      return bytes;
+    };
+    const std::string chunk = std::string(name) == "many headers"      ? repeated("X-h: v\r\n")
+                              : std::string(name) == "one-byte chunks" ? repeated("1\r\n \r\n")
+                                                                       : std::string(65536, 'a');
     auto sender = std::async(std::launch::async, [&connection, chunk = chunk] {
       for (int i = 0; i < 128 && connection.Send(chunk);) ++i;
     });

@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 #include <optional>
+#include <system_error>
 #include <tuple>
 #include <utility>
 
@@ -214,7 +215,12 @@ void WorkerPool::enqueue(std::function<void()> job) {
   std::lock_guard lock(mu_);
   jobs_.push_back(std::move(job));
   if (idle_ < jobs_.size() && workers_.size() < max_workers_) {
-    workers_.emplace_back([this] { Work(); });
+    try {
+      workers_.emplace_back([this] { Work(); });
+    } catch (const std::system_error&) {
+      // The system starts no more threads (address space, process limits): the connection
+      // waits for a worker to come free, as past max_workers, rather than ending the process.
+    }
   }
   wake_.notify_one();
 }

@@ -24,7 +24,8 @@ namespace gcsim::http {
 
 // A cpp-httplib task queue that runs each connection on its own worker, starting workers on
 // demand up to `max_workers` and keeping finished ones parked for the next connection. Past
-// `max_workers`, connections wait for a worker (in accept order).
+// `max_workers`, or when the system starts no more threads, connections wait for a worker (in
+// accept order).
 class WorkerPool final : public httplib::TaskQueue {
  public:
   WorkerPool(size_t warm_workers, size_t max_workers);

@@ -517,7 +517,10 @@ class ServerImpl final : public Server {
       return !too_large;
     });
     if (read) return Handle(req, res, body);
-    RefuseBody(req, res, too_large || res.status == 413 ? 413 : 400);
+    RefuseBody(req, res,
+               connections_.HeadTooLarge()      ? 431
+               : too_large || res.status == 413 ? 413
+                                                : 400);
   }
 
   // A body too large or badly encoded: what is left of it on the connection cannot be told from
