@@ -42,6 +42,8 @@ RealClock::~RealClock() {
   }
 }
 
+std::chrono::steady_clock::time_point MonotonicNow() { return std::chrono::steady_clock::now(); }
+
 TimePoint RealClock::Now() const {
   return std::chrono::time_point_cast<Duration>(std::chrono::system_clock::now());
 }

@@ -14,6 +14,8 @@
 #include <tuple>
 #include <utility>
 
+#include "gcsim/common/clock.h"
+
 namespace gcsim::http {
 namespace {
 
@@ -178,11 +180,10 @@ void SendAll(int sock, const std::string& bytes) {
 // could lose the answer. The peer is told the end and given kCloseDrain to close its side.
 void CloseGently(int sock) {
   ::shutdown(sock, SHUT_WR);
-  const auto until = std::chrono::steady_clock::now() + kCloseDrain;
+  const auto until = MonotonicNow() + kCloseDrain;
   char sink[4096];
   while (true) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        until - std::chrono::steady_clock::now());
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - MonotonicNow());
     if (left.count() <= 0 || !AwaitSocket(sock, POLLIN, static_cast<int>(left.count())) ||
         ::recv(sock, sink, sizeof(sink), 0) <= 0) {
       break;
@@ -273,7 +274,7 @@ void Connections::Serve(int sock, const ServeRequest& serve_request,
       ++accepted_;
       self = open_.insert(open_.end(),
                           Connection{.sock = sock,
-                                     .deadline = SteadyClock::now() + limits_.keep_alive_timeout +
+                                     .deadline = MonotonicNow() + limits_.keep_alive_timeout +
                                                  limits_.request_timeout});
       changed_.notify_all();
     } else {
@@ -313,7 +314,7 @@ void Connections::ResponseSent(bool connection_closing) {
   std::lock_guard lock(mu_);
   connection->reading = true;
   connection->closing = connection_closing;
-  connection->deadline = SteadyClock::now() + limits_.keep_alive_timeout + limits_.request_timeout;
+  connection->deadline = MonotonicNow() + limits_.keep_alive_timeout + limits_.request_timeout;
   if (connection->deadline < watch_until_) changed_.notify_all();
 }
 
@@ -390,7 +391,7 @@ void Connections::Watch() {
     } else {
       changed_.wait_until(lock, next);
     }
-    const auto now = SteadyClock::now();
+    const auto now = MonotonicNow();
     for (Connection& connection : open_) {
       if (connection.reading && !connection.timed_out && connection.deadline <= now) {
         // The blocked read returns; cpp-httplib answers what it has and closes.

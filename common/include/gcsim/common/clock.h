@@ -58,6 +58,10 @@ class TimerQueue {
   std::unordered_map<TimerId, TimePoint> due_by_id_;
 };
 
+// The monotonic wall clock, for what guards the process itself (how long a socket may idle or a
+// peer may take), never for simulated time: under a ManualClock those guards must still run.
+std::chrono::steady_clock::time_point MonotonicNow();
+
 // Wall-clock time (system_clock, millisecond resolution). Timers fire on a background thread
 // started on first use and joined by the destructor.
 class RealClock final : public Clock {
