@@ -10,7 +10,6 @@
 #include <atomic>
 #include <cctype>
 #include <cerrno>
-#include <charconv>
 #include <condition_variable>
 #include <csignal>
 #include <cstring>
@@ -71,13 +70,6 @@ bool IsAllDigits(std::string_view text) {
 bool ReadsBody(const std::string& method) {
   return method == "POST" || method == "PUT" || method == "PATCH" || method == "DELETE" ||
          method == "PRI";
-}
-
-// Whether a decimal number (all digits) is at most `limit`.
-bool FitsIn(std::string_view digits, size_t limit) {
-  size_t value = 0;
-  const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
-  return error == std::errc() && end == digits.data() + digits.size() && value <= limit;
 }
 
 std::string_view Trim(std::string_view text) {
@@ -262,15 +254,15 @@ class ServerImpl final : public Server {
     // A body past the limit is refused before the client sends it.
     http_.set_expect_100_continue_handler(
         [this](const httplib::Request& req, httplib::Response& res) {
-          if (req.get_header_value_count("Content-Length") == 1 &&
-              !FitsIn(Trim(req.get_header_value("Content-Length")), options_.max_body_bytes)) {
+          if (AnnouncesTooLargeBody(req)) {
             res.status = 413;  // the library answers it, through RenderHttpError
           }
           return res.status == 413 ? 413 : 100;
         });
-    // After each response: the deadline for the connection's next request starts.
-    http_.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
-      connections_.ResponseSent(ClosesAfter(req, res));
+    // After each response (its Connection header set above): the deadline for the
+    // connection's next request starts, or the connection closes.
+    http_.set_logger([this](const httplib::Request&, const httplib::Response& res) {
+      connections_.ResponseSent(res.get_header_value("Connection") == "close");
     });
 
     // Every method reaches Handle(), which owns routing, so that 404 and 405 are ErrorBodies.
@@ -443,6 +435,15 @@ class ServerImpl final : public Server {
     return correlation_ids_.NextUuid();
   }
 
+  // Whether the request's one Content-Length says more than max_body_bytes (a number too large
+  // to parse included).
+  bool AnnouncesTooLargeBody(const httplib::Request& req) const {
+    if (req.get_header_value_count("Content-Length") != 1) return false;
+    const std::optional<long long> length =
+        ParseInteger(Trim(req.get_header_value("Content-Length")));
+    return !length || *length < 0 || static_cast<size_t>(*length) > options_.max_body_bytes;
+  }
+
   // Runs before cpp-httplib reads a body, which it does by its own rules: it accepts framings
   // that a proxy in front of gcsim could read differently (request smuggling), and without
   // Content-Length or Transfer-Encoding it waits for the client to close the connection (what
@@ -479,8 +480,7 @@ class ServerImpl final : public Server {
       if (options_.journal) Record(ex, reply.status);
       return httplib::Server::HandlerResponse::Handled;
     }
-    if (lengths == 1 && ReadsBody(req.method) &&
-        !FitsIn(Trim(req.get_header_value("Content-Length")), options_.max_body_bytes)) {
+    if (ReadsBody(req.method) && AnnouncesTooLargeBody(req)) {
       // Answered before the body arrives: cpp-httplib would first read and discard all of it.
       RefuseBody(req, res, 413);
       return httplib::Server::HandlerResponse::Handled;
